@@ -1,0 +1,2 @@
+pub mod doctor_directory;
+pub mod layout;

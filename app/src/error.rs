@@ -1,0 +1,70 @@
+//! The one error type that crosses the wire between browser and server.
+//!
+//! Variants are things a person can act on. Internal failures carry only a correlation id:
+//! the cause is logged on the server under that id and never sent to the browser.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// A submitted value is unacceptable; `field` names the form field.
+    #[error("{field}: {message}")]
+    Validation { field: String, message: String },
+    #[error("Please sign in to continue.")]
+    Unauthenticated,
+    #[error("You do not have access to this.")]
+    Forbidden,
+    #[error("We could not find what you asked for.")]
+    NotFound,
+    /// The request itself was malformed (bad arguments, unreadable body).
+    #[error("The request could not be understood: {0}")]
+    BadRequest(String),
+    /// The browser could not reach the server or read its answer.
+    #[error("We could not reach the clinic's server. Check your connection and try again.")]
+    Unreachable,
+    #[error("Something went wrong on our side. If it keeps happening, quote reference {id}.")]
+    Internal { id: String },
+}
+
+impl AppError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Logs `cause` under a fresh correlation id and returns an error that shows only the id.
+    #[cfg(feature = "ssr")]
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+        tracing::error!(error.id = %id, error.cause = %cause, "internal error");
+        Self::Internal { id }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
+                Self::BadRequest(msg)
+            }
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unreachable,
+            #[cfg(feature = "ssr")]
+            other => Self::internal(other),
+            #[cfg(not(feature = "ssr"))]
+            _ => Self::Unreachable,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::internal(err)
+    }
+}

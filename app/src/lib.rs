@@ -1,0 +1,72 @@
+//! Clinic Scheduler's Leptos application: one codebase for the patient (`/`), doctor
+//! (`/doctor`) and staff (`/admin`) portals, rendered on the server and hydrated in the
+//! browser. Server functions live in [`api`]; ssr-only code (database, state) in `server`.
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+pub use error::AppError;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::components::layout::{SiteFooter, SiteHeader};
+use crate::pages::{admin::StaffPortalPage, doctor::DoctorPortalPage, public::HomePage, NotFoundPage};
+
+/// The HTML document around the app, rendered only on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    api::directory::provide_clinic_directory();
+
+    // Effects run only in the browser, so this attribute appears exactly when hydration
+    // has finished: end-to-end tests wait for it before interacting.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/clinic.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "Clinic Scheduler".to_owned() } else { format!("{page} · Clinic Scheduler") }/>
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <SiteHeader/>
+            <main id="main" tabindex="-1">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/doctor") view=DoctorPortalPage/>
+                    <Route path=path!("/admin") view=StaffPortalPage/>
+                </Routes>
+            </main>
+            <SiteFooter/>
+        </Router>
+    }
+}

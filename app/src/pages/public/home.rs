@@ -1,0 +1,40 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::directory::use_clinic_directory;
+use crate::components::doctor_directory::DoctorDirectory;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let directory = use_clinic_directory();
+    view! {
+        <Title text=""/>
+        <section class="hero" aria-labelledby="welcome-heading">
+            <h1 id="welcome-heading">
+                <Suspense fallback=|| "Welcome">
+                    {move || Suspend::new(async move {
+                        match directory.await {
+                            Ok(d) => format!("Welcome to {}", d.clinic.name),
+                            Err(_) => "Welcome".to_owned(),
+                        }
+                    })}
+                </Suspense>
+            </h1>
+            <p>
+                "Book a visit online at a time that suits you. You choose the time; "
+                "the clinic finds a doctor who is free."
+            </p>
+        </section>
+        <section class="doctors" aria-labelledby="doctors-heading">
+            <h2 id="doctors-heading">"Our doctors"</h2>
+            <Suspense fallback=|| view! { <p>"Loading the list of doctors…"</p> }>
+                {move || Suspend::new(async move {
+                    match directory.await {
+                        Ok(d) => view! { <DoctorDirectory doctors=d.doctors/> }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}

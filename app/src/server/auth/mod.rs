@@ -1,0 +1,3 @@
+//! Authentication building blocks (the sign-in flows arrive with the accounts work).
+
+pub mod password;

@@ -1,0 +1,12 @@
+//! Repositories: all SQL lives here, lowercase, one file per aggregate. Queries use
+//! sqlx's runtime API (`query_as` + `FromRow`) so builds need neither a live database
+//! nor committed offline query data.
+
+pub mod doctors;
+pub mod settings;
+
+use sqlx::migrate::Migrator;
+
+/// The schema, embedded at compile time; applied by the server at start-up and by
+/// `#[sqlx::test(migrator = "app::server::db::MIGRATOR")]` in tests.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");

@@ -1,0 +1,6 @@
+//! Server-only code: application state and database repositories. Compiled only with
+//! the `ssr` feature, so none of it reaches the wasm bundle.
+
+pub mod auth;
+pub mod db;
+pub mod state;

@@ -1,0 +1,10 @@
+//! Clinic Scheduler's pure core: the clinic's rules as plain Rust.
+//!
+//! Nothing here performs IO, reads the clock or touches the database: callers pass `now`
+//! and the clinic's time zone in. The crate compiles for wasm32 as well, so the browser
+//! uses the very same rules as the server.
+
+pub mod directory;
+pub mod policy;
+
+pub use policy::{ClinicPolicy, ClinicPolicyInput, PolicyError};

@@ -1,0 +1,36 @@
+import { defineConfig, devices } from "@playwright/test";
+
+// `cargo xtask test` starts the server on a free port and passes its address here.
+const baseURL = process.env.BASE_URL ?? "http://127.0.0.1:3000";
+
+// Debian's Chromium: Playwright's own browser downloads are not reachable here.
+const chromiumArgs = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-quic",
+  "--no-first-run",
+];
+
+export default defineConfig({
+  testDir: "./tests",
+  outputDir: "./test-results/artifacts",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: 2,
+  reporter: [["list"], ["json"]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: { executablePath: "/usr/bin/chromium", args: chromiumArgs },
+  },
+  projects: [
+    { name: "desktop", use: { ...devices["Desktop Chrome"], channel: undefined } },
+  ],
+});

@@ -1,0 +1,152 @@
+//! Typed configuration, read once from the environment at start-up. Every variable has
+//! a local default except the database; a bad value stops start-up with a message that
+//! names the variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATABASE_URL`: PostgreSQL connection string (may hold a password, hence secret).
+    pub database_url: SecretString,
+    /// `CLINIC_DB_MAX_CONNECTIONS`: pool size per server instance.
+    pub db_max_connections: u32,
+    /// `CLINIC_ADDR`: where to listen.
+    pub addr: SocketAddr,
+    /// `CLINIC_SITE_ROOT`: folder with the built site (`pkg/` holds the wasm bundle and CSS).
+    pub site_root: PathBuf,
+    /// `CLINIC_LOG`: tracing filter, e.g. `info` or `server=debug,sqlx=warn`.
+    pub log_filter: String,
+    /// `CLINIC_LOG_FORMAT`: `text` or `json`.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration variable {var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn bad(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment in production, a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let database_url = get("DATABASE_URL").ok_or_else(|| {
+            bad(
+                "DATABASE_URL",
+                "is not set; `cargo xtask run` starts a private PostgreSQL and sets it, \
+                 or point it at your database (postgres://user:password@host:5432/clinic)",
+            )
+        })?;
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(bad("DATABASE_URL", "must start with postgres:// or postgresql://"));
+        }
+
+        let db_max_connections = match get("CLINIC_DB_MAX_CONNECTIONS") {
+            None => 10,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=500).contains(n))
+                .ok_or_else(|| {
+                    bad("CLINIC_DB_MAX_CONNECTIONS", format!("'{v}' is not a number from 1 to 500"))
+                })?,
+        };
+
+        let addr = match get("CLINIC_ADDR") {
+            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
+            Some(v) => v.trim().parse().map_err(|_| {
+                bad("CLINIC_ADDR", format!("'{v}' is not an address such as 127.0.0.1:3000"))
+            })?,
+        };
+
+        let site_root = PathBuf::from(get("CLINIC_SITE_ROOT").unwrap_or_else(|| "target/site".into()));
+
+        let log_filter = get("CLINIC_LOG").unwrap_or_else(|| "info".into());
+        tracing_subscriber::EnvFilter::try_new(&log_filter)
+            .map_err(|e| bad("CLINIC_LOG", format!("'{log_filter}' is not a valid filter: {e}")))?;
+
+        let log_format = match get("CLINIC_LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(bad("CLINIC_LOG_FORMAT", format!("'{other}' is not 'text' or 'json'"))),
+        };
+
+        Ok(Self {
+            database_url: SecretString::from(database_url),
+            db_max_connections,
+            addr,
+            site_root,
+            log_filter,
+            log_format,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    const DB: (&str, &str) = ("DATABASE_URL", "postgres://clinic@localhost/clinic");
+
+    #[test]
+    fn defaults_apply_when_only_the_database_is_given() {
+        let config = parse(&[DB]).unwrap();
+        assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.db_max_connections, 10);
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.site_root, PathBuf::from("target/site"));
+    }
+
+    #[test]
+    fn missing_database_is_named() {
+        assert_eq!(parse(&[]).unwrap_err().var, "DATABASE_URL");
+        assert_eq!(parse(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var, "DATABASE_URL");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        assert_eq!(parse(&[DB, ("CLINIC_ADDR", "localhost")]).unwrap_err().var, "CLINIC_ADDR");
+        assert_eq!(
+            parse(&[DB, ("CLINIC_DB_MAX_CONNECTIONS", "0")]).unwrap_err().var,
+            "CLINIC_DB_MAX_CONNECTIONS"
+        );
+        assert_eq!(parse(&[DB, ("CLINIC_LOG_FORMAT", "xml")]).unwrap_err().var, "CLINIC_LOG_FORMAT");
+        assert_eq!(parse(&[DB, ("CLINIC_LOG", "info,[[")]).unwrap_err().var, "CLINIC_LOG");
+    }
+
+    #[test]
+    fn the_database_url_is_not_printed_by_debug() {
+        let config = parse(&[("DATABASE_URL", "postgres://u:hunter2@db/clinic")]).unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,89 @@
+//! `server [serve|migrate|seed-demo|help]` — see `server help`.
+
+use std::process::ExitCode;
+
+use app::server::db::MIGRATOR;
+use app::server::state::AppState;
+use server::config::Config;
+use server::{connect, demo, leptos_options, router, serve, shutdown_signal, telemetry};
+
+const USAGE: &str = "\
+usage: server [COMMAND]
+
+commands:
+  serve       apply migrations, then serve HTTP (default)
+  migrate     apply migrations and exit
+  seed-demo   load the demo clinic (doctors, admin, patients) unless already loaded
+  help        show this text
+
+configuration comes from the environment: DATABASE_URL, CLINIC_ADDR, CLINIC_SITE_ROOT,
+CLINIC_DB_MAX_CONNECTIONS, CLINIC_LOG, CLINIC_LOG_FORMAT (see README.md).";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
+    if matches!(command.as_str(), "help" | "--help" | "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    if !matches!(command.as_str(), "serve" | "migrate" | "seed-demo") {
+        eprintln!("error: unknown command '{command}'\n\n{USAGE}");
+        return ExitCode::from(2);
+    }
+
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config);
+
+    match run(&command, config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: &str, config: Config) -> Result<(), String> {
+    let pool = connect(&config)
+        .await
+        .map_err(|e| format!("cannot connect to the database given by DATABASE_URL: {e}"))?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .map_err(|e| format!("applying database migrations failed: {e}"))?;
+
+    match command {
+        "migrate" => {
+            println!("migrations applied");
+        }
+        "seed-demo" => {
+            let added = demo::seed_demo(&pool)
+                .await
+                .map_err(|e| format!("loading demo data failed: {e}"))?;
+            println!("{}", if added { "demo data loaded" } else { "demo data already present" });
+        }
+        _ => {
+            let state = AppState {
+                pool: pool.clone(),
+                leptos_options: leptos_options(&config),
+            };
+            let listener = tokio::net::TcpListener::bind(config.addr)
+                .await
+                .map_err(|e| format!("cannot listen on {} (CLINIC_ADDR): {e}", config.addr))?;
+            tracing::info!(addr = %config.addr, "listening on http://{}", config.addr);
+            serve(listener, router(state), shutdown_signal())
+                .await
+                .map_err(|e| format!("server error: {e}"))?;
+            tracing::info!("stopped");
+        }
+    }
+    pool.close().await;
+    Ok(())
+}

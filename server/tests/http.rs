@@ -1,0 +1,101 @@
+//! HTTP-level tests: the real router on port 0 against a fresh database per test.
+
+use app::server::state::AppState;
+use server::config::Config;
+use sqlx::PgPool;
+
+async fn spawn_app(pool: PgPool) -> String {
+    let config = Config::from_lookup(|name| {
+        (name == "DATABASE_URL").then(|| "postgres://unused-in-tests/clinic".to_owned())
+    })
+    .expect("test configuration");
+    let state = AppState {
+        pool,
+        leptos_options: server::leptos_options(&config),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(server::serve(listener, server::router(state), std::future::pending()));
+    format!("http://{addr}")
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn health_and_readiness_answer(pool: PgPool) {
+    let base = spawn_app(pool).await;
+    let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(health.headers().contains_key("x-request-id"));
+    let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.text().await.unwrap(), "ready");
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn readiness_fails_when_the_database_is_unreachable(pool: PgPool) {
+    let base = spawn_app(pool.clone()).await;
+    pool.close().await;
+    let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert_eq!(ready.text().await.unwrap(), "database unavailable");
+    // Liveness is about the process, not its dependencies.
+    assert_eq!(reqwest::get(format!("{base}/healthz")).await.unwrap().status(), 200);
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn home_page_is_server_rendered_with_the_directory(pool: PgPool) {
+    server::demo::seed_demo(&pool).await.unwrap();
+    let base = spawn_app(pool).await;
+    let response = reqwest::get(format!("{base}/")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Welcome to Riverside Family Clinic"), "clinic name missing");
+    for (first, last, _, _) in server::demo::DEMO_DOCTORS {
+        assert!(html.contains(&format!("Dr. {first} {last}")), "doctor {last} missing");
+    }
+    assert!(html.contains("/pkg/clinic.js"), "hydration script missing");
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn directory_server_function_answers_json(pool: PgPool) {
+    server::demo::seed_demo(&pool).await.unwrap();
+    sqlx::query("update doctors set active = false where last_name = 'Chen'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let base = spawn_app(pool).await;
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/clinic_directory"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["clinic"]["name"], "Riverside Family Clinic");
+    let doctors = body["doctors"].as_array().unwrap();
+    assert_eq!(doctors.len(), 7, "inactive doctors are not listed");
+    assert!(doctors.iter().all(|d| d["display_name"] != "Dr. Mei Chen"));
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn unknown_pages_answer_404(pool: PgPool) {
+    let base = spawn_app(pool).await;
+    let response = reqwest::get(format!("{base}/no-such-page")).await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(response.text().await.unwrap().contains("Page not found"));
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn demo_data_loads_once(pool: PgPool) {
+    assert!(server::demo::seed_demo(&pool).await.unwrap());
+    assert!(!server::demo::seed_demo(&pool).await.unwrap());
+    let users: i64 = sqlx::query_scalar("select count(*) from users").fetch_one(&pool).await.unwrap();
+    assert_eq!(users, 1 + 8 + 3);
+    let hash: String = sqlx::query_scalar("select password_hash from users where role = 'admin'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$"));
+}

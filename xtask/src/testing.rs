@@ -1,0 +1,239 @@
+//! `cargo xtask test`: every test the project has, against a real PostgreSQL and a real
+//! browser, with one summary at the end.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::build::{self, Profile};
+use crate::database::Database;
+use crate::tools::{self, SystemPackage};
+use crate::util::{free_port, project_root, run, step, terminate, wait_for_http_ok, Result};
+
+/// Outcome of one runner.
+struct Suite {
+    name: &'static str,
+    passed: u64,
+    failed: u64,
+    /// The runner itself failed (did not build, crashed) whatever it counted.
+    broken: Option<String>,
+    took: Duration,
+}
+
+impl Suite {
+    fn ok(&self) -> bool {
+        self.failed == 0 && self.broken.is_none()
+    }
+}
+
+pub fn test_all(args: &[String]) -> Result<()> {
+    let skip_e2e = args.iter().any(|a| a == "--skip-e2e");
+    let mut packages = vec![SystemPackage::PostgreSql];
+    if !skip_e2e {
+        packages.push(SystemPackage::Chromium);
+    }
+    tools::ensure_system_packages(&packages)?;
+    if !skip_e2e {
+        tools::ensure_node_modules()?;
+    }
+
+    let started = Instant::now();
+    // sqlx::test creates a fresh database per test next to this one.
+    let database = Database::open("clinic_test")?;
+    let mut suites = vec![cargo_tests(&database.url), wasm_build()];
+    if !skip_e2e && suites.iter().all(Suite::ok) {
+        suites.push(playwright(&database));
+    }
+    database.close()?;
+
+    eprintln!();
+    step("summary");
+    for s in &suites {
+        let verdict = match &s.broken {
+            Some(why) => format!("BROKEN: {why}"),
+            None if s.failed > 0 => "FAILED".to_owned(),
+            None => "ok".to_owned(),
+        };
+        eprintln!(
+            "  {:<12} {:>4} passed, {:>3} failed   {:>6.1}s   {verdict}",
+            s.name,
+            s.passed,
+            s.failed,
+            s.took.as_secs_f64()
+        );
+    }
+    let passed: u64 = suites.iter().map(|s| s.passed).sum();
+    let failed: u64 = suites.iter().map(|s| s.failed).sum();
+    eprintln!("  total time {:.0}s", started.elapsed().as_secs_f64());
+    println!("{passed} passed, {failed} failed");
+    if suites.iter().all(Suite::ok) {
+        Ok(())
+    } else {
+        Err("some tests failed (see above)".into())
+    }
+}
+
+/// Unit, property, database and HTTP tests of every host crate.
+fn cargo_tests(database_url: &str) -> Suite {
+    step("cargo test (domain, app, server, xtask)");
+    let started = Instant::now();
+    let mut suite = Suite { name: "cargo test", passed: 0, failed: 0, broken: None, took: Duration::ZERO };
+    let child = Command::new("cargo")
+        .current_dir(project_root())
+        .args(["test", "--package", "domain", "--package", "app", "--package", "server", "--package", "xtask"])
+        .env("DATABASE_URL", database_url)
+        .stdout(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) => {
+            suite.broken = Some(format!("could not start cargo: {e}"));
+            return suite;
+        }
+    };
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
+            println!("{line}");
+            if let Some((passed, failed)) = parse_cargo_result(&line) {
+                suite.passed += passed;
+                suite.failed += failed;
+            }
+        }
+    }
+    match child.wait() {
+        Ok(status) if status.success() => {}
+        Ok(status) if suite.failed == 0 => suite.broken = Some(format!("cargo test exited with {status}")),
+        Ok(_) => {}
+        Err(e) => suite.broken = Some(e.to_string()),
+    }
+    suite.took = started.elapsed();
+    suite
+}
+
+/// `test result: ok. 5 passed; 0 failed; 0 ignored; ...` → (5, 0)
+fn parse_cargo_result(line: &str) -> Option<(u64, u64)> {
+    let rest = line.trim().strip_prefix("test result: ")?;
+    let mut passed = None;
+    let mut failed = None;
+    for part in rest.split(';') {
+        let words: Vec<&str> = part.split_whitespace().collect();
+        match words.as_slice() {
+            [.., n, "passed"] => passed = n.parse().ok(),
+            [n, "failed"] => failed = n.parse().ok(),
+            _ => {}
+        }
+    }
+    Some((passed?, failed?))
+}
+
+/// The pure crate builds for wasm32, and the hydrate bundle builds and binds.
+fn wasm_build() -> Suite {
+    step("wasm32 build check");
+    let started = Instant::now();
+    let result = run(
+        Command::new("cargo")
+            .current_dir(project_root())
+            .args(["check", "--package", "domain", "--target", "wasm32-unknown-unknown"]),
+        "cargo check (domain, wasm32)",
+    )
+    .and_then(|()| build::build_site(Profile::Debug));
+    let broken = result.err().map(|e| e.to_string());
+    Suite {
+        name: "wasm32",
+        passed: u64::from(broken.is_none()),
+        failed: 0,
+        broken,
+        took: started.elapsed(),
+    }
+}
+
+/// Starts the built server on a free port against a fresh database with demo data and
+/// runs the Playwright suite in Debian's Chromium against it.
+fn playwright(database: &Database) -> Suite {
+    step("Playwright end-to-end tests");
+    let started = Instant::now();
+    let mut suite = Suite { name: "playwright", passed: 0, failed: 0, broken: None, took: Duration::ZERO };
+    if let Err(e) = run_playwright(database, &mut suite) {
+        suite.broken = Some(e.to_string());
+    }
+    suite.took = started.elapsed();
+    suite
+}
+
+fn run_playwright(database: &Database, suite: &mut Suite) -> Result<()> {
+    let url = match database.cluster() {
+        Some(cluster) => {
+            cluster.recreate_database("clinic_e2e")?;
+            cluster.url("clinic_e2e")
+        }
+        None => database.url.clone(),
+    };
+    let root = project_root();
+    let server = build::server_binary(Profile::Debug);
+    let port = free_port()?;
+    let env = [
+        ("DATABASE_URL", url),
+        ("CLINIC_ADDR", format!("127.0.0.1:{port}")),
+        ("CLINIC_SITE_ROOT", build::site_root().to_string_lossy().into_owned()),
+    ];
+    run(Command::new(&server).arg("seed-demo").envs(env.clone()).stdout(Stdio::null()), "server seed-demo")?;
+
+    let log_path = root.join("target/e2e-server.log");
+    let log = File::create(&log_path)?;
+    let mut child = Command::new(&server)
+        .arg("serve")
+        .envs(env)
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()?;
+    let outcome = (|| -> Result<()> {
+        if !wait_for_http_ok(port, "/readyz", Duration::from_secs(60)) {
+            return Err(format!("the server did not become ready; see {}", log_path.display()).into());
+        }
+        let results = root.join("end2end/test-results/results.json");
+        let _ = std::fs::remove_file(&results);
+        let status = Command::new("npx")
+            .current_dir(root.join("end2end"))
+            .args(["playwright", "test"])
+            .env("BASE_URL", format!("http://127.0.0.1:{port}"))
+            .env("PLAYWRIGHT_JSON_OUTPUT_NAME", &results)
+            .status()?;
+        let (passed, failed) = read_playwright_stats(&results)?;
+        suite.passed = passed;
+        suite.failed = failed;
+        if !status.success() && failed == 0 {
+            return Err(format!("playwright exited with {status}").into());
+        }
+        Ok(())
+    })();
+    terminate(child.id());
+    let _ = child.wait();
+    outcome
+}
+
+fn read_playwright_stats(path: &std::path::Path) -> Result<(u64, u64)> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("no Playwright results at {}: {e}", path.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text)?;
+    let stat = |key: &str| json["stats"][key].as_u64().unwrap_or(0);
+    Ok((stat("expected") + stat("flaky"), stat("unexpected")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_cargo_result;
+
+    #[test]
+    fn reads_cargo_test_result_lines() {
+        assert_eq!(
+            parse_cargo_result("test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.02s"),
+            Some((12, 0))
+        );
+        assert_eq!(
+            parse_cargo_result("test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out"),
+            Some((3, 2))
+        );
+        assert_eq!(parse_cargo_result("running 3 tests"), None);
+    }
+}
