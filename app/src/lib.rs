@@ -15,11 +15,13 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use crate::components::layout::{SiteFooter, SiteHeader};
-use crate::pages::{admin::StaffPortalPage, doctor::DoctorPortalPage, public::HomePage, NotFoundPage};
+use crate::pages::{
+    admin::StaffPortalPage, doctor::DoctorPortalPage, public::HomePage, NotFoundPage,
+};
 
 /// The HTML document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -61,9 +63,11 @@ pub fn App() -> impl IntoView {
             <SiteHeader/>
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=HomePage/>
-                    <Route path=path!("/doctor") view=DoctorPortalPage/>
-                    <Route path=path!("/admin") view=StaffPortalPage/>
+                    // Async SSR: the server waits for data and sends complete HTML, so
+                    // pages read (and forms work) before the wasm loads or without it.
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/doctor") view=DoctorPortalPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=StaffPortalPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <SiteFooter/>

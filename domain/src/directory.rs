@@ -49,8 +49,14 @@ mod tests {
     #[test]
     fn case_and_accents_are_ignored() {
         assert!(matches_query("jose", &["José Martínez", "Family medicine"]));
-        assert!(matches_query("MARTINEZ", &["José Martínez", "Family medicine"]));
-        assert!(matches_query("martínez", &["Jose Martinez", "Family medicine"]));
+        assert!(matches_query(
+            "MARTINEZ",
+            &["José Martínez", "Family medicine"]
+        ));
+        assert!(matches_query(
+            "martínez",
+            &["Jose Martinez", "Family medicine"]
+        ));
     }
 
     #[test]

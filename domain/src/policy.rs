@@ -237,8 +237,14 @@ mod tests {
 
     #[test]
     fn zero_or_negative_values_are_rejected_by_name() {
-        assert_eq!(with(|p| p.slot_minutes = 0).unwrap_err().field, "slot_minutes");
-        assert_eq!(with(|p| p.hold_minutes = -5).unwrap_err().field, "hold_minutes");
+        assert_eq!(
+            with(|p| p.slot_minutes = 0).unwrap_err().field,
+            "slot_minutes"
+        );
+        assert_eq!(
+            with(|p| p.hold_minutes = -5).unwrap_err().field,
+            "hold_minutes"
+        );
         assert_eq!(
             with(|p| p.booking_horizon_days = 0).unwrap_err().field,
             "booking_horizon_days"

@@ -60,7 +60,10 @@ impl Config {
             )
         })?;
         if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(bad("DATABASE_URL", "must start with postgres:// or postgresql://"));
+            return Err(bad(
+                "DATABASE_URL",
+                "must start with postgres:// or postgresql://",
+            ));
         }
 
         let db_max_connections = match get("CLINIC_DB_MAX_CONNECTIONS") {
@@ -71,27 +74,43 @@ impl Config {
                 .ok()
                 .filter(|n| (1..=500).contains(n))
                 .ok_or_else(|| {
-                    bad("CLINIC_DB_MAX_CONNECTIONS", format!("'{v}' is not a number from 1 to 500"))
+                    bad(
+                        "CLINIC_DB_MAX_CONNECTIONS",
+                        format!("'{v}' is not a number from 1 to 500"),
+                    )
                 })?,
         };
 
         let addr = match get("CLINIC_ADDR") {
             None => SocketAddr::from(([127, 0, 0, 1], 3000)),
             Some(v) => v.trim().parse().map_err(|_| {
-                bad("CLINIC_ADDR", format!("'{v}' is not an address such as 127.0.0.1:3000"))
+                bad(
+                    "CLINIC_ADDR",
+                    format!("'{v}' is not an address such as 127.0.0.1:3000"),
+                )
             })?,
         };
 
-        let site_root = PathBuf::from(get("CLINIC_SITE_ROOT").unwrap_or_else(|| "target/site".into()));
+        let site_root =
+            PathBuf::from(get("CLINIC_SITE_ROOT").unwrap_or_else(|| "target/site".into()));
 
-        let log_filter = get("CLINIC_LOG").unwrap_or_else(|| "info".into());
-        tracing_subscriber::EnvFilter::try_new(&log_filter)
-            .map_err(|e| bad("CLINIC_LOG", format!("'{log_filter}' is not a valid filter: {e}")))?;
+        let log_filter = get("CLINIC_LOG").unwrap_or_else(|| "info,sqlx=warn".into());
+        tracing_subscriber::EnvFilter::try_new(&log_filter).map_err(|e| {
+            bad(
+                "CLINIC_LOG",
+                format!("'{log_filter}' is not a valid filter: {e}"),
+            )
+        })?;
 
         let log_format = match get("CLINIC_LOG_FORMAT").as_deref().map(str::trim) {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
-            Some(other) => return Err(bad("CLINIC_LOG_FORMAT", format!("'{other}' is not 'text' or 'json'"))),
+            Some(other) => {
+                return Err(bad(
+                    "CLINIC_LOG_FORMAT",
+                    format!("'{other}' is not 'text' or 'json'"),
+                ))
+            }
         };
 
         Ok(Self {
@@ -111,8 +130,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn parse(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -130,18 +151,32 @@ mod tests {
     #[test]
     fn missing_database_is_named() {
         assert_eq!(parse(&[]).unwrap_err().var, "DATABASE_URL");
-        assert_eq!(parse(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var, "DATABASE_URL");
+        assert_eq!(
+            parse(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var,
+            "DATABASE_URL"
+        );
     }
 
     #[test]
     fn bad_values_name_their_variable() {
-        assert_eq!(parse(&[DB, ("CLINIC_ADDR", "localhost")]).unwrap_err().var, "CLINIC_ADDR");
         assert_eq!(
-            parse(&[DB, ("CLINIC_DB_MAX_CONNECTIONS", "0")]).unwrap_err().var,
+            parse(&[DB, ("CLINIC_ADDR", "localhost")]).unwrap_err().var,
+            "CLINIC_ADDR"
+        );
+        assert_eq!(
+            parse(&[DB, ("CLINIC_DB_MAX_CONNECTIONS", "0")])
+                .unwrap_err()
+                .var,
             "CLINIC_DB_MAX_CONNECTIONS"
         );
-        assert_eq!(parse(&[DB, ("CLINIC_LOG_FORMAT", "xml")]).unwrap_err().var, "CLINIC_LOG_FORMAT");
-        assert_eq!(parse(&[DB, ("CLINIC_LOG", "info,[[")]).unwrap_err().var, "CLINIC_LOG");
+        assert_eq!(
+            parse(&[DB, ("CLINIC_LOG_FORMAT", "xml")]).unwrap_err().var,
+            "CLINIC_LOG_FORMAT"
+        );
+        assert_eq!(
+            parse(&[DB, ("CLINIC_LOG", "info,[[")]).unwrap_err().var,
+            "CLINIC_LOG"
+        );
     }
 
     #[test]

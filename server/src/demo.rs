@@ -12,20 +12,60 @@ pub const DEMO_ADMIN: &str = "admin@riverside.test";
 /// (first, last, specialty, email)
 pub const DEMO_DOCTORS: [(&str, &str, &str, &str); 8] = [
     ("Ada", "Okafor", "Cardiology", "ada.okafor@riverside.test"),
-    ("José", "Martínez", "Family medicine", "jose.martinez@riverside.test"),
+    (
+        "José",
+        "Martínez",
+        "Family medicine",
+        "jose.martinez@riverside.test",
+    ),
     ("Mei", "Chen", "Pediatrics", "mei.chen@riverside.test"),
-    ("Samuel", "Adeyemi", "Dermatology", "samuel.adeyemi@riverside.test"),
-    ("Priya", "Raman", "Internal medicine", "priya.raman@riverside.test"),
-    ("Lena", "Fischer", "Family medicine", "lena.fischer@riverside.test"),
-    ("Tomás", "Novak", "Sports medicine", "tomas.novak@riverside.test"),
-    ("Hannah", "Goldberg", "Obstetrics and gynecology", "hannah.goldberg@riverside.test"),
+    (
+        "Samuel",
+        "Adeyemi",
+        "Dermatology",
+        "samuel.adeyemi@riverside.test",
+    ),
+    (
+        "Priya",
+        "Raman",
+        "Internal medicine",
+        "priya.raman@riverside.test",
+    ),
+    (
+        "Lena",
+        "Fischer",
+        "Family medicine",
+        "lena.fischer@riverside.test",
+    ),
+    (
+        "Tomás",
+        "Novak",
+        "Sports medicine",
+        "tomas.novak@riverside.test",
+    ),
+    (
+        "Hannah",
+        "Goldberg",
+        "Obstetrics and gynecology",
+        "hannah.goldberg@riverside.test",
+    ),
 ];
 
 /// (first, last, phone, email)
 pub const DEMO_PATIENTS: [(&str, &str, Option<&str>, &str); 3] = [
-    ("Alice", "Moreno", Some("+1 555 010 4411"), "alice@example.test"),
+    (
+        "Alice",
+        "Moreno",
+        Some("+1 555 010 4411"),
+        "alice@example.test",
+    ),
     ("Ben", "Carter", None, "ben@example.test"),
-    ("Chloe", "Nguyen", Some("+1 555 010 7788"), "chloe@example.test"),
+    (
+        "Chloe",
+        "Nguyen",
+        Some("+1 555 010 7788"),
+        "chloe@example.test",
+    ),
 ];
 
 /// Loads the demo data unless it is already there. Returns whether anything was added.

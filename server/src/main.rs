@@ -21,7 +21,9 @@ CLINIC_DB_MAX_CONNECTIONS, CLINIC_LOG, CLINIC_LOG_FORMAT (see README.md).";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
+    let command = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "serve".to_owned());
     if matches!(command.as_str(), "help" | "--help" | "-h") {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
@@ -67,7 +69,14 @@ async fn run(command: &str, config: Config) -> Result<(), String> {
             let added = demo::seed_demo(&pool)
                 .await
                 .map_err(|e| format!("loading demo data failed: {e}"))?;
-            println!("{}", if added { "demo data loaded" } else { "demo data already present" });
+            println!(
+                "{}",
+                if added {
+                    "demo data loaded"
+                } else {
+                    "demo data already present"
+                }
+            );
         }
         _ => {
             let state = AppState {

@@ -15,7 +15,11 @@ async fn spawn_app(pool: PgPool) -> String {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(server::serve(listener, server::router(state), std::future::pending()));
+    tokio::spawn(server::serve(
+        listener,
+        server::router(state),
+        std::future::pending(),
+    ));
     format!("http://{addr}")
 }
 
@@ -38,7 +42,13 @@ async fn readiness_fails_when_the_database_is_unreachable(pool: PgPool) {
     assert_eq!(ready.status(), 503);
     assert_eq!(ready.text().await.unwrap(), "database unavailable");
     // Liveness is about the process, not its dependencies.
-    assert_eq!(reqwest::get(format!("{base}/healthz")).await.unwrap().status(), 200);
+    assert_eq!(
+        reqwest::get(format!("{base}/healthz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
@@ -47,11 +57,20 @@ async fn home_page_is_server_rendered_with_the_directory(pool: PgPool) {
     let base = spawn_app(pool).await;
     let response = reqwest::get(format!("{base}/")).await.unwrap();
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     let html = response.text().await.unwrap();
-    assert!(html.contains("Welcome to Riverside Family Clinic"), "clinic name missing");
+    assert!(
+        html.contains("Welcome to Riverside Family Clinic"),
+        "clinic name missing"
+    );
     for (first, last, _, _) in server::demo::DEMO_DOCTORS {
-        assert!(html.contains(&format!("Dr. {first} {last}")), "doctor {last} missing");
+        assert!(
+            html.contains(&format!("Dr. {first} {last}")),
+            "doctor {last} missing"
+        );
     }
     assert!(html.contains("/pkg/clinic.js"), "hydration script missing");
 }
@@ -91,7 +110,10 @@ async fn unknown_pages_answer_404(pool: PgPool) {
 async fn demo_data_loads_once(pool: PgPool) {
     assert!(server::demo::seed_demo(&pool).await.unwrap());
     assert!(!server::demo::seed_demo(&pool).await.unwrap());
-    let users: i64 = sqlx::query_scalar("select count(*) from users").fetch_one(&pool).await.unwrap();
+    let users: i64 = sqlx::query_scalar("select count(*) from users")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(users, 1 + 8 + 3);
     let hash: String = sqlx::query_scalar("select password_hash from users where role = 'admin'")
         .fetch_one(&pool)

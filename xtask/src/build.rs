@@ -36,8 +36,14 @@ pub fn build_site(profile: Profile) -> Result<()> {
 
     step("building the browser bundle (frontend → wasm32)");
     let mut wasm = Command::new("cargo");
-    wasm.current_dir(&root)
-        .args(["build", "--package", "frontend", "--lib", "--target", "wasm32-unknown-unknown"]);
+    wasm.current_dir(&root).args([
+        "build",
+        "--package",
+        "frontend",
+        "--lib",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]);
     let wasm_dir = match profile {
         Profile::Debug => "debug",
         Profile::Release => {
@@ -51,17 +57,33 @@ pub fn build_site(profile: Profile) -> Result<()> {
     std::fs::create_dir_all(&pkg)?;
     run(
         Command::new("wasm-bindgen")
-            .arg(root.join("target/wasm32-unknown-unknown").join(wasm_dir).join("frontend.wasm"))
-            .args(["--target", "web", "--no-typescript", "--out-name", OUTPUT_NAME, "--out-dir"])
+            .arg(
+                root.join("target/wasm32-unknown-unknown")
+                    .join(wasm_dir)
+                    .join("frontend.wasm"),
+            )
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                OUTPUT_NAME,
+                "--out-dir",
+            ])
             .arg(&pkg),
         "wasm-bindgen",
     )?;
-    std::fs::copy(root.join("style/main.css"), pkg.join(format!("{OUTPUT_NAME}.css")))?;
+    std::fs::copy(
+        root.join("style/main.css"),
+        pkg.join(format!("{OUTPUT_NAME}.css")),
+    )?;
     copy_dir(&root.join("public"), &site_root())?;
 
     step("building the server");
     let mut server = Command::new("cargo");
-    server.current_dir(&root).args(["build", "--package", "server"]);
+    server
+        .current_dir(&root)
+        .args(["build", "--package", "server"]);
     if profile == Profile::Release {
         server.arg("--release");
     }

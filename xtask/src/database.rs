@@ -19,7 +19,11 @@ impl Database {
         if let Ok(url) = std::env::var("DATABASE_URL") {
             if !url.trim().is_empty() {
                 step("using the database from DATABASE_URL (no local cluster started)");
-                return Ok(Self { url, cluster_to_stop: None, cluster: None });
+                return Ok(Self {
+                    url,
+                    cluster_to_stop: None,
+                    cluster: None,
+                });
             }
         }
         tools::ensure_system_packages(&[SystemPackage::PostgreSql])?;
@@ -28,9 +32,17 @@ impl Database {
         cluster.ensure_database(name)?;
         let url = cluster.url(name);
         Ok(if started == Started::ByUs {
-            Self { url, cluster_to_stop: Some(cluster), cluster: None }
+            Self {
+                url,
+                cluster_to_stop: Some(cluster),
+                cluster: None,
+            }
         } else {
-            Self { url, cluster_to_stop: None, cluster: Some(cluster) }
+            Self {
+                url,
+                cluster_to_stop: None,
+                cluster: Some(cluster),
+            }
         })
     }
 

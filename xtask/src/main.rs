@@ -57,7 +57,14 @@ fn db_command(args: &[String]) -> util::Result<()> {
         }
         Some("stop") => cluster.stop(),
         Some("status") => {
-            println!("{}", if cluster.is_running() { "running" } else { "stopped" });
+            println!(
+                "{}",
+                if cluster.is_running() {
+                    "running"
+                } else {
+                    "stopped"
+                }
+            );
             Ok(())
         }
         Some("url") => {

@@ -31,9 +31,12 @@ pub enum Started {
 
 impl Cluster {
     pub fn locate() -> Result<Self> {
-        let bin = postgres_bin_dir().ok_or("PostgreSQL 15+ server binaries not found under /usr/lib/postgresql")?;
+        let bin = postgres_bin_dir()
+            .ok_or("PostgreSQL 15+ server binaries not found under /usr/lib/postgresql")?;
         let port = match std::env::var("CLINIC_PG_PORT") {
-            Ok(v) => v.parse().map_err(|_| format!("CLINIC_PG_PORT: '{v}' is not a port number"))?,
+            Ok(v) => v
+                .parse()
+                .map_err(|_| format!("CLINIC_PG_PORT: '{v}' is not a port number"))?,
             Err(_) => DEFAULT_PORT,
         };
         Ok(Self {
@@ -67,7 +70,14 @@ impl Cluster {
     /// A client tool (psql, createdb) connecting over TCP as the `postgres` role.
     fn client_tool(&self, tool: &str) -> Command {
         let mut cmd = Command::new(self.bin.join(tool));
-        cmd.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"]);
+        cmd.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "postgres",
+        ]);
         cmd
     }
 
@@ -79,11 +89,16 @@ impl Cluster {
         if self.data_dir().join("PG_VERSION").exists() {
             return Ok(());
         }
-        step(&format!("creating the private PostgreSQL cluster in {}", self.home.display()));
+        step(&format!(
+            "creating the private PostgreSQL cluster in {}",
+            self.home.display()
+        ));
         std::fs::create_dir_all(&self.home)?;
         if self.as_postgres_user {
             run(
-                Command::new("chown").args(["-R", "postgres:postgres"]).arg(&self.home),
+                Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&self.home),
                 "chown of the cluster folder",
             )?;
             let reachable = Command::new("runuser")
@@ -188,7 +203,9 @@ impl Cluster {
         let exists = output(
             self.client_tool("psql")
                 .args(["-d", "postgres", "-tAc"])
-                .arg(format!("select 1 from pg_database where datname = '{name}'")),
+                .arg(format!(
+                    "select 1 from pg_database where datname = '{name}'"
+                )),
         )
         .is_some_and(|out| out.trim() == "1");
         if exists {
@@ -199,7 +216,9 @@ impl Cluster {
 
     pub fn recreate_database(&self, name: &str) -> Result<()> {
         run(
-            self.client_tool("dropdb").args(["--if-exists", "--force"]).arg(name),
+            self.client_tool("dropdb")
+                .args(["--if-exists", "--force"])
+                .arg(name),
             "dropdb",
         )?;
         run(self.client_tool("createdb").arg(name), "createdb")

@@ -10,7 +10,9 @@ use crate::util::{project_root, run, step, terminate, Result};
 pub fn run_app(args: &[String]) -> Result<()> {
     let mut profile = Profile::Debug;
     let mut port: u16 = match std::env::var("CLINIC_PORT") {
-        Ok(v) => v.parse().map_err(|_| format!("CLINIC_PORT: '{v}' is not a port number"))?,
+        Ok(v) => v
+            .parse()
+            .map_err(|_| format!("CLINIC_PORT: '{v}' is not a port number"))?,
         Err(_) => 3000,
     };
     let mut iter = args.iter();
@@ -19,7 +21,9 @@ pub fn run_app(args: &[String]) -> Result<()> {
             "--release" => profile = Profile::Release,
             "--port" => {
                 let value = iter.next().ok_or("--port needs a number")?;
-                port = value.parse().map_err(|_| format!("--port: '{value}' is not a port number"))?;
+                port = value
+                    .parse()
+                    .map_err(|_| format!("--port: '{value}' is not a port number"))?;
             }
             other => return Err(format!("unknown option '{other}' for `cargo xtask run`").into()),
         }
@@ -38,13 +42,21 @@ fn build_and_serve(profile: Profile, database_url: &str, addr: &str) -> Result<(
     let env = [
         ("DATABASE_URL", database_url.to_owned()),
         ("CLINIC_ADDR", addr.to_owned()),
-        ("CLINIC_SITE_ROOT", build::site_root().to_string_lossy().into_owned()),
+        (
+            "CLINIC_SITE_ROOT",
+            build::site_root().to_string_lossy().into_owned(),
+        ),
     ];
 
     step("applying migrations and loading demo data");
-    run(Command::new(&server).arg("seed-demo").envs(env.clone()), "server seed-demo")?;
+    run(
+        Command::new(&server).arg("seed-demo").envs(env.clone()),
+        "server seed-demo",
+    )?;
 
-    step(&format!("serving Clinic Scheduler at http://{addr}/   (Ctrl-C stops it and the database)"));
+    step(&format!(
+        "serving Clinic Scheduler at http://{addr}/   (Ctrl-C stops it and the database)"
+    ));
     let child = Command::new(&server)
         .arg("serve")
         .envs(env)

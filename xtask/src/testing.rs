@@ -64,7 +64,11 @@ pub fn test_all(args: &[String]) -> Result<()> {
         );
     }
     let passed: u64 = suites.iter().map(|s| s.passed).sum();
-    let failed: u64 = suites.iter().map(|s| s.failed).sum();
+    // A runner that broke (did not build, crashed) counts as one failure at least.
+    let failed: u64 = suites
+        .iter()
+        .map(|s| s.failed.max(u64::from(s.broken.is_some())))
+        .sum();
     eprintln!("  total time {:.0}s", started.elapsed().as_secs_f64());
     println!("{passed} passed, {failed} failed");
     if suites.iter().all(Suite::ok) {
@@ -78,10 +82,26 @@ pub fn test_all(args: &[String]) -> Result<()> {
 fn cargo_tests(database_url: &str) -> Suite {
     step("cargo test (domain, app, server, xtask)");
     let started = Instant::now();
-    let mut suite = Suite { name: "cargo test", passed: 0, failed: 0, broken: None, took: Duration::ZERO };
+    let mut suite = Suite {
+        name: "cargo test",
+        passed: 0,
+        failed: 0,
+        broken: None,
+        took: Duration::ZERO,
+    };
     let child = Command::new("cargo")
         .current_dir(project_root())
-        .args(["test", "--package", "domain", "--package", "app", "--package", "server", "--package", "xtask"])
+        .args([
+            "test",
+            "--package",
+            "domain",
+            "--package",
+            "app",
+            "--package",
+            "server",
+            "--package",
+            "xtask",
+        ])
         .env("DATABASE_URL", database_url)
         .stdout(Stdio::piped())
         .spawn();
@@ -103,7 +123,9 @@ fn cargo_tests(database_url: &str) -> Suite {
     }
     match child.wait() {
         Ok(status) if status.success() => {}
-        Ok(status) if suite.failed == 0 => suite.broken = Some(format!("cargo test exited with {status}")),
+        Ok(status) if suite.failed == 0 => {
+            suite.broken = Some(format!("cargo test exited with {status}"))
+        }
         Ok(_) => {}
         Err(e) => suite.broken = Some(e.to_string()),
     }
@@ -131,13 +153,20 @@ fn parse_cargo_result(line: &str) -> Option<(u64, u64)> {
 fn wasm_build() -> Suite {
     step("wasm32 build check");
     let started = Instant::now();
-    let result = run(
-        Command::new("cargo")
-            .current_dir(project_root())
-            .args(["check", "--package", "domain", "--target", "wasm32-unknown-unknown"]),
-        "cargo check (domain, wasm32)",
-    )
-    .and_then(|()| build::build_site(Profile::Debug));
+    let result = tools::ensure_wasm_target()
+        .and_then(|()| {
+            run(
+                Command::new("cargo").current_dir(project_root()).args([
+                    "check",
+                    "--package",
+                    "domain",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                ]),
+                "cargo check (domain, wasm32)",
+            )
+        })
+        .and_then(|()| build::build_site(Profile::Debug));
     let broken = result.err().map(|e| e.to_string());
     Suite {
         name: "wasm32",
@@ -153,7 +182,13 @@ fn wasm_build() -> Suite {
 fn playwright(database: &Database) -> Suite {
     step("Playwright end-to-end tests");
     let started = Instant::now();
-    let mut suite = Suite { name: "playwright", passed: 0, failed: 0, broken: None, took: Duration::ZERO };
+    let mut suite = Suite {
+        name: "playwright",
+        passed: 0,
+        failed: 0,
+        broken: None,
+        took: Duration::ZERO,
+    };
     if let Err(e) = run_playwright(database, &mut suite) {
         suite.broken = Some(e.to_string());
     }
@@ -175,9 +210,18 @@ fn run_playwright(database: &Database, suite: &mut Suite) -> Result<()> {
     let env = [
         ("DATABASE_URL", url),
         ("CLINIC_ADDR", format!("127.0.0.1:{port}")),
-        ("CLINIC_SITE_ROOT", build::site_root().to_string_lossy().into_owned()),
+        (
+            "CLINIC_SITE_ROOT",
+            build::site_root().to_string_lossy().into_owned(),
+        ),
     ];
-    run(Command::new(&server).arg("seed-demo").envs(env.clone()).stdout(Stdio::null()), "server seed-demo")?;
+    run(
+        Command::new(&server)
+            .arg("seed-demo")
+            .envs(env.clone())
+            .stdout(Stdio::null()),
+        "server seed-demo",
+    )?;
 
     let log_path = root.join("target/e2e-server.log");
     let log = File::create(&log_path)?;
@@ -189,7 +233,11 @@ fn run_playwright(database: &Database, suite: &mut Suite) -> Result<()> {
         .spawn()?;
     let outcome = (|| -> Result<()> {
         if !wait_for_http_ok(port, "/readyz", Duration::from_secs(60)) {
-            return Err(format!("the server did not become ready; see {}", log_path.display()).into());
+            return Err(format!(
+                "the server did not become ready; see {}",
+                log_path.display()
+            )
+            .into());
         }
         let results = root.join("end2end/test-results/results.json");
         let _ = std::fs::remove_file(&results);
@@ -231,7 +279,9 @@ mod tests {
             Some((12, 0))
         );
         assert_eq!(
-            parse_cargo_result("test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out"),
+            parse_cargo_result(
+                "test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out"
+            ),
             Some((3, 2))
         );
         assert_eq!(parse_cargo_result("running 3 tests"), None);

@@ -47,8 +47,14 @@ pub fn ensure_system_packages(wanted: &[SystemPackage]) -> Result<()> {
         )
         .into());
     }
-    step(&format!("installing system packages: {}", missing.join(" ")));
-    run(Command::new("apt-get").args(["update", "-q"]), "apt-get update")?;
+    step(&format!(
+        "installing system packages: {}",
+        missing.join(" ")
+    ));
+    run(
+        Command::new("apt-get").args(["update", "-q"]),
+        "apt-get update",
+    )?;
     run(
         Command::new("apt-get")
             .args(["install", "-y", "-q", "--no-install-recommends"])
@@ -74,13 +80,16 @@ pub fn postgres_bin_dir() -> Option<PathBuf> {
 }
 
 pub fn ensure_wasm_target() -> Result<()> {
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))
-        .unwrap_or_default();
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
     if installed.lines().any(|l| l.trim() == WASM_TARGET) {
         return Ok(());
     }
     step("adding the wasm32 target");
-    run(Command::new("rustup").args(["target", "add", WASM_TARGET]), "rustup target add")
+    run(
+        Command::new("rustup").args(["target", "add", WASM_TARGET]),
+        "rustup target add",
+    )
 }
 
 /// The `wasm-bindgen` crate version in Cargo.lock; the CLI must match it exactly.
@@ -89,7 +98,10 @@ fn locked_wasm_bindgen_version() -> Result<String> {
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(version) = lines.next().and_then(|l| l.trim().strip_prefix("version = ")) {
+            if let Some(version) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = "))
+            {
                 return Ok(version.trim_matches('"').to_owned());
             }
         }
@@ -105,7 +117,9 @@ pub fn ensure_wasm_bindgen() -> Result<()> {
     if found.split_whitespace().nth(1) == Some(wanted.as_str()) {
         return Ok(());
     }
-    step(&format!("installing wasm-bindgen-cli {wanted} (once per machine, a few minutes)"));
+    step(&format!(
+        "installing wasm-bindgen-cli {wanted} (once per machine, a few minutes)"
+    ));
     // Not `--locked`: its lockfile pins a crate version the registry no longer has.
     run(
         Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &wanted]),

@@ -11,7 +11,12 @@ pub fn DoctorDirectory(doctors: Vec<DoctorCard>) -> impl IntoView {
     let doctors = StoredValue::new(doctors);
     let visible = Memo::new(move |_| {
         let q = query.get();
-        doctors.with_value(|all| all.iter().filter(|d| d.matches(&q)).cloned().collect::<Vec<_>>())
+        doctors.with_value(|all| {
+            all.iter()
+                .filter(|d| d.matches(&q))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     });
 
     view! {

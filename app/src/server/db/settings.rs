@@ -66,7 +66,8 @@ pub async fn clinic_policy(pool: &PgPool) -> Result<ClinicPolicy, AppError> {
         reminder_lead_minutes: row.reminder_lead_minutes.into(),
         notification_debounce_minutes: row.notification_debounce_minutes.into(),
     };
-    ClinicPolicy::parse(&input).map_err(|e| AppError::internal(format!("stored clinic policy: {e}")))
+    ClinicPolicy::parse(&input)
+        .map_err(|e| AppError::internal(format!("stored clinic policy: {e}")))
 }
 
 #[cfg(test)]
@@ -87,8 +88,13 @@ mod tests {
             .execute(&pool)
             .await
             .unwrap_err();
-        let constraint = err.as_database_error().and_then(|e| e.constraint().map(str::to_owned));
-        assert_eq!(constraint.as_deref(), Some("clinic_settings_slot_minutes_check"));
+        let constraint = err
+            .as_database_error()
+            .and_then(|e| e.constraint().map(str::to_owned));
+        assert_eq!(
+            constraint.as_deref(),
+            Some("clinic_settings_slot_minutes_check")
+        );
     }
 
     #[sqlx::test(migrator = "crate::server::db::MIGRATOR")]
