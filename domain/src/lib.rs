@@ -4,7 +4,11 @@
 //! and the clinic's time zone in. The crate compiles for wasm32 as well, so the browser
 //! uses the very same rules as the server.
 
+pub mod assignment;
+pub mod availability;
+pub mod booking;
 pub mod directory;
 pub mod policy;
+pub mod schedule;
 
 pub use policy::{ClinicPolicy, ClinicPolicyInput, PolicyError};

@@ -192,6 +192,14 @@ impl ClinicPolicy {
     pub fn notification_debounce(&self) -> Duration {
         Duration::minutes(self.notification_debounce_minutes)
     }
+
+    /// Whether `instant` falls on the clinic's slot grid in local wall-clock time.
+    pub fn is_on_grid(&self, instant: chrono::DateTime<chrono::Utc>) -> bool {
+        use chrono::Timelike;
+        let local = instant.with_timezone(&self.time_zone);
+        local.nanosecond() == 0
+            && i64::from(local.num_seconds_from_midnight()) % (self.slot_minutes * 60) == 0
+    }
 }
 
 impl Default for ClinicPolicy {

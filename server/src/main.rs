@@ -52,6 +52,18 @@ async fn main() -> ExitCode {
     }
 }
 
+fn print_demo_logins() {
+    println!("\ndemo logins (password for all: {})", demo::DEMO_PASSWORD);
+    println!("  admin    {}", demo::DEMO_ADMIN);
+    for (_, _, _, email) in demo::DEMO_DOCTORS {
+        println!("  doctor   {email}");
+    }
+    for (_, _, _, email) in demo::DEMO_PATIENTS {
+        println!("  patient  {email}");
+    }
+    println!();
+}
+
 async fn run(command: &str, config: Config) -> Result<(), String> {
     let pool = connect(&config)
         .await
