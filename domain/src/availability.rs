@@ -54,7 +54,12 @@ impl BookingWindow {
 
 /// Start times in `[from, to)` at which some doctor has `k` consecutive free slots, with
 /// the number of such doctors, in time order. `free` may be in any order.
-pub fn open_start_times(free: &[FreeSlot], k: usize, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<OpenTime> {
+pub fn open_start_times(
+    free: &[FreeSlot],
+    k: usize,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<OpenTime> {
     if k == 0 || from >= to {
         return Vec::new();
     }
@@ -82,7 +87,10 @@ pub fn open_start_times(free: &[FreeSlot], k: usize, from: DateTime<Utc>, to: Da
             run_start = i;
         }
     }
-    counts.into_iter().map(|(start, doctors)| OpenTime { start, doctors }).collect()
+    counts
+        .into_iter()
+        .map(|(start, doctors)| OpenTime { start, doctors })
+        .collect()
 }
 
 #[cfg(test)]
@@ -95,10 +103,16 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap() + Duration::minutes(minutes)
     }
     fn slot(doctor_id: i64, start_min: i64) -> FreeSlot {
-        FreeSlot { doctor_id, start: at(start_min), end: at(start_min + 30) }
+        FreeSlot {
+            doctor_id,
+            start: at(start_min),
+            end: at(start_min + 30),
+        }
     }
     fn starts(open: &[OpenTime]) -> Vec<(i64, u32)> {
-        open.iter().map(|o| ((o.start - at(0)).num_minutes(), o.doctors)).collect()
+        open.iter()
+            .map(|o| ((o.start - at(0)).num_minutes(), o.doctors))
+            .collect()
     }
 
     #[test]
@@ -111,7 +125,14 @@ mod tests {
     #[test]
     fn long_appointments_need_back_to_back_slots_of_one_doctor() {
         // Doctor 1: 0, 30, 60 (a run of three). Doctor 2: 0 and 60 (a gap). Doctor 3: 30.
-        let free = [slot(1, 0), slot(1, 30), slot(1, 60), slot(2, 0), slot(2, 60), slot(3, 30)];
+        let free = [
+            slot(1, 0),
+            slot(1, 30),
+            slot(1, 60),
+            slot(2, 0),
+            slot(2, 60),
+            slot(3, 30),
+        ];
         let open = open_start_times(&free, 2, at(0), at(600));
         assert_eq!(starts(&open), [(0, 1), (30, 1)]);
         // Doctor 2's 0 and doctor 3's 30 are consecutive in time but not one doctor's.

@@ -22,7 +22,10 @@ pub enum BookingError {
     #[error("You already have {limit} upcoming appointments, the most allowed at once.")]
     TooManyActiveAppointments { limit: u32 },
     #[error("Appointments can be booked from {earliest} until {latest}.")]
-    OutsideBookingWindow { earliest: DateTime<Utc>, latest: DateTime<Utc> },
+    OutsideBookingWindow {
+        earliest: DateTime<Utc>,
+        latest: DateTime<Utc>,
+    },
     #[error("That is not one of the clinic's appointment start times.")]
     NotOnGrid,
     #[error("That appointment type is not offered.")]
@@ -89,7 +92,11 @@ pub struct AppointmentFacts {
 }
 
 /// A patient may book `start` only inside the booking window and on the clinic grid.
-pub fn check_new_start(policy: &ClinicPolicy, now: DateTime<Utc>, start: DateTime<Utc>) -> Result<(), BookingError> {
+pub fn check_new_start(
+    policy: &ClinicPolicy,
+    now: DateTime<Utc>,
+    start: DateTime<Utc>,
+) -> Result<(), BookingError> {
     if !policy.is_on_grid(start) {
         return Err(BookingError::NotOnGrid);
     }
@@ -127,18 +134,27 @@ fn check_changeable(now: DateTime<Utc>, appt: &AppointmentFacts) -> Result<(), B
 
 /// Applies a patient rule, or lets staff through when they give a reason. Returns the
 /// override reason to record, if one was needed.
-fn patient_rule(actor: &Actor, broken: Option<BookingError>) -> Result<Option<String>, BookingError> {
+fn patient_rule(
+    actor: &Actor,
+    broken: Option<BookingError>,
+) -> Result<Option<String>, BookingError> {
     match (broken, actor) {
         (None, _) => Ok(None),
         (Some(err), Actor::Patient) => Err(err),
-        (Some(_), Actor::Staff { override_reason }) => match override_reason.as_deref().map(str::trim) {
-            Some(reason) if !reason.is_empty() => Ok(Some(reason.to_owned())),
-            _ => Err(BookingError::OverrideReasonRequired),
-        },
+        (Some(_), Actor::Staff { override_reason }) => {
+            match override_reason.as_deref().map(str::trim) {
+                Some(reason) if !reason.is_empty() => Ok(Some(reason.to_owned())),
+                _ => Err(BookingError::OverrideReasonRequired),
+            }
+        }
     }
 }
 
-fn freeze_rule(policy: &ClinicPolicy, now: DateTime<Utc>, appt: &AppointmentFacts) -> Option<BookingError> {
+fn freeze_rule(
+    policy: &ClinicPolicy,
+    now: DateTime<Utc>,
+    appt: &AppointmentFacts,
+) -> Option<BookingError> {
     (appt.start - now < policy.change_freeze()).then(|| BookingError::TooLateToChange {
         freeze_hours: policy.change_freeze().num_hours(),
     })
@@ -179,18 +195,31 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap()
     }
     fn booked_in(hours: i64, change_count: u32) -> AppointmentFacts {
-        AppointmentFacts { start: now() + Duration::hours(hours), status: AppointmentStatus::Booked, change_count }
+        AppointmentFacts {
+            start: now() + Duration::hours(hours),
+            status: AppointmentStatus::Booked,
+            change_count,
+        }
     }
     fn staff(reason: &str) -> Actor {
-        Actor::Staff { override_reason: Some(reason.to_owned()) }
+        Actor::Staff {
+            override_reason: Some(reason.to_owned()),
+        }
     }
 
     #[test]
     fn new_starts_must_be_on_grid_and_inside_the_window() {
         let policy = ClinicPolicy::default();
-        assert_eq!(check_new_start(&policy, now(), now() + Duration::hours(3)), Ok(()));
         assert_eq!(
-            check_new_start(&policy, now(), now() + Duration::hours(3) + Duration::minutes(10)),
+            check_new_start(&policy, now(), now() + Duration::hours(3)),
+            Ok(())
+        );
+        assert_eq!(
+            check_new_start(
+                &policy,
+                now(),
+                now() + Duration::hours(3) + Duration::minutes(10)
+            ),
             Err(BookingError::NotOnGrid)
         );
         assert!(matches!(
@@ -215,7 +244,10 @@ mod tests {
             check_reschedule(&policy, now(), &soon, &Actor::Patient),
             Err(BookingError::TooLateToChange { freeze_hours: 24 })
         );
-        assert_eq!(check_cancel(&policy, now(), &booked_in(25, 0), &Actor::Patient), Ok(None));
+        assert_eq!(
+            check_cancel(&policy, now(), &booked_in(25, 0), &Actor::Patient),
+            Ok(None)
+        );
     }
 
     #[test]
@@ -226,8 +258,14 @@ mod tests {
             check_reschedule(&policy, now(), &changed_thrice, &Actor::Patient),
             Err(BookingError::ChangeLimitReached { limit: 3 })
         );
-        assert_eq!(check_reschedule(&policy, now(), &booked_in(48, 2), &Actor::Patient), Ok(None));
-        assert_eq!(check_cancel(&policy, now(), &changed_thrice, &Actor::Patient), Ok(None));
+        assert_eq!(
+            check_reschedule(&policy, now(), &booked_in(48, 2), &Actor::Patient),
+            Ok(None)
+        );
+        assert_eq!(
+            check_cancel(&policy, now(), &changed_thrice, &Actor::Patient),
+            Ok(None)
+        );
     }
 
     #[test]
@@ -235,7 +273,14 @@ mod tests {
         let policy = ClinicPolicy::default();
         let soon = booked_in(2, 5);
         assert_eq!(
-            check_reschedule(&policy, now(), &soon, &Actor::Staff { override_reason: None }),
+            check_reschedule(
+                &policy,
+                now(),
+                &soon,
+                &Actor::Staff {
+                    override_reason: None
+                }
+            ),
             Err(BookingError::OverrideReasonRequired)
         );
         assert_eq!(
@@ -243,20 +288,33 @@ mod tests {
             Err(BookingError::OverrideReasonRequired)
         );
         assert_eq!(
-            check_reschedule(&policy, now(), &soon, &staff("patient called, doctor agreed")),
+            check_reschedule(
+                &policy,
+                now(),
+                &soon,
+                &staff("patient called, doctor agreed")
+            ),
             Ok(Some("patient called, doctor agreed".to_owned()))
         );
         // No rule broken: no reason needed, none recorded.
-        assert_eq!(check_cancel(&policy, now(), &booked_in(72, 0), &staff("x")), Ok(None));
+        assert_eq!(
+            check_cancel(&policy, now(), &booked_in(72, 0), &staff("x")),
+            Ok(None)
+        );
     }
 
     #[test]
     fn finished_or_cancelled_appointments_cannot_change() {
         let policy = ClinicPolicy::default();
-        let cancelled = AppointmentFacts { status: AppointmentStatus::Cancelled, ..booked_in(72, 0) };
+        let cancelled = AppointmentFacts {
+            status: AppointmentStatus::Cancelled,
+            ..booked_in(72, 0)
+        };
         assert_eq!(
             check_cancel(&policy, now(), &cancelled, &staff("x")),
-            Err(BookingError::NotChangeable { status: AppointmentStatus::Cancelled })
+            Err(BookingError::NotChangeable {
+                status: AppointmentStatus::Cancelled
+            })
         );
         let started = booked_in(-1, 0);
         assert!(matches!(
@@ -269,12 +327,20 @@ mod tests {
     fn active_limit() {
         let policy = ClinicPolicy::default();
         assert_eq!(check_active_limit(&policy, 2), Ok(()));
-        assert_eq!(check_active_limit(&policy, 3), Err(BookingError::TooManyActiveAppointments { limit: 3 }));
+        assert_eq!(
+            check_active_limit(&policy, 3),
+            Err(BookingError::TooManyActiveAppointments { limit: 3 })
+        );
     }
 
     #[test]
     fn status_round_trips_through_text() {
-        for s in [AppointmentStatus::Booked, AppointmentStatus::Cancelled, AppointmentStatus::Completed, AppointmentStatus::NoShow] {
+        for s in [
+            AppointmentStatus::Booked,
+            AppointmentStatus::Cancelled,
+            AppointmentStatus::Completed,
+            AppointmentStatus::NoShow,
+        ] {
             assert_eq!(AppointmentStatus::parse(s.as_str()), Some(s));
         }
         assert_eq!(AppointmentStatus::parse("deleted"), None);

@@ -13,7 +13,10 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Timelike, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Timelike, Utc,
+    Weekday,
+};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -55,7 +58,10 @@ impl WeeklyInterval {
                 return Err(HoursError::OffGrid(t, slot.num_minutes()));
             }
         }
-        if self.effective_until.is_some_and(|until| until < self.effective_from) {
+        if self
+            .effective_until
+            .is_some_and(|until| until < self.effective_from)
+        {
             return Err(HoursError::EffectiveRangeReversed);
         }
         Ok(())
@@ -68,9 +74,16 @@ impl WeeklyInterval {
     }
 
     fn overlaps(&self, other: &Self) -> bool {
-        let dates_overlap = self.effective_until.is_none_or(|u| u >= other.effective_from)
-            && other.effective_until.is_none_or(|u| u >= self.effective_from);
-        self.weekday == other.weekday && dates_overlap && self.start < other.end && other.start < self.end
+        let dates_overlap = self
+            .effective_until
+            .is_none_or(|u| u >= other.effective_from)
+            && other
+                .effective_until
+                .is_none_or(|u| u >= self.effective_from);
+        self.weekday == other.weekday
+            && dates_overlap
+            && self.start < other.end
+            && other.start < self.end
     }
 }
 
@@ -115,13 +128,19 @@ pub fn generate_slots(
     let mut out = BTreeSet::new();
     let mut date = from;
     while date <= to {
-        for interval in hours.iter().filter(|h| h.applies_on(date) && h.validate(slot).is_ok()) {
+        for interval in hours
+            .iter()
+            .filter(|h| h.applies_on(date) && h.validate(slot).is_ok())
+        {
             let minutes = |t: NaiveTime| i64::from(t.num_seconds_from_midnight()) / 60;
             let (mut wall, end) = (minutes(interval.start), minutes(interval.end));
             while wall + slot.num_minutes() <= end {
                 let time = NaiveTime::MIN + Duration::minutes(wall);
                 if let Some(start) = local_to_utc(tz, date, time) {
-                    out.insert(SlotSpan { start, end: start + slot });
+                    out.insert(SlotSpan {
+                        start,
+                        end: start + slot,
+                    });
                 }
                 wall += slot.num_minutes();
             }
@@ -174,21 +193,32 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
     fn every_day(start: NaiveTime, end: NaiveTime) -> Vec<WeeklyInterval> {
-        [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun]
-            .into_iter()
-            .map(|weekday| WeeklyInterval {
-                weekday,
-                start,
-                end,
-                effective_from: d(2000, 1, 1),
-                effective_until: None,
-            })
-            .collect()
+        [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+            Weekday::Sat,
+            Weekday::Sun,
+        ]
+        .into_iter()
+        .map(|weekday| WeeklyInterval {
+            weekday,
+            start,
+            end,
+            effective_from: d(2000, 1, 1),
+            effective_until: None,
+        })
+        .collect()
     }
     const HALF_HOUR: Duration = Duration::minutes(30);
 
     fn local_walls(tz: Tz, slots: &[SlotSpan]) -> Vec<NaiveTime> {
-        slots.iter().map(|s| s.start.with_timezone(&tz).time()).collect()
+        slots
+            .iter()
+            .map(|s| s.start.with_timezone(&tz).time())
+            .collect()
     }
 
     /// (zone, day before a DST change, day of, day after)
@@ -207,7 +237,11 @@ mod tests {
     fn a_nine_to_five_day_has_sixteen_slots_around_every_dst_change() {
         let hours = every_day(t(9, 0), t(17, 0));
         for (tz, change) in dst_days() {
-            for date in [change.pred_opt().unwrap(), change, change.succ_opt().unwrap()] {
+            for date in [
+                change.pred_opt().unwrap(),
+                change,
+                change.succ_opt().unwrap(),
+            ] {
                 let slots = generate_slots(&hours, date, date, tz, HALF_HOUR);
                 assert_eq!(slots.len(), 16, "{tz} {date}");
                 let walls = local_walls(tz, &slots);
@@ -224,7 +258,19 @@ mod tests {
         let hours = every_day(t(0, 0), t(5, 0));
         let slots = generate_slots(&hours, d(2026, 3, 8), d(2026, 3, 8), New_York, HALF_HOUR);
         let walls = local_walls(New_York, &slots);
-        assert_eq!(walls, [t(0, 0), t(0, 30), t(1, 0), t(1, 30), t(3, 0), t(3, 30), t(4, 0), t(4, 30)]);
+        assert_eq!(
+            walls,
+            [
+                t(0, 0),
+                t(0, 30),
+                t(1, 0),
+                t(1, 30),
+                t(3, 0),
+                t(3, 30),
+                t(4, 0),
+                t(4, 30)
+            ]
+        );
         // Back to back in real time across the jump: 01:30 EST + 30 min = 03:00 EDT.
         assert_eq!(slots[3].end, slots[4].start);
     }
@@ -235,7 +281,10 @@ mod tests {
         let hours = every_day(t(0, 0), t(3, 0));
         let slots = generate_slots(&hours, d(2026, 11, 1), d(2026, 11, 1), New_York, HALF_HOUR);
         let walls = local_walls(New_York, &slots);
-        assert_eq!(walls, [t(0, 0), t(0, 30), t(1, 0), t(1, 30), t(2, 0), t(2, 30)]);
+        assert_eq!(
+            walls,
+            [t(0, 0), t(0, 30), t(1, 0), t(1, 30), t(2, 0), t(2, 30)]
+        );
         // 01:00 is the EDT one (05:00 UTC), and 02:00 EST (07:00 UTC) follows an unused hour.
         assert_eq!(slots[2].start.to_rfc3339(), "2026-11-01T05:00:00+00:00");
         assert_eq!(slots[4].start.to_rfc3339(), "2026-11-01T07:00:00+00:00");
@@ -261,7 +310,12 @@ mod tests {
         ];
         // Mondays in June 2026: 1, 8, 15, 22, 29.
         let slots = generate_slots(&hours, d(2026, 6, 1), d(2026, 6, 30), London, HALF_HOUR);
-        let per_date = |date: NaiveDate| slots.iter().filter(|s| local_date(London, s.start) == date).count();
+        let per_date = |date: NaiveDate| {
+            slots
+                .iter()
+                .filter(|s| local_date(London, s.start) == date)
+                .count()
+        };
         assert_eq!(per_date(d(2026, 6, 1)), 2);
         assert_eq!(per_date(d(2026, 6, 8)), 4);
         assert_eq!(per_date(d(2026, 6, 15)), 4);
@@ -279,16 +333,47 @@ mod tests {
             effective_from: d(2026, 1, 1),
             effective_until: None,
         };
-        assert_eq!(validate_hours(std::slice::from_ref(&base), HALF_HOUR), Ok(()));
-        let reversed = WeeklyInterval { end: t(8, 0), ..base.clone() };
-        assert_eq!(reversed.validate(HALF_HOUR), Err(HoursError::EndNotAfterStart));
-        let off_grid = WeeklyInterval { start: t(9, 10), ..base.clone() };
-        assert_eq!(off_grid.validate(HALF_HOUR), Err(HoursError::OffGrid(t(9, 10), 30)));
-        let overlapping = WeeklyInterval { start: t(11, 0), end: t(13, 0), ..base.clone() };
-        assert_eq!(validate_hours(&[base.clone(), overlapping], HALF_HOUR), Err(HoursError::Overlap(Weekday::Tue)));
-        let later_range = WeeklyInterval { effective_from: d(2027, 1, 1), ..base.clone() };
-        let earlier_range = WeeklyInterval { effective_until: Some(d(2026, 12, 31)), ..base };
-        assert_eq!(validate_hours(&[earlier_range, later_range], HALF_HOUR), Ok(()));
+        assert_eq!(
+            validate_hours(std::slice::from_ref(&base), HALF_HOUR),
+            Ok(())
+        );
+        let reversed = WeeklyInterval {
+            end: t(8, 0),
+            ..base.clone()
+        };
+        assert_eq!(
+            reversed.validate(HALF_HOUR),
+            Err(HoursError::EndNotAfterStart)
+        );
+        let off_grid = WeeklyInterval {
+            start: t(9, 10),
+            ..base.clone()
+        };
+        assert_eq!(
+            off_grid.validate(HALF_HOUR),
+            Err(HoursError::OffGrid(t(9, 10), 30))
+        );
+        let overlapping = WeeklyInterval {
+            start: t(11, 0),
+            end: t(13, 0),
+            ..base.clone()
+        };
+        assert_eq!(
+            validate_hours(&[base.clone(), overlapping], HALF_HOUR),
+            Err(HoursError::Overlap(Weekday::Tue))
+        );
+        let later_range = WeeklyInterval {
+            effective_from: d(2027, 1, 1),
+            ..base.clone()
+        };
+        let earlier_range = WeeklyInterval {
+            effective_until: Some(d(2026, 12, 31)),
+            ..base
+        };
+        assert_eq!(
+            validate_hours(&[earlier_range, later_range], HALF_HOUR),
+            Ok(())
+        );
     }
 
     #[test]
