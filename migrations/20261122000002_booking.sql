@@ -37,10 +37,14 @@ create table availability_slots (
     hold_token      uuid,
     hold_patient_id bigint references patients (patient_id),
     hold_expires_at timestamptz,
+    -- What the hold is for, so confirming needs only the token.
+    hold_appointment_type_id bigint references appointment_types (appointment_type_id),
     constraint availability_slots_time_check check (end_time > start_time),
     constraint availability_slots_hold_check check (
-        (status = 'held') = (hold_token is not null and hold_patient_id is not null and hold_expires_at is not null)
-        and (status = 'held' or (hold_token is null and hold_patient_id is null and hold_expires_at is null))
+        (status = 'held' and hold_token is not null and hold_patient_id is not null
+            and hold_expires_at is not null and hold_appointment_type_id is not null)
+        or (status <> 'held' and hold_token is null and hold_patient_id is null
+            and hold_expires_at is null and hold_appointment_type_id is null)
     ),
     constraint availability_slots_doctor_start_key unique (doctor_id, start_time),
     constraint availability_slots_no_overlap

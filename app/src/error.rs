@@ -3,6 +3,7 @@
 //! Variants are things a person can act on. Internal failures carry only a correlation id:
 //! the cause is logged on the server under that id and never sent to the browser.
 
+use domain::booking::BookingError;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,9 @@ pub enum AppError {
     Forbidden,
     #[error("We could not find what you asked for.")]
     NotFound,
+    /// A booking rule said no; the inner error says why and what to do instead.
+    #[error("{0}")]
+    Booking(#[from] BookingError),
     /// The request itself was malformed (bad arguments, unreadable body).
     #[error("The request could not be understood: {0}")]
     BadRequest(String),
@@ -62,9 +66,23 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// Database errors: violations of the constraints that guard the booking invariants mean
+/// a concurrent booker won the race, which the person can act on; anything else is ours.
+/// Mapped by constraint name, never by matching message text.
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
-        Self::internal(err)
+        let constraint = err.as_database_error().and_then(|e| e.constraint());
+        match constraint {
+            Some(
+                "appointments_no_overlap"
+                | "appointment_slots_slot_key"
+                | "availability_slots_no_overlap"
+                | "availability_slots_doctor_start_key",
+            ) => Self::Booking(BookingError::SlotTaken {
+                alternatives: Vec::new(),
+            }),
+            _ => Self::internal(err),
+        }
     }
 }

@@ -3,8 +3,13 @@
 //! against a production database: it creates accounts with a published password.
 
 use app::server::auth::password::hash_password;
+use app::server::booking::{self, ActingRole, ActingUser};
+use app::server::{availability, db, schedule};
 use app::AppError;
+use chrono::{Duration, NaiveTime, Utc, Weekday};
+use domain::schedule::{local_date, WeeklyInterval};
 use sqlx::PgPool;
+use uuid::Uuid;
 
 pub const DEMO_PASSWORD: &str = "clinic-demo-2026";
 pub const DEMO_ADMIN: &str = "admin@riverside.test";
@@ -49,6 +54,22 @@ pub const DEMO_DOCTORS: [(&str, &str, &str, &str); 8] = [
         "Obstetrics and gynecology",
         "hannah.goldberg@riverside.test",
     ),
+];
+
+use Weekday::{Fri, Mon, Sat, Thu, Tue, Wed};
+const WEEKDAYS: &[Weekday] = &[Mon, Tue, Wed, Thu, Fri];
+
+/// Weekly hours per demo doctor (same order as [`DEMO_DOCTORS`]): varied, some part-time.
+/// Each entry: (weekdays, [(start, end) local wall times]).
+const DEMO_HOURS: [(&[Weekday], &[(&str, &str)]); 8] = [
+    (WEEKDAYS, &[("09:00", "17:00")]),
+    (WEEKDAYS, &[("08:00", "12:00"), ("13:00", "16:00")]),
+    (&[Mon, Wed, Fri], &[("09:00", "15:00")]),
+    (&[Tue, Thu], &[("10:00", "18:00")]),
+    (&[Mon, Tue, Wed, Thu], &[("12:00", "20:00")]),
+    (WEEKDAYS, &[("09:00", "13:00")]),
+    (&[Tue, Wed, Thu, Fri, Sat], &[("09:00", "17:00")]),
+    (&[Mon, Tue, Thu], &[("08:30", "16:30")]),
 ];
 
 /// (first, last, phone, email)
@@ -99,36 +120,104 @@ pub async fn seed_demo(pool: &PgPool) -> Result<bool, AppError> {
         .execute(&mut *tx)
         .await?;
 
-    for (first, last, specialty, email) in DEMO_DOCTORS {
-        sqlx::query(
+    let policy = db::settings::clinic_policy(pool).await?;
+    let effective_from = local_date(policy.time_zone(), Utc::now()) - Duration::days(7);
+    for ((first, last, specialty, email), (days, intervals)) in
+        DEMO_DOCTORS.into_iter().zip(DEMO_HOURS)
+    {
+        let doctor_id: i64 = sqlx::query_scalar(
             "with u as (insert into users (email, role, password_hash) values ($1, 'doctor', $2) returning user_id)
              insert into doctors (user_id, first_name, last_name, specialty)
-             select user_id, $3, $4, $5 from u",
+             select user_id, $3, $4, $5 from u returning doctor_id",
         )
         .bind(email)
         .bind(hash(email).await?)
         .bind(first)
         .bind(last)
         .bind(specialty)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
+        for &weekday in days {
+            for (start, end) in intervals {
+                let time =
+                    |t: &str| NaiveTime::parse_from_str(t, "%H:%M").expect("demo hours are valid");
+                let interval = WeeklyInterval {
+                    weekday,
+                    start: time(start),
+                    end: time(end),
+                    effective_from,
+                    effective_until: None,
+                };
+                db::schedule::add_hours(&mut tx, doctor_id, &interval).await?;
+            }
+        }
     }
 
+    let mut patients = Vec::new();
     for (first, last, phone, email) in DEMO_PATIENTS {
-        sqlx::query(
+        let ids: (i64, i64) = sqlx::query_as(
             "with u as (insert into users (email, role, password_hash) values ($1, 'patient', $2) returning user_id)
              insert into patients (user_id, first_name, last_name, phone)
-             select user_id, $3, $4, $5 from u",
+             select user_id, $3, $4, $5 from u returning user_id, patient_id",
         )
         .bind(email)
         .bind(hash(email).await?)
         .bind(first)
         .bind(last)
         .bind(phone)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
+        patients.push(ids);
     }
 
     tx.commit().await?;
+    schedule::materialize_slots(pool, &policy, Utc::now()).await?;
+    book_demo_appointments(pool, &patients).await?;
     Ok(true)
+}
+
+/// A few upcoming visits booked through the real booking service, as the patients would.
+/// (patient index, index into the open Standard times of the next two weeks, type id)
+async fn book_demo_appointments(pool: &PgPool, patients: &[(i64, i64)]) -> Result<(), AppError> {
+    const BOOKINGS: [(usize, usize, i64); 5] =
+        [(0, 12, 1), (0, 140, 2), (1, 40, 1), (1, 220, 1), (2, 90, 2)];
+    let policy = db::settings::clinic_policy(pool).await?;
+    let now = Utc::now();
+    let open =
+        availability::open_times(pool, &policy, 2, now, now + Duration::days(14), now).await?;
+    for (patient, index, appointment_type_id) in BOOKINGS {
+        let (Some(&(user_id, patient_id)), Some(time)) = (patients.get(patient), open.get(index))
+        else {
+            continue;
+        };
+        let by = ActingUser {
+            user_id,
+            role: ActingRole::Patient { patient_id },
+        };
+        let hold = booking::hold(
+            pool,
+            &policy,
+            &by,
+            patient_id,
+            time.start,
+            appointment_type_id,
+            now,
+        )
+        .await;
+        // A time can be gone if another demo booking took the last doctor: skip it.
+        if let Ok(hold) = hold {
+            booking::confirm(
+                pool,
+                &policy,
+                &by,
+                patient_id,
+                hold.token,
+                None,
+                Uuid::new_v4(),
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod demo;
 pub mod health;
+pub mod jobs;
 pub mod telemetry;
 
 use std::future::Future;

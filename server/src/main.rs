@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use app::server::db::MIGRATOR;
 use app::server::state::AppState;
 use server::config::Config;
-use server::{connect, demo, leptos_options, router, serve, shutdown_signal, telemetry};
+use server::{connect, demo, jobs, leptos_options, router, serve, shutdown_signal, telemetry};
 
 const USAGE: &str = "\
 usage: server [COMMAND]
@@ -89,6 +89,7 @@ async fn run(command: &str, config: Config) -> Result<(), String> {
                     "demo data already present"
                 }
             );
+            print_demo_logins();
         }
         _ => {
             let state = AppState {
@@ -99,9 +100,10 @@ async fn run(command: &str, config: Config) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("cannot listen on {} (CLINIC_ADDR): {e}", config.addr))?;
             tracing::info!(addr = %config.addr, "listening on http://{}", config.addr);
-            serve(listener, router(state), shutdown_signal())
-                .await
-                .map_err(|e| format!("server error: {e}"))?;
+            let jobs = jobs::spawn(pool.clone());
+            let served = serve(listener, router(state), shutdown_signal()).await;
+            jobs.abort();
+            served.map_err(|e| format!("server error: {e}"))?;
             tracing::info!("stopped");
         }
     }

@@ -2,5 +2,8 @@
 //! the `ssr` feature, so none of it reaches the wasm bundle.
 
 pub mod auth;
+pub mod availability;
+pub mod booking;
 pub mod db;
+pub mod schedule;
 pub mod state;

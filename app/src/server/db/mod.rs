@@ -2,8 +2,11 @@
 //! sqlx's runtime API (`query_as` + `FromRow`) so builds need neither a live database
 //! nor committed offline query data.
 
+pub mod appointments;
 pub mod doctors;
+pub mod schedule;
 pub mod settings;
+pub mod slots;
 
 use sqlx::migrate::Migrator;
 

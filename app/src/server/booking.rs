@@ -1,0 +1,378 @@
+//! The booking service: hold, confirm, cancel, reschedule. Each is one transaction that
+//! reads the rules from `domain` and lets PostgreSQL enforce the invariants (see the
+//! booking migration). Later work adds an outbox row and an audit row to the same
+//! transactions.
+//!
+//! Concurrency design: READ COMMITTED transactions; candidate slots are taken with
+//! `FOR UPDATE SKIP LOCKED`, one doctor at a time in the assignment policy's order, so
+//! two patients booking the same time never wait on each other: the second simply finds
+//! the first's doctor locked and moves on to the next doctor. The exclusion and unique
+//! constraints are the last line of defence and map to `SlotTaken`.
+
+use chrono::{DateTime, Utc};
+use domain::assignment::{rank_candidates, rotation_key, Candidate};
+use domain::booking::{self, Actor, AppointmentFacts, AppointmentStatus, BookingError};
+use domain::schedule::{local_date, local_day_bounds};
+use domain::ClinicPolicy;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::server::availability::nearest_open_times;
+use crate::server::db::{self, appointments::Appointment};
+use crate::AppError;
+
+/// How many alternatives an error offers.
+const ALTERNATIVES: usize = 5;
+/// Longest visit reason we store.
+const MAX_REASON_CHARS: usize = 1000;
+
+/// Who is acting, established by the caller from the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActingUser {
+    pub user_id: i64,
+    pub role: ActingRole,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActingRole {
+    /// A patient acting for themselves.
+    Patient { patient_id: i64 },
+    /// Staff acting on a patient's behalf; an override of the patient rules needs a reason.
+    Staff { override_reason: Option<String> },
+}
+
+impl ActingUser {
+    fn actor(&self) -> Actor {
+        match &self.role {
+            ActingRole::Patient { .. } => Actor::Patient,
+            ActingRole::Staff { override_reason } => Actor::Staff {
+                override_reason: override_reason.clone(),
+            },
+        }
+    }
+
+    fn role_name(&self) -> &'static str {
+        match self.role {
+            ActingRole::Patient { .. } => "patient",
+            ActingRole::Staff { .. } => "admin",
+        }
+    }
+
+    /// Patients reach only their own appointments; anything else looks like it does not exist.
+    fn may_act_for(&self, patient_id: i64) -> bool {
+        match self.role {
+            ActingRole::Patient { patient_id: own } => own == patient_id,
+            ActingRole::Staff { .. } => true,
+        }
+    }
+}
+
+/// A time reserved while the patient confirms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    pub token: Uuid,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+async fn slot_count(conn: &mut PgConnection, appointment_type_id: i64) -> Result<i32, AppError> {
+    db::appointments::type_slot_count(conn, appointment_type_id)
+        .await?
+        .ok_or(AppError::Booking(BookingError::UnknownAppointmentType))
+}
+
+/// Takes `slot_count` consecutive open slots starting at `start` from the doctor the
+/// assignment policy prefers, falling through to the next doctor whenever a concurrent
+/// transaction has locked one. Returns the doctor and the locked slot ids.
+async fn take_slots(
+    conn: &mut PgConnection,
+    policy: &ClinicPolicy,
+    start: DateTime<Utc>,
+    slot_count: i32,
+    now: DateTime<Utc>,
+) -> Result<Option<(i64, Vec<i64>)>, AppError> {
+    let end = start + policy.slot_length() * slot_count;
+    let doctors = db::slots::doctors_open_for(conn, start, end, i64::from(slot_count), now).await?;
+    if doctors.is_empty() {
+        return Ok(None);
+    }
+    let tz = policy.time_zone();
+    let (day_start, day_end) = local_day_bounds(tz, local_date(tz, start));
+    let load = db::appointments::counts_per_doctor(conn, &doctors, day_start, day_end).await?;
+    let candidates = doctors
+        .iter()
+        .map(|&doctor_id| Candidate {
+            doctor_id,
+            appointments_that_day: load.get(&doctor_id).copied().unwrap_or(0),
+        })
+        .collect();
+    for doctor_id in rank_candidates(candidates, rotation_key(start, policy.slot_length())) {
+        let slot_ids = db::slots::lock_open_run(conn, doctor_id, start, end, now).await?;
+        if slot_ids.len() == slot_count as usize {
+            return Ok(Some((doctor_id, slot_ids)));
+        }
+    }
+    Ok(None)
+}
+
+async fn alternatives(
+    pool: &PgPool,
+    policy: &ClinicPolicy,
+    slot_count: i32,
+    around: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<DateTime<Utc>>, AppError> {
+    Ok(nearest_open_times(pool, policy, slot_count as usize, around, now, ALTERNATIVES).await?)
+}
+
+/// Reserves `start` for the patient for the policy's hold time, assigning a doctor.
+/// A patient has one hold at a time: a new hold replaces the previous one.
+#[tracing::instrument(skip_all, fields(patient_id, appointment_type_id))]
+pub async fn hold(
+    pool: &PgPool,
+    policy: &ClinicPolicy,
+    by: &ActingUser,
+    patient_id: i64,
+    start: DateTime<Utc>,
+    appointment_type_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Hold, AppError> {
+    if !by.may_act_for(patient_id) {
+        return Err(AppError::Forbidden);
+    }
+    booking::check_new_start(policy, now, start)?;
+    let mut tx = pool.begin().await?;
+    let slots_needed = slot_count(&mut tx, appointment_type_id).await?;
+    let upcoming = db::appointments::count_upcoming(&mut tx, patient_id, now).await?;
+    booking::check_active_limit(policy, upcoming)?;
+    db::slots::release_holds_of(&mut tx, patient_id).await?;
+
+    let Some((_doctor_id, slot_ids)) =
+        take_slots(&mut tx, policy, start, slots_needed, now).await?
+    else {
+        tx.rollback().await?;
+        let alternatives = alternatives(pool, policy, slots_needed, start, now).await?;
+        return Err(BookingError::SlotTaken { alternatives }.into());
+    };
+    let token = Uuid::new_v4();
+    let expires_at = now + policy.hold_time();
+    db::slots::mark_held(
+        &mut tx,
+        &slot_ids,
+        token,
+        patient_id,
+        appointment_type_id,
+        expires_at,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Hold {
+        token,
+        start,
+        end: start + policy.slot_length() * slots_needed,
+        expires_at,
+    })
+}
+
+/// Turns a live hold into an appointment. Submitting again with the same idempotency key
+/// returns the appointment the first submit created.
+#[tracing::instrument(skip_all, fields(patient_id))]
+#[allow(clippy::too_many_arguments)]
+pub async fn confirm(
+    pool: &PgPool,
+    policy: &ClinicPolicy,
+    by: &ActingUser,
+    patient_id: i64,
+    hold_token: Uuid,
+    reason: Option<String>,
+    idempotency_key: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Appointment, AppError> {
+    if !by.may_act_for(patient_id) {
+        return Err(AppError::Forbidden);
+    }
+    let reason = reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > MAX_REASON_CHARS)
+    {
+        return Err(AppError::validation(
+            "reason",
+            format!("Please keep the reason under {MAX_REASON_CHARS} characters."),
+        ));
+    }
+
+    let mut tx = pool.begin().await?;
+    // Lock first: a concurrent submit of the same hold waits here, then finds the
+    // appointment it created through the idempotency key.
+    let held = db::slots::lock_hold(&mut tx, hold_token).await?;
+    if let Some(existing) =
+        db::appointments::find_by_idempotency_key(&mut tx, patient_id, idempotency_key).await?
+    {
+        return Ok(existing);
+    }
+    let Some(first) = held.first() else {
+        // Lapsed and taken by someone else, swept, or never issued.
+        tx.rollback().await?;
+        return Err(BookingError::HoldExpired {
+            alternatives: Vec::new(),
+        }
+        .into());
+    };
+    if held.iter().any(|s| s.hold_patient_id != patient_id) {
+        return Err(BookingError::HoldNotFound.into());
+    }
+    let (start, appointment_type_id) = (first.start_time, first.hold_appointment_type_id);
+    if first.hold_expires_at <= now {
+        tx.rollback().await?;
+        let alternatives = alternatives(pool, policy, held.len() as i32, start, now).await?;
+        return Err(BookingError::HoldExpired { alternatives }.into());
+    }
+    let upcoming = db::appointments::count_upcoming(&mut tx, patient_id, now).await?;
+    booking::check_active_limit(policy, upcoming)?;
+
+    let slot_ids: Vec<i64> = held.iter().map(|s| s.slot_id).collect();
+    let new = db::appointments::NewAppointment {
+        patient_id,
+        doctor_id: first.doctor_id,
+        appointment_type_id,
+        start,
+        end: held.last().map_or(first.end_time, |s| s.end_time),
+        reason,
+        booked_by_user_id: by.user_id,
+        booked_by_role: by.role_name(),
+        idempotency_key,
+    };
+    let appointment = db::appointments::insert(&mut tx, &new, now).await?;
+    db::appointments::link_slots(&mut tx, appointment.appointment_id, &slot_ids).await?;
+    db::slots::mark_booked(&mut tx, &slot_ids).await?;
+    db::appointments::record_event(
+        &mut tx,
+        &db::appointments::Event {
+            appointment_id: appointment.appointment_id,
+            kind: "booked",
+            actor_user_id: Some(by.user_id),
+            actor_role: by.role_name(),
+            old: None,
+            new: Some((appointment.doctor_id, appointment.start)),
+            override_reason: None,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(appointment)
+}
+
+/// Locks an appointment the actor may change, or reports it as not found.
+async fn lock_for_change(
+    conn: &mut PgConnection,
+    by: &ActingUser,
+    appointment_id: i64,
+) -> Result<Appointment, AppError> {
+    match db::appointments::lock(conn, appointment_id).await? {
+        Some(a) if by.may_act_for(a.patient_id) => Ok(a),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+fn facts(a: &Appointment) -> AppointmentFacts {
+    AppointmentFacts {
+        start: a.start,
+        status: a.status,
+        change_count: a.change_count,
+    }
+}
+
+/// Cancels an appointment and frees its slots. Cancelling again is a no-op.
+#[tracing::instrument(skip_all, fields(appointment_id))]
+pub async fn cancel(
+    pool: &PgPool,
+    policy: &ClinicPolicy,
+    by: &ActingUser,
+    appointment_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Appointment, AppError> {
+    let mut tx = pool.begin().await?;
+    let current = lock_for_change(&mut tx, by, appointment_id).await?;
+    if current.status == AppointmentStatus::Cancelled {
+        return Ok(current);
+    }
+    let override_reason = booking::check_cancel(policy, now, &facts(&current), &by.actor())?;
+    let cancelled = db::appointments::set_cancelled(&mut tx, appointment_id, now).await?;
+    let freed = db::appointments::unlink_slots(&mut tx, appointment_id).await?;
+    db::slots::mark_free(&mut tx, &freed).await?;
+    db::appointments::record_event(
+        &mut tx,
+        &db::appointments::Event {
+            appointment_id,
+            kind: "cancelled",
+            actor_user_id: Some(by.user_id),
+            actor_role: by.role_name(),
+            old: Some((current.doctor_id, current.start)),
+            new: None,
+            override_reason: override_reason.as_deref(),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(cancelled)
+}
+
+/// Moves an appointment to `new_start` (any doctor free then, by the assignment policy).
+/// The new slots are taken before the old ones are freed, in one transaction; asking
+/// again for the time it already has changes nothing.
+#[tracing::instrument(skip_all, fields(appointment_id))]
+pub async fn reschedule(
+    pool: &PgPool,
+    policy: &ClinicPolicy,
+    by: &ActingUser,
+    appointment_id: i64,
+    new_start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Appointment, AppError> {
+    let mut tx = pool.begin().await?;
+    let current = lock_for_change(&mut tx, by, appointment_id).await?;
+    if current.status == AppointmentStatus::Booked && current.start == new_start {
+        return Ok(current);
+    }
+    let override_reason = booking::check_reschedule(policy, now, &facts(&current), &by.actor())?;
+    booking::check_new_start(policy, now, new_start)?;
+    let slots_needed = slot_count(&mut tx, current.appointment_type_id).await?;
+
+    let Some((doctor_id, new_slots)) =
+        take_slots(&mut tx, policy, new_start, slots_needed, now).await?
+    else {
+        tx.rollback().await?;
+        let alternatives = alternatives(pool, policy, slots_needed, new_start, now).await?;
+        return Err(BookingError::SlotTaken { alternatives }.into());
+    };
+    let new_end = new_start + policy.slot_length() * slots_needed;
+    let old_slots = db::appointments::unlink_slots(&mut tx, appointment_id).await?;
+    db::slots::mark_free(&mut tx, &old_slots).await?;
+    let moved =
+        db::appointments::move_to(&mut tx, appointment_id, doctor_id, new_start, new_end, now)
+            .await?;
+    db::appointments::link_slots(&mut tx, appointment_id, &new_slots).await?;
+    db::slots::mark_booked(&mut tx, &new_slots).await?;
+    db::appointments::record_event(
+        &mut tx,
+        &db::appointments::Event {
+            appointment_id,
+            kind: "rescheduled",
+            actor_user_id: Some(by.user_id),
+            actor_role: by.role_name(),
+            old: Some((current.doctor_id, current.start)),
+            new: Some((doctor_id, new_start)),
+            override_reason: override_reason.as_deref(),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(moved)
+}

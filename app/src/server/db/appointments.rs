@@ -1,0 +1,279 @@
+//! Appointments, their slot links and their change history.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use domain::booking::AppointmentStatus;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appointment {
+    pub appointment_id: i64,
+    pub patient_id: i64,
+    pub doctor_id: i64,
+    pub appointment_type_id: i64,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub status: AppointmentStatus,
+    pub change_count: u32,
+}
+
+#[derive(sqlx::FromRow)]
+struct AppointmentRow {
+    appointment_id: i64,
+    patient_id: i64,
+    doctor_id: i64,
+    appointment_type_id: i64,
+    start_time: DateTime<Utc>,
+    end_time: DateTime<Utc>,
+    status: String,
+    change_count: i32,
+}
+
+impl AppointmentRow {
+    fn into_appointment(self) -> Result<Appointment, sqlx::Error> {
+        let status = AppointmentStatus::parse(&self.status).ok_or_else(|| {
+            sqlx::Error::Decode(format!("unknown appointment status {}", self.status).into())
+        })?;
+        Ok(Appointment {
+            appointment_id: self.appointment_id,
+            patient_id: self.patient_id,
+            doctor_id: self.doctor_id,
+            appointment_type_id: self.appointment_type_id,
+            start: self.start_time,
+            end: self.end_time,
+            status,
+            change_count: self.change_count.max(0) as u32,
+        })
+    }
+}
+
+const COLUMNS: &str = "appointment_id, patient_id, doctor_id, appointment_type_id, start_time, end_time, status, change_count";
+
+pub async fn get(pool: &PgPool, appointment_id: i64) -> Result<Option<Appointment>, sqlx::Error> {
+    let row: Option<AppointmentRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from appointments where appointment_id = $1"
+    ))
+    .bind(appointment_id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(AppointmentRow::into_appointment).transpose()
+}
+
+/// Locks the appointment row for a change.
+pub async fn lock(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+) -> Result<Option<Appointment>, sqlx::Error> {
+    let row: Option<AppointmentRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from appointments where appointment_id = $1 for update"
+    ))
+    .bind(appointment_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(AppointmentRow::into_appointment).transpose()
+}
+
+pub async fn find_by_idempotency_key(
+    conn: &mut PgConnection,
+    patient_id: i64,
+    key: Uuid,
+) -> Result<Option<Appointment>, sqlx::Error> {
+    let row: Option<AppointmentRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from appointments where patient_id = $1 and idempotency_key = $2"
+    ))
+    .bind(patient_id)
+    .bind(key)
+    .fetch_optional(conn)
+    .await?;
+    row.map(AppointmentRow::into_appointment).transpose()
+}
+
+/// Upcoming booked appointments of a patient (the abuse limit counts these).
+pub async fn count_upcoming(
+    conn: &mut PgConnection,
+    patient_id: i64,
+    now: DateTime<Utc>,
+) -> Result<u32, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "select count(*) from appointments where patient_id = $1 and status = 'booked' and start_time > $2",
+    )
+    .bind(patient_id)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(n as u32)
+}
+
+/// Live appointments per doctor starting in `[from, to)` (the assignment policy's load).
+pub async fn counts_per_doctor(
+    conn: &mut PgConnection,
+    doctor_ids: &[i64],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<HashMap<i64, u32>, sqlx::Error> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "select doctor_id, count(*) from appointments
+         where doctor_id = any($1) and status <> 'cancelled' and start_time >= $2 and start_time < $3
+         group by doctor_id",
+    )
+    .bind(doctor_ids)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(d, n)| (d, n as u32)).collect())
+}
+
+pub struct NewAppointment {
+    pub patient_id: i64,
+    pub doctor_id: i64,
+    pub appointment_type_id: i64,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub reason: Option<String>,
+    pub booked_by_user_id: i64,
+    pub booked_by_role: &'static str,
+    pub idempotency_key: Uuid,
+}
+
+pub async fn insert(
+    conn: &mut PgConnection,
+    new: &NewAppointment,
+    now: DateTime<Utc>,
+) -> Result<Appointment, sqlx::Error> {
+    let row: AppointmentRow = sqlx::query_as(&format!(
+        "insert into appointments (patient_id, doctor_id, appointment_type_id, start_time, end_time,
+                                   reason, booked_by_user_id, booked_by_role, idempotency_key,
+                                   created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+         returning {COLUMNS}"
+    ))
+    .bind(new.patient_id)
+    .bind(new.doctor_id)
+    .bind(new.appointment_type_id)
+    .bind(new.start)
+    .bind(new.end)
+    .bind(&new.reason)
+    .bind(new.booked_by_user_id)
+    .bind(new.booked_by_role)
+    .bind(new.idempotency_key)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    row.into_appointment()
+}
+
+pub async fn link_slots(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+    slot_ids: &[i64],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into appointment_slots (appointment_id, slot_id) select $1, unnest($2::bigint[])",
+    )
+    .bind(appointment_id)
+    .bind(slot_ids)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes the appointment's slot links, returning the slots it occupied.
+pub async fn unlink_slots(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar("delete from appointment_slots where appointment_id = $1 returning slot_id")
+        .bind(appointment_id)
+        .fetch_all(conn)
+        .await
+}
+
+pub async fn set_cancelled(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Appointment, sqlx::Error> {
+    let row: AppointmentRow = sqlx::query_as(&format!(
+        "update appointments set status = 'cancelled', cancelled_at = $2, updated_at = $2
+         where appointment_id = $1 returning {COLUMNS}"
+    ))
+    .bind(appointment_id)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    row.into_appointment()
+}
+
+pub async fn move_to(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+    doctor_id: i64,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Appointment, sqlx::Error> {
+    let row: AppointmentRow = sqlx::query_as(&format!(
+        "update appointments
+         set doctor_id = $2, start_time = $3, end_time = $4, change_count = change_count + 1, updated_at = $5
+         where appointment_id = $1 returning {COLUMNS}"
+    ))
+    .bind(appointment_id)
+    .bind(doctor_id)
+    .bind(start)
+    .bind(end)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    row.into_appointment()
+}
+
+pub struct Event<'a> {
+    pub appointment_id: i64,
+    pub kind: &'static str,
+    pub actor_user_id: Option<i64>,
+    pub actor_role: &'static str,
+    pub old: Option<(i64, DateTime<Utc>)>,
+    pub new: Option<(i64, DateTime<Utc>)>,
+    pub override_reason: Option<&'a str>,
+}
+
+pub async fn record_event(
+    conn: &mut PgConnection,
+    event: &Event<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into appointment_events (appointment_id, kind, actor_user_id, actor_role,
+             old_doctor_id, old_start_time, new_doctor_id, new_start_time, override_reason, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(event.appointment_id)
+    .bind(event.kind)
+    .bind(event.actor_user_id)
+    .bind(event.actor_role)
+    .bind(event.old.map(|o| o.0))
+    .bind(event.old.map(|o| o.1))
+    .bind(event.new.map(|n| n.0))
+    .bind(event.new.map(|n| n.1))
+    .bind(event.override_reason)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Slot count of an active appointment type.
+pub async fn type_slot_count(
+    conn: &mut PgConnection,
+    appointment_type_id: i64,
+) -> Result<Option<i32>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select slot_count from appointment_types where appointment_type_id = $1 and active",
+    )
+    .bind(appointment_type_id)
+    .fetch_optional(conn)
+    .await
+}

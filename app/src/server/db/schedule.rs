@@ -1,0 +1,97 @@
+//! Weekly hours and clinic holidays: the inputs of slot generation.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{NaiveDate, NaiveTime, Weekday};
+use domain::schedule::WeeklyInterval;
+use sqlx::{PgConnection, PgPool};
+
+#[derive(sqlx::FromRow)]
+struct HoursRow {
+    doctor_id: i64,
+    weekday: i16,
+    start_time: NaiveTime,
+    end_time: NaiveTime,
+    effective_from: NaiveDate,
+    effective_until: Option<NaiveDate>,
+}
+
+fn weekday_from_iso(n: i16) -> Option<Weekday> {
+    match n {
+        1 => Some(Weekday::Mon),
+        2 => Some(Weekday::Tue),
+        3 => Some(Weekday::Wed),
+        4 => Some(Weekday::Thu),
+        5 => Some(Weekday::Fri),
+        6 => Some(Weekday::Sat),
+        7 => Some(Weekday::Sun),
+        _ => None,
+    }
+}
+
+/// Weekly hours of every active doctor (doctors without hours are included, empty).
+pub async fn hours_of_active_doctors(
+    pool: &PgPool,
+) -> Result<HashMap<i64, Vec<WeeklyInterval>>, sqlx::Error> {
+    let doctors: Vec<i64> =
+        sqlx::query_scalar("select doctor_id from doctors where active order by doctor_id")
+            .fetch_all(pool)
+            .await?;
+    let rows: Vec<HoursRow> = sqlx::query_as(
+        "select h.doctor_id, h.weekday, h.start_time, h.end_time, h.effective_from, h.effective_until
+         from weekly_hours h join doctors d on d.doctor_id = h.doctor_id
+         where d.active",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut map: HashMap<i64, Vec<WeeklyInterval>> =
+        doctors.into_iter().map(|d| (d, Vec::new())).collect();
+    for row in rows {
+        let Some(weekday) = weekday_from_iso(row.weekday) else {
+            continue;
+        };
+        map.entry(row.doctor_id).or_default().push(WeeklyInterval {
+            weekday,
+            start: row.start_time,
+            end: row.end_time,
+            effective_from: row.effective_from,
+            effective_until: row.effective_until,
+        });
+    }
+    Ok(map)
+}
+
+pub async fn add_hours(
+    conn: &mut PgConnection,
+    doctor_id: i64,
+    interval: &WeeklyInterval,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into weekly_hours (doctor_id, weekday, start_time, end_time, effective_from, effective_until)
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(doctor_id)
+    .bind(interval.weekday.number_from_monday() as i16)
+    .bind(interval.start)
+    .bind(interval.end)
+    .bind(interval.effective_from)
+    .bind(interval.effective_until)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn holidays_between(
+    pool: &PgPool,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<BTreeSet<NaiveDate>, sqlx::Error> {
+    let dates: Vec<NaiveDate> = sqlx::query_scalar(
+        "select holiday_date from clinic_holidays where holiday_date between $1 and $2",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    Ok(dates.into_iter().collect())
+}

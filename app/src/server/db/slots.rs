@@ -1,0 +1,274 @@
+//! Availability slots: materialising, reading open ones, and taking them with row locks.
+//!
+//! "Open" means free, or held by a hold that has lapsed: a lapsed hold frees its slots
+//! by itself, without waiting for the sweeper.
+
+use chrono::{DateTime, Utc};
+use domain::availability::FreeSlot;
+use domain::schedule::SlotSpan;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+const OPEN: &str = "(s.status = 'free' or (s.status = 'held' and s.hold_expires_at <= $NOW))";
+
+fn open_clause(now_param: &str) -> String {
+    OPEN.replace("$NOW", now_param)
+}
+
+/// Open slots of active doctors starting in `[from, to)`.
+pub async fn open_slots_between(
+    pool: &PgPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<FreeSlot>, sqlx::Error> {
+    let sql = format!(
+        "select s.doctor_id, s.start_time, s.end_time
+         from availability_slots s join doctors d on d.doctor_id = s.doctor_id
+         where d.active and s.start_time >= $1 and s.start_time < $2 and {}
+         order by s.doctor_id, s.start_time",
+        open_clause("$3")
+    );
+    let rows: Vec<(i64, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(&sql)
+        .bind(from)
+        .bind(to)
+        .bind(now)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(doctor_id, start, end)| FreeSlot {
+            doctor_id,
+            start,
+            end,
+        })
+        .collect())
+}
+
+/// Active doctors with `slot_count` open slots covering `[start, end)`. Slots are on a
+/// grid and never overlap (schema), so `slot_count` of them inside the span tile it.
+pub async fn doctors_open_for(
+    conn: &mut PgConnection,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    slot_count: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let sql = format!(
+        "select s.doctor_id
+         from availability_slots s join doctors d on d.doctor_id = s.doctor_id
+         where d.active and s.start_time >= $1 and s.end_time <= $2 and {}
+         group by s.doctor_id
+         having count(*) = $4",
+        open_clause("$3")
+    );
+    sqlx::query_scalar(&sql)
+        .bind(start)
+        .bind(end)
+        .bind(now)
+        .bind(slot_count)
+        .fetch_all(conn)
+        .await
+}
+
+/// Locks one doctor's open slots in `[start, end)`, **skipping rows another transaction
+/// holds locked**, so concurrent bookers never wait on each other: whoever gets fewer
+/// rows than needed moves on to the next doctor. Returns the locked slot ids.
+pub async fn lock_open_run(
+    conn: &mut PgConnection,
+    doctor_id: i64,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let sql = format!(
+        "select s.slot_id from availability_slots s
+         where s.doctor_id = $1 and s.start_time >= $2 and s.end_time <= $3 and {}
+         order by s.start_time
+         for update skip locked",
+        open_clause("$4")
+    );
+    sqlx::query_scalar(&sql)
+        .bind(doctor_id)
+        .bind(start)
+        .bind(end)
+        .bind(now)
+        .fetch_all(conn)
+        .await
+}
+
+pub async fn mark_held(
+    conn: &mut PgConnection,
+    slot_ids: &[i64],
+    token: Uuid,
+    patient_id: i64,
+    appointment_type_id: i64,
+    expires_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update availability_slots
+         set status = 'held', hold_token = $2, hold_patient_id = $3,
+             hold_appointment_type_id = $4, hold_expires_at = $5
+         where slot_id = any($1)",
+    )
+    .bind(slot_ids)
+    .bind(token)
+    .bind(patient_id)
+    .bind(appointment_type_id)
+    .bind(expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A patient has one hold at a time: holding again releases the previous one.
+pub async fn release_holds_of(
+    conn: &mut PgConnection,
+    patient_id: i64,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "update availability_slots
+         set status = 'free', hold_token = null, hold_patient_id = null,
+             hold_appointment_type_id = null, hold_expires_at = null
+         where status = 'held' and hold_patient_id = $1",
+    )
+    .bind(patient_id)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HeldSlot {
+    pub slot_id: i64,
+    pub doctor_id: i64,
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+    pub hold_patient_id: i64,
+    pub hold_appointment_type_id: i64,
+    pub hold_expires_at: DateTime<Utc>,
+}
+
+/// The slots of a hold, locked (waiting for a concurrent confirmation of the same hold).
+pub async fn lock_hold(conn: &mut PgConnection, token: Uuid) -> Result<Vec<HeldSlot>, sqlx::Error> {
+    sqlx::query_as(
+        "select slot_id, doctor_id, start_time, end_time, hold_patient_id,
+                hold_appointment_type_id, hold_expires_at
+         from availability_slots
+         where hold_token = $1 and status = 'held'
+         order by start_time
+         for update",
+    )
+    .bind(token)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn mark_booked(conn: &mut PgConnection, slot_ids: &[i64]) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update availability_slots
+         set status = 'booked', hold_token = null, hold_patient_id = null,
+             hold_appointment_type_id = null, hold_expires_at = null
+         where slot_id = any($1)",
+    )
+    .bind(slot_ids)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Returns booked slots to the pool (after a cancellation or a move).
+pub async fn mark_free(conn: &mut PgConnection, slot_ids: &[i64]) -> Result<(), sqlx::Error> {
+    sqlx::query("update availability_slots set status = 'free' where slot_id = any($1) and status = 'booked'")
+        .bind(slot_ids)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The sweeper: lapsed holds become plain free slots.
+pub async fn release_expired_holds(pool: &PgPool, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "update availability_slots
+         set status = 'free', hold_token = null, hold_patient_id = null,
+             hold_appointment_type_id = null, hold_expires_at = null
+         where status = 'held' and hold_expires_at <= $1",
+    )
+    .bind(now)
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// Inserts the slots of `spans` a doctor does not have yet, with `status` ('free' or
+/// 'holiday'). Existing slots, and any span overlapping one, are left alone.
+pub async fn insert_missing(
+    conn: &mut PgConnection,
+    doctor_id: i64,
+    spans: &[SlotSpan],
+    status: &str,
+) -> Result<u64, sqlx::Error> {
+    if spans.is_empty() {
+        return Ok(0);
+    }
+    let starts: Vec<DateTime<Utc>> = spans.iter().map(|s| s.start).collect();
+    let ends: Vec<DateTime<Utc>> = spans.iter().map(|s| s.end).collect();
+    // No conflict target: also skips spans the exclusion constraint would refuse.
+    Ok(sqlx::query(
+        "insert into availability_slots (doctor_id, start_time, end_time, status)
+         select $1, t.start_time, t.end_time, $4
+         from unnest($2::timestamptz[], $3::timestamptz[]) as t (start_time, end_time)
+         on conflict do nothing",
+    )
+    .bind(doctor_id)
+    .bind(&starts)
+    .bind(&ends)
+    .bind(status)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Removes a doctor's free or holiday slots starting in `[from, to)` that are not among
+/// `keep` (their hours changed). Held, booked and blocked slots are never touched.
+pub async fn delete_unused_not_in(
+    conn: &mut PgConnection,
+    doctor_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    keep: &[DateTime<Utc>],
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "delete from availability_slots
+         where doctor_id = $1 and start_time >= $2 and start_time < $3
+           and status in ('free', 'holiday') and not (start_time = any($4))",
+    )
+    .bind(doctor_id)
+    .bind(from)
+    .bind(to)
+    .bind(keep)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Sets free↔holiday for the given starts of one doctor.
+pub async fn set_open_status(
+    conn: &mut PgConnection,
+    doctor_id: i64,
+    starts: &[DateTime<Utc>],
+    from: &str,
+    to: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "update availability_slots set status = $4
+         where doctor_id = $1 and start_time = any($2) and status = $3",
+    )
+    .bind(doctor_id)
+    .bind(starts)
+    .bind(from)
+    .bind(to)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
