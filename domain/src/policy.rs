@@ -208,10 +208,64 @@ impl Default for ClinicPolicy {
     }
 }
 
+/// What a patient picks before seeing times: a name and a length in consecutive slots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppointmentType {
+    name: String,
+    slot_count: u8,
+}
+
+/// The longest appointment type, in slots (matches the schema's CHECK).
+pub const MAX_SLOTS_PER_APPOINTMENT: i64 = 16;
+
+impl AppointmentType {
+    pub fn parse(name: &str, slot_count: i64) -> Result<Self, PolicyError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 60 {
+            return Err(PolicyError::new("name", "must be 1 to 60 characters"));
+        }
+        let slot_count = in_range("slot_count", slot_count, 1, MAX_SLOTS_PER_APPOINTMENT)?;
+        Ok(Self {
+            name: name.to_owned(),
+            slot_count: slot_count as u8,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn slot_count(&self) -> u8 {
+        self.slot_count
+    }
+    /// Its length under `policy`'s slot length.
+    pub fn duration(&self, policy: &ClinicPolicy) -> Duration {
+        policy.slot_length() * i32::from(self.slot_count)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn appointment_types_are_named_and_one_to_sixteen_slots_long() {
+        let long = AppointmentType::parse(" Long ", 2).unwrap();
+        assert_eq!((long.name(), long.slot_count()), ("Long", 2));
+        assert_eq!(
+            long.duration(&ClinicPolicy::default()),
+            Duration::minutes(60)
+        );
+        assert_eq!(AppointmentType::parse("", 1).unwrap_err().field, "name");
+        assert_eq!(
+            AppointmentType::parse("Zero", 0).unwrap_err().field,
+            "slot_count"
+        );
+        assert_eq!(
+            AppointmentType::parse("Huge", 17).unwrap_err().field,
+            "slot_count"
+        );
+    }
 
     fn with(f: impl FnOnce(&mut ClinicPolicyInput)) -> Result<ClinicPolicy, PolicyError> {
         let mut input = ClinicPolicyInput::default();

@@ -13,7 +13,10 @@ usage: server [COMMAND]
 commands:
   serve       apply migrations, then serve HTTP (default)
   migrate     apply migrations and exit
-  seed-demo   load the demo clinic (doctors, admin, patients) unless already loaded
+  seed-demo   load the demo clinic (doctors, hours, patients, visits) unless already loaded
+  materialize-slots
+              create/update slots from weekly hours up to the booking horizon (the server
+              also does this at start-up and every 6 hours)
   help        show this text
 
 configuration comes from the environment: DATABASE_URL, CLINIC_ADDR, CLINIC_SITE_ROOT,
@@ -28,7 +31,10 @@ async fn main() -> ExitCode {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    if !matches!(command.as_str(), "serve" | "migrate" | "seed-demo") {
+    if !matches!(
+        command.as_str(),
+        "serve" | "migrate" | "seed-demo" | "materialize-slots"
+    ) {
         eprintln!("error: unknown command '{command}'\n\n{USAGE}");
         return ExitCode::from(2);
     }
@@ -76,6 +82,19 @@ async fn run(command: &str, config: Config) -> Result<(), String> {
     match command {
         "migrate" => {
             println!("migrations applied");
+        }
+        "materialize-slots" => {
+            let policy = app::server::db::settings::clinic_policy(&pool)
+                .await
+                .map_err(|e| format!("reading the clinic policy failed: {e}"))?;
+            let report =
+                app::server::schedule::materialize_slots(&pool, &policy, chrono::Utc::now())
+                    .await
+                    .map_err(|e| format!("materialising slots failed: {e}"))?;
+            println!(
+                "slots materialised for {} doctors: {} added, {} removed, {} opened/closed for holidays",
+                report.doctors, report.inserted, report.removed, report.status_changed
+            );
         }
         "seed-demo" => {
             let added = demo::seed_demo(&pool)
