@@ -19,6 +19,11 @@ pub enum AppError {
     Forbidden,
     #[error("We could not find what you asked for.")]
     NotFound,
+    /// Deliberately vague: the same for an unknown email and a wrong password.
+    #[error("That email and password do not match an account.")]
+    InvalidCredentials,
+    #[error("Too many attempts. Please wait a few minutes and try again.")]
+    TooManyAttempts,
     /// A booking rule said no; the inner error says why and what to do instead.
     #[error("{0}")]
     Booking(#[from] BookingError),
@@ -37,6 +42,20 @@ impl AppError {
         Self::Validation {
             field: field.into(),
             message: message.into(),
+        }
+    }
+
+    /// The HTTP status a server function answers with for this error.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Self::Validation { .. } | Self::BadRequest(_) => 400,
+            Self::Unauthenticated | Self::InvalidCredentials => 401,
+            Self::Forbidden => 403,
+            Self::NotFound => 404,
+            Self::Booking(_) => 409,
+            Self::TooManyAttempts => 429,
+            Self::Unreachable => 503,
+            Self::Internal { .. } => 500,
         }
     }
 
@@ -69,6 +88,12 @@ impl FromServerFnError for AppError {
 /// Database errors: violations of the constraints that guard the booking invariants mean
 /// a concurrent booker won the race, which the person can act on; anything else is ours.
 /// Mapped by constraint name, never by matching message text.
+impl From<domain::account::FieldError> for AppError {
+    fn from(err: domain::account::FieldError) -> Self {
+        Self::validation(err.field, err.message)
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
@@ -82,6 +107,10 @@ impl From<sqlx::Error> for AppError {
             ) => Self::Booking(BookingError::SlotTaken {
                 alternatives: Vec::new(),
             }),
+            Some("users_email_key") => Self::validation(
+                "email",
+                "An account with this email already exists. Sign in instead.",
+            ),
             _ => Self::internal(err),
         }
     }

@@ -19,12 +19,31 @@ use leptos_router::{
 };
 
 use crate::components::layout::{SiteFooter, SiteHeader};
-use crate::pages::{
-    admin::StaffPortalPage, doctor::DoctorPortalPage, public::HomePage, NotFoundPage,
-};
+use crate::pages::account::AccountPage;
+use crate::pages::public::{HomePage, LoginPage, SignUpPage};
+use crate::pages::{admin::StaffPortalPage, doctor::DoctorPortalPage, NotFoundPage};
+
+/// The Content-Security-Policy of a page: scripts only from this site or with this
+/// response's nonce (the hydration bootstrap), wasm allowed, nothing framed or embedded.
+pub fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'none'; form-action 'self'"
+    )
+}
 
 /// The HTML document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&page_csp(&nonce)) {
+            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -46,6 +65,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     api::directory::provide_clinic_directory();
+    api::auth::Auth::provide();
 
     // Effects run only in the browser, so this attribute appears exactly when hydration
     // has finished: end-to-end tests wait for it before interacting.
@@ -68,6 +88,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/doctor") view=DoctorPortalPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=StaffPortalPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <SiteFooter/>

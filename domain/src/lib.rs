@@ -4,11 +4,13 @@
 //! and the clinic's time zone in. The crate compiles for wasm32 as well, so the browser
 //! uses the very same rules as the server.
 
+pub mod account;
 pub mod assignment;
 pub mod availability;
 pub mod booking;
 pub mod directory;
 pub mod policy;
 pub mod schedule;
+pub mod throttle;
 
 pub use policy::{ClinicPolicy, ClinicPolicyInput, PolicyError};

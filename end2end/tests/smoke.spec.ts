@@ -51,20 +51,19 @@ test("the page hydrates and the doctor search filters in the browser", async ({ 
   expect(serverCalls).toEqual([]);
 });
 
-test("portal navigation works after hydration without a full reload", async ({ page }) => {
+test("portal navigation is client-side and guarded portals ask to sign in", async ({ page }) => {
   await page.goto("/");
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
   await page.evaluate(() => ((window as any).__sameDocument = true));
 
   const portals = page.getByRole("navigation", { name: "Portals" });
   await portals.getByRole("link", { name: "Doctors" }).click();
-  await expect(page).toHaveURL(/\/doctor$/);
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Doctors' portal");
+  await expect(page).toHaveURL(/\/login\?next=\/doctor$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Sign in");
 
   await portals.getByRole("link", { name: "Staff" }).click();
-  await expect(page).toHaveURL(/\/admin$/);
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Staff portal");
-  await expect(page).toHaveTitle("Staff · Clinic Scheduler");
+  await expect(page).toHaveURL(/\/login\?next=\/admin$/);
+  await expect(page).toHaveTitle("Sign in · Clinic Scheduler");
 
   expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
 });

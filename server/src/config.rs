@@ -27,6 +27,15 @@ pub struct Config {
     pub log_filter: String,
     /// `CLINIC_LOG_FORMAT`: `text` or `json`.
     pub log_format: LogFormat,
+    /// `CLINIC_SECURE_COOKIES`: served over HTTPS (directly or behind a TLS proxy): the
+    /// session cookie becomes `__Host-` prefixed and `Secure`, and HSTS is sent.
+    pub secure_cookies: bool,
+    /// `CLINIC_PUBLIC_ORIGIN`: e.g. `https://clinic.example.org`; state-changing requests
+    /// must come from it. Unset: the request's own `Host` is the expected origin.
+    pub public_origin: Option<String>,
+    /// `CLINIC_SESSION_IDLE_MINUTES` (30) and `CLINIC_SESSION_ABSOLUTE_HOURS` (12).
+    pub session_idle: chrono::Duration,
+    pub session_absolute: chrono::Duration,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -113,7 +122,54 @@ impl Config {
             }
         };
 
+        let secure_cookies = match get("CLINIC_SECURE_COOKIES").as_deref().map(str::trim) {
+            None | Some("false" | "0" | "no") => false,
+            Some("true" | "1" | "yes") => true,
+            Some(other) => {
+                return Err(bad(
+                    "CLINIC_SECURE_COOKIES",
+                    format!("'{other}' is not true or false"),
+                ))
+            }
+        };
+        let public_origin = match get("CLINIC_PUBLIC_ORIGIN") {
+            None => None,
+            Some(v) => {
+                let v = v.trim().trim_end_matches('/').to_owned();
+                let scheme_ok = v.starts_with("https://") || v.starts_with("http://");
+                if !scheme_ok || v.splitn(4, '/').nth(3).is_some() {
+                    return Err(bad(
+                        "CLINIC_PUBLIC_ORIGIN",
+                        format!("'{v}' is not an origin such as https://clinic.example.org"),
+                    ));
+                }
+                Some(v)
+            }
+        };
+        let whole_number =
+            |var: &'static str, default: i64, max: i64| -> Result<i64, ConfigError> {
+                match get(var) {
+                    None => Ok(default),
+                    Some(v) => v
+                        .trim()
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|n| (1..=max).contains(n))
+                        .ok_or_else(|| {
+                            bad(var, format!("'{v}' is not a whole number from 1 to {max}"))
+                        }),
+                }
+            };
+        let session_idle =
+            chrono::Duration::minutes(whole_number("CLINIC_SESSION_IDLE_MINUTES", 30, 24 * 60)?);
+        let session_absolute =
+            chrono::Duration::hours(whole_number("CLINIC_SESSION_ABSOLUTE_HOURS", 12, 7 * 24)?);
+
         Ok(Self {
+            secure_cookies,
+            public_origin,
+            session_idle,
+            session_absolute,
             database_url: SecretString::from(database_url),
             db_max_connections,
             addr,
@@ -176,6 +232,51 @@ mod tests {
         assert_eq!(
             parse(&[DB, ("CLINIC_LOG", "info,[[")]).unwrap_err().var,
             "CLINIC_LOG"
+        );
+    }
+
+    #[test]
+    fn security_settings_parse_and_name_bad_values() {
+        let config = parse(&[DB]).unwrap();
+        assert!(!config.secure_cookies);
+        assert_eq!(
+            (config.session_idle, config.session_absolute),
+            (chrono::Duration::minutes(30), chrono::Duration::hours(12))
+        );
+        let config = parse(&[
+            DB,
+            ("CLINIC_SECURE_COOKIES", "true"),
+            ("CLINIC_PUBLIC_ORIGIN", "https://clinic.example.org/"),
+        ])
+        .unwrap();
+        assert!(config.secure_cookies);
+        assert_eq!(
+            config.public_origin.as_deref(),
+            Some("https://clinic.example.org")
+        );
+        assert_eq!(
+            parse(&[DB, ("CLINIC_SECURE_COOKIES", "maybe")])
+                .unwrap_err()
+                .var,
+            "CLINIC_SECURE_COOKIES"
+        );
+        assert_eq!(
+            parse(&[DB, ("CLINIC_PUBLIC_ORIGIN", "clinic.org")])
+                .unwrap_err()
+                .var,
+            "CLINIC_PUBLIC_ORIGIN"
+        );
+        assert_eq!(
+            parse(&[DB, ("CLINIC_PUBLIC_ORIGIN", "https://x.org/path")])
+                .unwrap_err()
+                .var,
+            "CLINIC_PUBLIC_ORIGIN"
+        );
+        assert_eq!(
+            parse(&[DB, ("CLINIC_SESSION_IDLE_MINUTES", "0")])
+                .unwrap_err()
+                .var,
+            "CLINIC_SESSION_IDLE_MINUTES"
         );
     }
 

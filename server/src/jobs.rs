@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 const MATERIALIZE_EVERY: Duration = Duration::from_secs(6 * 60 * 60);
+const SESSION_CLEANUP_EVERY: Duration = Duration::from_secs(60 * 60);
 
 pub struct Jobs(Vec<JoinHandle<()>>);
 
@@ -37,6 +38,19 @@ pub fn spawn(pool: PgPool) -> Jobs {
             }
         })
     };
+    let session_cleanup = {
+        let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
+        tokio::spawn(async move {
+            use tower_sessions::session_store::ExpiredDeletion;
+            let mut tick = tokio::time::interval(SESSION_CLEANUP_EVERY);
+            loop {
+                tick.tick().await;
+                if let Err(err) = store.delete_expired().await {
+                    tracing::warn!(error = %err, "deleting expired sessions failed");
+                }
+            }
+        })
+    };
     let materializer = tokio::spawn(async move {
         // Runs at start-up, then keeps the horizon rolling forward.
         let mut tick = tokio::time::interval(MATERIALIZE_EVERY);
@@ -53,5 +67,5 @@ pub fn spawn(pool: PgPool) -> Jobs {
             }
         }
     });
-    Jobs(vec![sweeper, materializer])
+    Jobs(vec![sweeper, session_cleanup, materializer])
 }

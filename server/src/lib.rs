@@ -2,15 +2,20 @@
 //! PostgreSQL and serves until asked to stop. The binary (`main.rs`) adds a small CLI;
 //! integration tests call [`router`] directly on port 0.
 
+pub mod admin;
 pub mod config;
 pub mod demo;
 pub mod health;
 pub mod jobs;
+pub mod security;
 pub mod telemetry;
 
 use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use app::server::auth::session::SessionPolicy;
 use app::server::state::AppState;
 use app::{shell, App};
 use axum::routing::get;
@@ -24,9 +29,13 @@ use sqlx::PgPool;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
 use tracing::Level;
 
 use crate::config::Config;
+use crate::security::SecuritySettings;
 
 /// Name of the bundle that `cargo xtask` builds into `<site_root>/pkg/`.
 pub const OUTPUT_NAME: &str = "clinic";
@@ -48,11 +57,48 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
-/// The whole HTTP surface: health probes, pages, server functions and static files.
-pub fn router(state: AppState) -> Router {
+/// Everything a running server needs, built from the configuration and a pool: applies
+/// the session store's schema, then assembles the router.
+pub async fn build_app(pool: PgPool, config: &Config) -> Result<Router, sqlx::Error> {
+    let store = PostgresStore::new(pool.clone());
+    store.migrate().await?;
+    let state = AppState {
+        pool,
+        leptos_options: leptos_options(config),
+        session_policy: SessionPolicy {
+            idle: config.session_idle,
+            absolute: config.session_absolute,
+        },
+    };
+    Ok(router(state, store, config))
+}
+
+/// The whole HTTP surface: health probes, pages, server functions and static files,
+/// behind sessions, CSRF refusal, security headers and request ids.
+pub fn router(state: AppState, store: PostgresStore, config: &Config) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let request_id = HeaderName::from_static("x-request-id");
+    let security = Arc::new(SecuritySettings {
+        https: config.secure_cookies,
+        public_origin: config.public_origin.clone(),
+    });
+    // `__Host-` binds the cookie to this exact origin; browsers accept it only when Secure.
+    let cookie_name = if config.secure_cookies {
+        "__Host-clinic_session"
+    } else {
+        "clinic_session"
+    };
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(cookie_name)
+        .with_secure(config.secure_cookies)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::seconds(config.session_idle.num_seconds()),
+        ));
+    let (csrf, headers) = (security.clone(), security);
 
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -75,7 +121,14 @@ pub fn router(state: AppState) -> Router {
                         })
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
-                .layer(PropagateRequestIdLayer::new(request_id)),
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(axum::middleware::from_fn(move |req, next| {
+                    security::security_headers(headers.clone(), req, next)
+                }))
+                .layer(axum::middleware::from_fn(move |req, next| {
+                    security::refuse_cross_site(csrf.clone(), req, next)
+                }))
+                .layer(sessions),
         )
         .with_state(state)
 }
@@ -86,9 +139,12 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -3,9 +3,8 @@
 use std::process::ExitCode;
 
 use app::server::db::MIGRATOR;
-use app::server::state::AppState;
 use server::config::Config;
-use server::{connect, demo, jobs, leptos_options, router, serve, shutdown_signal, telemetry};
+use server::{admin, build_app, connect, demo, jobs, serve, shutdown_signal, telemetry};
 
 const USAGE: &str = "\
 usage: server [COMMAND]
@@ -17,6 +16,11 @@ commands:
   materialize-slots
               create/update slots from weekly hours up to the booking horizon (the server
               also does this at start-up and every 6 hours)
+  create-admin --email EMAIL [--first-name NAME] [--last-name NAME]
+              create an admin account; the password is read from CLINIC_ADMIN_PASSWORD
+              or, when unset, from the first line of standard input
+  verify-audit
+              check the audit log's hash chain; exits 1 and names the first broken row
   help        show this text
 
 configuration comes from the environment: DATABASE_URL, CLINIC_ADDR, CLINIC_SITE_ROOT,
@@ -58,6 +62,14 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The value after `name` in `args`, e.g. `--email a@b.c`.
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
 fn print_demo_logins() {
     println!("\ndemo logins (password for all: {})", demo::DEMO_PASSWORD);
     println!("  admin    {}", demo::DEMO_ADMIN);
@@ -82,6 +94,51 @@ async fn run(command: &str, config: Config) -> Result<(), String> {
     match command {
         "migrate" => {
             println!("migrations applied");
+        }
+        "create-admin" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            let email = flag(&args, "--email").ok_or("create-admin needs --email EMAIL")?;
+            let password = match std::env::var("CLINIC_ADMIN_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ => {
+                    eprintln!("password for {email} (one line on standard input):");
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .map_err(|e| format!("reading the password: {e}"))?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let user_id = admin::create_admin(
+                &pool,
+                &email,
+                &flag(&args, "--first-name").unwrap_or_else(|| "Clinic".into()),
+                &flag(&args, "--last-name").unwrap_or_else(|| "Admin".into()),
+                &password,
+            )
+            .await
+            .map_err(|e| format!("creating the admin failed: {e}"))?;
+            println!("admin account created (user id {user_id})");
+        }
+        "verify-audit" => {
+            match app::server::audit::verify_chain(&pool)
+                .await
+                .map_err(|e| format!("reading the audit log failed: {e}"))?
+            {
+                app::server::audit::ChainReport::Intact { rows } => {
+                    println!("audit log intact: {rows} rows verified")
+                }
+                app::server::audit::ChainReport::Broken {
+                    chain_seq,
+                    audit_id,
+                    problem,
+                } => {
+                    let id = audit_id.map_or_else(|| "-".to_owned(), |id| id.to_string());
+                    return Err(format!(
+                        "audit log BROKEN at chain_seq {chain_seq} (audit_id {id}): {problem}"
+                    ));
+                }
+            }
         }
         "materialize-slots" => {
             let policy = app::server::db::settings::clinic_policy(&pool)
@@ -111,16 +168,15 @@ async fn run(command: &str, config: Config) -> Result<(), String> {
             print_demo_logins();
         }
         _ => {
-            let state = AppState {
-                pool: pool.clone(),
-                leptos_options: leptos_options(&config),
-            };
+            let app = build_app(pool.clone(), &config)
+                .await
+                .map_err(|e| format!("preparing the session store failed: {e}"))?;
             let listener = tokio::net::TcpListener::bind(config.addr)
                 .await
                 .map_err(|e| format!("cannot listen on {} (CLINIC_ADDR): {e}", config.addr))?;
             tracing::info!(addr = %config.addr, "listening on http://{}", config.addr);
             let jobs = jobs::spawn(pool.clone());
-            let served = serve(listener, router(state), shutdown_signal()).await;
+            let served = serve(listener, app, shutdown_signal()).await;
             jobs.abort();
             served.map_err(|e| format!("server error: {e}"))?;
             tracing::info!("stopped");

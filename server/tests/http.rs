@@ -1,27 +1,9 @@
 //! HTTP-level tests: the real router on port 0 against a fresh database per test.
 
-use app::server::state::AppState;
-use server::config::Config;
-use sqlx::PgPool;
+mod common;
 
-async fn spawn_app(pool: PgPool) -> String {
-    let config = Config::from_lookup(|name| {
-        (name == "DATABASE_URL").then(|| "postgres://unused-in-tests/clinic".to_owned())
-    })
-    .expect("test configuration");
-    let state = AppState {
-        pool,
-        leptos_options: server::leptos_options(&config),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(server::serve(
-        listener,
-        server::router(state),
-        std::future::pending(),
-    ));
-    format!("http://{addr}")
-}
+use common::spawn_app;
+use sqlx::PgPool;
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
 async fn health_and_readiness_answer(pool: PgPool) {

@@ -1,4 +1,7 @@
 //! Server functions and the types they exchange, grouped by domain. Each one is a public
 //! POST endpoint: authorization happens inside the function, never only in a route guard.
 
+pub mod accounts;
+pub mod appointments;
+pub mod auth;
 pub mod directory;

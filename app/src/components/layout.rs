@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::directory::use_clinic_directory;
+use crate::components::auth::UserMenu;
 
 #[component]
 pub fn SiteHeader() -> impl IntoView {
@@ -28,6 +29,7 @@ pub fn SiteHeader() -> impl IntoView {
                     <li><A href="/admin">"Staff"</A></li>
                 </ul>
             </nav>
+            <UserMenu/>
         </header>
     }
 }

@@ -1,5 +1,6 @@
 //! Pages, one folder per portal.
 
+pub mod account;
 pub mod admin;
 pub mod doctor;
 pub mod public;

@@ -5,12 +5,14 @@ use axum::extract::FromRef;
 use leptos::prelude::*;
 use sqlx::PgPool;
 
+use crate::server::auth::session::SessionPolicy;
 use crate::AppError;
 
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub pool: PgPool,
     pub leptos_options: LeptosOptions,
+    pub session_policy: SessionPolicy,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -3,12 +3,20 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::api::auth::{Auth, Role};
+use crate::components::auth::RequireRole;
+
 #[component]
 pub fn DoctorPortalPage() -> impl IntoView {
+    let auth = Auth::get();
     view! {
         <Title text="Doctors"/>
-        <h1>"Doctors' portal"</h1>
-        <p>"Your calendar, weekly hours, leave and blocks, and visit outcomes live here."</p>
-        <p class="notice">"Signing in opens in an upcoming release of Clinic Scheduler."</p>
+        <RequireRole roles=vec![Role::Doctor]>
+            <h1>"Doctors' portal"</h1>
+            <p>
+                {move || auth.user.get().and_then(Result::ok).flatten().map(|u| format!("Signed in as {}.", u.display_name))}
+            </p>
+            <p>"Your calendar, weekly hours, leave and blocks, and visit outcomes will appear here."</p>
+        </RequireRole>
     }
 }

@@ -1,3 +1,8 @@
-//! Authentication building blocks (the sign-in flows arrive with the accounts work).
+//! Authentication and authorization: sessions, guards for server functions, the sign-in
+//! and sign-up flows, and staff account management.
 
+pub mod accounts;
+pub mod flows;
+pub mod guard;
 pub mod password;
+pub mod session;

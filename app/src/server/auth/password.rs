@@ -32,6 +32,25 @@ pub async fn verify_password(password: String, stored_hash: String) -> Result<bo
     .map_err(AppError::internal)?
 }
 
+/// A real argon2id hash of a random password, verified against when the email is unknown
+/// so that "no such account" takes as long as "wrong password" (no user enumeration by
+/// timing). A constant, computed once, not application state.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(uuid::Uuid::new_v4().to_string().as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+});
+
+/// Burns the same work as a real verification, for unknown accounts. Always false.
+pub async fn verify_dummy(password: String) -> Result<bool, AppError> {
+    let dummy = tokio::task::spawn_blocking(|| DUMMY_HASH.clone())
+        .await
+        .map_err(AppError::internal)?;
+    verify_password(password, dummy).await.map(|_| false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

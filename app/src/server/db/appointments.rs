@@ -277,3 +277,85 @@ pub async fn type_slot_count(
     .fetch_optional(conn)
     .await
 }
+
+#[derive(sqlx::FromRow)]
+struct ViewRow {
+    appointment_id: i64,
+    patient_id: i64,
+    doctor_id: i64,
+    start_time: DateTime<Utc>,
+    end_time: DateTime<Utc>,
+    status: String,
+    type_name: String,
+    doctor_name: String,
+    patient_name: String,
+    reason: Option<String>,
+    change_count: i32,
+}
+
+impl ViewRow {
+    fn into_view(
+        self,
+    ) -> Result<(crate::api::appointments::AppointmentView, i64, i64), sqlx::Error> {
+        let status = AppointmentStatus::parse(&self.status).ok_or_else(|| {
+            sqlx::Error::Decode(format!("unknown appointment status {}", self.status).into())
+        })?;
+        Ok((
+            crate::api::appointments::AppointmentView {
+                appointment_id: self.appointment_id,
+                start: self.start_time,
+                end: self.end_time,
+                status,
+                type_name: self.type_name,
+                doctor_name: self.doctor_name,
+                patient_name: Some(self.patient_name),
+                reason: self.reason,
+                change_count: self.change_count.max(0) as u32,
+            },
+            self.patient_id,
+            self.doctor_id,
+        ))
+    }
+}
+
+const VIEW: &str =
+    "select a.appointment_id, a.patient_id, a.doctor_id, a.start_time, a.end_time, a.status,
+        t.name as type_name, 'Dr. ' || d.first_name || ' ' || d.last_name as doctor_name,
+        p.first_name || ' ' || p.last_name as patient_name, a.reason, a.change_count
+     from appointments a
+     join appointment_types t using (appointment_type_id)
+     join doctors d on d.doctor_id = a.doctor_id
+     join patients p on p.patient_id = a.patient_id";
+
+/// One appointment with its patient and doctor ids (for the caller's object check).
+pub async fn view(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+) -> Result<Option<(crate::api::appointments::AppointmentView, i64, i64)>, sqlx::Error> {
+    let row: Option<ViewRow> = sqlx::query_as(&format!("{VIEW} where a.appointment_id = $1"))
+        .bind(appointment_id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(ViewRow::into_view).transpose()
+}
+
+/// A patient's appointments, newest first (their own name left out).
+pub async fn views_for_patient(
+    pool: &PgPool,
+    patient_id: i64,
+) -> Result<Vec<crate::api::appointments::AppointmentView>, sqlx::Error> {
+    let rows: Vec<ViewRow> = sqlx::query_as(&format!(
+        "{VIEW} where a.patient_id = $1 order by a.start_time desc"
+    ))
+    .bind(patient_id)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            r.into_view().map(|(mut v, _, _)| {
+                v.patient_name = None;
+                v
+            })
+        })
+        .collect()
+}

@@ -7,6 +7,7 @@ pub mod doctors;
 pub mod schedule;
 pub mod settings;
 pub mod slots;
+pub mod users;
 
 use sqlx::migrate::Migrator;
 

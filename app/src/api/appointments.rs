@@ -1,0 +1,87 @@
+//! Reading appointments. Object-level rules: a patient reaches only their own; a doctor
+//! only their own patients' visits; staff all — and every doctor or staff read of a
+//! patient's visit is written to the audit log in the same transaction.
+
+use chrono::{DateTime, Utc};
+use domain::booking::AppointmentStatus;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppointmentView {
+    pub appointment_id: i64,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub status: AppointmentStatus,
+    pub type_name: String,
+    pub doctor_name: String,
+    /// Shown to the doctor and staff; the patient knows who they are.
+    pub patient_name: Option<String>,
+    /// Private: the patient's own words, for them and their doctor.
+    pub reason: Option<String>,
+    pub change_count: u32,
+}
+
+/// The signed-in patient's appointments, newest first.
+#[server(prefix = "/api", endpoint = "my_appointments")]
+pub async fn my_appointments() -> Result<Vec<AppointmentView>, AppError> {
+    use crate::server::{auth::guard, db, state::app_state};
+    crate::server::respond(
+        async {
+            let (_, patient_id) = guard::require_patient().await?;
+            let state = app_state()?;
+            Ok(db::appointments::views_for_patient(&state.pool, patient_id).await?)
+        }
+        .await,
+    )
+}
+
+/// One appointment, if the signed-in person may see it; otherwise "not found" (whether
+/// it exists is not revealed).
+#[server(prefix = "/api", endpoint = "appointment_detail")]
+pub async fn appointment_detail(appointment_id: i64) -> Result<AppointmentView, AppError> {
+    use crate::api::auth::Role;
+    use crate::server::audit::{self, Outcome};
+    use crate::server::{auth::guard, db, state::app_state};
+    crate::server::respond(
+        async {
+            let user = guard::require_user().await?;
+            let state = app_state()?;
+            let mut tx = state.pool.begin().await?;
+            let Some((view, patient_id, doctor_id)) =
+                db::appointments::view(&mut tx, appointment_id).await?
+            else {
+                return Err(AppError::NotFound);
+            };
+            let allowed = match user.role {
+                Role::Patient => user.patient_id == Some(patient_id),
+                Role::Doctor => user.doctor_id == Some(doctor_id),
+                Role::Admin => true,
+            };
+            if !allowed {
+                return Err(AppError::NotFound);
+            }
+            if user.role != Role::Patient {
+                let entry = audit::Entry {
+                    actor_user_id: Some(user.user_id),
+                    actor_role: user.role.as_str(),
+                    action: "appointment.read",
+                    patient_id: Some(patient_id),
+                    target: Some(format!("appointment:{appointment_id}")),
+                    outcome: Outcome::Success,
+                    request_id: guard::request_id().await,
+                };
+                audit::record(&mut tx, &entry).await?;
+            }
+            tx.commit().await?;
+            let mut view = view;
+            if user.role == Role::Patient {
+                view.patient_name = None;
+            }
+            Ok(view)
+        }
+        .await,
+    )
+}

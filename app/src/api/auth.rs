@@ -1,0 +1,157 @@
+//! Signing up, in and out, and who is signed in.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Patient,
+    Doctor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Patient => "patient",
+            Self::Doctor => "doctor",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "patient" => Some(Self::Patient),
+            "doctor" => Some(Self::Doctor),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+
+    /// Where this role lands after signing in: its own portal.
+    pub fn home_path(self) -> &'static str {
+        match self {
+            Self::Patient => "/",
+            Self::Doctor => "/doctor",
+            Self::Admin => "/admin",
+        }
+    }
+}
+
+/// What the pages may know about the signed-in person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub user_id: i64,
+    pub role: Role,
+    pub display_name: String,
+    pub email: String,
+}
+
+/// Only same-site paths are followed after signing in (no open redirects).
+pub fn safe_next(next: Option<&str>, role: Role) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
+        _ => role.home_path().to_owned(),
+    }
+}
+
+#[server(prefix = "/api", endpoint = "current_user")]
+pub async fn get_current_user() -> Result<Option<UserSummary>, AppError> {
+    use crate::server::auth::guard;
+    crate::server::respond(async { Ok(guard::current_user().await?.map(|u| u.summary())) }.await)
+}
+
+/// Signs in and sends the person on to `next` (or their portal).
+#[server(prefix = "/api", endpoint = "log_in")]
+pub async fn log_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<UserSummary, AppError> {
+    use crate::server::auth::flows;
+    crate::server::respond(flows::log_in(email, password, next).await)
+}
+
+#[server(prefix = "/api", endpoint = "sign_up")]
+pub async fn sign_up(
+    first_name: String,
+    last_name: String,
+    email: String,
+    phone: Option<String>,
+    password: String,
+    next: Option<String>,
+) -> Result<UserSummary, AppError> {
+    use crate::server::auth::flows;
+    crate::server::respond(
+        flows::sign_up(
+            first_name,
+            last_name,
+            email,
+            phone.unwrap_or_default(),
+            password,
+            next,
+        )
+        .await,
+    )
+}
+
+/// Ends the session on the server: the old cookie is worthless afterwards.
+#[server(prefix = "/api", endpoint = "log_out")]
+pub async fn log_out() -> Result<(), AppError> {
+    use crate::server::auth::flows;
+    crate::server::respond(flows::log_out().await)
+}
+
+/// Changes the signed-in person's password; every other session of theirs ends.
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    use crate::server::auth::flows;
+    crate::server::respond(flows::change_password(current_password, new_password).await)
+}
+
+/// The signed-in person and the actions that change it, shared by the header, the
+/// sign-in pages and the route guards. The user is re-read whenever one of the actions
+/// completes.
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub user: Resource<Result<Option<UserSummary>, AppError>>,
+    pub log_in: ServerAction<LogIn>,
+    pub sign_up: ServerAction<SignUp>,
+    pub log_out: ServerAction<LogOut>,
+}
+
+impl Auth {
+    pub fn provide() {
+        let log_in = ServerAction::<LogIn>::new();
+        let sign_up = ServerAction::<SignUp>::new();
+        let log_out = ServerAction::<LogOut>::new();
+        let user = Resource::new(
+            move || {
+                (
+                    log_in.version().get(),
+                    sign_up.version().get(),
+                    log_out.version().get(),
+                )
+            },
+            |_| get_current_user(),
+        );
+        provide_context(Self {
+            user,
+            log_in,
+            sign_up,
+            log_out,
+        });
+    }
+
+    pub fn get() -> Self {
+        expect_context::<Self>()
+    }
+}

@@ -1,0 +1,75 @@
+//! The header's user menu and the route guard. Guards only steer people to the right
+//! page; the server functions authorize every call themselves.
+
+use leptos::prelude::*;
+use leptos_router::components::{Redirect, A};
+use leptos_router::hooks::use_location;
+
+use crate::api::auth::{Auth, Role};
+
+/// Percent-encodes a path for use as the `next` query value.
+pub fn encode_next(path: &str) -> String {
+    path.chars()
+        .map(|c| match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '/' | '-' | '_' | '.' | '~' => c.to_string(),
+            other => other
+                .to_string()
+                .bytes()
+                .map(|b| format!("%{b:02X}"))
+                .collect(),
+        })
+        .collect()
+}
+
+#[component]
+pub fn UserMenu() -> impl IntoView {
+    let auth = Auth::get();
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                match auth.user.get().and_then(Result::ok).flatten() {
+                    Some(user) => view! {
+                        <div class="user-menu">
+                            <A href="/account">{format!("{} (account)", user.display_name)}</A>
+                            <ActionForm action=auth.log_out>
+                                <button type="submit" class="link-button">"Sign out"</button>
+                            </ActionForm>
+                        </div>
+                    }
+                    .into_any(),
+                    None => view! {
+                        <div class="user-menu">
+                            <A href="/login">"Sign in"</A>
+                        </div>
+                    }
+                    .into_any(),
+                }
+            }}
+        </Transition>
+    }
+}
+
+/// Shows `children` only to a signed-in person with one of `roles`; sends anyone else to
+/// sign in (and back here afterwards) or to their own portal.
+#[component]
+pub fn RequireRole(roles: Vec<Role>, children: ChildrenFn) -> impl IntoView {
+    let auth = Auth::get();
+    let location = use_location();
+    let children = StoredValue::new(children);
+    let roles = StoredValue::new(roles);
+    view! {
+        <Suspense fallback=|| view! { <p>"Checking your sign-in…"</p> }>
+            {move || Suspend::new(async move {
+                let here = location.pathname.get_untracked();
+                match auth.user.await {
+                    Ok(Some(user)) if roles.with_value(|r| r.contains(&user.role)) => {
+                        children.with_value(|c| c()).into_any()
+                    }
+                    Ok(Some(user)) => view! { <Redirect path=user.role.home_path()/> }.into_any(),
+                    Ok(None) => view! { <Redirect path=format!("/login?next={}", encode_next(&here))/> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

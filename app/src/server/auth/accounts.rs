@@ -1,0 +1,131 @@
+//! Staff account management. Admin only; every action is audited.
+
+use chrono::Utc;
+use domain::account::{Email, NewPassword, PersonName};
+
+use crate::api::accounts::AccountRow;
+use crate::api::auth::Role;
+use crate::server::audit::{self, Outcome};
+use crate::server::auth::guard::{self, request_id};
+use crate::server::auth::password::hash_password;
+use crate::server::auth::session::CurrentUser;
+use crate::server::db;
+use crate::server::state::app_state;
+use crate::AppError;
+
+fn entry(admin: &CurrentUser, action: &'static str, target: Option<String>) -> audit::Entry {
+    audit::Entry {
+        actor_user_id: Some(admin.user_id),
+        actor_role: "admin",
+        action,
+        patient_id: None,
+        target,
+        outcome: Outcome::Success,
+        request_id: None,
+    }
+}
+
+pub async fn list_accounts() -> Result<Vec<AccountRow>, AppError> {
+    let admin = guard::require_admin().await?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let accounts = db::users::list_accounts(&mut tx).await?;
+    // The list includes patients' emails: reading it is audited.
+    let record = audit::Entry {
+        request_id: request_id().await,
+        ..entry(&admin, "account.list", None)
+    };
+    audit::record(&mut tx, &record).await?;
+    tx.commit().await?;
+    Ok(accounts)
+}
+
+pub async fn create_account(
+    role: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    password: String,
+    specialty: Option<String>,
+) -> Result<AccountRow, AppError> {
+    let admin = guard::require_admin().await?;
+    let role = match Role::parse(role.trim()) {
+        Some(role @ (Role::Doctor | Role::Admin)) => role,
+        _ => {
+            return Err(AppError::validation(
+                "role",
+                "Staff can create doctor and admin accounts; patients sign up themselves.",
+            ))
+        }
+    };
+    let email = Email::parse(&email)?;
+    let first_name = PersonName::parse("first_name", &first_name)?;
+    let last_name = PersonName::parse("last_name", &last_name)?;
+    let password = NewPassword::parse("password", &password, Some(&email))?;
+    let specialty = specialty
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
+    if specialty.as_ref().is_some_and(|s| s.chars().count() > 100) {
+        return Err(AppError::validation(
+            "specialty",
+            "Please use at most 100 characters.",
+        ));
+    }
+
+    let state = app_state()?;
+    let now = Utc::now();
+    let hash = hash_password(password.expose().to_owned()).await?;
+    let mut tx = state.pool.begin().await?;
+    let user_id = db::users::insert_user(&mut tx, email.as_str(), role, &hash, now).await?;
+    if role == Role::Doctor {
+        let specialty = specialty.as_deref().unwrap_or("General practice");
+        db::users::insert_doctor(
+            &mut tx,
+            user_id,
+            first_name.as_str(),
+            last_name.as_str(),
+            specialty,
+        )
+        .await?;
+    }
+    let record = audit::Entry {
+        request_id: request_id().await,
+        ..entry(&admin, "account.create", Some(format!("user:{user_id}")))
+    };
+    audit::record(&mut tx, &record).await?;
+    let account = db::users::account(&mut tx, user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(account)
+}
+
+pub async fn set_disabled(user_id: i64, disabled: bool) -> Result<AccountRow, AppError> {
+    let admin = guard::require_admin().await?;
+    if admin.user_id == user_id && disabled {
+        return Err(AppError::validation(
+            "user_id",
+            "You cannot disable your own account.",
+        ));
+    }
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    if !db::users::set_disabled(&mut tx, user_id, disabled, Utc::now()).await? {
+        return Err(AppError::NotFound);
+    }
+    let action = if disabled {
+        "account.disable"
+    } else {
+        "account.enable"
+    };
+    let record = audit::Entry {
+        request_id: request_id().await,
+        ..entry(&admin, action, Some(format!("user:{user_id}")))
+    };
+    audit::record(&mut tx, &record).await?;
+    let account = db::users::account(&mut tx, user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(account)
+}

@@ -1,0 +1,242 @@
+//! Accounts: users and their patient/doctor rows.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use crate::api::accounts::AccountRow;
+use crate::api::auth::Role;
+
+/// What signing in needs.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Credentials {
+    pub user_id: i64,
+    pub role: String,
+    pub password_hash: String,
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+pub async fn credentials_by_email(
+    pool: &PgPool,
+    email: &str,
+) -> Result<Option<Credentials>, sqlx::Error> {
+    sqlx::query_as("select user_id, role, password_hash, disabled_at from users where email = $1")
+        .bind(email)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn password_hash(
+    conn: &mut PgConnection,
+    user_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select password_hash from users where user_id = $1")
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// A signed-in person as loaded on every request.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRecord {
+    pub user_id: i64,
+    pub role: String,
+    pub email: String,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub sessions_valid_after: DateTime<Utc>,
+    pub patient_id: Option<i64>,
+    pub doctor_id: Option<i64>,
+    pub display_name: Option<String>,
+}
+
+const USER_RECORD: &str = "select u.user_id, u.role, u.email, u.disabled_at, u.sessions_valid_after,
+        p.patient_id, d.doctor_id,
+        coalesce(p.first_name || ' ' || p.last_name, 'Dr. ' || d.first_name || ' ' || d.last_name) as display_name
+     from users u
+     left join patients p on p.user_id = u.user_id
+     left join doctors d on d.user_id = u.user_id";
+
+pub async fn user_record(pool: &PgPool, user_id: i64) -> Result<Option<UserRecord>, sqlx::Error> {
+    sqlx::query_as(&format!("{USER_RECORD} where u.user_id = $1"))
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn insert_user(
+    conn: &mut PgConnection,
+    email: &str,
+    role: Role,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into users (email, role, password_hash, sessions_valid_after, created_at, updated_at)
+         values ($1, $2, $3, $4, $4, $4) returning user_id",
+    )
+    .bind(email)
+    .bind(role.as_str())
+    .bind(password_hash)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn insert_patient(
+    conn: &mut PgConnection,
+    user_id: i64,
+    first_name: &str,
+    last_name: &str,
+    phone: Option<&str>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into patients (user_id, first_name, last_name, phone) values ($1, $2, $3, $4) returning patient_id",
+    )
+    .bind(user_id)
+    .bind(first_name)
+    .bind(last_name)
+    .bind(phone)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn insert_doctor(
+    conn: &mut PgConnection,
+    user_id: i64,
+    first_name: &str,
+    last_name: &str,
+    specialty: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into doctors (user_id, first_name, last_name, specialty) values ($1, $2, $3, $4) returning doctor_id",
+    )
+    .bind(user_id)
+    .bind(first_name)
+    .bind(last_name)
+    .bind(specialty)
+    .fetch_one(conn)
+    .await
+}
+
+/// Sets a new password hash and ends every session started before `now`.
+pub async fn set_password(
+    conn: &mut PgConnection,
+    user_id: i64,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update users set password_hash = $2, sessions_valid_after = $3, updated_at = $3 where user_id = $1")
+        .bind(user_id)
+        .bind(password_hash)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountDbRow {
+    user_id: i64,
+    email: String,
+    role: String,
+    display_name: Option<String>,
+    disabled: bool,
+}
+
+impl AccountDbRow {
+    fn into_row(self) -> AccountRow {
+        AccountRow {
+            user_id: self.user_id,
+            role: Role::parse(&self.role).unwrap_or(Role::Patient),
+            display_name: self.display_name.unwrap_or_else(|| "Staff".to_owned()),
+            email: self.email,
+            disabled: self.disabled,
+        }
+    }
+}
+
+const ACCOUNT_ROW: &str = "select u.user_id, u.email, u.role, u.disabled_at is not null as disabled,
+        coalesce(p.first_name || ' ' || p.last_name, 'Dr. ' || d.first_name || ' ' || d.last_name) as display_name
+     from users u
+     left join patients p on p.user_id = u.user_id
+     left join doctors d on d.user_id = u.user_id";
+
+pub async fn list_accounts(conn: &mut PgConnection) -> Result<Vec<AccountRow>, sqlx::Error> {
+    let rows: Vec<AccountDbRow> =
+        sqlx::query_as(&format!("{ACCOUNT_ROW} order by u.role, u.email"))
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(AccountDbRow::into_row).collect())
+}
+
+pub async fn account(
+    conn: &mut PgConnection,
+    user_id: i64,
+) -> Result<Option<AccountRow>, sqlx::Error> {
+    let row: Option<AccountDbRow> = sqlx::query_as(&format!("{ACCOUNT_ROW} where u.user_id = $1"))
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(AccountDbRow::into_row))
+}
+
+/// Disables (ending all sessions) or re-enables an account. Returns whether it exists.
+pub async fn set_disabled(
+    conn: &mut PgConnection,
+    user_id: i64,
+    disabled: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "update users set disabled_at = case when $2 then coalesce(disabled_at, $3) end,
+                          sessions_valid_after = case when $2 then $3 else sessions_valid_after end,
+                          updated_at = $3
+         where user_id = $1",
+    )
+    .bind(user_id)
+    .bind(disabled)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Records a sign-in attempt for throttling.
+pub async fn record_login_attempt(
+    conn: &mut PgConnection,
+    email: &str,
+    client_addr: Option<std::net::IpAddr>,
+    succeeded: bool,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("insert into login_attempts (email, client_addr, succeeded, attempted_at) values ($1, $2::inet, $3, $4)")
+        .bind(email)
+        .bind(client_addr.map(|a| a.to_string()))
+        .bind(succeeded)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Recent failures: for the email since its last success, and from the address.
+pub async fn recent_login_failures(
+    pool: &PgPool,
+    email: &str,
+    client_addr: Option<std::net::IpAddr>,
+    since: DateTime<Utc>,
+) -> Result<(u32, u32), sqlx::Error> {
+    let (account, address): (i64, i64) = sqlx::query_as(
+        "select
+            (select count(*) from login_attempts a
+              where a.email = $1 and not a.succeeded and a.attempted_at > greatest($3,
+                    coalesce((select max(attempted_at) from login_attempts s where s.email = $1 and s.succeeded), $3))),
+            (select count(*) from login_attempts a
+              where $2::inet is not null and a.client_addr = $2::inet and not a.succeeded and a.attempted_at > $3)",
+    )
+    .bind(email)
+    .bind(client_addr.map(|a| a.to_string()))
+    .bind(since)
+    .fetch_one(pool)
+    .await?;
+    Ok((account as u32, address as u32))
+}

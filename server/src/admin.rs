@@ -1,0 +1,44 @@
+//! Operator commands that create accounts outside the web UI (the first admin).
+
+use app::api::auth::Role;
+use app::server::audit::{self, Outcome};
+use app::server::auth::password::hash_password;
+use app::server::db;
+use app::AppError;
+use chrono::Utc;
+use domain::account::{Email, NewPassword, PersonName};
+use sqlx::PgPool;
+
+/// Creates an admin account; the same password rules as everywhere (no default password
+/// exists anywhere in the code).
+pub async fn create_admin(
+    pool: &PgPool,
+    email: &str,
+    first: &str,
+    last: &str,
+    password: &str,
+) -> Result<i64, AppError> {
+    let email = Email::parse(email)?;
+    PersonName::parse("first_name", first)?;
+    PersonName::parse("last_name", last)?;
+    let password = NewPassword::parse("password", password, Some(&email))?;
+    let hash = hash_password(password.expose().to_owned()).await?;
+    let mut tx = pool.begin().await?;
+    let user_id =
+        db::users::insert_user(&mut tx, email.as_str(), Role::Admin, &hash, Utc::now()).await?;
+    audit::record(
+        &mut tx,
+        &audit::Entry {
+            actor_user_id: None,
+            actor_role: "system",
+            action: "account.create",
+            patient_id: None,
+            target: Some(format!("user:{user_id}")),
+            outcome: Outcome::Success,
+            request_id: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(user_id)
+}

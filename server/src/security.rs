@@ -1,0 +1,100 @@
+//! HTTP hardening: cross-site request refusal (CSRF) and security headers on every
+//! response. Leptos server functions check neither, so this layer does.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::header::{self, HeaderValue};
+use http::{Method, StatusCode};
+
+#[derive(Debug, Clone)]
+pub struct SecuritySettings {
+    pub https: bool,
+    pub public_origin: Option<String>,
+}
+
+/// Refuses state-changing requests that a browser marks as coming from another site
+/// (`Sec-Fetch-Site`) or whose `Origin` is not this site. Safe methods pass: nothing
+/// here changes state on GET.
+pub async fn refuse_cross_site(
+    settings: Arc<SecuritySettings>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if fetch_site.is_some_and(|site| site != "same-origin" && site != "none") {
+        return forbidden();
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let expected = match &settings.public_origin {
+            Some(origin) => Some(origin.clone()),
+            None => headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(|host| format!("{}://{host}", if settings.https { "https" } else { "http" })),
+        };
+        if expected.as_deref() != origin.to_str().ok() {
+            return forbidden();
+        }
+    }
+    next.run(req).await
+}
+
+fn forbidden() -> Response {
+    tracing::warn!("cross-site state-changing request refused");
+    (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response()
+}
+
+/// The policy for pages without their own (pages set one with a per-response nonce).
+const FALLBACK_CSP: &str =
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; \
+                            base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// Adds the security headers to every response that lacks them.
+pub async fn security_headers(
+    settings: Arc<SecuritySettings>,
+    req: Request<Body>,
+    next: Next,
+) -> Response {
+    // Static bundle files may be cached (revalidated); everything else may carry
+    // patient data and must never be stored.
+    let path = req.uri().path();
+    let cacheable = path.starts_with("/pkg/") || path == "/favicon.svg";
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    let mut set = |name: header::HeaderName, value: &'static str| {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    };
+    set(header::CONTENT_SECURITY_POLICY, FALLBACK_CSP);
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::REFERRER_POLICY, "same-origin");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=()",
+    );
+    set(
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        header::CACHE_CONTROL,
+        if cacheable { "no-cache" } else { "no-store" },
+    );
+    if settings.https {
+        set(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        );
+    }
+    response
+}

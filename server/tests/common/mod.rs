@@ -1,0 +1,134 @@
+//! The test harness: the real server on port 0 against the test's fresh database, and
+//! HTTP clients that keep cookies like a browser.
+
+#![allow(dead_code)]
+
+use app::api::auth::Role;
+use app::server::auth::password::hash_password;
+use app::server::db;
+use chrono::Utc;
+use server::config::Config;
+use sqlx::PgPool;
+
+pub fn test_config(extra: &[(&str, &str)]) -> Config {
+    let extra: Vec<(String, String)> = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(|name| {
+        if name == "DATABASE_URL" {
+            return Some("postgres://unused-in-tests/clinic".to_owned());
+        }
+        extra
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .expect("test configuration")
+}
+
+pub async fn spawn_app(pool: PgPool) -> String {
+    spawn_app_with(pool, &[]).await
+}
+
+/// Starts the server with extra configuration variables; returns its base URL.
+pub async fn spawn_app_with(pool: PgPool, extra: &[(&str, &str)]) -> String {
+    spawn_with_config(pool, test_config(extra)).await
+}
+
+pub async fn spawn_with_config(pool: PgPool, config: Config) -> String {
+    // Server logs go to the test's captured output (shown for failing tests only).
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn")
+        .try_init();
+    let app = server::build_app(pool, &config).await.expect("build app");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(server::serve(listener, app, std::future::pending()));
+    format!("http://{addr}")
+}
+
+/// A client that keeps cookies and does not follow redirects.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct Person {
+    pub user_id: i64,
+    pub email: String,
+    /// patient_id or doctor_id
+    pub role_id: Option<i64>,
+}
+
+/// Creates an account directly in the database (password [`PASSWORD`]).
+pub async fn create_person(pool: &PgPool, role: Role, name: &str) -> Person {
+    let email = format!("{}@people.test", name.to_lowercase());
+    let hash = hash_password(PASSWORD.to_owned()).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let user_id = db::users::insert_user(
+        &mut conn,
+        &email,
+        role,
+        &hash,
+        Utc::now() - chrono::Duration::seconds(5),
+    )
+    .await
+    .unwrap();
+    let role_id = match role {
+        Role::Patient => Some(
+            db::users::insert_patient(&mut conn, user_id, name, "Test", None)
+                .await
+                .unwrap(),
+        ),
+        Role::Doctor => Some(
+            db::users::insert_doctor(&mut conn, user_id, name, "Test", "Cardiology")
+                .await
+                .unwrap(),
+        ),
+        Role::Admin => None,
+    };
+    Person {
+        user_id,
+        email,
+        role_id,
+    }
+}
+
+/// POSTs a server function with form-encoded arguments.
+pub async fn call(
+    client: &reqwest::Client,
+    base: &str,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .post(format!("{base}/api/{endpoint}"))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs `client` in; panics unless it works.
+pub async fn log_in(client: &reqwest::Client, base: &str, email: &str) {
+    let response = call(
+        client,
+        base,
+        "log_in",
+        &[("email", email), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        200,
+        "sign-in of {email} failed: {}",
+        response.text().await.unwrap()
+    );
+}
