@@ -18,11 +18,13 @@ export default defineConfig({
   testDir: "./tests",
   outputDir: "./test-results/artifacts",
   timeout: 30_000,
-  expect: { timeout: 10_000 },
+  expect: { timeout: 15_000 },
   fullyParallel: true,
   forbidOnly: !!process.env.CI,
   retries: 0,
-  workers: 2,
+  // One browser at a time: on a 2-core machine the server, the browser and the debug
+  // wasm compile compete, and parallel pages only make hydration slower.
+  workers: 1,
   reporter: [["list"], ["json"]],
   use: {
     baseURL,

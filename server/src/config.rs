@@ -36,6 +36,8 @@ pub struct Config {
     /// `CLINIC_SESSION_IDLE_MINUTES` (30) and `CLINIC_SESSION_ABSOLUTE_HOURS` (12).
     pub session_idle: chrono::Duration,
     pub session_absolute: chrono::Duration,
+    /// `CLINIC_TRUST_FORWARDED_FOR`: behind a reverse proxy that sets X-Forwarded-For.
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -122,16 +124,13 @@ impl Config {
             }
         };
 
-        let secure_cookies = match get("CLINIC_SECURE_COOKIES").as_deref().map(str::trim) {
-            None | Some("false" | "0" | "no") => false,
-            Some("true" | "1" | "yes") => true,
-            Some(other) => {
-                return Err(bad(
-                    "CLINIC_SECURE_COOKIES",
-                    format!("'{other}' is not true or false"),
-                ))
-            }
+        let flag = |var: &'static str| match get(var).as_deref().map(str::trim) {
+            None | Some("false" | "0" | "no") => Ok(false),
+            Some("true" | "1" | "yes") => Ok(true),
+            Some(other) => Err(bad(var, format!("'{other}' is not true or false"))),
         };
+        let secure_cookies = flag("CLINIC_SECURE_COOKIES")?;
+        let trust_forwarded_for = flag("CLINIC_TRUST_FORWARDED_FOR")?;
         let public_origin = match get("CLINIC_PUBLIC_ORIGIN") {
             None => None,
             Some(v) => {
@@ -170,6 +169,7 @@ impl Config {
             public_origin,
             session_idle,
             session_absolute,
+            trust_forwarded_for,
             database_url: SecretString::from(database_url),
             db_max_connections,
             addr,

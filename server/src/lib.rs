@@ -69,6 +69,7 @@ pub async fn build_app(pool: PgPool, config: &Config) -> Result<Router, sqlx::Er
             idle: config.session_idle,
             absolute: config.session_absolute,
         },
+        trust_forwarded_for: config.trust_forwarded_for,
     };
     Ok(router(state, store, config))
 }

@@ -558,3 +558,32 @@ async fn deleting_audit_rows_behind_the_triggers_is_detected(pool: PgPool) {
         intact => panic!("deletion not detected: {intact:?}"),
     }
 }
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn behind_a_trusted_proxy_the_forwarded_client_address_is_throttled(pool: PgPool) {
+    let patient = create_person(&pool, Role::Patient, "Pat").await;
+    let base = spawn_app_with(pool.clone(), &[("CLINIC_TRUST_FORWARDED_FOR", "true")]).await;
+    sqlx::query(
+        "insert into login_attempts (email, client_addr, succeeded)
+         select 'someone' || g || '@people.test', '203.0.113.9', false from generate_series(1, 50) g",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let attempt = |forwarded: &'static str| {
+        let (base, email) = (base.clone(), patient.email.clone());
+        async move {
+            client()
+                .post(format!("{base}/api/log_in"))
+                .header("x-forwarded-for", forwarded)
+                .form(&[("email", email.as_str()), ("password", PASSWORD)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // Only the last hop (added by our proxy) counts; a client cannot dodge by prepending.
+    assert_eq!(attempt("198.51.100.1, 203.0.113.9").await, 429);
+    assert_eq!(attempt("203.0.113.9, 203.0.113.10").await, 200);
+}

@@ -13,6 +13,9 @@ pub struct AppState {
     pub pool: PgPool,
     pub leptos_options: LeptosOptions,
     pub session_policy: SessionPolicy,
+    /// Behind a reverse proxy, take the client address from the last `X-Forwarded-For`
+    /// hop (the one our proxy added) instead of the TCP peer (the proxy itself).
+    pub trust_forwarded_for: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -65,8 +65,14 @@ pub async fn request_id() -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The client's address (the TCP peer; behind a proxy, configure it to pass the real one).
+/// The client's address: the TCP peer, or behind a trusted proxy the last
+/// `X-Forwarded-For` hop (earlier hops are client-supplied and could be forged).
 pub async fn client_addr() -> Option<std::net::IpAddr> {
+    if app_state().is_ok_and(|s| s.trust_forwarded_for) {
+        let headers = leptos_axum::extract::<axum::http::HeaderMap>().await.ok()?;
+        let forwarded = headers.get("x-forwarded-for")?.to_str().ok()?;
+        return forwarded.rsplit(',').next()?.trim().parse().ok();
+    }
     leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .await
         .ok()

@@ -1,0 +1,223 @@
+//! The access matrix: every registered server function, called without a session and as
+//! patient A, patient B, doctor D1, doctor D2 and an admin, on objects owned by each.
+//! The expected status of every cell is written down in full; a server function missing
+//! from the table fails the test, so new endpoints must join it.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use app::api::auth::Role;
+use common::*;
+use sqlx::PgPool;
+
+type M = sqlx::migrate::Migrator;
+static MIGRATOR: &M = &app::server::db::MIGRATOR;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    PatientA,
+    PatientB,
+    DoctorD1,
+    DoctorD2,
+    Admin,
+}
+
+const CALLERS: [Caller; 6] = [
+    Caller::Anonymous,
+    Caller::PatientA,
+    Caller::PatientB,
+    Caller::DoctorD1,
+    Caller::DoctorD2,
+    Caller::Admin,
+];
+
+/// Expected HTTP status per caller, in the order of [`CALLERS`]:
+/// anonymous, patient A, patient B, doctor D1, doctor D2, admin.
+const MATRIX: &[(&str, [u16; 6])] = &[
+    // Public.
+    ("clinic_directory", [200, 200, 200, 200, 200, 200]),
+    ("current_user", [200, 200, 200, 200, 200, 200]),
+    ("log_in", [200, 200, 200, 200, 200, 200]),
+    ("sign_up", [200, 200, 200, 200, 200, 200]),
+    ("log_out", [200, 200, 200, 200, 200, 200]),
+    // Anyone signed in, on their own account only (a wrong current password: 400).
+    ("change_password", [401, 400, 400, 400, 400, 400]),
+    // Staff only.
+    ("list_accounts", [401, 403, 403, 403, 403, 200]),
+    ("create_account", [401, 403, 403, 403, 403, 200]),
+    ("set_account_disabled", [401, 403, 403, 403, 403, 200]),
+    // Patients only, their own.
+    ("my_appointments", [401, 200, 200, 403, 403, 403]),
+    // Patient A's visit with doctor D1: A, D1 and staff; nobody else learns it exists.
+    ("appointment_detail", [401, 200, 404, 200, 404, 200]),
+];
+
+struct World {
+    base: String,
+    patient_a: Person,
+    patient_b: Person,
+    doctor_d1: Person,
+    doctor_d2: Person,
+    admin: Person,
+    appointment_a_d1: i64,
+}
+
+impl World {
+    fn person(&self, caller: Caller) -> Option<&Person> {
+        match caller {
+            Caller::Anonymous => None,
+            Caller::PatientA => Some(&self.patient_a),
+            Caller::PatientB => Some(&self.patient_b),
+            Caller::DoctorD1 => Some(&self.doctor_d1),
+            Caller::DoctorD2 => Some(&self.doctor_d2),
+            Caller::Admin => Some(&self.admin),
+        }
+    }
+
+    /// Arguments for one cell; `n` keeps created emails unique.
+    fn arguments(&self, endpoint: &str, caller: Caller, n: usize) -> Vec<(String, String)> {
+        let own_email = self.person(caller).unwrap_or(&self.patient_a).email.clone();
+        let pairs: Vec<(&str, String)> = match endpoint {
+            "log_in" => vec![("email", own_email), ("password", PASSWORD.into())],
+            "sign_up" => vec![
+                ("first_name", "New".into()),
+                ("last_name", "Person".into()),
+                ("email", format!("new{n}@people.test")),
+                ("password", "a long enough passphrase".into()),
+            ],
+            "change_password" => vec![
+                ("current_password", "not my password".into()),
+                ("new_password", "another long passphrase".into()),
+            ],
+            "create_account" => vec![
+                ("role", "doctor".into()),
+                ("first_name", "New".into()),
+                ("last_name", "Doctor".into()),
+                ("email", format!("doctor{n}@people.test")),
+                ("password", "a long enough passphrase".into()),
+            ],
+            "set_account_disabled" => vec![
+                ("user_id", self.patient_b.user_id.to_string()),
+                ("disabled", "false".into()),
+            ],
+            "appointment_detail" => vec![("appointment_id", self.appointment_a_d1.to_string())],
+            _ => vec![],
+        };
+        pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    }
+}
+
+async fn world(pool: &PgPool) -> World {
+    let patient_a = create_person(pool, Role::Patient, "PatientA").await;
+    let patient_b = create_person(pool, Role::Patient, "PatientB").await;
+    let doctor_d1 = create_person(pool, Role::Doctor, "DoctorD1").await;
+    let doctor_d2 = create_person(pool, Role::Doctor, "DoctorD2").await;
+    let admin = create_person(pool, Role::Admin, "Admin").await;
+    let appointment_a_d1: i64 = sqlx::query_scalar(
+        "insert into appointments (patient_id, doctor_id, appointment_type_id, start_time, end_time,
+                                   reason, booked_by_user_id, booked_by_role, idempotency_key)
+         values ($1, $2, 1, now() + interval '3 days', now() + interval '3 days 30 minutes',
+                 'private reason', $3, 'patient', gen_random_uuid())
+         returning appointment_id",
+    )
+    .bind(patient_a.role_id)
+    .bind(doctor_d1.role_id)
+    .bind(patient_a.user_id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    World {
+        base: spawn_app(pool.clone()).await,
+        patient_a,
+        patient_b,
+        doctor_d1,
+        doctor_d2,
+        admin,
+        appointment_a_d1,
+    }
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn every_server_function_enforces_the_access_matrix(pool: PgPool) {
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/api/").to_owned())
+        .collect();
+    let tabled: BTreeSet<String> = MATRIX.iter().map(|(e, _)| (*e).to_owned()).collect();
+    assert_eq!(
+        registered, tabled,
+        "every registered server function must have a row in MATRIX (and every row a function)"
+    );
+
+    let world = world(&pool).await;
+    let mut mismatches = Vec::new();
+    let mut n = 0;
+    for (endpoint, expected) in MATRIX {
+        for (caller, want) in CALLERS.iter().zip(expected) {
+            n += 1;
+            let browser = client();
+            if let Some(person) = world.person(*caller) {
+                log_in(&browser, &world.base, &person.email).await;
+            }
+            let args = world.arguments(endpoint, *caller, n);
+            let response = browser
+                .post(format!("{}/api/{endpoint}", world.base))
+                .form(&args)
+                .send()
+                .await
+                .unwrap();
+            let got = response.status().as_u16();
+            if got != *want {
+                let body = response.text().await.unwrap_or_default();
+                mismatches.push(format!(
+                    "{endpoint} as {caller:?}: expected {want}, got {got} ({body})"
+                ));
+            }
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "access matrix violations:\n{}",
+        mismatches.join("\n")
+    );
+
+    // The doctor's and the admin's reads of A's visit were audited; A's own read was not.
+    let reads: Vec<(String, Option<i64>)> = sqlx::query_as(
+        "select actor_role, patient_id from audit_log where action = 'appointment.read' order by chain_seq",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        reads,
+        [
+            ("doctor".to_owned(), world.patient_a.role_id),
+            ("admin".to_owned(), world.patient_a.role_id)
+        ]
+    );
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn patients_never_see_private_fields_of_others_and_only_their_own_list(pool: PgPool) {
+    let world = world(&pool).await;
+    let a = client();
+    log_in(&a, &world.base, &world.patient_a.email).await;
+    let mine: serde_json::Value = call(&a, &world.base, "my_appointments", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine[0]["reason"], "private reason");
+    assert_eq!(mine[0]["patient_name"], serde_json::Value::Null);
+
+    let b = client();
+    log_in(&b, &world.base, &world.patient_b.email).await;
+    let theirs: serde_json::Value = call(&b, &world.base, "my_appointments", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs, serde_json::json!([]));
+}
