@@ -529,6 +529,19 @@ async fn reschedule_moves_atomically_within_the_rules(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(reason.as_deref(), Some("patient phoned"));
+    // Staff changing a patient's appointment is audited; the patient's own changes are not.
+    let audited: Vec<(String, Option<i64>)> =
+        sqlx::query_as("select action, patient_id from audit_log order by chain_seq")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        audited,
+        [(
+            "appointment.reschedule".to_owned(),
+            Some(patient_id(&patient))
+        )]
+    );
     assert!(invariant_violations(&pool).await.is_empty());
 }
 

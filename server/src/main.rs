@@ -37,7 +37,7 @@ async fn main() -> ExitCode {
     }
     if !matches!(
         command.as_str(),
-        "serve" | "migrate" | "seed-demo" | "materialize-slots"
+        "serve" | "migrate" | "seed-demo" | "materialize-slots" | "create-admin" | "verify-audit"
     ) {
         eprintln!("error: unknown command '{command}'\n\n{USAGE}");
         return ExitCode::from(2);

@@ -17,6 +17,7 @@ use domain::ClinicPolicy;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::server::audit;
 use crate::server::availability::nearest_open_times;
 use crate::server::db::{self, appointments::Appointment};
 use crate::AppError;
@@ -263,8 +264,40 @@ pub async fn confirm(
         now,
     )
     .await?;
+    audit_staff_action(
+        &mut tx,
+        by,
+        "appointment.book",
+        appointment.patient_id,
+        appointment.appointment_id,
+    )
+    .await?;
     tx.commit().await?;
     Ok(appointment)
+}
+
+/// Staff acting on a patient's appointment is a change of that patient's data by staff:
+/// audited in the same transaction. (A patient's own changes are in appointment_events.)
+async fn audit_staff_action(
+    conn: &mut PgConnection,
+    by: &ActingUser,
+    action: &'static str,
+    patient_id: i64,
+    appointment_id: i64,
+) -> Result<(), AppError> {
+    if matches!(by.role, ActingRole::Staff { .. }) {
+        let entry = audit::Entry {
+            actor_user_id: Some(by.user_id),
+            actor_role: "admin",
+            action,
+            patient_id: Some(patient_id),
+            target: Some(format!("appointment:{appointment_id}")),
+            outcome: audit::Outcome::Success,
+            request_id: crate::server::auth::guard::request_id().await,
+        };
+        audit::record(conn, &entry).await?;
+    }
+    Ok(())
 }
 
 /// Locks an appointment the actor may change, or reports it as not found.
@@ -319,6 +352,14 @@ pub async fn cancel(
         now,
     )
     .await?;
+    audit_staff_action(
+        &mut tx,
+        by,
+        "appointment.cancel",
+        current.patient_id,
+        appointment_id,
+    )
+    .await?;
     tx.commit().await?;
     Ok(cancelled)
 }
@@ -371,6 +412,14 @@ pub async fn reschedule(
             override_reason: override_reason.as_deref(),
         },
         now,
+    )
+    .await?;
+    audit_staff_action(
+        &mut tx,
+        by,
+        "appointment.reschedule",
+        current.patient_id,
+        appointment_id,
     )
     .await?;
     tx.commit().await?;
