@@ -9,6 +9,8 @@ pub mod assignment;
 pub mod availability;
 pub mod booking;
 pub mod directory;
+pub mod ics;
+pub mod notify;
 pub mod policy;
 pub mod schedule;
 pub mod throttle;

@@ -38,6 +38,15 @@ pub struct Config {
     pub session_absolute: chrono::Duration,
     /// `CLINIC_TRUST_FORWARDED_FOR`: behind a reverse proxy that sets X-Forwarded-For.
     pub trust_forwarded_for: bool,
+    /// `CLINIC_SMTP_URL`: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS) or `smtps://user:pass@host:465`. Unset: mail goes to `mailbox_dir`.
+    pub smtp_url: Option<SecretString>,
+    /// `CLINIC_MAIL_FROM`: the sender, e.g. `Riverside Clinic <no-reply@clinic.example.org>`.
+    pub mail_from: String,
+    /// `CLINIC_MAILBOX_DIR` (`.data/mailbox`): the development mailbox without SMTP.
+    pub mailbox_dir: PathBuf,
+    /// `CLINIC_SMS_WEBHOOK_URL` and `CLINIC_SMS_WEBHOOK_TOKEN`: SMS gateway; unset = no SMS.
+    pub sms_webhook: Option<(String, SecretString)>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -164,7 +173,57 @@ impl Config {
         let session_absolute =
             chrono::Duration::hours(whole_number("CLINIC_SESSION_ABSOLUTE_HOURS", 12, 7 * 24)?);
 
+        let smtp_url = get("CLINIC_SMTP_URL").map(|v| v.trim().to_owned());
+        if let Some(url) = &smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(bad(
+                    "CLINIC_SMTP_URL",
+                    "must start with smtp:// or smtps://",
+                ));
+            }
+        }
+        let mail_from = get("CLINIC_MAIL_FROM")
+            .unwrap_or_else(|| "Clinic Scheduler <no-reply@clinic-scheduler.local>".into());
+        if !mail_from.contains('@') {
+            return Err(bad(
+                "CLINIC_MAIL_FROM",
+                format!("'{mail_from}' is not an email address"),
+            ));
+        }
+        let mailbox_dir =
+            PathBuf::from(get("CLINIC_MAILBOX_DIR").unwrap_or_else(|| ".data/mailbox".into()));
+        let sms_webhook = match (
+            get("CLINIC_SMS_WEBHOOK_URL"),
+            get("CLINIC_SMS_WEBHOOK_TOKEN"),
+        ) {
+            (None, None) => None,
+            (Some(url), Some(token))
+                if url.starts_with("https://") || url.starts_with("http://") =>
+            {
+                Some((url.trim().to_owned(), SecretString::from(token)))
+            }
+            (Some(_), Some(_)) => {
+                return Err(bad("CLINIC_SMS_WEBHOOK_URL", "must be an http(s) URL"))
+            }
+            (Some(_), None) => {
+                return Err(bad(
+                    "CLINIC_SMS_WEBHOOK_TOKEN",
+                    "is required with CLINIC_SMS_WEBHOOK_URL",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(bad(
+                    "CLINIC_SMS_WEBHOOK_URL",
+                    "is required with CLINIC_SMS_WEBHOOK_TOKEN",
+                ))
+            }
+        };
+
         Ok(Self {
+            smtp_url: smtp_url.map(SecretString::from),
+            mail_from,
+            mailbox_dir,
+            sms_webhook,
             secure_cookies,
             public_origin,
             session_idle,

@@ -1,17 +1,20 @@
-//! Background jobs inside the server process. Each is idempotent, so several server
-//! instances running them at once is harmless (advisory locks and run records arrive
-//! with the notifications work).
+//! Background work inside the server process. Scheduled jobs run under a PostgreSQL
+//! advisory lock (with N instances exactly one runs each tick) and are recorded in
+//! `job_runs`; the notification worker runs on every instance, since claims with
+//! `SKIP LOCKED` already keep workers apart.
 
 use std::time::Duration;
 
+use app::server::jobs::{record, run_exclusive};
+use app::server::notify::channels::Channels;
+use app::server::notify::deliver::{deliver_due, queue_reminders};
 use app::server::{db, schedule};
 use chrono::Utc;
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
 
-const SWEEP_EVERY: Duration = Duration::from_secs(60);
-const MATERIALIZE_EVERY: Duration = Duration::from_secs(6 * 60 * 60);
-const SESSION_CLEANUP_EVERY: Duration = Duration::from_secs(60 * 60);
+const DELIVER_EVERY: Duration = Duration::from_secs(3);
+const DELIVERY_BATCH: i64 = 20;
 
 pub struct Jobs(Vec<JoinHandle<()>>);
 
@@ -23,49 +26,123 @@ impl Jobs {
     }
 }
 
-pub fn spawn(pool: PgPool) -> Jobs {
-    let sweeper = {
-        let pool = pool.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(SWEEP_EVERY);
-            loop {
-                tick.tick().await;
-                match db::slots::release_expired_holds(&pool, Utc::now()).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(released = n, "expired holds released"),
-                    Err(err) => tracing::warn!(error = %err, "releasing expired holds failed"),
-                }
-            }
-        })
-    };
-    let session_cleanup = {
-        let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
-        tokio::spawn(async move {
-            use tower_sessions::session_store::ExpiredDeletion;
-            let mut tick = tokio::time::interval(SESSION_CLEANUP_EVERY);
-            loop {
-                tick.tick().await;
-                if let Err(err) = store.delete_expired().await {
-                    tracing::warn!(error = %err, "deleting expired sessions failed");
-                }
-            }
-        })
-    };
-    let materializer = tokio::spawn(async move {
-        // Runs at start-up, then keeps the horizon rolling forward.
-        let mut tick = tokio::time::interval(MATERIALIZE_EVERY);
+/// Runs `job` every `period` (first run at once) under its advisory lock.
+fn every<F, Fut>(pool: &PgPool, name: &'static str, period: Duration, job: F) -> JoinHandle<()>
+where
+    F: Fn(PgPool) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<String, String>> + Send,
+{
+    let pool = pool.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let result = match db::settings::clinic_policy(&pool).await {
-                Ok(policy) => schedule::materialize_slots(&pool, &policy, Utc::now())
-                    .await
-                    .map(|_| ()),
-                Err(err) => Err(err),
-            };
-            if let Err(err) = result {
-                tracing::warn!(error = %err, "materialising slots failed");
+            if let Err(err) = run_exclusive(&pool, name, true, || job(pool.clone())).await {
+                tracing::warn!(job = name, error = %err, "job could not run");
             }
         }
-    });
-    Jobs(vec![sweeper, session_cleanup, materializer])
+    })
+}
+
+fn text<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+pub fn spawn(pool: PgPool, channels: Channels) -> Jobs {
+    let mut handles = vec![
+        every(
+            &pool,
+            "release-expired-holds",
+            Duration::from_secs(60),
+            |pool| async move {
+                let n = db::slots::release_expired_holds(&pool, Utc::now())
+                    .await
+                    .map_err(text)?;
+                Ok(format!("{n} holds released"))
+            },
+        ),
+        every(
+            &pool,
+            "queue-reminders",
+            Duration::from_secs(60),
+            |pool| async move {
+                let policy = db::settings::clinic_policy(&pool).await.map_err(text)?;
+                let n = queue_reminders(&pool, policy.reminder_lead(), Utc::now())
+                    .await
+                    .map_err(text)?;
+                Ok(format!("{n} reminders queued"))
+            },
+        ),
+        every(
+            &pool,
+            "materialize-slots",
+            Duration::from_secs(24 * 60 * 60),
+            |pool| async move {
+                let policy = db::settings::clinic_policy(&pool).await.map_err(text)?;
+                let r = schedule::materialize_slots(&pool, &policy, Utc::now())
+                    .await
+                    .map_err(text)?;
+                Ok(format!(
+                    "{} doctors: {} slots added, {} removed",
+                    r.doctors, r.inserted, r.removed
+                ))
+            },
+        ),
+        every(
+            &pool,
+            "delete-expired-sessions",
+            Duration::from_secs(60 * 60),
+            |pool| async move {
+                use tower_sessions::session_store::ExpiredDeletion;
+                tower_sessions_sqlx_store::PostgresStore::new(pool.clone())
+                    .delete_expired()
+                    .await
+                    .map_err(text)?;
+                let pruned = sqlx::query(
+                    "delete from job_runs where started_at < now() - interval '30 days'",
+                )
+                .execute(&pool)
+                .await
+                .map_err(text)?
+                .rows_affected();
+                Ok(format!(
+                    "expired sessions deleted; {pruned} old job records pruned"
+                ))
+            },
+        ),
+    ];
+    handles.push(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(DELIVER_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            // Drain: keep going while full batches come back.
+            loop {
+                let started = Utc::now();
+                let clock = std::time::Instant::now();
+                match deliver_due(&pool, &channels, started, DELIVERY_BATCH).await {
+                    Ok(report) if report.handled() > 0 => {
+                        let detail = format!(
+                            "{} sent, {} retrying, {} dead, {} superseded",
+                            report.sent, report.retrying, report.dead, report.superseded
+                        );
+                        tracing::info!(detail = %detail, "notifications delivered");
+                        let ms = clock.elapsed().as_millis() as i64;
+                        let _ = record(&pool, "deliver-notifications", started, ms, "ok", &detail)
+                            .await;
+                        if i64::from(report.handled()) < DELIVERY_BATCH {
+                            break;
+                        }
+                    }
+                    Ok(_) => break,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "notification delivery failed");
+                        break;
+                    }
+                }
+            }
+        }
+    }));
+    Jobs(handles)
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod health;
 pub mod jobs;
+pub mod notifications;
 pub mod security;
 pub mod telemetry;
 
@@ -71,7 +72,12 @@ pub async fn build_app(pool: PgPool, config: &Config) -> Result<Router, sqlx::Er
         },
         trust_forwarded_for: config.trust_forwarded_for,
     };
-    Ok(router(state, store, config))
+    let router = router(state, store, config);
+    // The development mailbox page exists only when mail is not going to a real server.
+    Ok(match config.smtp_url {
+        None => router.merge(notifications::mailbox_routes(config.mailbox_dir.clone())),
+        Some(_) => router,
+    })
 }
 
 /// The whole HTTP surface: health probes, pages, server functions and static files,

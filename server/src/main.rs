@@ -21,6 +21,10 @@ commands:
               or, when unset, from the first line of standard input
   verify-audit
               check the audit log's hash chain; exits 1 and names the first broken row
+  dead-letters
+              list notifications that could not be delivered (kept for staff)
+  retry-dead-letters
+              queue every dead notification for delivery again
   help        show this text
 
 configuration comes from the environment: DATABASE_URL, CLINIC_ADDR, CLINIC_SITE_ROOT,
@@ -37,7 +41,14 @@ async fn main() -> ExitCode {
     }
     if !matches!(
         command.as_str(),
-        "serve" | "migrate" | "seed-demo" | "materialize-slots" | "create-admin" | "verify-audit"
+        "serve"
+            | "migrate"
+            | "seed-demo"
+            | "materialize-slots"
+            | "create-admin"
+            | "verify-audit"
+            | "dead-letters"
+            | "retry-dead-letters"
     ) {
         eprintln!("error: unknown command '{command}'\n\n{USAGE}");
         return ExitCode::from(2);
@@ -140,6 +151,35 @@ async fn run(command: &str, config: Config) -> Result<(), String> {
                 }
             }
         }
+        "dead-letters" => {
+            let dead = app::server::db::notifications::dead_messages(&pool)
+                .await
+                .map_err(|e| format!("reading notifications failed: {e}"))?;
+            println!("{} dead notifications", dead.len());
+            for d in dead {
+                println!(
+                    "  #{} {} by {} (appointment {}) after {} attempts, last at {}: {}",
+                    d.notification_id,
+                    d.kind,
+                    d.channel,
+                    d.appointment_id
+                        .map_or_else(|| "-".to_owned(), |a| a.to_string()),
+                    d.attempts,
+                    d.updated_at.to_rfc3339(),
+                    d.last_error.unwrap_or_default()
+                );
+            }
+        }
+        "retry-dead-letters" => {
+            let dead = app::server::db::notifications::dead_messages(&pool)
+                .await
+                .map_err(|e| format!("reading notifications failed: {e}"))?;
+            let ids: Vec<i64> = dead.iter().map(|d| d.notification_id).collect();
+            let n = app::server::db::notifications::retry_dead(&pool, &ids, chrono::Utc::now())
+                .await
+                .map_err(|e| format!("requeueing failed: {e}"))?;
+            println!("{n} notifications queued again");
+        }
         "materialize-slots" => {
             let policy = app::server::db::settings::clinic_policy(&pool)
                 .await
@@ -175,7 +215,8 @@ async fn run(command: &str, config: Config) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("cannot listen on {} (CLINIC_ADDR): {e}", config.addr))?;
             tracing::info!(addr = %config.addr, "listening on http://{}", config.addr);
-            let jobs = jobs::spawn(pool.clone());
+            let channels = server::notifications::channels(&config)?;
+            let jobs = jobs::spawn(pool.clone(), channels);
             let served = serve(listener, app, shutdown_signal()).await;
             jobs.abort();
             served.map_err(|e| format!("server error: {e}"))?;

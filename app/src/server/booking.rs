@@ -20,7 +20,9 @@ use uuid::Uuid;
 use crate::server::audit;
 use crate::server::availability::nearest_open_times;
 use crate::server::db::{self, appointments::Appointment};
+use crate::server::notify;
 use crate::AppError;
+use domain::notify::NotificationKind;
 
 /// How many alternatives an error offers.
 const ALTERNATIVES: usize = 5;
@@ -272,6 +274,15 @@ pub async fn confirm(
         appointment.appointment_id,
     )
     .await?;
+    notify::appointment_changed(
+        &mut tx,
+        policy,
+        appointment.appointment_id,
+        patient_id,
+        NotificationKind::AppointmentBooked,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(appointment)
 }
@@ -360,6 +371,15 @@ pub async fn cancel(
         appointment_id,
     )
     .await?;
+    notify::appointment_changed(
+        &mut tx,
+        policy,
+        appointment_id,
+        current.patient_id,
+        NotificationKind::AppointmentCancelled,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(cancelled)
 }
@@ -420,6 +440,15 @@ pub async fn reschedule(
         "appointment.reschedule",
         current.patient_id,
         appointment_id,
+    )
+    .await?;
+    notify::appointment_changed(
+        &mut tx,
+        policy,
+        appointment_id,
+        current.patient_id,
+        NotificationKind::AppointmentRescheduled,
+        now,
     )
     .await?;
     tx.commit().await?;

@@ -6,6 +6,8 @@ pub mod auth;
 pub mod availability;
 pub mod booking;
 pub mod db;
+pub mod jobs;
+pub mod notify;
 pub mod schedule;
 pub mod state;
 

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use app::server::booking::{ActingRole, ActingUser};
 use app::server::{db, schedule};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};

@@ -10,8 +10,10 @@ use crate::server::auth::guard::{self, request_id};
 use crate::server::auth::password::hash_password;
 use crate::server::auth::session::CurrentUser;
 use crate::server::db;
+use crate::server::notify;
 use crate::server::state::app_state;
 use crate::AppError;
+use domain::notify::NotificationKind;
 
 fn entry(admin: &CurrentUser, action: &'static str, target: Option<String>) -> audit::Entry {
     audit::Entry {
@@ -88,6 +90,7 @@ pub async fn create_account(
         )
         .await?;
     }
+    notify::account_event(&mut tx, user_id, NotificationKind::AccountWelcome, now).await?;
     let record = audit::Entry {
         request_id: request_id().await,
         ..entry(&admin, "account.create", Some(format!("user:{user_id}")))

@@ -11,8 +11,10 @@ use crate::server::auth::guard::{self, client_addr, request_id};
 use crate::server::auth::password::{hash_password, verify_dummy, verify_password};
 use crate::server::auth::session;
 use crate::server::db;
+use crate::server::notify;
 use crate::server::state::app_state;
 use crate::AppError;
+use domain::notify::NotificationKind;
 
 #[tracing::instrument(skip_all)]
 pub async fn log_in(
@@ -128,6 +130,7 @@ pub async fn sign_up(
         },
     )
     .await?;
+    notify::account_event(&mut tx, user_id, NotificationKind::AccountWelcome, now).await?;
     tx.commit().await?;
 
     session::start(&http_session, user_id, now).await?;
@@ -188,6 +191,13 @@ pub async fn change_password(
     let hash = hash_password(new_password.expose().to_owned()).await?;
     let mut tx = state.pool.begin().await?;
     db::users::set_password(&mut tx, user.user_id, &hash, now).await?;
+    notify::account_event(
+        &mut tx,
+        user.user_id,
+        NotificationKind::PasswordChanged,
+        now,
+    )
+    .await?;
     audit::record(
         &mut tx,
         &audit::Entry {

@@ -197,7 +197,8 @@ pub async fn set_cancelled(
     now: DateTime<Utc>,
 ) -> Result<Appointment, sqlx::Error> {
     let row: AppointmentRow = sqlx::query_as(&format!(
-        "update appointments set status = 'cancelled', cancelled_at = $2, updated_at = $2
+        "update appointments set status = 'cancelled', cancelled_at = $2, updated_at = $2,
+                                 ics_sequence = ics_sequence + 1
          where appointment_id = $1 returning {COLUMNS}"
     ))
     .bind(appointment_id)
@@ -217,7 +218,8 @@ pub async fn move_to(
 ) -> Result<Appointment, sqlx::Error> {
     let row: AppointmentRow = sqlx::query_as(&format!(
         "update appointments
-         set doctor_id = $2, start_time = $3, end_time = $4, change_count = change_count + 1, updated_at = $5
+         set doctor_id = $2, start_time = $3, end_time = $4, change_count = change_count + 1,
+             ics_sequence = ics_sequence + 1, updated_at = $5
          where appointment_id = $1 returning {COLUMNS}"
     ))
     .bind(appointment_id)

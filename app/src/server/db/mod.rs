@@ -4,6 +4,7 @@
 
 pub mod appointments;
 pub mod doctors;
+pub mod notifications;
 pub mod schedule;
 pub mod settings;
 pub mod slots;

@@ -1,0 +1,154 @@
+//! iCalendar (RFC 5545) for one appointment: METHOD:REQUEST when it is booked or changed,
+//! METHOD:CANCEL when cancelled. The UID is stable per appointment and SEQUENCE grows with
+//! every change, so calendar apps update the one event instead of adding another.
+//! Carries no clinical detail: no visit reason, no doctor's specialty.
+
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IcsMethod {
+    Request,
+    Cancel,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcsEvent<'a> {
+    pub uid: String,
+    pub sequence: u32,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub stamp: DateTime<Utc>,
+    pub summary: &'a str,
+    pub location: &'a str,
+    pub organizer_name: &'a str,
+    pub organizer_email: Option<&'a str>,
+    pub method: IcsMethod,
+}
+
+/// The stable UID of an appointment's calendar event.
+pub fn appointment_uid(appointment_id: i64, domain: &str) -> String {
+    format!("appointment-{appointment_id}@{domain}")
+}
+
+fn utc(t: DateTime<Utc>) -> String {
+    t.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// Escapes a TEXT value (RFC 5545 §3.3.11).
+fn text(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace('\n', "\\n")
+        .replace('\r', "")
+}
+
+/// Folds a content line at 75 octets (RFC 5545 §3.1), never inside a UTF-8 character.
+fn fold(line: &str) -> String {
+    let mut out = String::new();
+    let mut width = 0;
+    for ch in line.chars() {
+        let len = ch.len_utf8();
+        if width + len > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(ch);
+        width += len;
+    }
+    out
+}
+
+pub fn render(event: &IcsEvent<'_>) -> String {
+    let (method, status) = match event.method {
+        IcsMethod::Request => ("REQUEST", "CONFIRMED"),
+        IcsMethod::Cancel => ("CANCEL", "CANCELLED"),
+    };
+    let mut lines = vec![
+        "BEGIN:VCALENDAR".to_owned(),
+        "VERSION:2.0".to_owned(),
+        "PRODID:-//Clinic Scheduler//EN".to_owned(),
+        "CALSCALE:GREGORIAN".to_owned(),
+        format!("METHOD:{method}"),
+        "BEGIN:VEVENT".to_owned(),
+        format!("UID:{}", event.uid),
+        format!("SEQUENCE:{}", event.sequence),
+        format!("DTSTAMP:{}", utc(event.stamp)),
+        format!("DTSTART:{}", utc(event.start)),
+        format!("DTEND:{}", utc(event.end)),
+        format!("SUMMARY:{}", text(event.summary)),
+        format!("LOCATION:{}", text(event.location)),
+        format!("STATUS:{status}"),
+    ];
+    if let Some(email) = event.organizer_email.filter(|e| !e.is_empty()) {
+        lines.push(format!(
+            "ORGANIZER;CN=\"{}\":mailto:{email}",
+            event.organizer_name.replace('"', "'")
+        ));
+    }
+    lines.push("END:VEVENT".to_owned());
+    lines.push("END:VCALENDAR".to_owned());
+    lines.iter().map(|l| fold(l) + "\r\n").collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn event(method: IcsMethod) -> IcsEvent<'static> {
+        IcsEvent {
+            uid: appointment_uid(42, "clinic.example"),
+            sequence: 2,
+            start: Utc.with_ymd_and_hms(2026, 12, 1, 15, 0, 0).unwrap(),
+            end: Utc.with_ymd_and_hms(2026, 12, 1, 15, 30, 0).unwrap(),
+            stamp: Utc.with_ymd_and_hms(2026, 11, 22, 1, 0, 0).unwrap(),
+            summary: "Appointment at Riverside Family Clinic",
+            location: "120 River Street, Springfield",
+            organizer_name: "Riverside Family Clinic",
+            organizer_email: Some("frontdesk@riverside.test"),
+            method,
+        }
+    }
+
+    #[test]
+    fn request_has_utc_times_stable_uid_and_sequence() {
+        let ics = render(&event(IcsMethod::Request));
+        assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"));
+        for line in [
+            "METHOD:REQUEST",
+            "UID:appointment-42@clinic.example",
+            "SEQUENCE:2",
+            "DTSTART:20261201T150000Z",
+            "DTEND:20261201T153000Z",
+            "LOCATION:120 River Street\\, Springfield",
+            "STATUS:CONFIRMED",
+        ] {
+            assert!(
+                ics.contains(&format!("{line}\r\n")),
+                "missing {line} in {ics}"
+            );
+        }
+        assert!(ics.ends_with("END:VEVENT\r\nEND:VCALENDAR\r\n"));
+    }
+
+    #[test]
+    fn cancel_marks_the_event_cancelled() {
+        let ics = render(&event(IcsMethod::Cancel));
+        assert!(ics.contains("METHOD:CANCEL\r\n") && ics.contains("STATUS:CANCELLED\r\n"));
+    }
+
+    #[test]
+    fn long_lines_are_folded_at_75_octets() {
+        let long = "A very long clinic address ".repeat(6);
+        let e = IcsEvent {
+            location: &long,
+            ..event(IcsMethod::Request)
+        };
+        let ics = render(&e);
+        assert!(ics.split("\r\n").all(|l| l.len() <= 75), "{ics}");
+        let unfolded = ics.replace("\r\n ", "");
+        assert!(unfolded.contains(&format!("LOCATION:{}", long.trim_end())));
+    }
+}

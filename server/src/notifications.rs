@@ -1,0 +1,128 @@
+//! Wiring of the notification channels from configuration, and the development mailbox
+//! page (`/dev/mailbox`, served only when no SMTP server is configured).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use app::server::notify::channels::{Channels, Mailer, WebhookSms};
+use app::server::notify::render::LinkBase;
+use axum::extract::{Path as UrlPath, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use http::{header, StatusCode};
+
+use crate::config::Config;
+
+/// Builds the delivery channels; a bad value stops start-up naming the variable.
+pub fn channels(config: &Config) -> Result<Channels, String> {
+    let mailer = match &config.smtp_url {
+        Some(url) => Mailer::smtp(url).map_err(|e| format!("CLINIC_SMTP_URL: {e}"))?,
+        None => Mailer::Mailbox(config.mailbox_dir.clone()),
+    };
+    let from = config.mail_from.parse().map_err(|e| {
+        format!(
+            "CLINIC_MAIL_FROM: '{}' is not a mailbox: {e}",
+            config.mail_from
+        )
+    })?;
+    let sms = config.sms_webhook.as_ref().map(|(url, token)| {
+        Arc::new(WebhookSms {
+            url: url.clone(),
+            token: token.clone(),
+            client: reqwest_client(),
+        }) as Arc<dyn app::server::notify::channels::SmsSender>
+    });
+    let links = LinkBase(
+        config
+            .public_origin
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.addr)),
+    );
+    Ok(Channels {
+        mailer,
+        from,
+        sms,
+        links,
+    })
+}
+
+fn reqwest_client() -> app::server::notify::channels::HttpClient {
+    app::server::notify::channels::HttpClient::new()
+}
+
+/// The development mailbox: a list of the messages written to the mailbox folder.
+pub fn mailbox_routes(dir: PathBuf) -> Router {
+    Router::new()
+        .route("/dev/mailbox", get(list))
+        .route("/dev/mailbox/{file}", get(show))
+        .with_state(Arc::new(dir))
+}
+
+fn header_value(message: &str, name: &str) -> String {
+    message
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')))
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+async fn list(State(dir): State<Arc<PathBuf>>) -> Html<String> {
+    let mut rows = Vec::new();
+    if let Ok(mut entries) = tokio::fs::read_dir(dir.as_path()).await {
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Ok(text) = tokio::fs::read_to_string(entry.path()).await {
+                rows.push((
+                    name,
+                    header_value(&text, "To"),
+                    header_value(&text, "Subject"),
+                    header_value(&text, "Date"),
+                ));
+            }
+        }
+    }
+    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    let items: String = rows
+        .iter()
+        .map(|(file, to, subject, date)| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td><a href=\"/dev/mailbox/{}\">{}</a></td></tr>",
+                escape(date),
+                escape(to),
+                escape(file),
+                escape(subject)
+            )
+        })
+        .collect();
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Development mailbox</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/clinic.css\"></head><body><main>\
+         <h1>Development mailbox</h1><p>No SMTP server is configured (CLINIC_SMTP_URL), so messages are \
+         written to {} and listed here. Newest first.</p>\
+         <table class=\"accounts\"><thead><tr><th>Date</th><th>To</th><th>Subject</th></tr></thead><tbody>{items}</tbody></table>\
+         </main></body></html>",
+        escape(&dir.display().to_string())
+    ))
+}
+
+async fn show(State(dir): State<Arc<PathBuf>>, UrlPath(file): UrlPath<String>) -> Response {
+    let safe = file.ends_with(".eml")
+        && file
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    let path = Path::new(dir.as_path()).join(&file);
+    match (safe, tokio::fs::read_to_string(&path).await) {
+        (true, Ok(text)) => {
+            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+        }
+        _ => (StatusCode::NOT_FOUND, "No such message.").into_response(),
+    }
+}
