@@ -20,6 +20,9 @@ use leptos_router::{
 
 use crate::components::layout::{SiteFooter, SiteHeader};
 use crate::pages::account::AccountPage;
+use crate::pages::patient::{
+    AppointmentPage, AppointmentsPage, BookPage, ConfirmPage, MovePage, ProfilePage,
+};
 use crate::pages::public::{HomePage, LoginPage, SignUpPage};
 use crate::pages::{admin::StaffPortalPage, doctor::DoctorPortalPage, NotFoundPage};
 
@@ -91,6 +94,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/book") view=BookPage ssr=SsrMode::Async/>
+                    <Route path=path!("/book/confirm") view=ConfirmPage ssr=SsrMode::Async/>
+                    <Route path=path!("/book/move") view=MovePage ssr=SsrMode::Async/>
+                    <Route path=path!("/appointments") view=AppointmentsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/appointments/:id") view=AppointmentPage ssr=SsrMode::Async/>
+                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <SiteFooter/>

@@ -161,6 +161,11 @@ pub fn generate_slots(
     result
 }
 
+/// The Monday starting the week that contains `date`.
+pub fn week_start(date: NaiveDate) -> NaiveDate {
+    date - chrono::Days::new(u64::from(date.weekday().num_days_from_monday()))
+}
+
 /// The local calendar date of an instant in the clinic's zone.
 pub fn local_date(tz: Tz, instant: DateTime<Utc>) -> NaiveDate {
     instant.with_timezone(&tz).date_naive()
@@ -374,6 +379,13 @@ mod tests {
             validate_hours(&[earlier_range, later_range], HALF_HOUR),
             Ok(())
         );
+    }
+
+    #[test]
+    fn weeks_start_on_monday() {
+        assert_eq!(week_start(d(2026, 11, 22)), d(2026, 11, 16)); // a Sunday
+        assert_eq!(week_start(d(2026, 11, 23)), d(2026, 11, 23)); // a Monday
+        assert_eq!(week_start(d(2027, 1, 1)), d(2026, 12, 28));
     }
 
     #[test]

@@ -110,6 +110,7 @@ pub fn router(state: AppState, store: PostgresStore, config: &Config) -> Router 
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/appointments/{id}/calendar.ics", get(app::server::calendar::appointment_ics))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(

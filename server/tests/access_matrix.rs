@@ -41,7 +41,6 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("current_user", [200, 200, 200, 200, 200, 200]),
     ("log_in", [200, 200, 200, 200, 200, 200]),
     ("sign_up", [200, 200, 200, 200, 200, 200]),
-    ("log_out", [200, 200, 200, 200, 200, 200]),
     // Anyone signed in, on their own account only (a wrong current password: 400).
     ("change_password", [401, 400, 400, 400, 400, 400]),
     // Staff only.
@@ -52,6 +51,19 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("my_appointments", [401, 200, 200, 403, 403, 403]),
     // Patient A's visit with doctor D1: A, D1 and staff; nobody else learns it exists.
     ("appointment_detail", [401, 200, 404, 200, 404, 200]),
+    // Browsing open times is public.
+    ("finder_week", [200, 200, 200, 200, 200, 200]),
+    // Patient A's hold: only A sees or confirms it (B is told it cannot be found).
+    ("get_hold", [401, 200, 409, 403, 403, 403]),
+    ("confirm_booking", [401, 200, 409, 403, 403, 403]),
+    // Holding a time and moving or cancelling a visit: patients, their own visits only.
+    ("hold_time", [401, 200, 200, 403, 403, 403]),
+    ("reschedule_appointment", [401, 200, 404, 403, 403, 403]),
+    ("cancel_appointment", [401, 200, 404, 403, 403, 403]),
+    ("my_profile", [401, 200, 200, 403, 403, 403]),
+    ("update_profile", [401, 200, 200, 403, 403, 403]),
+    // Last: it ends the caller's session.
+    ("log_out", [200, 200, 200, 200, 200, 200]),
 ];
 
 struct World {
@@ -62,6 +74,10 @@ struct World {
     doctor_d2: Person,
     admin: Person,
     appointment_a_d1: i64,
+    hold_of_a: uuid::Uuid,
+    /// Open start times, distinct: for hold_time and for moving A's visit.
+    open_for_hold: String,
+    open_for_move: String,
 }
 
 impl World {
@@ -102,7 +118,26 @@ impl World {
                 ("user_id", self.patient_b.user_id.to_string()),
                 ("disabled", "false".into()),
             ],
-            "appointment_detail" => vec![("appointment_id", self.appointment_a_d1.to_string())],
+            "appointment_detail" | "cancel_appointment" => {
+                vec![("appointment_id", self.appointment_a_d1.to_string())]
+            }
+            "get_hold" => vec![("token", self.hold_of_a.to_string())],
+            "confirm_booking" => vec![
+                ("hold", self.hold_of_a.to_string()),
+                ("idempotency_key", uuid::Uuid::new_v4().to_string()),
+            ],
+            "hold_time" => vec![
+                ("start", self.open_for_hold.clone()),
+                ("appointment_type_id", "1".into()),
+            ],
+            "reschedule_appointment" => vec![
+                ("appointment_id", self.appointment_a_d1.to_string()),
+                ("start", self.open_for_move.clone()),
+            ],
+            "update_profile" => vec![
+                ("first_name", "Renamed".into()),
+                ("last_name", "Person".into()),
+            ],
             _ => vec![],
         };
         pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
@@ -128,6 +163,50 @@ async fn world(pool: &PgPool) -> World {
     .fetch_one(pool)
     .await
     .unwrap();
+    // Both doctors work every day, so there are open times to hold and to move to.
+    for doctor in [&doctor_d1, &doctor_d2] {
+        sqlx::query(
+            "insert into weekly_hours (doctor_id, weekday, start_time, end_time, effective_from)
+             select $1, d, '09:00', '17:00', current_date - 1 from generate_series(1, 7) d",
+        )
+        .bind(doctor.role_id)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    let policy = app::server::db::settings::clinic_policy(pool)
+        .await
+        .unwrap();
+    app::server::schedule::materialize_slots(pool, &policy, chrono::Utc::now())
+        .await
+        .unwrap();
+    let open: Vec<chrono::DateTime<chrono::Utc>> = sqlx::query_scalar(
+        "select distinct start_time from availability_slots
+         where status = 'free' and start_time > now() + interval '26 hours' order by start_time limit 3",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let by_a = app::server::booking::ActingUser {
+        user_id: patient_a.user_id,
+        role: app::server::booking::ActingRole::Patient {
+            patient_id: patient_a.role_id.unwrap(),
+        },
+    };
+    let hold_of_a = app::server::booking::hold(
+        pool,
+        &policy,
+        &by_a,
+        patient_a.role_id.unwrap(),
+        open[0],
+        1,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap()
+    .token;
+    let iso =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     World {
         base: spawn_app(pool.clone()).await,
         patient_a,
@@ -136,6 +215,9 @@ async fn world(pool: &PgPool) -> World {
         doctor_d2,
         admin,
         appointment_a_d1,
+        hold_of_a,
+        open_for_hold: iso(open[1]),
+        open_for_move: iso(open[2]),
     }
 }
 

@@ -15,6 +15,7 @@ pub struct AppointmentView {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub status: AppointmentStatus,
+    pub appointment_type_id: i64,
     pub type_name: String,
     pub doctor_name: String,
     /// Shown to the doctor and staff; the patient knows who they are.
@@ -22,17 +23,28 @@ pub struct AppointmentView {
     /// Private: the patient's own words, for them and their doctor.
     pub reason: Option<String>,
     pub change_count: u32,
+    /// Why the patient cannot cancel online now (`None`: they can).
+    pub cancel_blocked: Option<String>,
+    /// Why the patient cannot move it online now (`None`: they can).
+    pub reschedule_blocked: Option<String>,
 }
 
-/// The signed-in patient's appointments, newest first.
+/// The signed-in patient's appointments, newest first, each saying whether it can still
+/// be changed online.
 #[server(prefix = "/api", endpoint = "my_appointments")]
 pub async fn my_appointments() -> Result<Vec<AppointmentView>, AppError> {
-    use crate::server::{auth::guard, db, state::app_state};
+    use crate::server::{auth::guard, db, patient::explain_blocks, state::app_state};
     crate::server::respond(
         async {
             let (_, patient_id) = guard::require_patient().await?;
             let state = app_state()?;
-            Ok(db::appointments::views_for_patient(&state.pool, patient_id).await?)
+            let policy = db::settings::clinic_policy(&state.pool).await?;
+            let now = chrono::Utc::now();
+            let mut views = db::appointments::views_for_patient(&state.pool, patient_id).await?;
+            views
+                .iter_mut()
+                .for_each(|v| explain_blocks(v, &policy, now));
+            Ok(views)
         }
         .await,
     )
@@ -79,6 +91,8 @@ pub async fn appointment_detail(appointment_id: i64) -> Result<AppointmentView, 
             let mut view = view;
             if user.role == Role::Patient {
                 view.patient_name = None;
+                let policy = db::settings::clinic_policy(&state.pool).await?;
+                crate::server::patient::explain_blocks(&mut view, &policy, chrono::Utc::now());
             }
             Ok(view)
         }

@@ -4,4 +4,6 @@
 pub mod accounts;
 pub mod appointments;
 pub mod auth;
+pub mod booking;
 pub mod directory;
+pub mod profile;

@@ -30,6 +30,10 @@ pub fn UserMenu() -> impl IntoView {
                 match auth.user.get().and_then(Result::ok).flatten() {
                     Some(user) => view! {
                         <div class="user-menu">
+                            {(user.role == Role::Patient).then(|| view! {
+                                <A href="/appointments">"My appointments"</A>
+                                <A href="/profile">"Profile"</A>
+                            })}
                             <A href="/account">{format!("{} (account)", user.display_name)}</A>
                             <ActionForm action=auth.log_out>
                                 <button type="submit" class="link-button">"Sign out"</button>

@@ -25,6 +25,7 @@ pub fn SiteHeader() -> impl IntoView {
             <nav aria-label="Portals">
                 <ul>
                     <li><A href="/">"Patients"</A></li>
+                    <li><A href="/book">"Book"</A></li>
                     <li><A href="/doctor">"Doctors"</A></li>
                     <li><A href="/admin">"Staff"</A></li>
                 </ul>

@@ -2,3 +2,5 @@ pub mod auth;
 pub mod doctor_directory;
 pub mod form;
 pub mod layout;
+pub mod password;
+pub mod time;

@@ -5,9 +5,12 @@ pub mod audit;
 pub mod auth;
 pub mod availability;
 pub mod booking;
+pub mod calendar;
 pub mod db;
 pub mod jobs;
 pub mod notify;
+pub mod patient;
+pub mod profile;
 pub mod schedule;
 pub mod state;
 

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 
 use crate::api::directory::use_clinic_directory;
 use crate::components::doctor_directory::DoctorDirectory;
@@ -24,6 +25,7 @@ pub fn HomePage() -> impl IntoView {
                 "Book a visit online at a time that suits you. You choose the time; "
                 "the clinic finds a doctor who is free."
             </p>
+            <p class="actions"><A href="/book" attr:class="button">"Find a time"</A></p>
         </section>
         <section class="doctors" aria-labelledby="doctors-heading">
             <h2 id="doctors-heading">"Our doctors"</h2>

@@ -288,6 +288,7 @@ struct ViewRow {
     start_time: DateTime<Utc>,
     end_time: DateTime<Utc>,
     status: String,
+    appointment_type_id: i64,
     type_name: String,
     doctor_name: String,
     patient_name: String,
@@ -308,11 +309,14 @@ impl ViewRow {
                 start: self.start_time,
                 end: self.end_time,
                 status,
+                appointment_type_id: self.appointment_type_id,
                 type_name: self.type_name,
                 doctor_name: self.doctor_name,
                 patient_name: Some(self.patient_name),
                 reason: self.reason,
                 change_count: self.change_count.max(0) as u32,
+                cancel_blocked: None,
+                reschedule_blocked: None,
             },
             self.patient_id,
             self.doctor_id,
@@ -322,7 +326,7 @@ impl ViewRow {
 
 const VIEW: &str =
     "select a.appointment_id, a.patient_id, a.doctor_id, a.start_time, a.end_time, a.status,
-        t.name as type_name, 'Dr. ' || d.first_name || ' ' || d.last_name as doctor_name,
+        a.appointment_type_id, t.name as type_name, 'Dr. ' || d.first_name || ' ' || d.last_name as doctor_name,
         p.first_name || ' ' || p.last_name as patient_name, a.reason, a.change_count
      from appointments a
      join appointment_types t using (appointment_type_id)

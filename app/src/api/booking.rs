@@ -1,0 +1,101 @@
+//! Finding a time and booking it, for patients. Browsing open times is public; holding,
+//! confirming, moving and cancelling need a signed-in patient and touch only their own.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::AppError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppointmentTypeView {
+    pub appointment_type_id: i64,
+    pub name: String,
+    pub minutes: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayTimes {
+    pub date: NaiveDate,
+    pub times: Vec<DateTime<Utc>>,
+}
+
+/// One week of open start times in the clinic's time zone. No doctors, no counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeekView {
+    pub types: Vec<AppointmentTypeView>,
+    pub appointment_type: AppointmentTypeView,
+    pub week_start: NaiveDate,
+    pub days: Vec<DayTimes>,
+    pub time_zone: String,
+    pub prev_week: Option<NaiveDate>,
+    pub next_week: Option<NaiveDate>,
+    /// The first week with any opening, when this one has none.
+    pub first_open_week: Option<NaiveDate>,
+}
+
+/// A time reserved for the patient while they confirm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldView {
+    pub token: Uuid,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub type_name: String,
+    pub time_zone: String,
+    /// The server's clock when this was read, so the countdown does not trust the device's.
+    pub server_now: DateTime<Utc>,
+    /// Fresh per page view: a double submit of the confirm form books once.
+    pub idempotency_key: Uuid,
+    pub appointment_type_id: i64,
+}
+
+#[server(prefix = "/api", endpoint = "finder_week")]
+pub async fn finder_week(
+    appointment_type_id: Option<i64>,
+    week: Option<NaiveDate>,
+) -> Result<WeekView, AppError> {
+    crate::server::respond(crate::server::patient::finder_week(appointment_type_id, week).await)
+}
+
+/// Reserves a time for the signed-in patient, then continues to the confirm page.
+#[server(prefix = "/api", endpoint = "hold_time")]
+pub async fn hold_time(
+    start: DateTime<Utc>,
+    appointment_type_id: i64,
+) -> Result<HoldView, AppError> {
+    crate::server::respond(crate::server::patient::hold_time(start, appointment_type_id).await)
+}
+
+#[server(prefix = "/api", endpoint = "get_hold")]
+pub async fn get_hold(token: Uuid) -> Result<HoldView, AppError> {
+    crate::server::respond(crate::server::patient::hold_view(token).await)
+}
+
+/// Books the held time. Submitting again with the same `idempotency_key` books nothing new.
+#[server(prefix = "/api", endpoint = "confirm_booking")]
+pub async fn confirm_booking(
+    hold: Uuid,
+    reason: Option<String>,
+    idempotency_key: Uuid,
+) -> Result<i64, AppError> {
+    crate::server::respond(
+        crate::server::patient::confirm_booking(hold, reason, idempotency_key).await,
+    )
+}
+
+/// Moves the patient's appointment to `start`; the old time is released in the same
+/// transaction, only once the new one is taken.
+#[server(prefix = "/api", endpoint = "reschedule_appointment")]
+pub async fn reschedule_appointment(
+    appointment_id: i64,
+    start: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    crate::server::respond(crate::server::patient::reschedule(appointment_id, start).await)
+}
+
+#[server(prefix = "/api", endpoint = "cancel_appointment")]
+pub async fn cancel_appointment(appointment_id: i64) -> Result<i64, AppError> {
+    crate::server::respond(crate::server::patient::cancel(appointment_id).await)
+}

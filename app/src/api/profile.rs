@@ -1,0 +1,39 @@
+//! The signed-in patient's own details.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileView {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub sms_opt_in: bool,
+}
+
+#[server(prefix = "/api", endpoint = "my_profile")]
+pub async fn my_profile() -> Result<ProfileView, AppError> {
+    crate::server::respond(crate::server::profile::my_profile().await)
+}
+
+/// `sms_opt_in` is a checkbox: present ("on") when ticked.
+#[server(prefix = "/api", endpoint = "update_profile")]
+pub async fn update_profile(
+    first_name: String,
+    last_name: String,
+    phone: Option<String>,
+    sms_opt_in: Option<String>,
+) -> Result<ProfileView, AppError> {
+    crate::server::respond(
+        crate::server::profile::update_profile(
+            first_name,
+            last_name,
+            phone.unwrap_or_default(),
+            sms_opt_in.is_some(),
+        )
+        .await,
+    )
+}

@@ -1,0 +1,98 @@
+//! `/appointments/:id`: one appointment — also the page shown right after booking.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::appointments::{status_label, ChangeActions};
+use crate::api::appointments::appointment_detail;
+use crate::api::auth::Role;
+use crate::api::booking::CancelAppointment;
+use crate::api::directory::use_clinic_directory;
+use crate::components::auth::RequireRole;
+use crate::components::time::{device_zone, full, iso, other_zone, zone};
+use crate::AppError;
+
+#[component]
+pub fn AppointmentPage() -> impl IntoView {
+    view! {
+        <Title text="Your appointment"/>
+        <RequireRole roles=vec![Role::Patient]>
+            <Details/>
+        </RequireRole>
+    }
+}
+
+#[component]
+fn Details() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = move || params.read().get("id").and_then(|v| v.parse::<i64>().ok());
+    let cancel = ServerAction::<CancelAppointment>::new();
+    let appointment = Resource::new(
+        move || (id(), cancel.version().get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => appointment_detail(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+    let directory = use_clinic_directory();
+    let device = device_zone();
+    let banner = move || {
+        let q = query.read();
+        if q.get("booked").is_some() {
+            Some("You're booked. A confirmation is on its way by email.")
+        } else if q.get("moved").is_some() {
+            Some("Your appointment has been moved. We'll email you the new time.")
+        } else if q.get("cancelled").is_some() || cancel.value().get().is_some_and(|r| r.is_ok()) {
+            Some("Your appointment is cancelled.")
+        } else {
+            None
+        }
+    };
+    view! {
+        <p class="banner" role="status">{banner}</p>
+        <Suspense fallback=|| view! { <p>"Loading your appointment…"</p> }>
+            {move || Suspend::new(async move {
+                let clinic = directory.await.ok().map(|d| d.clinic);
+                let time_zone = clinic.as_ref().map(|c| c.time_zone.clone()).unwrap_or_default();
+                let tz = zone(&time_zone);
+                let theirs = other_zone(device, &time_zone);
+                match appointment.await {
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p><p><A href="/appointments">"My appointments"</A></p> }.into_any(),
+                    Ok(a) => {
+                        let start = a.start;
+                        let minutes = (a.end - a.start).num_minutes();
+                        let (clinic_name, address) = clinic.map(|c| (c.name, c.address)).unwrap_or_default();
+                        view! {
+                            <h1>"Your appointment"</h1>
+                            <dl class="details" data-start=iso(start)>
+                                <dt>"When"</dt>
+                                <dd>
+                                    {full(tz, start)}
+                                    {move || theirs.get().map(|z| view! { <span class="local-time">{format!(" ({} your time)", full(z, start))}</span> })}
+                                </dd>
+                                <dt>"Visit"</dt><dd>{format!("{} ({minutes} minutes)", a.type_name)}</dd>
+                                <dt>"Doctor"</dt><dd>{a.doctor_name.clone()}</dd>
+                                <dt>"Where"</dt><dd>{format!("{clinic_name}, {address}")}</dd>
+                                <dt>"Status"</dt><dd>{status_label(a.status)}</dd>
+                                {a.reason.clone().map(|r| view! { <dt>"Your reason (private)"</dt><dd>{r}</dd> })}
+                            </dl>
+                            <p>
+                                <a href=format!("/appointments/{}/calendar.ics", a.appointment_id) download=format!("appointment-{}.ics", a.appointment_id) rel="external" class="button secondary">
+                                    "Add to calendar (.ics)"
+                                </a>
+                            </p>
+                            <p class="form-error" role="alert">{move || cancel.value().get().and_then(Result::err).map(|e| e.to_string())}</p>
+                            <ChangeActions a=a cancel=cancel/>
+                            <p><A href="/appointments">"All my appointments"</A></p>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,55 @@
+//! The patient portal: find a time, confirm it, see and change appointments, profile.
+
+mod appointment;
+mod appointments;
+mod book;
+mod confirm;
+mod move_time;
+mod profile;
+
+pub use appointment::AppointmentPage;
+pub use appointments::AppointmentsPage;
+pub use book::BookPage;
+pub use confirm::ConfirmPage;
+pub use move_time::MovePage;
+pub use profile::ProfilePage;
+
+use leptos::prelude::*;
+
+use crate::api::booking::HoldTime;
+use crate::components::time::{clock, iso};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+/// Clinic contact details, shown wherever a patient is told to call instead.
+#[component]
+pub fn CallTheClinic() -> impl IntoView {
+    let directory = crate::api::directory::use_clinic_directory();
+    view! {
+        <Transition fallback=|| ()>
+            {move || directory.get().and_then(Result::ok).map(|d| view! {
+                <p class="contact">"Call " {d.clinic.name} " at " <a href=format!("tel:{}", d.clinic.phone)>{d.clinic.phone.clone()}</a> "."</p>
+            })}
+        </Transition>
+    }
+}
+
+/// A button that reserves `start` (a form, so it works before the page's script loads).
+#[component]
+pub fn HoldButton(
+    action: ServerAction<HoldTime>,
+    start: DateTime<Utc>,
+    appointment_type_id: i64,
+    tz: Tz,
+    #[prop(into)] label: String,
+) -> impl IntoView {
+    view! {
+        <ActionForm action=action attr:class="time-form">
+            <input type="hidden" name="start" value=iso(start)/>
+            <input type="hidden" name="appointment_type_id" value=appointment_type_id/>
+            <button type="submit" class="time" aria-label=label disabled=move || action.pending().get()>
+                {clock(tz, start)}
+            </button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,266 @@
+//! The patient portal's server side: thin wrappers that establish the patient from the
+//! session and call the booking service.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use domain::booking::{self as rules, Actor, AppointmentFacts, AppointmentStatus};
+use domain::schedule::{local_date, local_day_bounds, week_start};
+use domain::ClinicPolicy;
+use uuid::Uuid;
+
+use crate::api::appointments::AppointmentView;
+use crate::api::booking::{AppointmentTypeView, DayTimes, HoldView, WeekView};
+use crate::server::auth::guard;
+use crate::server::booking::{self, ActingRole, ActingUser};
+use crate::server::state::{app_state, AppState};
+use crate::server::{availability, db};
+use crate::AppError;
+
+async fn acting_patient() -> Result<(ActingUser, i64), AppError> {
+    let (user, patient_id) = guard::require_patient().await?;
+    Ok((
+        ActingUser {
+            user_id: user.user_id,
+            role: ActingRole::Patient { patient_id },
+        },
+        patient_id,
+    ))
+}
+
+async fn types(
+    state: &AppState,
+    policy: &ClinicPolicy,
+) -> Result<Vec<AppointmentTypeView>, AppError> {
+    let rows: Vec<(i64, String, i32)> = sqlx::query_as(
+        "select appointment_type_id, name, slot_count from appointment_types where active order by sort_order, name",
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, slots)| AppointmentTypeView {
+            appointment_type_id: id,
+            name,
+            minutes: policy.slot_length().num_minutes() * i64::from(slots),
+        })
+        .collect())
+}
+
+pub async fn finder_week(
+    appointment_type_id: Option<i64>,
+    week: Option<NaiveDate>,
+) -> Result<WeekView, AppError> {
+    let state = app_state()?;
+    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let now = Utc::now();
+    let tz = policy.time_zone();
+    let types = types(&state, &policy).await?;
+    let appointment_type = match appointment_type_id {
+        None => types.first().cloned().ok_or(AppError::NotFound)?,
+        Some(id) => types
+            .iter()
+            .find(|t| t.appointment_type_id == id)
+            .cloned()
+            .ok_or_else(|| {
+                AppError::validation(
+                    "appointment_type_id",
+                    "That appointment type is not offered.",
+                )
+            })?,
+    };
+    let slots = (appointment_type.minutes / policy.slot_length().num_minutes()) as usize;
+    let first_week = week_start(local_date(tz, now));
+    let last_week = week_start(local_date(tz, now + policy.booking_horizon()));
+    let week = week
+        .map(week_start)
+        .unwrap_or(first_week)
+        .clamp(first_week, last_week);
+
+    let (from, _) = local_day_bounds(tz, week);
+    let (_, to) = local_day_bounds(tz, week + Duration::days(6));
+    let open = availability::open_times(&state.pool, &policy, slots, from, to, now).await?;
+    let days: Vec<DayTimes> = (0..7)
+        .map(|i| {
+            let date = week + Duration::days(i);
+            let times = open
+                .iter()
+                .filter(|o| local_date(tz, o.start) == date)
+                .map(|o| o.start)
+                .collect();
+            DayTimes { date, times }
+        })
+        .collect();
+    let first_open_week = if days.iter().all(|d| d.times.is_empty()) {
+        let (everything_from, _) = local_day_bounds(tz, first_week);
+        availability::open_times(
+            &state.pool,
+            &policy,
+            slots,
+            everything_from,
+            now + policy.booking_horizon(),
+            now,
+        )
+        .await?
+        .first()
+        .map(|o| week_start(local_date(tz, o.start)))
+    } else {
+        None
+    };
+    Ok(WeekView {
+        types,
+        appointment_type,
+        week_start: week,
+        days,
+        time_zone: tz.name().to_owned(),
+        prev_week: (week > first_week).then(|| week - Duration::days(7)),
+        next_week: (week < last_week).then(|| week + Duration::days(7)),
+        first_open_week,
+    })
+}
+
+fn hold_to_view(
+    hold: booking::Hold,
+    type_name: String,
+    appointment_type_id: i64,
+    tz: &str,
+) -> HoldView {
+    HoldView {
+        idempotency_key: Uuid::new_v4(),
+        appointment_type_id,
+        token: hold.token,
+        start: hold.start,
+        end: hold.end,
+        expires_at: hold.expires_at,
+        type_name,
+        time_zone: tz.to_owned(),
+        server_now: Utc::now(),
+    }
+}
+
+pub async fn hold_time(
+    start: DateTime<Utc>,
+    appointment_type_id: i64,
+) -> Result<HoldView, AppError> {
+    let (by, patient_id) = acting_patient().await?;
+    let state = app_state()?;
+    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let hold = booking::hold(
+        &state.pool,
+        &policy,
+        &by,
+        patient_id,
+        start,
+        appointment_type_id,
+        Utc::now(),
+    )
+    .await?;
+    let name: String =
+        sqlx::query_scalar("select name from appointment_types where appointment_type_id = $1")
+            .bind(appointment_type_id)
+            .fetch_one(&state.pool)
+            .await?;
+    let view = hold_to_view(hold, name, appointment_type_id, policy.time_zone().name());
+    leptos_axum::redirect(&format!("/book/confirm?hold={}", view.token));
+    Ok(view)
+}
+
+pub async fn hold_view(token: Uuid) -> Result<HoldView, AppError> {
+    let (_, patient_id) = acting_patient().await?;
+    let state = app_state()?;
+    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let row: Option<(DateTime<Utc>, DateTime<Utc>, DateTime<Utc>, String, i64)> = sqlx::query_as(
+        "select min(s.start_time), max(s.end_time), min(s.hold_expires_at), min(t.name), min(t.appointment_type_id)
+         from availability_slots s join appointment_types t on t.appointment_type_id = s.hold_appointment_type_id
+         where s.hold_token = $1 and s.hold_patient_id = $2 and s.status = 'held'
+         having count(*) > 0",
+    )
+    .bind(token)
+    .bind(patient_id)
+    .fetch_optional(&state.pool)
+    .await?;
+    let (start, end, expires_at, type_name, appointment_type_id) =
+        row.ok_or(domain::booking::BookingError::HoldNotFound)?;
+    Ok(HoldView {
+        idempotency_key: Uuid::new_v4(),
+        appointment_type_id,
+        token,
+        start,
+        end,
+        expires_at,
+        type_name,
+        time_zone: policy.time_zone().name().to_owned(),
+        server_now: Utc::now(),
+    })
+}
+
+pub async fn confirm_booking(
+    hold: Uuid,
+    reason: Option<String>,
+    idempotency_key: Uuid,
+) -> Result<i64, AppError> {
+    let (by, patient_id) = acting_patient().await?;
+    let state = app_state()?;
+    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let appointment = booking::confirm(
+        &state.pool,
+        &policy,
+        &by,
+        patient_id,
+        hold,
+        reason,
+        idempotency_key,
+        Utc::now(),
+    )
+    .await?;
+    leptos_axum::redirect(&format!(
+        "/appointments/{}?booked=1",
+        appointment.appointment_id
+    ));
+    Ok(appointment.appointment_id)
+}
+
+pub async fn reschedule(appointment_id: i64, start: DateTime<Utc>) -> Result<i64, AppError> {
+    let (by, _) = acting_patient().await?;
+    let state = app_state()?;
+    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let moved =
+        booking::reschedule(&state.pool, &policy, &by, appointment_id, start, Utc::now()).await?;
+    leptos_axum::redirect(&format!("/appointments/{}?moved=1", moved.appointment_id));
+    Ok(moved.appointment_id)
+}
+
+pub async fn cancel(appointment_id: i64) -> Result<i64, AppError> {
+    let (by, _) = acting_patient().await?;
+    let state = app_state()?;
+    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let cancelled = booking::cancel(&state.pool, &policy, &by, appointment_id, Utc::now()).await?;
+    leptos_axum::redirect(&format!(
+        "/appointments/{}?cancelled=1",
+        cancelled.appointment_id
+    ));
+    Ok(cancelled.appointment_id)
+}
+
+/// Says why the patient may not cancel or move `view` online now (the page shows this
+/// instead of the buttons).
+pub fn explain_blocks(view: &mut AppointmentView, policy: &ClinicPolicy, now: DateTime<Utc>) {
+    let facts = AppointmentFacts {
+        start: view.start,
+        status: view.status,
+        change_count: view.change_count,
+    };
+    let explain =
+        |result: Result<Option<String>, rules::BookingError>| result.err().map(|e| e.to_string());
+    if view.status == AppointmentStatus::Booked && view.start > now {
+        view.cancel_blocked = explain(rules::check_cancel(policy, now, &facts, &Actor::Patient));
+        view.reschedule_blocked = explain(rules::check_reschedule(
+            policy,
+            now,
+            &facts,
+            &Actor::Patient,
+        ));
+    } else {
+        let done = "This appointment can no longer be changed.".to_owned();
+        view.cancel_blocked = Some(done.clone());
+        view.reschedule_blocked = Some(done);
+    }
+}
