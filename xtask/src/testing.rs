@@ -207,6 +207,7 @@ fn run_playwright(database: &Database, suite: &mut Suite) -> Result<()> {
     let root = project_root();
     let server = build::server_binary(Profile::Debug);
     let port = free_port()?;
+    let e2e_url = url.clone();
     let env = [
         ("DATABASE_URL", url),
         ("CLINIC_ADDR", format!("127.0.0.1:{port}")),
@@ -245,6 +246,8 @@ fn run_playwright(database: &Database, suite: &mut Suite) -> Result<()> {
             .current_dir(root.join("end2end"))
             .args(["playwright", "test"])
             .env("BASE_URL", format!("http://127.0.0.1:{port}"))
+            // A few journeys move time along (expire a hold, widen the freeze) through SQL.
+            .env("E2E_DATABASE_URL", &e2e_url)
             .env("PLAYWRIGHT_JSON_OUTPUT_NAME", &results)
             .status()?;
         let (passed, failed) = read_playwright_stats(&results)?;

@@ -120,7 +120,7 @@ fn Confirm(h: HoldView) -> impl IntoView {
         </dl>
         <p class="countdown" role="timer" aria-live="off">
             {move || {
-                let s = left.get();
+                let s = if expired() { 0 } else { left.get() };
                 if s > 0 { format!("We are holding this time for you for {}:{:02} more.", s / 60, s % 60) } else { "Your reservation has run out.".to_owned() }
             }}
         </p>

@@ -23,7 +23,7 @@ pub fn LoginPage() -> impl IntoView {
         <section class="form-page" aria-labelledby="login-heading">
             <h1 id="login-heading">"Sign in"</h1>
             <ActionForm action=auth.log_in>
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <Field name="email" label="Email" kind="email" autocomplete="email" required=true
                     error=Signal::derive(move || field_message(error.get(), "email"))/>
                 <Field name="password" label="Password" kind="password" autocomplete="current-password" required=true

@@ -25,7 +25,7 @@ pub fn SignUpPage() -> impl IntoView {
             <h1 id="signup-heading">"Create an account"</h1>
             <p>"Book and manage your visits online. We never share your details."</p>
             <ActionForm action=auth.sign_up>
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <Field name="first_name" label="First name" autocomplete="given-name" required=true error=for_field("first_name")/>
                 <Field name="last_name" label="Last name" autocomplete="family-name" required=true error=for_field("last_name")/>
                 <Field name="email" label="Email" kind="email" autocomplete="email" required=true error=for_field("email")/>

@@ -1,0 +1,63 @@
+import { expect, Page, TestInfo } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export async function hydrated(page: Page) {
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true", { timeout: 20_000 });
+}
+
+/** No serious or critical accessibility violations on the current page. */
+export async function expectAccessible(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`), what).toEqual([]);
+}
+
+/** Saves a full-page screenshot under test-results/screenshots/ for reviewers. */
+export async function screenshot(page: Page, testInfo: TestInfo, name: string) {
+  const dir = path.join(__dirname, "..", "test-results", "screenshots");
+  fs.mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${testInfo.project.name}-${name}.png`), fullPage: true });
+}
+
+/** The page fits the viewport width (no horizontal scrolling). */
+export async function expectNoHorizontalScroll(page: Page) {
+  const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  expect(scroll, "page wider than the screen").toBeLessThanOrEqual(client);
+}
+
+/** Runs SQL against the e2e database (used to move time along: expire a hold, widen the freeze). */
+export function sql(statement: string) {
+  const url = process.env.E2E_DATABASE_URL;
+  if (!url) throw new Error("E2E_DATABASE_URL is not set (run through `cargo xtask test`)");
+  execFileSync("psql", [url, "-v", "ON_ERROR_STOP=1", "-qtAc", statement], { stdio: ["ignore", "pipe", "inherit"] });
+}
+
+export function uniqueEmail(prefix: string) {
+  return `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.test`;
+}
+
+export async function signUp(page: Page, email: string, next = "/book") {
+  await page.goto(`/signup?next=${encodeURIComponent(next)}`);
+  await hydrated(page);
+  await page.getByLabel("First name").fill("Pat");
+  await page.getByLabel("Last name").fill("Journey");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill("a long enough passphrase");
+  await page.getByRole("button", { name: "Create account" }).click();
+}
+
+/** On /book: moves to the first week with openings when this one has none. */
+export async function firstOpenWeek(page: Page) {
+  await hydrated(page);
+  const jump = page.getByRole("link", { name: /first week with openings/ });
+  // Wait for the week to render: either times, or the way to the first open week.
+  await expect(page.locator("ul.times").first().or(jump)).toBeVisible();
+  if (await jump.count()) {
+    await jump.click();
+    await expect(page).toHaveURL(/week=/);
+  }
+  await expect(page.locator("ul.times").first()).toBeVisible();
+}

@@ -1,0 +1,204 @@
+import { test, expect } from "@playwright/test";
+import * as fs from "node:fs";
+import {
+  expectAccessible,
+  expectNoHorizontalScroll,
+  firstOpenWeek,
+  hydrated,
+  screenshot,
+  signUp,
+  sql,
+  uniqueEmail,
+} from "./helpers";
+
+test("a new patient books, sees, downloads, reschedules and cancels a visit", async ({ page }, testInfo) => {
+  await signUp(page, uniqueEmail("journey"), "/book");
+  await expect(page).toHaveURL(/\/book/);
+  await firstOpenWeek(page);
+  await expect(page.getByText(/Times are shown in the clinic's time zone, America\/New_York/)).toBeVisible();
+  await expectAccessible(page, "finder");
+  await expectNoHorizontalScroll(page);
+  await screenshot(page, testInfo, "book");
+
+  // Choose a time: it is held for us while we confirm.
+  const times = page.locator("ul.times button.time");
+  const chosen = (await times.first().getAttribute("aria-label"))!;
+  await times.first().click();
+  await expect(page).toHaveURL(/\/book\/confirm\?hold=/);
+  await hydrated(page);
+  await expect(page.getByRole("timer")).toContainText("We are holding this time for you");
+  await expectAccessible(page, "confirm");
+  await expectNoHorizontalScroll(page);
+  await screenshot(page, testInfo, "confirm");
+  await page.getByLabel("Reason for your visit (optional)").fill("sore knee");
+  // A double click books once.
+  await page.getByRole("button", { name: "Confirm appointment" }).dblclick();
+
+  await expect(page).toHaveURL(/\/appointments\/\d+\?booked=1/);
+  await expect(page.getByRole("status").filter({ hasText: "You're booked" })).toBeVisible();
+  await expect(page.getByText(/^Dr\. /)).toBeVisible();
+  await expect(page.getByText("sore knee")).toBeVisible();
+  const startIso = (await page.locator("dl.details").getAttribute("data-start"))!;
+  await expectAccessible(page, "booked");
+  await expectNoHorizontalScroll(page);
+  await screenshot(page, testInfo, "booked");
+
+  // The .ics is valid iCalendar with the right UTC times.
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "Add to calendar (.ics)" }).click(),
+  ]);
+  const ics = fs.readFileSync((await download.path())!, "utf8");
+  expect(ics.startsWith("BEGIN:VCALENDAR\r\n")).toBe(true);
+  expect(ics).toContain("METHOD:REQUEST\r\n");
+  const utc = startIso.replace(/[-:]/g, ""); // 2026-11-24T15:00:00Z → 20261124T150000Z
+  expect(ics).toContain(`DTSTART:${utc}\r\n`);
+  expect(ics).toMatch(/DTEND:\d{8}T\d{6}Z\r\n/);
+  expect(ics).not.toContain("sore knee");
+
+  // It is listed under My appointments, exactly once.
+  await page.getByRole("banner").getByRole("link", { name: "My appointments" }).click();
+  await expect(page).toHaveURL(/\/appointments$/);
+  const upcoming = page.locator("section", { has: page.getByRole("heading", { name: "Upcoming" }) }).locator("li.appointment");
+  await expect(upcoming).toHaveCount(1);
+  await expect(upcoming.first()).toHaveAttribute("data-start", startIso);
+  await expectAccessible(page, "appointments");
+  await expectNoHorizontalScroll(page);
+  await screenshot(page, testInfo, "appointments");
+
+  // Reschedule: the same finder, then the move is confirmed.
+  await upcoming.first().getByRole("link", { name: "Reschedule" }).click();
+  await expect(page).toHaveURL(/reschedule=/);
+  await firstOpenWeek(page);
+  const newTime = page.locator("ul.times a.time").nth(3);
+  await newTime.click();
+  await expect(page).toHaveURL(/\/book\/move\?/);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Move appointment" }).click();
+  await expect(page).toHaveURL(/\?moved=1/);
+  const movedIso = (await page.locator("dl.details").getAttribute("data-start"))!;
+  expect(movedIso).not.toBe(startIso);
+
+  // Cancel.
+  await hydrated(page);
+  await page.getByText("Cancel appointment").click();
+  await page.getByRole("button", { name: "Yes, cancel this appointment" }).click();
+  await expect(page.getByText("Your appointment is cancelled.")).toBeVisible();
+  await expect(page.locator("dl.details")).toContainText("Cancelled");
+  await expect(page.getByRole("link", { name: "Reschedule" })).toHaveCount(0);
+
+  await page.goto("/profile");
+  await hydrated(page);
+  await expectAccessible(page, "profile");
+  await expectNoHorizontalScroll(page);
+  await screenshot(page, testInfo, "profile");
+  await page.getByLabel("Phone (optional)").fill("+1 555 010 1234");
+  await page.getByLabel("Send me text messages about my appointments").check();
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Saved.")).toBeVisible();
+  expect(chosen).toContain(" on ");
+});
+
+test("an anonymous visitor chooses a time, signs up, and comes back to it", async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== "desktop", "once is enough");
+  await page.goto("/book");
+  await firstOpenWeek(page);
+  await expectAccessible(page, "finder (anonymous)");
+  const time = page.locator("ul.times a.time").first();
+  const label = (await time.getAttribute("aria-label"))!.replace(": sign in to book", "");
+  await time.click();
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await hydrated(page);
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await expect(page).toHaveURL(/\/signup\?next=/);
+  await hydrated(page);
+  await page.getByLabel("First name").fill("Ann");
+  await page.getByLabel("Last name").fill("Onymous");
+  await page.getByLabel("Email").fill(uniqueEmail("anon"));
+  await page.getByLabel("Password", { exact: true }).fill("a long enough passphrase");
+  await page.getByRole("button", { name: "Create account" }).click();
+
+  await expect(page).toHaveURL(/\/book\?.*pick=/);
+  const picked = page.getByRole("region", { name: "Your chosen time" });
+  const [clock, day] = label.split(" on ");
+  await expect(picked).toContainText(clock);
+  await expect(picked).toContainText(day.split(",")[1].trim());
+  await picked.getByRole("button", { name: "Reserve this time" }).click();
+  await expect(page).toHaveURL(/\/book\/confirm\?hold=/);
+  await expect(page.locator("dl.details")).toContainText(clock);
+});
+
+test("a hold left to expire is refused with nearby alternatives", async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== "desktop", "once is enough");
+  await signUp(page, uniqueEmail("expire"), "/book");
+  await firstOpenWeek(page);
+  await page.locator("ul.times button.time").first().click();
+  await expect(page).toHaveURL(/\/book\/confirm\?hold=/);
+  await hydrated(page);
+  const token = new URL(page.url()).searchParams.get("hold")!;
+  // Let the hold lapse (as if the patient walked away for longer than the hold time).
+  sql(`update availability_slots set hold_expires_at = now() - interval '1 second' where hold_token = '${token}'`);
+  await page.getByRole("button", { name: "Confirm appointment" }).click();
+  const alert = page.getByRole("alert").filter({ hasText: "has run out" });
+  await expect(alert).toBeVisible();
+  await expect(alert.getByText("These nearby times are open:")).toBeVisible();
+  await expect(alert.locator("button.time").first()).toBeVisible();
+  await expectAccessible(page, "expired hold");
+  await screenshot(page, testInfo, "confirm-expired");
+  // Nothing was booked.
+  await page.goto("/appointments");
+  await expect(page.getByText("You have no upcoming appointments.")).toBeVisible();
+});
+
+test("inside the freeze window the change buttons give way to the reason", async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== "desktop", "once is enough");
+  sql("update clinic_settings set change_freeze_minutes = 43200");
+  try {
+    await signUp(page, uniqueEmail("freeze"), "/book");
+    await firstOpenWeek(page);
+    await page.locator("ul.times button.time").first().click();
+    await expect(page).toHaveURL(/\/book\/confirm/);
+    await hydrated(page);
+    await page.getByRole("button", { name: "Confirm appointment" }).click();
+    await expect(page).toHaveURL(/\?booked=1/);
+    await expect(page.getByText(/cannot be changed or cancelled online within 720 hours/)).toBeVisible();
+    await expect(page.getByText(/Call Riverside Family Clinic at/)).toBeVisible();
+    await expect(page.getByRole("link", { name: "Reschedule" })).toHaveCount(0);
+    await expect(page.getByText("Cancel appointment")).toHaveCount(0);
+    await screenshot(page, testInfo, "frozen");
+  } finally {
+    sql("update clinic_settings set change_freeze_minutes = 1440");
+  }
+});
+
+test("public pages are accessible", async ({ page }, testInfo) => {
+  for (const [path, name] of [["/", "home"], ["/login", "login"], ["/signup", "signup"]]) {
+    await page.goto(path);
+    await hydrated(page);
+    await expectAccessible(page, name);
+    await expectNoHorizontalScroll(page);
+    await screenshot(page, testInfo, name);
+  }
+});
+
+test("booking works before (and without) the page's script", async ({ browser }, testInfo) => {
+  test.skip(testInfo.project.name !== "desktop", "once is enough");
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/signup?next=/book");
+  await page.getByLabel("First name").fill("No");
+  await page.getByLabel("Last name").fill("Script");
+  await page.getByLabel("Email").fill(uniqueEmail("nojs"));
+  await page.getByLabel("Password", { exact: true }).fill("a long enough passphrase");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/book$/);
+  const jump = page.getByRole("link", { name: /first week with openings/ });
+  if (await jump.count()) await jump.click();
+  await page.locator("ul.times button.time").first().click();
+  await expect(page).toHaveURL(/\/book\/confirm\?hold=/);
+  await expect(page.getByRole("timer")).toContainText("We are holding this time for you");
+  await page.getByRole("button", { name: "Confirm appointment" }).click();
+  await expect(page).toHaveURL(/\/appointments\/\d+\?booked=1/);
+  await expect(page.locator("dl.details")).toContainText("Booked");
+  await context.close();
+});
