@@ -16,6 +16,14 @@ test("a new patient books, sees, downloads, reschedules and cancels a visit", as
   await expect(page).toHaveURL(/\/book/);
   await firstOpenWeek(page);
   await expect(page.getByText(/Times are shown in the clinic's time zone, America\/New_York/)).toBeVisible();
+  // Switching weeks happens in place: no page reload.
+  await page.evaluate(() => ((window as any).__samePage = true));
+  const weekLabel = await page.locator(".week-label").textContent();
+  await page.getByRole("link", { name: "Next week →" }).click();
+  await expect(page.locator(".week-label")).not.toHaveText(weekLabel!);
+  await page.getByRole("link", { name: "← Previous week" }).click();
+  await expect(page.locator(".week-label")).toHaveText(weekLabel!);
+  expect(await page.evaluate(() => (window as any).__samePage)).toBe(true);
   await expectAccessible(page, "finder");
   await expectNoHorizontalScroll(page);
   await screenshot(page, testInfo, "book");

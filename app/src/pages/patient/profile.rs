@@ -28,7 +28,9 @@ fn ProfileForm() -> impl IntoView {
     let message = move |field: &'static str| move || field_message(error.get(), field);
     view! {
         <h1>"Your profile"</h1>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        // Outside the form: it survives the form's refresh after saving.
+        <p class="form-status" role="status">{move || matches!(update.value().get(), Some(Ok(_))).then_some("Saved.")}</p>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match profile.await {
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -36,12 +38,12 @@ fn ProfileForm() -> impl IntoView {
                         <ActionForm action=update>
                             <div class="field">
                                 <label for="field-first_name">"First name"</label>
-                                <input id="field-first_name" name="first_name" autocomplete="given-name" required value=p.first_name.clone()/>
+                                <input id="field-first_name" type="text" name="first_name" autocomplete="given-name" required value=p.first_name.clone()/>
                                 <p class="field-error">{message("first_name")}</p>
                             </div>
                             <div class="field">
                                 <label for="field-last_name">"Last name"</label>
-                                <input id="field-last_name" name="last_name" autocomplete="family-name" required value=p.last_name.clone()/>
+                                <input id="field-last_name" type="text" name="last_name" autocomplete="family-name" required value=p.last_name.clone()/>
                                 <p class="field-error">{message("last_name")}</p>
                             </div>
                             <div class="field">
@@ -58,12 +60,11 @@ fn ProfileForm() -> impl IntoView {
                                 <input id="field-sms" name="sms_opt_in" type="checkbox" checked=p.sms_opt_in/>
                                 <label for="field-sms">"Send me text messages about my appointments"</label>
                             </div>
-                            <p class="form-status" role="status">{move || matches!(update.value().get(), Some(Ok(_))).then_some("Saved.")}</p>
                             <button type="submit" disabled=move || update.pending().get()>"Save"</button>
                         </ActionForm>
                     }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
