@@ -252,13 +252,14 @@ pub async fn confirm(
     let appointment = db::appointments::insert(&mut tx, &new, now).await?;
     db::appointments::link_slots(&mut tx, appointment.appointment_id, &slot_ids).await?;
     db::slots::mark_booked(&mut tx, &slot_ids).await?;
-    db::appointments::record_event(
+    record_change(
         &mut tx,
-        &db::appointments::Event {
+        policy,
+        by,
+        ChangeRecord {
             appointment_id: appointment.appointment_id,
-            kind: "booked",
-            actor_user_id: Some(by.user_id),
-            actor_role: by.role_name(),
+            patient_id,
+            kind: NotificationKind::AppointmentBooked,
             old: None,
             new: Some((appointment.doctor_id, appointment.start)),
             override_reason: None,
@@ -266,48 +267,75 @@ pub async fn confirm(
         now,
     )
     .await?;
-    audit_staff_action(
-        &mut tx,
-        by,
-        "appointment.book",
-        appointment.patient_id,
-        appointment.appointment_id,
-    )
-    .await?;
-    notify::appointment_changed(
-        &mut tx,
-        policy,
-        appointment.appointment_id,
-        patient_id,
-        NotificationKind::AppointmentBooked,
-        now,
-    )
-    .await?;
     tx.commit().await?;
     Ok(appointment)
 }
 
-/// Staff acting on a patient's appointment is a change of that patient's data by staff:
-/// audited in the same transaction. (A patient's own changes are in appointment_events.)
-async fn audit_staff_action(
-    conn: &mut PgConnection,
-    by: &ActingUser,
-    action: &'static str,
-    patient_id: i64,
+/// What every appointment change leaves behind, in the change's own transaction: its
+/// history row, an audit row when staff made it (a change of a patient's data by staff),
+/// and the patient's notification.
+struct ChangeRecord<'a> {
     appointment_id: i64,
+    patient_id: i64,
+    kind: NotificationKind,
+    old: Option<(i64, DateTime<Utc>)>,
+    new: Option<(i64, DateTime<Utc>)>,
+    override_reason: Option<&'a str>,
+}
+
+async fn record_change(
+    conn: &mut PgConnection,
+    policy: &ClinicPolicy,
+    by: &ActingUser,
+    change: ChangeRecord<'_>,
+    now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let (event_kind, audit_action) = match change.kind {
+        NotificationKind::AppointmentBooked => ("booked", "appointment.book"),
+        NotificationKind::AppointmentRescheduled => ("rescheduled", "appointment.reschedule"),
+        NotificationKind::AppointmentReassigned => ("reassigned", "appointment.reassign"),
+        NotificationKind::AppointmentCancelled => ("cancelled", "appointment.cancel"),
+        other => {
+            return Err(AppError::internal(format!(
+                "{other:?} is not an appointment change"
+            )))
+        }
+    };
+    db::appointments::record_event(
+        conn,
+        &db::appointments::Event {
+            appointment_id: change.appointment_id,
+            kind: event_kind,
+            actor_user_id: Some(by.user_id),
+            actor_role: by.role_name(),
+            old: change.old,
+            new: change.new,
+            override_reason: change.override_reason,
+        },
+        now,
+    )
+    .await?;
     if matches!(by.role, ActingRole::Staff { .. }) {
         let entry = audit::Entry {
             actor_user_id: Some(by.user_id),
             actor_role: "admin",
-            action,
-            patient_id: Some(patient_id),
-            target: Some(format!("appointment:{appointment_id}")),
+            action: audit_action,
+            patient_id: Some(change.patient_id),
+            target: Some(format!("appointment:{}", change.appointment_id)),
             outcome: audit::Outcome::Success,
             request_id: crate::server::auth::guard::request_id().await,
         };
         audit::record(conn, &entry).await?;
     }
+    notify::appointment_changed(
+        conn,
+        policy,
+        change.appointment_id,
+        change.patient_id,
+        change.kind,
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -349,34 +377,18 @@ pub async fn cancel(
     let cancelled = db::appointments::set_cancelled(&mut tx, appointment_id, now).await?;
     let freed = db::appointments::unlink_slots(&mut tx, appointment_id).await?;
     db::slots::mark_free(&mut tx, &freed).await?;
-    db::appointments::record_event(
+    record_change(
         &mut tx,
-        &db::appointments::Event {
+        policy,
+        by,
+        ChangeRecord {
             appointment_id,
-            kind: "cancelled",
-            actor_user_id: Some(by.user_id),
-            actor_role: by.role_name(),
+            patient_id: current.patient_id,
+            kind: NotificationKind::AppointmentCancelled,
             old: Some((current.doctor_id, current.start)),
             new: None,
             override_reason: override_reason.as_deref(),
         },
-        now,
-    )
-    .await?;
-    audit_staff_action(
-        &mut tx,
-        by,
-        "appointment.cancel",
-        current.patient_id,
-        appointment_id,
-    )
-    .await?;
-    notify::appointment_changed(
-        &mut tx,
-        policy,
-        appointment_id,
-        current.patient_id,
-        NotificationKind::AppointmentCancelled,
         now,
     )
     .await?;
@@ -420,34 +432,18 @@ pub async fn reschedule(
             .await?;
     db::appointments::link_slots(&mut tx, appointment_id, &new_slots).await?;
     db::slots::mark_booked(&mut tx, &new_slots).await?;
-    db::appointments::record_event(
+    record_change(
         &mut tx,
-        &db::appointments::Event {
+        policy,
+        by,
+        ChangeRecord {
             appointment_id,
-            kind: "rescheduled",
-            actor_user_id: Some(by.user_id),
-            actor_role: by.role_name(),
+            patient_id: current.patient_id,
+            kind: NotificationKind::AppointmentRescheduled,
             old: Some((current.doctor_id, current.start)),
             new: Some((doctor_id, new_start)),
             override_reason: override_reason.as_deref(),
         },
-        now,
-    )
-    .await?;
-    audit_staff_action(
-        &mut tx,
-        by,
-        "appointment.reschedule",
-        current.patient_id,
-        appointment_id,
-    )
-    .await?;
-    notify::appointment_changed(
-        &mut tx,
-        policy,
-        appointment_id,
-        current.patient_id,
-        NotificationKind::AppointmentRescheduled,
         now,
     )
     .await?;
