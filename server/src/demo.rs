@@ -61,7 +61,8 @@ const WEEKDAYS: &[Weekday] = &[Mon, Tue, Wed, Thu, Fri];
 
 /// Weekly hours per demo doctor (same order as [`DEMO_DOCTORS`]): varied, some part-time.
 /// Each entry: (weekdays, [(start, end) local wall times]).
-const DEMO_HOURS: [(&[Weekday], &[(&str, &str)]); 8] = [
+type WeekPattern = (&'static [Weekday], &'static [(&'static str, &'static str)]);
+const DEMO_HOURS: [WeekPattern; 8] = [
     (WEEKDAYS, &[("09:00", "17:00")]),
     (WEEKDAYS, &[("08:00", "12:00"), ("13:00", "16:00")]),
     (&[Mon, Wed, Fri], &[("09:00", "15:00")]),

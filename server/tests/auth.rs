@@ -318,7 +318,8 @@ async fn cross_site_state_changes_are_refused(pool: PgPool) {
 async fn security_headers_are_on_pages_and_server_functions(pool: PgPool) {
     let base = spawn_app(pool.clone()).await;
     let page = client().get(format!("{base}/")).send().await.unwrap();
-    let csp = page.headers()["content-security-policy"]
+    let page_headers = page.headers().clone();
+    let csp = page_headers["content-security-policy"]
         .to_str()
         .unwrap()
         .to_owned();
@@ -344,7 +345,8 @@ async fn security_headers_are_on_pages_and_server_functions(pool: PgPool) {
     );
 
     let api = call(&client(), &base, "clinic_directory", &[]).await;
-    for response_headers in [api.headers()] {
+    // Pages and server-function answers alike.
+    for response_headers in [&page_headers, api.headers()] {
         assert_eq!(response_headers["x-content-type-options"], "nosniff");
         assert_eq!(response_headers["cache-control"], "no-store");
         assert!(response_headers.contains_key("content-security-policy"));

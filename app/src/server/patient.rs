@@ -167,8 +167,17 @@ pub async fn hold_view(token: Uuid) -> Result<HoldView, AppError> {
     let (_, patient_id) = acting_patient().await?;
     let state = app_state()?;
     let policy = db::settings::clinic_policy(&state.pool).await?;
-    let row: Option<(DateTime<Utc>, DateTime<Utc>, DateTime<Utc>, String, i64)> = sqlx::query_as(
-        "select min(s.start_time), max(s.end_time), min(s.hold_expires_at), min(t.name), min(t.appointment_type_id)
+    #[derive(sqlx::FromRow)]
+    struct HeldRow {
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        type_name: String,
+        appointment_type_id: i64,
+    }
+    let row: Option<HeldRow> = sqlx::query_as(
+        "select min(s.start_time) as start, max(s.end_time) as end, min(s.hold_expires_at) as expires_at,
+                min(t.name) as type_name, min(t.appointment_type_id) as appointment_type_id
          from availability_slots s join appointment_types t on t.appointment_type_id = s.hold_appointment_type_id
          where s.hold_token = $1 and s.hold_patient_id = $2 and s.status = 'held'
          having count(*) > 0",
@@ -177,8 +186,13 @@ pub async fn hold_view(token: Uuid) -> Result<HoldView, AppError> {
     .bind(patient_id)
     .fetch_optional(&state.pool)
     .await?;
-    let (start, end, expires_at, type_name, appointment_type_id) =
-        row.ok_or(domain::booking::BookingError::HoldNotFound)?;
+    let HeldRow {
+        start,
+        end,
+        expires_at,
+        type_name,
+        appointment_type_id,
+    } = row.ok_or(domain::booking::BookingError::HoldNotFound)?;
     Ok(HoldView {
         idempotency_key: Uuid::new_v4(),
         appointment_type_id,
