@@ -106,8 +106,16 @@ pub fn spawn(pool: PgPool, channels: Channels) -> Jobs {
                 .await
                 .map_err(text)?
                 .rows_affected();
+                // Throttling looks back 15 minutes; a day of attempts is plenty to investigate.
+                let attempts = sqlx::query(
+                    "delete from login_attempts where attempted_at < now() - interval '1 day'",
+                )
+                .execute(&pool)
+                .await
+                .map_err(text)?
+                .rows_affected();
                 Ok(format!(
-                    "expired sessions deleted; {pruned} old job records pruned"
+                    "expired sessions deleted; {pruned} old job records and {attempts} old sign-in attempts pruned"
                 ))
             },
         ),

@@ -73,9 +73,18 @@ pub async fn build_app(pool: PgPool, config: &Config) -> Result<Router, sqlx::Er
         trust_forwarded_for: config.trust_forwarded_for,
     };
     let router = router(state, store, config);
-    // The development mailbox page exists only when mail is not going to a real server.
+    // The development mailbox page exists only when mail is not going to a real server and
+    // the server listens on loopback: the messages name patients and their visit times.
     Ok(match config.smtp_url {
-        None => router.merge(notifications::mailbox_routes(config.mailbox_dir.clone())),
+        None if config.addr.ip().is_loopback() => {
+            router.merge(notifications::mailbox_routes(config.mailbox_dir.clone()))
+        }
+        None => {
+            tracing::warn!(
+                "CLINIC_SMTP_URL is not set: email is written to the local mailbox folder only"
+            );
+            router
+        }
         Some(_) => router,
     })
 }

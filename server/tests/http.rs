@@ -103,3 +103,34 @@ async fn demo_data_loads_once(pool: PgPool) {
         .unwrap();
     assert!(hash.starts_with("$argon2id$"));
 }
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn the_development_mailbox_is_only_on_loopback_without_smtp(pool: PgPool) {
+    let local = spawn_app(pool.clone()).await;
+    assert_eq!(
+        reqwest::get(format!("{local}/dev/mailbox"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // Configured for a public address (the test still listens on loopback): no page.
+    let public = common::spawn_app_with(pool.clone(), &[("CLINIC_ADDR", "0.0.0.0:8080")]).await;
+    assert_eq!(
+        reqwest::get(format!("{public}/dev/mailbox"))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    // With SMTP configured: no page either.
+    let smtp = common::spawn_app_with(pool, &[("CLINIC_SMTP_URL", "smtp://127.0.0.1:2525")]).await;
+    assert_eq!(
+        reqwest::get(format!("{smtp}/dev/mailbox"))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
