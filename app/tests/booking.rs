@@ -15,27 +15,6 @@ use uuid::Uuid;
 type M = sqlx::migrate::Migrator;
 static MIGRATOR: &M = &app::server::db::MIGRATOR;
 
-async fn book(
-    pool: &PgPool,
-    by: &ActingUser,
-    start: chrono::DateTime<chrono::Utc>,
-    kind: i64,
-) -> Result<db::appointments::Appointment, AppError> {
-    let p = policy();
-    let hold = booking::hold(pool, &p, by, patient_id(by), start, kind, now()).await?;
-    booking::confirm(
-        pool,
-        &p,
-        by,
-        patient_id(by),
-        hold.token,
-        None,
-        Uuid::new_v4(),
-        now(),
-    )
-    .await
-}
-
 async fn slot_status(
     pool: &PgPool,
     doctor_id: i64,

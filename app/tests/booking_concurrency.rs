@@ -15,32 +15,9 @@ use domain::booking::BookingError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use tokio::task::JoinSet;
-use uuid::Uuid;
 
 type M = sqlx::migrate::Migrator;
 static MIGRATOR: &M = &app::server::db::MIGRATOR;
-
-async fn hold_and_confirm(
-    pool: &PgPool,
-    by: &ActingUser,
-    start: DateTime<Utc>,
-    kind: i64,
-) -> Result<i64, AppError> {
-    let p = policy();
-    let hold = booking::hold(pool, &p, by, patient_id(by), start, kind, now()).await?;
-    let appt = booking::confirm(
-        pool,
-        &p,
-        by,
-        patient_id(by),
-        hold.token,
-        None,
-        Uuid::new_v4(),
-        now(),
-    )
-    .await?;
-    Ok(appt.appointment_id)
-}
 
 fn outcome_name(result: &Result<&'static str, AppError>) -> String {
     match result {
@@ -77,7 +54,7 @@ async fn fifty_patients_race_for_the_last_free_slot(
     // Two of the three doctors are already booked at 10:00: one slot is left.
     for i in 0..2 {
         let early = add_patient(&pool, 1000 + i).await;
-        hold_and_confirm(&pool, &early, t, STANDARD).await.unwrap();
+        book(&pool, &early, t, STANDARD).await.unwrap();
     }
 
     let mut patients = Vec::new();
@@ -88,7 +65,11 @@ async fn fifty_patients_race_for_the_last_free_slot(
     let mut tasks = JoinSet::new();
     for patient in patients {
         let pool = pool.clone();
-        tasks.spawn(async move { hold_and_confirm(&pool, &patient, t, STANDARD).await });
+        tasks.spawn(async move {
+            book(&pool, &patient, t, STANDARD)
+                .await
+                .map(|a| a.appointment_id)
+        });
     }
     let (mut successes, mut conflicts) = (0, 0);
     while let Some(joined) = tasks.join_next().await {
@@ -145,9 +126,7 @@ async fn run_op(
 ) -> Result<&'static str, AppError> {
     let p = policy();
     match op {
-        Op::Book { start, kind } => hold_and_confirm(pool, by, starts[start], kind)
-            .await
-            .map(|_| "booked"),
+        Op::Book { start, kind } => book(pool, by, starts[start], kind).await.map(|_| "booked"),
         Op::Cancel | Op::Reschedule { .. } => {
             let mine: Option<i64> = sqlx::query_scalar(
                 "select appointment_id from appointments where patient_id = $1 and status = 'booked'

@@ -15,15 +15,29 @@ use crate::server::state::{app_state, AppState};
 use crate::server::{availability, db};
 use crate::AppError;
 
-async fn acting_patient() -> Result<(ActingUser, i64), AppError> {
+/// Everything a patient's request needs: who is acting (from the session), the state
+/// and the clinic's current policy.
+struct PatientRequest {
+    by: ActingUser,
+    patient_id: i64,
+    state: AppState,
+    policy: ClinicPolicy,
+}
+
+async fn patient_request() -> Result<PatientRequest, AppError> {
     let (user, patient_id) = guard::require_patient().await?;
-    Ok((
-        ActingUser {
-            user_id: user.user_id,
-            role: ActingRole::Patient { patient_id },
-        },
+    let state = app_state()?;
+    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let by = ActingUser {
+        user_id: user.user_id,
+        role: ActingRole::Patient { patient_id },
+    };
+    Ok(PatientRequest {
+        by,
         patient_id,
-    ))
+        state,
+        policy,
+    })
 }
 
 async fn types(
@@ -140,9 +154,12 @@ pub async fn hold_time(
     start: DateTime<Utc>,
     appointment_type_id: i64,
 ) -> Result<HoldView, AppError> {
-    let (by, patient_id) = acting_patient().await?;
-    let state = app_state()?;
-    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let PatientRequest {
+        by,
+        patient_id,
+        state,
+        policy,
+    } = patient_request().await?;
     let hold = booking::hold(
         &state.pool,
         &policy,
@@ -164,9 +181,12 @@ pub async fn hold_time(
 }
 
 pub async fn hold_view(token: Uuid) -> Result<HoldView, AppError> {
-    let (_, patient_id) = acting_patient().await?;
-    let state = app_state()?;
-    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let PatientRequest {
+        patient_id,
+        state,
+        policy,
+        ..
+    } = patient_request().await?;
     #[derive(sqlx::FromRow)]
     struct HeldRow {
         start: DateTime<Utc>,
@@ -211,9 +231,12 @@ pub async fn confirm_booking(
     reason: Option<String>,
     idempotency_key: Uuid,
 ) -> Result<i64, AppError> {
-    let (by, patient_id) = acting_patient().await?;
-    let state = app_state()?;
-    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let PatientRequest {
+        by,
+        patient_id,
+        state,
+        policy,
+    } = patient_request().await?;
     let appointment = booking::confirm(
         &state.pool,
         &policy,
@@ -233,9 +256,9 @@ pub async fn confirm_booking(
 }
 
 pub async fn reschedule(appointment_id: i64, start: DateTime<Utc>) -> Result<i64, AppError> {
-    let (by, _) = acting_patient().await?;
-    let state = app_state()?;
-    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let PatientRequest {
+        by, state, policy, ..
+    } = patient_request().await?;
     let moved =
         booking::reschedule(&state.pool, &policy, &by, appointment_id, start, Utc::now()).await?;
     leptos_axum::redirect(&format!("/appointments/{}?moved=1", moved.appointment_id));
@@ -243,9 +266,9 @@ pub async fn reschedule(appointment_id: i64, start: DateTime<Utc>) -> Result<i64
 }
 
 pub async fn cancel(appointment_id: i64) -> Result<i64, AppError> {
-    let (by, _) = acting_patient().await?;
-    let state = app_state()?;
-    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let PatientRequest {
+        by, state, policy, ..
+    } = patient_request().await?;
     let cancelled = booking::cancel(&state.pool, &policy, &by, appointment_id, Utc::now()).await?;
     leptos_axum::redirect(&format!(
         "/appointments/{}?cancelled=1",

@@ -109,6 +109,28 @@ pub fn patient_id(user: &ActingUser) -> i64 {
     }
 }
 
+/// Holds and confirms `start` for `by` at the fixture's `now`, as the patient would.
+pub async fn book(
+    pool: &PgPool,
+    by: &ActingUser,
+    start: DateTime<Utc>,
+    kind: i64,
+) -> Result<app::server::db::appointments::Appointment, app::AppError> {
+    let p = policy();
+    let hold = app::server::booking::hold(pool, &p, by, patient_id(by), start, kind, now()).await?;
+    app::server::booking::confirm(
+        pool,
+        &p,
+        by,
+        patient_id(by),
+        hold.token,
+        None,
+        uuid::Uuid::new_v4(),
+        now(),
+    )
+    .await
+}
+
 pub async fn materialize(pool: &PgPool) -> schedule::MaterializeReport {
     schedule::materialize_slots(pool, &policy(), now())
         .await
