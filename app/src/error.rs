@@ -107,6 +107,11 @@ impl From<sqlx::Error> for AppError {
             ) => Self::Booking(BookingError::SlotTaken {
                 alternatives: Vec::new(),
             }),
+            Some("appointments_patient_no_overlap") => {
+                Self::Booking(BookingError::OverlapsOwnAppointment {
+                    appointment_id: None,
+                })
+            }
             Some("users_email_key") => Self::validation(
                 "email",
                 "An account with this email already exists. Sign in instead.",

@@ -12,7 +12,7 @@ pub mod server;
 pub use error::AppError;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -36,8 +36,29 @@ pub fn page_csp(nonce: &str) -> String {
     )
 }
 
+/// The stylesheet's URL: content-hashed (cacheable forever) when the build wrote
+/// `hash.txt`, the plain name otherwise (a site built by hand, tests without a bundle).
+pub fn stylesheet_href(options: &LeptosOptions) -> String {
+    let hash = options
+        .hash_files
+        .then(|| std::fs::read_to_string(options.hash_file.as_ref()).ok())
+        .flatten()
+        .and_then(|manifest| {
+            manifest
+                .lines()
+                .find_map(|line| line.strip_prefix("css:").map(|h| h.trim().to_owned()))
+        });
+    let name = &options.output_name;
+    let pkg = &options.site_pkg_dir;
+    match hash {
+        Some(hash) => format!("/{pkg}/{name}.{hash}.css"),
+        None => format!("/{pkg}/{name}.css"),
+    }
+}
+
 /// The HTML document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let stylesheet = stylesheet_href(&options);
     #[cfg(feature = "ssr")]
     if let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),
@@ -54,7 +75,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <link rel="stylesheet" href=stylesheet/>
                 <HydrationScripts options/>
+                {components::form::form_flash_meta().map(|flash| view! {
+                    <meta name=components::form::FormFlash::META_NAME content=flash/>
+                })}
                 <MetaTags/>
             </head>
             <body>
@@ -67,6 +92,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Before any ServerAction exists: a form returned without JavaScript shows its error.
+    components::form::provide_form_flash();
     api::directory::provide_clinic_directory();
     api::auth::Auth::provide();
 
@@ -79,7 +106,6 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/clinic.css"/>
         <Title formatter=|page: String| if page.is_empty() { "Clinic Scheduler".to_owned() } else { format!("{page} · Clinic Scheduler") }/>
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>

@@ -503,11 +503,11 @@ async fn one_reminder_at_lead_time_none_for_cancelled_none_twice(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "MIGRATOR")]
-async fn opted_in_patients_also_get_an_sms_through_the_webhook(pool: PgPool) {
-    clinic(&pool).await;
-    no_debounce(&pool).await;
-    let received: Arc<Mutex<Vec<(String, String, serde_json::Value)>>> = Arc::default();
+type SmsLog = Arc<Mutex<Vec<(String, String, serde_json::Value)>>>;
+
+/// A local SMS gateway that records (authorization, idempotency key, body) of each text.
+async fn sms_gateway() -> (SmsLog, Arc<dyn SmsSender>) {
+    let received: SmsLog = Arc::default();
     let store = received.clone();
     let webhook = axum::Router::new().route(
         "/sms",
@@ -535,13 +535,50 @@ async fn opted_in_patients_also_get_an_sms_through_the_webhook(pool: PgPool) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/sms", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, webhook).await });
-
-    let sink = SmtpSink::start().await;
     let sms: Arc<dyn SmsSender> = Arc::new(WebhookSms {
         url,
         token: SecretString::from("test-token".to_owned()),
         client: reqwest::Client::new(),
     });
+    (received, sms)
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn texts_already_queued_are_not_sent_after_the_patient_opts_out(pool: PgPool) {
+    clinic(&pool).await;
+    no_debounce(&pool).await;
+    let (received, sms) = sms_gateway().await;
+    let sink = SmtpSink::start().await;
+    let ch = channels(&sink.url(), Some(sms));
+    let patient = add_patient(&pool, 1).await;
+    sqlx::query(
+        "update patients set phone = '+1 555 010 9999', sms_opt_in = true where patient_id = $1",
+    )
+    .bind(patient_id(&patient))
+    .execute(&pool)
+    .await
+    .unwrap();
+    book_at(&pool, &patient, ny(6, 10, 0), now(), None).await;
+    // Queued for both channels; then the patient turns text messages off.
+    sqlx::query("update patients set sms_opt_in = false where patient_id = $1")
+        .bind(patient_id(&patient))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let report = deliver_due(&pool, &ch, now(), 10).await.unwrap();
+    assert_eq!((report.sent, report.superseded), (1, 1), "the email only");
+    assert!(
+        received.lock().unwrap().is_empty(),
+        "no text after opting out"
+    );
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn opted_in_patients_also_get_an_sms_through_the_webhook(pool: PgPool) {
+    clinic(&pool).await;
+    no_debounce(&pool).await;
+    let (received, sms) = sms_gateway().await;
+    let sink = SmtpSink::start().await;
     let ch = channels(&sink.url(), Some(sms));
     let patient = add_patient(&pool, 1).await;
     sqlx::query(

@@ -34,6 +34,14 @@ pub enum BookingError {
     NotChangeable { status: AppointmentStatus },
     #[error("Staff must give a reason when overriding the clinic's rules.")]
     OverrideReasonRequired,
+    /// The patient already has a visit overlapping this time (with any doctor).
+    #[error(
+        "You already have an appointment at this time. Choose a time that does not overlap it."
+    )]
+    OverlapsOwnAppointment { appointment_id: Option<i64> },
+    /// The hold was confirmed already, e.g. from another tab: nothing was lost.
+    #[error("This time is already booked for you.")]
+    AlreadyBooked { appointment_id: i64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

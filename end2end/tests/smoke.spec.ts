@@ -68,18 +68,23 @@ test("portal navigation is client-side and guarded portals ask to sign in", asyn
   expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
 });
 
-test("static assets are served with the right types", async ({ request }) => {
-  const wasm = await request.get("/pkg/clinic_bg.wasm");
-  expect(wasm.status()).toBe(200);
-  expect(wasm.headers()["content-type"]).toBe("application/wasm");
-
-  const js = await request.get("/pkg/clinic.js");
-  expect(js.status()).toBe(200);
-  expect(js.headers()["content-type"]).toContain("javascript");
-
-  const css = await request.get("/pkg/clinic.css");
-  expect(css.status()).toBe(200);
-  expect(css.headers()["content-type"]).toContain("text/css");
+test("the bundle is content-named, compressed and cached for good", async ({ request }) => {
+  const html = await (await request.get("/")).text();
+  const js = html.match(/href="(\/pkg\/clinic\.[0-9a-f]{16}\.js)"/)?.[1];
+  const wasm = html.match(/href="(\/pkg\/clinic\.[0-9a-f]{16}\.wasm)"/)?.[1];
+  const css = html.match(/href="(\/pkg\/clinic\.[0-9a-f]{16}\.css)"/)?.[1];
+  expect([js, wasm, css].every(Boolean), "hashed bundle names in the page").toBe(true);
+  for (const [path, type] of [[wasm!, "application/wasm"], [js!, "javascript"], [css!, "text/css"]]) {
+    const response = await request.get(path, { headers: { "accept-encoding": "br, gzip" } });
+    expect(response.status(), path).toBe(200);
+    expect(response.headers()["content-type"], path).toContain(type);
+    expect(response.headers()["content-encoding"], path).toBe("br");
+    expect(response.headers()["cache-control"], path).toBe("public, max-age=31536000, immutable");
+    const plain = await request.get(path, { headers: { "accept-encoding": "identity" } });
+    expect(plain.headers()["content-encoding"], path).toBeUndefined();
+  }
+  // Pages carry patient data: never stored.
+  expect((await request.get("/")).headers()["cache-control"]).toBe("no-store");
 });
 
 test("unknown pages answer 404 with a helpful page", async ({ page }) => {

@@ -5,9 +5,11 @@
 pub mod admin;
 pub mod config;
 pub mod demo;
+pub mod form_posts;
 pub mod health;
 pub mod jobs;
 pub mod notifications;
+pub mod owner_scope;
 pub mod security;
 pub mod telemetry;
 
@@ -49,9 +51,16 @@ pub async fn connect(config: &Config) -> Result<PgPool, sqlx::Error> {
         .await
 }
 
+/// `cargo xtask build` names the bundle files by content and lists the names in
+/// `hash.txt`; with it they are served as cacheable forever (see `security`).
 pub fn leptos_options(config: &Config) -> LeptosOptions {
+    let hash_file = std::path::absolute(config.site_root.join("hash.txt"))
+        .unwrap_or_else(|_| config.site_root.join("hash.txt"));
     LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
+        .hash_files(hash_file.exists())
+        // Leptos joins this to the executable's folder; an absolute path replaces it.
+        .hash_file(hash_file.to_string_lossy().as_ref().into())
         .site_root(config.site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
@@ -124,6 +133,7 @@ pub fn router(state: AppState, store: PostgresStore, config: &Config) -> Router 
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(
             ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(owner_scope::isolate_owner))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()
@@ -145,7 +155,8 @@ pub fn router(state: AppState, store: PostgresStore, config: &Config) -> Router 
                 .layer(axum::middleware::from_fn(move |req, next| {
                     security::refuse_cross_site(csrf.clone(), req, next)
                 }))
-                .layer(sessions),
+                .layer(sessions)
+                .layer(axum::middleware::from_fn(form_posts::plain_form_posts)),
         )
         .with_state(state)
 }

@@ -63,10 +63,17 @@ pub async fn security_headers(
     req: Request<Body>,
     next: Next,
 ) -> Response {
-    // Static bundle files may be cached (revalidated); everything else may carry
-    // patient data and must never be stored.
+    // Content-hashed bundle files never change under their name: cached for a year
+    // without asking again. Other static files are revalidated; everything else may
+    // carry patient data and must never be stored.
     let path = req.uri().path();
-    let cacheable = path.starts_with("/pkg/") || path == "/favicon.svg";
+    let cache_control = if is_fingerprinted(path) {
+        "public, max-age=31536000, immutable"
+    } else if path.starts_with("/pkg/") || path == "/favicon.svg" {
+        "no-cache"
+    } else {
+        "no-store"
+    };
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
     let mut set = |name: header::HeaderName, value: &'static str| {
@@ -86,10 +93,7 @@ pub async fn security_headers(
         header::HeaderName::from_static("cross-origin-opener-policy"),
         "same-origin",
     );
-    set(
-        header::CACHE_CONTROL,
-        if cacheable { "no-cache" } else { "no-store" },
-    );
+    set(header::CACHE_CONTROL, cache_control);
     if settings.https {
         set(
             header::STRICT_TRANSPORT_SECURITY,
@@ -97,4 +101,31 @@ pub async fn security_headers(
         );
     }
     response
+}
+
+/// `/pkg/<name>.<16 hex digits>.<ext>`: a file `cargo xtask build` named by its content.
+fn is_fingerprinted(path: &str) -> bool {
+    let Some(file) = path.strip_prefix("/pkg/") else {
+        return false;
+    };
+    let parts: Vec<&str> = file.split('.').collect();
+    parts.len() >= 3
+        && !file.contains('/')
+        && parts[1].len() == 16
+        && parts[1].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_fingerprinted;
+
+    #[test]
+    fn only_content_named_bundle_files_are_immutable() {
+        assert!(is_fingerprinted("/pkg/clinic.0123456789abcdef.wasm"));
+        assert!(is_fingerprinted("/pkg/clinic.0123456789abcdef.js"));
+        assert!(!is_fingerprinted("/pkg/clinic.js"));
+        assert!(!is_fingerprinted("/pkg/clinic_bg.wasm"));
+        assert!(!is_fingerprinted("/favicon.svg"));
+        assert!(!is_fingerprinted("/appointments/0123456789abcdef.ics"));
+    }
 }

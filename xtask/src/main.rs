@@ -7,6 +7,7 @@
 //! - `cargo xtask build [--release]` — build the site and server only.
 //! - `cargo xtask db start|stop|status|url|psql` — manage the private cluster.
 
+mod assets;
 mod build;
 mod database;
 mod pg;

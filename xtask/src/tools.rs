@@ -129,7 +129,19 @@ pub fn ensure_wasm_bindgen() -> Result<()> {
 
 /// `npm ci` in end2end/ when node_modules is missing or older than the lockfile.
 pub fn ensure_node_modules() -> Result<()> {
-    let dir = project_root().join("end2end");
+    npm_ci(&project_root().join("end2end"), "Playwright")
+}
+
+/// `wasm-opt` from the binaryen version pinned in `tools/package.json` (npm's build: the
+/// Debian package's older one produces wasm that fails to hydrate). Returns its path.
+pub fn ensure_wasm_opt() -> Result<PathBuf> {
+    let dir = project_root().join("tools");
+    npm_ci(&dir, "wasm-opt (binaryen)")?;
+    Ok(dir.join("node_modules/.bin/wasm-opt"))
+}
+
+/// `npm ci` in `dir` unless its node_modules is at least as new as its lockfile.
+fn npm_ci(dir: &Path, what: &str) -> Result<()> {
     if which("npm").is_none() {
         return Err("npm is missing; install Node.js 20+ (`apt-get install -y nodejs npm`)".into());
     }
@@ -142,11 +154,11 @@ pub fn ensure_node_modules() -> Result<()> {
     if fresh {
         return Ok(());
     }
-    step("installing Playwright (npm ci in end2end/)");
+    step(&format!("installing {what} (npm ci in {})", dir.display()));
     run(
         Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
+            .current_dir(dir)
             // Never download Playwright's own browsers: Debian's chromium is used.
             .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
         "npm ci",

@@ -55,6 +55,12 @@ pub fn UserMenu() -> impl IntoView {
 
 /// Shows `children` only to a signed-in person with one of `roles`; sends anyone else to
 /// sign in (and back here afterwards) or to their own portal.
+///
+/// The children are built inside a `Suspense`, which during a server render builds them
+/// more than once (a dry run to discover resources, then the real one) and drops the
+/// extra copies. A resource created in there would keep running with its owner gone and
+/// find no server state. So a page creates its resources and actions *before* the guard
+/// and passes them in; the children only read them.
 #[component]
 pub fn RequireRole(roles: Vec<Role>, children: ChildrenFn) -> impl IntoView {
     let auth = Auth::get();

@@ -8,6 +8,12 @@
 //! two patients booking the same time never wait on each other: the second simply finds
 //! the first's doctor locked and moves on to the next doctor. The exclusion and unique
 //! constraints are the last line of defence and map to `SlotTaken`.
+//!
+//! One patient's own operations, however, are serialised: each starts by locking the
+//! patient's row (`lock_patient`), so two tabs of one patient cannot both pass the active
+//! limit, keep two holds, or book overlapping visits (which the database refuses too:
+//! `appointments_patient_no_overlap`). Lock order everywhere: patient, then doctor (share),
+//! then slots.
 
 use chrono::{DateTime, Utc};
 use domain::assignment::{rank_candidates, rotation_key, Candidate};
@@ -111,12 +117,42 @@ async fn take_slots(
         })
         .collect();
     for doctor_id in rank_candidates(candidates, rotation_key(start, policy.slot_length())) {
+        if !db::doctors::lock_if_bookable(conn, doctor_id).await? {
+            continue;
+        }
         let slot_ids = db::slots::lock_open_run(conn, doctor_id, start, end, now).await?;
         if slot_ids.len() == slot_count as usize {
             return Ok(Some((doctor_id, slot_ids)));
         }
     }
     Ok(None)
+}
+
+/// Locks the patient's row first (see the module comment); a patient that does not exist
+/// is not found.
+async fn lock_patient(conn: &mut PgConnection, patient_id: i64) -> Result<(), AppError> {
+    if db::users::lock_patient(conn, patient_id).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Refuses a time that overlaps another live visit of the same patient.
+async fn check_no_overlap(
+    conn: &mut PgConnection,
+    patient_id: i64,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    except: Option<i64>,
+) -> Result<(), AppError> {
+    match db::appointments::patient_overlap(conn, patient_id, start, end, except).await? {
+        Some(appointment_id) => Err(BookingError::OverlapsOwnAppointment {
+            appointment_id: Some(appointment_id),
+        }
+        .into()),
+        None => Ok(()),
+    }
 }
 
 async fn alternatives(
@@ -146,9 +182,12 @@ pub async fn hold(
     }
     booking::check_new_start(policy, now, start)?;
     let mut tx = pool.begin().await?;
+    lock_patient(&mut tx, patient_id).await?;
     let slots_needed = slot_count(&mut tx, appointment_type_id).await?;
     let upcoming = db::appointments::count_upcoming(&mut tx, patient_id, now).await?;
     booking::check_active_limit(policy, upcoming)?;
+    let end = start + policy.slot_length() * slots_needed;
+    check_no_overlap(&mut tx, patient_id, start, end, None).await?;
     db::slots::release_holds_of(&mut tx, patient_id).await?;
 
     let Some((_doctor_id, slot_ids)) =
@@ -173,7 +212,7 @@ pub async fn hold(
     Ok(Hold {
         token,
         start,
-        end: start + policy.slot_length() * slots_needed,
+        end,
         expires_at,
     })
 }
@@ -210,14 +249,21 @@ pub async fn confirm(
 
     let mut tx = pool.begin().await?;
     // Lock first: a concurrent submit of the same hold waits here, then finds the
-    // appointment it created through the idempotency key.
-    let held = db::slots::lock_hold(&mut tx, hold_token).await?;
+    // appointment it created through the idempotency key (or, from another tab with
+    // another key, through the hold token).
+    lock_patient(&mut tx, patient_id).await?;
     if let Some(existing) =
         db::appointments::find_by_idempotency_key(&mut tx, patient_id, idempotency_key).await?
     {
         return Ok(existing);
     }
+    let held = db::slots::lock_hold(&mut tx, hold_token).await?;
     let Some(first) = held.first() else {
+        if let Some(appointment_id) =
+            db::appointments::find_by_hold_token(&mut tx, patient_id, hold_token).await?
+        {
+            return Err(BookingError::AlreadyBooked { appointment_id }.into());
+        }
         // Lapsed and taken by someone else, swept, or never issued.
         tx.rollback().await?;
         return Err(BookingError::HoldExpired {
@@ -229,13 +275,17 @@ pub async fn confirm(
         return Err(BookingError::HoldNotFound.into());
     }
     let (start, appointment_type_id) = (first.start_time, first.hold_appointment_type_id);
-    if first.hold_expires_at <= now {
+    // The held doctor may have been disabled since: their time is no longer offered.
+    let doctor_gone = !db::doctors::lock_if_bookable(&mut tx, first.doctor_id).await?;
+    if first.hold_expires_at <= now || doctor_gone {
         tx.rollback().await?;
         let alternatives = alternatives(pool, policy, held.len() as i32, start, now).await?;
         return Err(BookingError::HoldExpired { alternatives }.into());
     }
     let upcoming = db::appointments::count_upcoming(&mut tx, patient_id, now).await?;
     booking::check_active_limit(policy, upcoming)?;
+    let end = held.last().map_or(first.end_time, |s| s.end_time);
+    check_no_overlap(&mut tx, patient_id, start, end, None).await?;
 
     let slot_ids: Vec<i64> = held.iter().map(|s| s.slot_id).collect();
     let new = db::appointments::NewAppointment {
@@ -243,11 +293,12 @@ pub async fn confirm(
         doctor_id: first.doctor_id,
         appointment_type_id,
         start,
-        end: held.last().map_or(first.end_time, |s| s.end_time),
+        end,
         reason,
         booked_by_user_id: by.user_id,
         booked_by_role: by.role_name(),
         idempotency_key,
+        hold_token: Some(hold_token),
     };
     let appointment = db::appointments::insert(&mut tx, &new, now).await?;
     db::appointments::link_slots(&mut tx, appointment.appointment_id, &slot_ids).await?;
@@ -339,12 +390,18 @@ async fn record_change(
     Ok(())
 }
 
-/// Locks an appointment the actor may change, or reports it as not found.
+/// Locks the appointment's patient, then the appointment, if the actor may change it;
+/// anything else is reported as not found.
 async fn lock_for_change(
     conn: &mut PgConnection,
     by: &ActingUser,
     appointment_id: i64,
 ) -> Result<Appointment, AppError> {
+    let patient_id = db::appointments::patient_of(conn, appointment_id)
+        .await?
+        .filter(|&p| by.may_act_for(p))
+        .ok_or(AppError::NotFound)?;
+    lock_patient(conn, patient_id).await?;
     match db::appointments::lock(conn, appointment_id).await? {
         Some(a) if by.may_act_for(a.patient_id) => Ok(a),
         _ => Err(AppError::NotFound),
@@ -416,6 +473,15 @@ pub async fn reschedule(
     let override_reason = booking::check_reschedule(policy, now, &facts(&current), &by.actor())?;
     booking::check_new_start(policy, now, new_start)?;
     let slots_needed = slot_count(&mut tx, current.appointment_type_id).await?;
+    let new_end = new_start + policy.slot_length() * slots_needed;
+    check_no_overlap(
+        &mut tx,
+        current.patient_id,
+        new_start,
+        new_end,
+        Some(appointment_id),
+    )
+    .await?;
 
     let Some((doctor_id, new_slots)) =
         take_slots(&mut tx, policy, new_start, slots_needed, now).await?
@@ -424,7 +490,6 @@ pub async fn reschedule(
         let alternatives = alternatives(pool, policy, slots_needed, new_start, now).await?;
         return Err(BookingError::SlotTaken { alternatives }.into());
     };
-    let new_end = new_start + policy.slot_length() * slots_needed;
     let old_slots = db::appointments::unlink_slots(&mut tx, appointment_id).await?;
     db::slots::mark_free(&mut tx, &old_slots).await?;
     let moved =

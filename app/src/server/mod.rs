@@ -13,13 +13,19 @@ pub mod patient;
 pub mod profile;
 pub mod schedule;
 pub mod state;
+pub mod unavailable;
 
 use crate::AppError;
 
 /// Finishes a server function: an error also sets the HTTP status that matches it
-/// (401, 403, 404, 409, 429, …) instead of a blanket 500.
+/// (401, 403, 404, 409, 429, …) instead of a blanket 500 — when the server function was
+/// called over HTTP. Called by a page's resource during a server render, the error is the
+/// page's data, not the page's status: the page shows it (a guarded page redirects an
+/// anonymous visitor to sign in, which a 401 would override).
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(err) = &result {
+    let page_render =
+        leptos::prelude::use_context::<leptos_router::location::RequestUrl>().is_some();
+    if let (Err(err), false) = (&result, page_render) {
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(
                 axum::http::StatusCode::from_u16(err.status_code())

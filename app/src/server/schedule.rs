@@ -1,15 +1,23 @@
-//! Materialising slots from weekly hours up to the booking horizon.
+//! Slots from weekly hours up to the booking horizon, and the changes that move them:
+//! clinic holidays and a doctor's new weekly hours.
 //!
-//! Idempotent: a second run adds nothing. When hours change, only *free* future slots
-//! are added or removed; held, booked and blocked slots stay as they are (a booked slot
-//! outside new hours is the staff's to resolve, not the generator's to delete).
+//! Idempotent: a second run adds nothing. When hours change or a holiday is set, every
+//! *unbooked* future slot (free, held or lapsed-held) follows at once, in the same
+//! transaction as the change: a held time on a new holiday is no longer offered, and a
+//! hold there ends. Booked slots stay; their appointments go through PRODUCT.md rule 6
+//! (`unavailable`). Blocked slots are the doctor's and stay as they are.
 
-use chrono::{DateTime, Utc};
-use domain::schedule::{generate_slots, local_date, local_day_bounds, validate_hours};
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::schedule::{
+    generate_slots, local_date, local_day_bounds, validate_hours, SlotSpan, WeeklyInterval,
+};
 use domain::ClinicPolicy;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
-use crate::server::db;
+use crate::server::db::{self, attention::Cause};
+use crate::server::unavailable;
 use crate::AppError;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +28,15 @@ pub struct MaterializeReport {
     pub status_changed: u64,
 }
 
+/// The span slots are kept for: from `now` to the end of the horizon's last local day.
+fn horizon(policy: &ClinicPolicy, now: DateTime<Utc>) -> (NaiveDate, NaiveDate, DateTime<Utc>) {
+    let tz = policy.time_zone();
+    let first_day = local_date(tz, now);
+    let last_day = local_date(tz, now + policy.booking_horizon());
+    let (_, until) = local_day_bounds(tz, last_day);
+    (first_day, last_day, until)
+}
+
 /// Brings every active doctor's slots in `[now, end of the horizon's last day)` in line
 /// with their weekly hours and the clinic holidays.
 #[tracing::instrument(skip_all)]
@@ -28,49 +45,21 @@ pub async fn materialize_slots(
     policy: &ClinicPolicy,
     now: DateTime<Utc>,
 ) -> Result<MaterializeReport, AppError> {
-    let tz = policy.time_zone();
-    let first_day = local_date(tz, now);
-    let last_day = local_date(tz, now + policy.booking_horizon());
-    let (_, until) = local_day_bounds(tz, last_day);
+    let (first_day, last_day, _) = horizon(policy, now);
     let holidays = db::schedule::holidays_between(pool, first_day, last_day).await?;
     let hours = db::schedule::hours_of_active_doctors(pool).await?;
 
     let mut report = MaterializeReport::default();
     for (doctor_id, intervals) in hours {
         report.doctors += 1;
-        if let Err(err) = validate_hours(&intervals, policy.slot_length()) {
-            // Stored hours that no longer fit (e.g. the slot length changed): keep the
-            // doctor's existing slots and say so, rather than guess.
-            tracing::warn!(doctor_id, error = %err, "weekly hours do not fit the clinic grid; slots left unchanged");
-            continue;
-        }
-        let spans: Vec<_> =
-            generate_slots(&intervals, first_day, last_day, tz, policy.slot_length())
-                .into_iter()
-                .filter(|s| s.start >= now && s.start < until)
-                .collect();
-        let (closed, open): (Vec<_>, Vec<_>) = spans
-            .iter()
-            .partition(|s| holidays.contains(&local_date(tz, s.start)));
-        let starts = |v: &[_]| {
-            v.iter()
-                .map(|s: &domain::schedule::SlotSpan| s.start)
-                .collect::<Vec<_>>()
-        };
-        let (open_starts, closed_starts) = (starts(&open), starts(&closed));
-        let keep: Vec<DateTime<Utc>> = spans.iter().map(|s| s.start).collect();
-
         let mut tx = pool.begin().await?;
-        report.removed +=
-            db::slots::delete_unused_not_in(&mut tx, doctor_id, now, until, &keep).await?;
-        report.inserted += db::slots::insert_missing(&mut tx, doctor_id, &open, "free").await?;
-        report.inserted +=
-            db::slots::insert_missing(&mut tx, doctor_id, &closed, "holiday").await?;
-        report.status_changed +=
-            db::slots::set_open_status(&mut tx, doctor_id, &closed_starts, "free", "holiday")
-                .await?;
-        report.status_changed +=
-            db::slots::set_open_status(&mut tx, doctor_id, &open_starts, "holiday", "free").await?;
+        if let Some(doctor) =
+            materialize_doctor(&mut tx, policy, doctor_id, &intervals, &holidays, now).await?
+        {
+            report.inserted += doctor.inserted;
+            report.removed += doctor.removed;
+            report.status_changed += doctor.status_changed;
+        }
         tx.commit().await?;
     }
     tracing::info!(
@@ -81,4 +70,110 @@ pub async fn materialize_slots(
         "slots materialised"
     );
     Ok(report)
+}
+
+/// One doctor's slots brought in line with `intervals` and `holidays`, inside the
+/// caller's transaction. `None` when the stored hours no longer fit the clinic grid (e.g.
+/// the slot length changed): the doctor's slots are left as they are, and that is logged.
+async fn materialize_doctor(
+    conn: &mut PgConnection,
+    policy: &ClinicPolicy,
+    doctor_id: i64,
+    intervals: &[WeeklyInterval],
+    holidays: &BTreeSet<NaiveDate>,
+    now: DateTime<Utc>,
+) -> Result<Option<MaterializeReport>, AppError> {
+    if let Err(err) = validate_hours(intervals, policy.slot_length()) {
+        tracing::warn!(doctor_id, error = %err, "weekly hours do not fit the clinic grid; slots left unchanged");
+        return Ok(None);
+    }
+    let tz = policy.time_zone();
+    let (first_day, last_day, until) = horizon(policy, now);
+    let spans: Vec<_> = generate_slots(intervals, first_day, last_day, tz, policy.slot_length())
+        .into_iter()
+        .filter(|s| s.start >= now && s.start < until)
+        .collect();
+    let (closed, open): (Vec<SlotSpan>, Vec<SlotSpan>) = spans
+        .iter()
+        .partition(|s| holidays.contains(&local_date(tz, s.start)));
+    let starts = |v: &[SlotSpan]| v.iter().map(|s| s.start).collect::<Vec<_>>();
+    let keep = starts(&spans);
+    Ok(Some(MaterializeReport {
+        doctors: 1,
+        removed: db::slots::delete_unused_not_in(conn, doctor_id, now, until, &keep).await?,
+        inserted: db::slots::insert_missing(conn, doctor_id, &open, "free").await?
+            + db::slots::insert_missing(conn, doctor_id, &closed, "holiday").await?,
+        status_changed: db::slots::close_for_holiday(conn, doctor_id, &starts(&closed)).await?
+            + db::slots::reopen_after_holiday(conn, doctor_id, &starts(&open)).await?,
+    }))
+}
+
+/// Closes the clinic on `date`: every doctor's unbooked slots that day close at once
+/// (live holds there end), and that day's booked visits go through rule 6.
+pub async fn add_holiday(
+    pool: &PgPool,
+    policy: &ClinicPolicy,
+    date: NaiveDate,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<unavailable::Outcome, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::validation(
+            "name",
+            "Please name the holiday (at most 100 characters).",
+        ));
+    }
+    let (day_start, day_end) = local_day_bounds(policy.time_zone(), date);
+    let mut tx = pool.begin().await?;
+    if !db::schedule::insert_holiday(&mut tx, date, name).await? {
+        return Err(AppError::validation(
+            "date",
+            "That day is already a clinic holiday.",
+        ));
+    }
+    db::slots::close_all_between(&mut tx, day_start.max(now), day_end).await?;
+    let affected =
+        db::slots::booked_appointments_outside(&mut tx, None, day_start.max(now), day_end, &[])
+            .await?;
+    let outcome =
+        unavailable::appointments_unavailable(&mut tx, policy, &affected, Cause::Holiday, now)
+            .await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Replaces a doctor's weekly hours. Their unbooked future slots follow at once; booked
+/// visits outside the new hours go through rule 6.
+pub async fn replace_weekly_hours(
+    pool: &PgPool,
+    policy: &ClinicPolicy,
+    doctor_id: i64,
+    intervals: &[WeeklyInterval],
+    now: DateTime<Utc>,
+) -> Result<unavailable::Outcome, AppError> {
+    validate_hours(intervals, policy.slot_length())
+        .map_err(|err| AppError::validation("hours", err.to_string()))?;
+    let (first_day, last_day, until) = horizon(policy, now);
+    let holidays = db::schedule::holidays_between(pool, first_day, last_day).await?;
+    let mut tx = pool.begin().await?;
+    db::schedule::replace_hours(&mut tx, doctor_id, intervals).await?;
+    materialize_doctor(&mut tx, policy, doctor_id, intervals, &holidays, now).await?;
+    let keep: Vec<DateTime<Utc>> = generate_slots(
+        intervals,
+        first_day,
+        last_day,
+        policy.time_zone(),
+        policy.slot_length(),
+    )
+    .into_iter()
+    .map(|s| s.start)
+    .collect();
+    let affected =
+        db::slots::booked_appointments_outside(&mut tx, Some(doctor_id), now, until, &keep).await?;
+    let outcome =
+        unavailable::appointments_unavailable(&mut tx, policy, &affected, Cause::HoursChanged, now)
+            .await?;
+    tx.commit().await?;
+    Ok(outcome)
 }

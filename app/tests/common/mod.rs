@@ -179,6 +179,32 @@ pub async fn invariant_violations(pool: &PgPool) -> Vec<String> {
                               and (s.doctor_id <> a.doctor_id or s.start_time < a.start_time
                                    or s.end_time > a.end_time or s.status <> 'booked')))",
         ),
+        (
+            "patient with two overlapping live visits",
+            "select count(*) from appointments a join appointments b
+               on a.patient_id = b.patient_id and a.appointment_id < b.appointment_id
+              and tstzrange(a.start_time, a.end_time) && tstzrange(b.start_time, b.end_time)
+             where a.status <> 'cancelled' and b.status <> 'cancelled'",
+        ),
+        (
+            "patient above the active-appointment limit",
+            "select count(*) from (select a.patient_id from appointments a
+               where a.status = 'booked' and a.start_time > now() and a.booked_by_role = 'patient'
+               group by a.patient_id
+               having count(*) > (select max_active_appointments from clinic_settings)) x",
+        ),
+        (
+            "patient with more than one hold",
+            "select count(*) from (select hold_patient_id from availability_slots where status = 'held'
+               group by hold_patient_id having count(distinct hold_token) > 1) x",
+        ),
+        (
+            "live appointment with an inactive doctor outside the attention queue",
+            "select count(*) from appointments a join doctors d using (doctor_id)
+              where a.status = 'booked' and not d.active
+                and not exists (select 1 from attention_items i
+                                 where i.appointment_id = a.appointment_id and i.resolved_at is null)",
+        ),
     ];
     let mut violations = Vec::new();
     for (what, sql) in checks {

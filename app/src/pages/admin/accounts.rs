@@ -2,18 +2,16 @@
 
 use leptos::prelude::*;
 
-use crate::api::accounts::{list_accounts, CreateAccount, SetAccountDisabled};
+use crate::api::accounts::{AccountRow, CreateAccount, SetAccountDisabled};
 use crate::components::form::{field_message, Field};
 use crate::AppError;
 
 #[component]
-pub fn AccountsSection() -> impl IntoView {
-    let create = ServerAction::<CreateAccount>::new();
-    let toggle = ServerAction::<SetAccountDisabled>::new();
-    let accounts = Resource::new(
-        move || (create.version().get(), toggle.version().get()),
-        |_| list_accounts(),
-    );
+pub fn AccountsSection(
+    create: ServerAction<CreateAccount>,
+    toggle: ServerAction<SetAccountDisabled>,
+    accounts: Resource<Result<Vec<AccountRow>, AppError>>,
+) -> impl IntoView {
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
     let for_field =
         move |field: &'static str| Signal::derive(move || field_message(error.get(), field));

@@ -6,7 +6,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::appointments::{status_label, ChangeActions};
-use crate::api::appointments::appointment_detail;
+use crate::api::appointments::{appointment_detail, AppointmentView};
 use crate::api::auth::Role;
 use crate::api::booking::CancelAppointment;
 use crate::api::directory::use_clinic_directory;
@@ -16,18 +16,8 @@ use crate::AppError;
 
 #[component]
 pub fn AppointmentPage() -> impl IntoView {
-    view! {
-        <Title text="Your appointment"/>
-        <RequireRole roles=vec![Role::Patient]>
-            <Details/>
-        </RequireRole>
-    }
-}
-
-#[component]
-fn Details() -> impl IntoView {
+    // Created here, outside the guard: see `RequireRole`.
     let params = use_params_map();
-    let query = use_query_map();
     let id = move || params.read().get("id").and_then(|v| v.parse::<i64>().ok());
     let cancel = ServerAction::<CancelAppointment>::new();
     let appointment = Resource::new(
@@ -39,6 +29,20 @@ fn Details() -> impl IntoView {
             }
         },
     );
+    view! {
+        <Title text="Your appointment"/>
+        <RequireRole roles=vec![Role::Patient]>
+            <Details cancel=cancel appointment=appointment/>
+        </RequireRole>
+    }
+}
+
+#[component]
+fn Details(
+    cancel: ServerAction<CancelAppointment>,
+    appointment: Resource<Result<AppointmentView, AppError>>,
+) -> impl IntoView {
+    let query = use_query_map();
     let directory = use_clinic_directory();
     let device = device_zone();
     let banner = move || {

@@ -25,18 +25,22 @@ pub fn status_label(status: AppointmentStatus) -> &'static str {
 
 #[component]
 pub fn AppointmentsPage() -> impl IntoView {
+    // Created here, outside the guard: see `RequireRole`.
+    let cancel = ServerAction::<CancelAppointment>::new();
+    let list = Resource::new(move || cancel.version().get(), |_| my_appointments());
     view! {
         <Title text="My appointments"/>
         <RequireRole roles=vec![Role::Patient]>
-            <AppointmentList/>
+            <AppointmentList cancel=cancel list=list/>
         </RequireRole>
     }
 }
 
 #[component]
-fn AppointmentList() -> impl IntoView {
-    let cancel = ServerAction::<CancelAppointment>::new();
-    let list = Resource::new(move || cancel.version().get(), |_| my_appointments());
+fn AppointmentList(
+    cancel: ServerAction<CancelAppointment>,
+    list: Resource<Result<Vec<AppointmentView>, crate::AppError>>,
+) -> impl IntoView {
     let directory = use_clinic_directory();
     view! {
         <div class="heading-row">

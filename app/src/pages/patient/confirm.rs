@@ -12,6 +12,7 @@ use super::HoldButton;
 use crate::api::auth::Role;
 use crate::api::booking::{get_hold, ConfirmBooking, HoldTime, HoldView};
 use crate::components::auth::RequireRole;
+use crate::components::form::kept_value;
 use crate::components::time::{device_zone, full, other_zone, zone};
 use crate::AppError;
 use domain::booking::BookingError;
@@ -160,7 +161,7 @@ fn Confirm(h: HoldView) -> impl IntoView {
                 <div class="field">
                     <label for="field-reason">"Reason for your visit (optional)"</label>
                     <p class="hint" id="field-reason-hint">"Only you and your doctor see this. It is never sent by email or text."</p>
-                    <textarea id="field-reason" name="reason" rows="3" maxlength="1000" aria-describedby="field-reason-hint"></textarea>
+                    <textarea id="field-reason" name="reason" rows="3" maxlength="1000" aria-describedby="field-reason-hint">{kept_value("reason")}</textarea>
                 </div>
                 <p class="form-error" role="alert">
                     {move || error().filter(|e| !matches!(e, AppError::Booking(BookingError::HoldExpired { .. }))).map(|e| e.to_string())}

@@ -4,28 +4,33 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::auth::Role;
-use crate::api::profile::{my_profile, UpdateProfile};
+use crate::api::profile::{my_profile, ProfileView, UpdateProfile};
 use crate::components::auth::RequireRole;
-use crate::components::form::field_message;
+use crate::components::form::{field_message, Field};
 use crate::components::password::ChangePasswordForm;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
+    // Created here, outside the guard: see `RequireRole`.
+    let update = ServerAction::<UpdateProfile>::new();
+    let profile = Resource::new(move || update.version().get(), |_| my_profile());
     view! {
         <Title text="Profile"/>
         <RequireRole roles=vec![Role::Patient]>
-            <ProfileForm/>
+            <ProfileForm update=update profile=profile/>
             <ChangePasswordForm/>
         </RequireRole>
     }
 }
 
 #[component]
-fn ProfileForm() -> impl IntoView {
-    let update = ServerAction::<UpdateProfile>::new();
-    let profile = Resource::new(move || update.version().get(), |_| my_profile());
+fn ProfileForm(
+    update: ServerAction<UpdateProfile>,
+    profile: Resource<Result<ProfileView, crate::AppError>>,
+) -> impl IntoView {
     let error = Signal::derive(move || update.value().get().and_then(Result::err));
-    let message = move |field: &'static str| move || field_message(error.get(), field);
+    let message =
+        move |field: &'static str| Signal::derive(move || field_message(error.get(), field));
     view! {
         <h1>"Your profile"</h1>
         // Outside the form: it survives the form's refresh after saving.
@@ -36,26 +41,17 @@ fn ProfileForm() -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                     Ok(p) => view! {
                         <ActionForm action=update>
-                            <div class="field">
-                                <label for="field-first_name">"First name"</label>
-                                <input id="field-first_name" type="text" name="first_name" autocomplete="given-name" required value=p.first_name.clone()/>
-                                <p class="field-error">{message("first_name")}</p>
-                            </div>
-                            <div class="field">
-                                <label for="field-last_name">"Last name"</label>
-                                <input id="field-last_name" type="text" name="last_name" autocomplete="family-name" required value=p.last_name.clone()/>
-                                <p class="field-error">{message("last_name")}</p>
-                            </div>
+                            <Field name="first_name" label="First name" autocomplete="given-name" required=true
+                                initial=p.first_name.clone() error=message("first_name")/>
+                            <Field name="last_name" label="Last name" autocomplete="family-name" required=true
+                                initial=p.last_name.clone() error=message("last_name")/>
                             <div class="field">
                                 <label for="field-email">"Email"</label>
                                 <input id="field-email" type="email" value=p.email.clone() readonly aria-describedby="email-hint"/>
                                 <p class="hint" id="email-hint">"To change your email, call the clinic."</p>
                             </div>
-                            <div class="field">
-                                <label for="field-phone">"Phone (optional)"</label>
-                                <input id="field-phone" name="phone" type="tel" autocomplete="tel" value=p.phone.clone().unwrap_or_default()/>
-                                <p class="field-error">{message("phone")}</p>
-                            </div>
+                            <Field name="phone" label="Phone (optional)" kind="tel" autocomplete="tel"
+                                initial=p.phone.clone().unwrap_or_default() error=message("phone")/>
                             <div class="field checkbox">
                                 <input id="field-sms" name="sms_opt_in" type="checkbox" checked=p.sms_opt_in/>
                                 <label for="field-sms">"Send me text messages about my appointments"</label>

@@ -1,7 +1,8 @@
 //! Staff account management. Admin only; every action is audited.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use domain::account::{Email, NewPassword, PersonName};
+use sqlx::PgPool;
 
 use crate::api::accounts::AccountRow;
 use crate::api::auth::Role;
@@ -12,6 +13,7 @@ use crate::server::auth::session::CurrentUser;
 use crate::server::db;
 use crate::server::notify;
 use crate::server::state::app_state;
+use crate::server::unavailable;
 use crate::AppError;
 use domain::notify::NotificationKind;
 
@@ -105,16 +107,46 @@ pub async fn create_account(
 
 pub async fn set_disabled(user_id: i64, disabled: bool) -> Result<AccountRow, AppError> {
     let admin = guard::require_admin().await?;
+    let state = app_state()?;
+    let request_id = request_id().await;
+    set_account_disabled(
+        &state.pool,
+        &admin,
+        request_id,
+        user_id,
+        disabled,
+        Utc::now(),
+    )
+    .await
+}
+
+/// Disables (every session ends) or re-enables an account, audited. A disabled doctor is
+/// never offered or assigned again and their upcoming visits go through rule 6, all in the
+/// same transaction; re-enabling makes them bookable again (visits already queued stay
+/// with staff).
+pub async fn set_account_disabled(
+    pool: &PgPool,
+    admin: &CurrentUser,
+    request_id: Option<String>,
+    user_id: i64,
+    disabled: bool,
+    now: DateTime<Utc>,
+) -> Result<AccountRow, AppError> {
     if admin.user_id == user_id && disabled {
         return Err(AppError::validation(
             "user_id",
             "You cannot disable your own account.",
         ));
     }
-    let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
-    if !db::users::set_disabled(&mut tx, user_id, disabled, Utc::now()).await? {
+    let policy = db::settings::clinic_policy(pool).await?;
+    let mut tx = pool.begin().await?;
+    if !db::users::set_disabled(&mut tx, user_id, disabled, now).await? {
         return Err(AppError::NotFound);
+    }
+    if let Some(doctor_id) = db::doctors::set_active_for_user(&mut tx, user_id, !disabled).await? {
+        if disabled {
+            unavailable::doctor_deactivated(&mut tx, &policy, doctor_id, now).await?;
+        }
     }
     let action = if disabled {
         "account.disable"
@@ -122,8 +154,8 @@ pub async fn set_disabled(user_id: i64, disabled: bool) -> Result<AccountRow, Ap
         "account.enable"
     };
     let record = audit::Entry {
-        request_id: request_id().await,
-        ..entry(&admin, action, Some(format!("user:{user_id}")))
+        request_id,
+        ..entry(admin, action, Some(format!("user:{user_id}")))
     };
     audit::record(&mut tx, &record).await?;
     let account = db::users::account(&mut tx, user_id)

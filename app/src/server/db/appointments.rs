@@ -126,6 +126,55 @@ pub async fn counts_per_doctor(
     Ok(rows.into_iter().map(|(d, n)| (d, n as u32)).collect())
 }
 
+/// The patient's live appointment overlapping `[start, end)`, other than `except`.
+pub async fn patient_overlap(
+    conn: &mut PgConnection,
+    patient_id: i64,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    except: Option<i64>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select appointment_id from appointments
+         where patient_id = $1 and status <> 'cancelled'
+           and tstzrange(start_time, end_time) && tstzrange($2, $3)
+           and appointment_id is distinct from $4
+         limit 1",
+    )
+    .bind(patient_id)
+    .bind(start)
+    .bind(end)
+    .bind(except)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The appointment confirmed from `hold_token`, if the patient has one.
+pub async fn find_by_hold_token(
+    conn: &mut PgConnection,
+    patient_id: i64,
+    hold_token: Uuid,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select appointment_id from appointments where patient_id = $1 and hold_token = $2",
+    )
+    .bind(patient_id)
+    .bind(hold_token)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The patient an appointment belongs to (unlocked: the caller locks the patient first).
+pub async fn patient_of(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("select patient_id from appointments where appointment_id = $1")
+        .bind(appointment_id)
+        .fetch_optional(conn)
+        .await
+}
+
 pub struct NewAppointment {
     pub patient_id: i64,
     pub doctor_id: i64,
@@ -136,6 +185,8 @@ pub struct NewAppointment {
     pub booked_by_user_id: i64,
     pub booked_by_role: &'static str,
     pub idempotency_key: Uuid,
+    /// The hold this appointment was confirmed from.
+    pub hold_token: Option<Uuid>,
 }
 
 pub async fn insert(
@@ -146,8 +197,8 @@ pub async fn insert(
     let row: AppointmentRow = sqlx::query_as(&format!(
         "insert into appointments (patient_id, doctor_id, appointment_type_id, start_time, end_time,
                                    reason, booked_by_user_id, booked_by_role, idempotency_key,
-                                   created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+                                   hold_token, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $10)
          returning {COLUMNS}"
     ))
     .bind(new.patient_id)
@@ -160,6 +211,7 @@ pub async fn insert(
     .bind(new.booked_by_role)
     .bind(new.idempotency_key)
     .bind(now)
+    .bind(new.hold_token)
     .fetch_one(conn)
     .await?;
     row.into_appointment()

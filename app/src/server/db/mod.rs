@@ -3,6 +3,7 @@
 //! nor committed offline query data.
 
 pub mod appointments;
+pub mod attention;
 pub mod doctors;
 pub mod notifications;
 pub mod schedule;

@@ -290,6 +290,9 @@ pub struct MessageContext {
     pub email: String,
     pub first_name: Option<String>,
     pub phone: Option<String>,
+    /// Read when sending, not when queueing: a patient who turns text messages off stops
+    /// receiving them at once, including those already queued.
+    pub sms_opt_in: bool,
     pub appointment_status: Option<String>,
     pub start_time: Option<DateTime<Utc>>,
     pub end_time: Option<DateTime<Utc>>,
@@ -311,6 +314,7 @@ pub async fn message_context(
 ) -> Result<Option<MessageContext>, sqlx::Error> {
     sqlx::query_as(
         "select u.email, coalesce(p.first_name, d.first_name) as first_name, p.phone,
+                coalesce(p.sms_opt_in, false) as sms_opt_in,
                 a.status as appointment_status, a.start_time, a.end_time, t.name as type_name,
                 'Dr. ' || ad.first_name || ' ' || ad.last_name as doctor_name, a.ics_sequence,
                 s.clinic_name, s.clinic_phone, s.clinic_email, s.clinic_address, s.time_zone,

@@ -95,3 +95,36 @@ pub async fn holidays_between(
     .await?;
     Ok(dates.into_iter().collect())
 }
+
+/// Adds a clinic holiday; `false` when the day already is one.
+pub async fn insert_holiday(
+    conn: &mut PgConnection,
+    date: NaiveDate,
+    name: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "insert into clinic_holidays (holiday_date, name) values ($1, $2) on conflict do nothing",
+    )
+    .bind(date)
+    .bind(name)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Replaces all of a doctor's weekly hours.
+pub async fn replace_hours(
+    conn: &mut PgConnection,
+    doctor_id: i64,
+    intervals: &[WeeklyInterval],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from weekly_hours where doctor_id = $1")
+        .bind(doctor_id)
+        .execute(&mut *conn)
+        .await?;
+    for interval in intervals {
+        add_hours(conn, doctor_id, interval).await?;
+    }
+    Ok(())
+}

@@ -229,8 +229,9 @@ pub async fn insert_missing(
     .rows_affected())
 }
 
-/// Removes a doctor's free or holiday slots starting in `[from, to)` that are not among
-/// `keep` (their hours changed). Held, booked and blocked slots are never touched.
+/// Removes a doctor's unbooked slots (free, held — a hold ends with its slot — or
+/// holiday) starting in `[from, to)` that are not among `keep` (their hours changed).
+/// Booked and blocked slots are never touched.
 pub async fn delete_unused_not_in(
     conn: &mut PgConnection,
     doctor_id: i64,
@@ -241,7 +242,7 @@ pub async fn delete_unused_not_in(
     Ok(sqlx::query(
         "delete from availability_slots
          where doctor_id = $1 and start_time >= $2 and start_time < $3
-           and status in ('free', 'holiday') and not (start_time = any($4))",
+           and status in ('free', 'held', 'holiday') and not (start_time = any($4))",
     )
     .bind(doctor_id)
     .bind(from)
@@ -252,23 +253,84 @@ pub async fn delete_unused_not_in(
     .rows_affected())
 }
 
-/// Sets free↔holiday for the given starts of one doctor.
-pub async fn set_open_status(
+/// Closes the given starts of one doctor for a holiday: free and held slots (a hold, even
+/// a live one, ends: the time is no longer offered) become `holiday`.
+pub async fn close_for_holiday(
     conn: &mut PgConnection,
     doctor_id: i64,
     starts: &[DateTime<Utc>],
-    from: &str,
-    to: &str,
 ) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
-        "update availability_slots set status = $4
-         where doctor_id = $1 and start_time = any($2) and status = $3",
+        "update availability_slots
+         set status = 'holiday', hold_token = null, hold_patient_id = null,
+             hold_appointment_type_id = null, hold_expires_at = null
+         where doctor_id = $1 and start_time = any($2) and status in ('free', 'held')",
     )
     .bind(doctor_id)
     .bind(starts)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Reopens the given starts of one doctor after a holiday was removed.
+pub async fn reopen_after_holiday(
+    conn: &mut PgConnection,
+    doctor_id: i64,
+    starts: &[DateTime<Utc>],
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "update availability_slots set status = 'free'
+         where doctor_id = $1 and start_time = any($2) and status = 'holiday'",
+    )
+    .bind(doctor_id)
+    .bind(starts)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Closes every doctor's unbooked slots starting in `[from, to)` (a clinic holiday).
+pub async fn close_all_between(
+    conn: &mut PgConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "update availability_slots
+         set status = 'holiday', hold_token = null, hold_patient_id = null,
+             hold_appointment_type_id = null, hold_expires_at = null
+         where start_time >= $1 and start_time < $2 and status in ('free', 'held')",
+    )
     .bind(from)
     .bind(to)
     .execute(conn)
     .await?
     .rows_affected())
+}
+
+/// Live appointments (id, patient id) occupying a booked slot of `doctor_id` (or of every
+/// doctor) starting in `[from, to)` whose start is not among `keep`.
+pub async fn booked_appointments_outside(
+    conn: &mut PgConnection,
+    doctor_id: Option<i64>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    keep: &[DateTime<Utc>],
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select distinct a.appointment_id, a.patient_id
+         from availability_slots s
+         join appointment_slots l on l.slot_id = s.slot_id
+         join appointments a on a.appointment_id = l.appointment_id
+         where ($1::bigint is null or s.doctor_id = $1) and s.status = 'booked'
+           and s.start_time >= $2 and s.start_time < $3 and not (s.start_time = any($4))
+           and a.status = 'booked'",
+    )
+    .bind(doctor_id)
+    .bind(from)
+    .bind(to)
+    .bind(keep)
+    .fetch_all(conn)
+    .await
 }

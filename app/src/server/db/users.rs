@@ -240,3 +240,18 @@ pub async fn recent_login_failures(
     .await?;
     Ok((account as u32, address as u32))
 }
+
+/// Locks a patient's row for the rest of the transaction. Every booking operation of one
+/// patient (hold, confirm, reschedule, cancel — by the patient or by staff) takes it
+/// first, so one patient's concurrent requests run one after another: the active limit,
+/// the one-hold rule and the overlap check read what the previous request wrote.
+/// Different patients never wait on each other. Returns whether the patient exists.
+pub async fn lock_patient(conn: &mut PgConnection, patient_id: i64) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "select patient_id from patients where patient_id = $1 for update",
+    )
+    .bind(patient_id)
+    .fetch_optional(conn)
+    .await?
+    .is_some())
+}

@@ -106,6 +106,7 @@ async fn deliver_one(
             let email = channels.email(&ctx.email, message.message_id, &rendered)?;
             channels.mailer.send(email).await
         }
+        "sms" if !ctx.sms_opt_in => return Ok(Outcome::Superseded),
         "sms" => match (&channels.sms, &ctx.phone) {
             (Some(sender), Some(phone)) => {
                 let sms = Sms {

@@ -1,0 +1,145 @@
+import { test, expect, Page, Browser } from "@playwright/test";
+import { sql, uniqueEmail } from "./helpers";
+
+// Every form works without JavaScript: a failing post comes back to its page with the
+// message next to the field and what was typed kept (never a password), not a JSON page.
+test.skip(({}, testInfo) => testInfo.project.name !== "desktop", "once is enough");
+
+async function noScript(browser: Browser) {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  return { context, page: await context.newPage() };
+}
+
+/** The page is a page (not a raw JSON answer) and the URL carries no error payload. */
+async function expectReturnedTo(page: Page, path: RegExp) {
+  await expect(page).toHaveURL(path);
+  expect(page.url()).not.toContain("__err");
+  const body = (await page.locator("body").innerText()).trim();
+  expect(body.startsWith("{") || body.startsWith("\""), `raw answer shown: ${body.slice(0, 80)}`).toBe(false);
+}
+
+async function signUpWithoutScript(page: Page, next = "/book") {
+  const email = uniqueEmail("nojs");
+  await page.goto(`/signup?next=${encodeURIComponent(next)}`);
+  await page.getByLabel("First name").fill("Nora");
+  await page.getByLabel("Last name").fill("Script");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill("a long enough passphrase");
+  await page.getByRole("button", { name: "Create account" }).click();
+  return email;
+}
+
+async function firstOpenWeekWithoutScript(page: Page) {
+  const jump = page.getByRole("link", { name: /first week with openings/ });
+  if (await jump.count()) await jump.click();
+  await expect(page.locator("ul.times").first()).toBeVisible();
+}
+
+test("sign-in: a wrong password comes back to the form with the message and the email", async ({ browser }) => {
+  const { context, page } = await noScript(browser);
+  await page.goto("/login?next=/book");
+  await page.getByLabel("Email").fill("alice@example.test");
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expectReturnedTo(page, /\/login\?next=/);
+  await expect(page.getByRole("alert")).toContainText("That email and password do not match an account.");
+  await expect(page.getByLabel("Email")).toHaveValue("alice@example.test");
+  await expect(page.getByLabel("Password")).toHaveValue("");
+  // The message is for one view: a reload shows a clean form.
+  await page.reload();
+  await expect(page.getByText("That email and password do not match an account.")).toHaveCount(0);
+  await context.close();
+});
+
+test("sign-up: field errors sit next to their fields and the values stay", async ({ browser }) => {
+  const { context, page } = await noScript(browser);
+  await page.goto("/signup");
+  await page.getByLabel("First name").fill("Wren");
+  await page.getByLabel("Last name").fill("Formless");
+  await page.getByLabel("Email").fill("not-an-email");
+  await page.getByLabel("Phone (optional)").fill("+1 555 010 7788");
+  await page.getByLabel("Password", { exact: true }).fill("short");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expectReturnedTo(page, /\/signup/);
+  const email = page.getByLabel("Email");
+  await expect(email).toHaveAttribute("aria-invalid", "true");
+  await expect(page.locator("#field-email-error")).toBeVisible();
+  await expect(page.getByLabel("First name")).toHaveValue("Wren");
+  await expect(page.getByLabel("Last name")).toHaveValue("Formless");
+  await expect(email).toHaveValue("not-an-email");
+  await expect(page.getByLabel("Phone (optional)")).toHaveValue("+1 555 010 7788");
+  await expect(page.getByLabel("Password", { exact: true })).toHaveValue("");
+  await context.close();
+});
+
+test("booking: a time taken meanwhile, an expired hold and the appointment limit are explained", async ({ browser }) => {
+  const { context, page } = await noScript(browser);
+  await signUpWithoutScript(page);
+  await expect(page).toHaveURL(/\/book/);
+  await firstOpenWeekWithoutScript(page);
+
+  // Someone else takes the first time while we look at the week.
+  const first = page.locator("ul.times button.time").first();
+  const label = (await first.getAttribute("aria-label"))!;
+  const start = await page.locator("ul.times form.time-form").first().locator("input[name=start]").getAttribute("value");
+  sql(`update availability_slots set status = 'blocked' where start_time = '${start}' and status = 'free'`);
+  try {
+    await first.click();
+    await expectReturnedTo(page, /\/book/);
+    await expect(page.getByRole("alert")).toContainText("That time has just been taken.");
+    await expect(page.getByText("Nearby open times:")).toBeVisible();
+  } finally {
+    sql(`update availability_slots set status = 'free' where start_time = '${start}' and status = 'blocked'`);
+  }
+  expect(label).toContain(" on ");
+
+  // A hold left to lapse.
+  await page.locator("ul.times button.time").nth(1).click();
+  await expect(page).toHaveURL(/\/book\/confirm\?hold=/);
+  const token = new URL(page.url()).searchParams.get("hold")!;
+  sql(`update availability_slots set hold_expires_at = now() - interval '1 second' where hold_token = '${token}'`);
+  await page.getByLabel("Reason for your visit (optional)").fill("follow-up");
+  await page.getByRole("button", { name: "Confirm appointment" }).click();
+  await expectReturnedTo(page, /\/book\/confirm\?hold=/);
+  await expect(page.getByRole("alert").filter({ hasText: "has run out" })).toBeVisible();
+
+  // The limit of upcoming appointments.
+  sql("update clinic_settings set max_active_appointments = 1");
+  try {
+    await page.goto("/book");
+    await firstOpenWeekWithoutScript(page);
+    await page.locator("ul.times button.time").nth(2).click();
+    await expect(page).toHaveURL(/\/book\/confirm\?hold=/);
+    await page.getByRole("button", { name: "Confirm appointment" }).click();
+    await expect(page).toHaveURL(/\/appointments\/\d+\?booked=1/);
+    await page.goto("/book");
+    await firstOpenWeekWithoutScript(page);
+    await page.locator("ul.times button.time").nth(3).click();
+    await expectReturnedTo(page, /\/book/);
+    await expect(page.getByRole("alert")).toContainText("You already have 1 upcoming appointments");
+  } finally {
+    sql("update clinic_settings set max_active_appointments = 3");
+  }
+  await context.close();
+});
+
+test("profile and password: errors come back to their fields", async ({ browser }) => {
+  const { context, page } = await noScript(browser);
+  await signUpWithoutScript(page, "/profile");
+  await expect(page).toHaveURL(/\/profile/);
+  await page.getByLabel("First name").fill("Renamed");
+  await page.getByLabel("Phone (optional)").fill("call me maybe");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expectReturnedTo(page, /\/profile/);
+  await expect(page.getByLabel("Phone (optional)")).toHaveValue("call me maybe");
+  await expect(page.getByLabel("First name")).toHaveValue("Renamed");
+  await expect(page.locator(".field", { has: page.getByLabel("Phone (optional)") }).locator(".field-error")).not.toBeEmpty();
+
+  await page.getByLabel("Current password").fill("wrong current password");
+  await page.getByLabel("New password").fill("another long passphrase");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expectReturnedTo(page, /\/profile/);
+  await expect(page.locator("#field-current_password-error")).toBeVisible();
+  await expect(page.getByLabel("Current password")).toHaveValue("");
+  await context.close();
+});
