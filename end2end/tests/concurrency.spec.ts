@@ -4,7 +4,6 @@ import { hydrated } from "./helpers";
 // Several visitors at once: every page of every visitor comes alive (hydrates). Before the
 // fix a concurrent stylesheet request could take a page's Content-Security-Policy, and the
 // browser then blocked that page's hydration script.
-test.skip(({}, testInfo) => testInfo.project.name !== "desktop", "once is enough");
 
 async function visitor(browser: Browser, email: string | null, paths: string[]) {
   const context = await browser.newContext();

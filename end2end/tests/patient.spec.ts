@@ -28,7 +28,9 @@ test("a new patient books, sees, downloads, reschedules and cancels a visit", as
   await expectNoHorizontalScroll(page);
   await screenshot(page, testInfo, "book");
 
-  // Choose a time: it is held for us while we confirm.
+  // Choose a time a week out (clear of the change freeze, whatever day the suite runs).
+  await page.getByRole("link", { name: "Next week →" }).click();
+  await expect(page.locator(".week-label")).not.toHaveText(weekLabel!);
   const times = page.locator("ul.times button.time");
   const chosen = (await times.first().getAttribute("aria-label"))!;
   await times.first().click();
@@ -78,6 +80,10 @@ test("a new patient books, sees, downloads, reschedules and cancels a visit", as
   await upcoming.first().getByRole("link", { name: "Reschedule" }).click();
   await expect(page).toHaveURL(/reschedule=/);
   await firstOpenWeek(page);
+  // A week out, so the moved visit can still be cancelled online below.
+  const firstWeek = await page.locator(".week-label").textContent();
+  await page.getByRole("link", { name: "Next week →" }).click();
+  await expect(page.locator(".week-label")).not.toHaveText(firstWeek!);
   const newTime = page.locator("ul.times a.time").nth(3);
   await newTime.click();
   await expect(page).toHaveURL(/\/book\/move\?/);
@@ -209,4 +215,25 @@ test("booking works before (and without) the page's script", async ({ browser },
   await expect(page).toHaveURL(/\/appointments\/\d+\?booked=1/);
   await expect(page.locator("dl.details")).toContainText("Booked");
   await context.close();
+});
+
+test("a second tab confirming a time already booked is told where the booking is", async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== "desktop", "once is enough");
+  await signUp(page, uniqueEmail("twotabs"), "/book");
+  await firstOpenWeek(page);
+  await page.locator("ul.times button.time").first().click();
+  await expect(page).toHaveURL(/\/book\/confirm\?hold=/);
+  const second = await page.context().newPage();
+  await second.goto(page.url());
+  await hydrated(second);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Confirm appointment" }).click();
+  await expect(page).toHaveURL(/\/appointments\/(\d+)\?booked=1/);
+  const id = page.url().match(/\/appointments\/(\d+)/)![1];
+  await second.getByRole("button", { name: "Confirm appointment" }).click();
+  const alert = second.getByRole("alert").filter({ hasText: "This time is already booked for you." });
+  await expect(alert).toBeVisible();
+  await expect(alert).not.toContainText("run out");
+  await alert.getByRole("link", { name: "See your appointment" }).click();
+  await expect(second).toHaveURL(new RegExp(`/appointments/${id}$`));
 });

@@ -4,12 +4,15 @@
 //!   PostgreSQL (unless `DATABASE_URL` is set), build, migrate, load demo data, serve.
 //! - `cargo xtask test [--skip-e2e]` — every test: cargo tests against the private
 //!   cluster, the wasm32 build, and the Playwright suite against a server it starts.
+//! - `cargo xtask bench [bundle]` — performance figures against an in-run baseline.
 //! - `cargo xtask build [--release]` — build the site and server only.
 //! - `cargo xtask db start|stop|status|url|psql` — manage the private cluster.
 
 mod assets;
+mod bench;
 mod build;
 mod database;
+mod demo_server;
 mod pg;
 mod serve;
 mod testing;
@@ -18,7 +21,7 @@ mod util;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <run [--port N] [--release] | test [--skip-e2e] | build [--release] | db <start|stop|status|url|psql>>";
+const USAGE: &str = "usage: cargo xtask <run [--port N] [--release] | test [--skip-e2e] | bench [bundle] | build [--release] | db <start|stop|status|url|psql>>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +29,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => serve::run_app(rest),
         Some("test") => testing::test_all(rest),
+        Some("bench") => bench::bench(rest),
         Some("build") => build::build_site(if rest.iter().any(|a| a == "--release") {
             build::Profile::Release
         } else {

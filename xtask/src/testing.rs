@@ -1,15 +1,15 @@
 //! `cargo xtask test`: every test the project has, against a real PostgreSQL and a real
 //! browser, with one summary at the end.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::build::{self, Profile};
 use crate::database::Database;
+use crate::demo_server::DemoServer;
 use crate::tools::{self, SystemPackage};
-use crate::util::{free_port, project_root, run, step, terminate, wait_for_http_ok, Result};
+use crate::util::{project_root, run, step, Result};
 
 /// Outcome of one runner.
 struct Suite {
@@ -197,70 +197,24 @@ fn playwright(database: &Database) -> Suite {
 }
 
 fn run_playwright(database: &Database, suite: &mut Suite) -> Result<()> {
-    let url = match database.cluster() {
-        Some(cluster) => {
-            cluster.recreate_database("clinic_e2e")?;
-            cluster.url("clinic_e2e")
-        }
-        None => database.url.clone(),
-    };
-    let root = project_root();
-    let server = build::server_binary(Profile::Debug);
-    let port = free_port()?;
-    let e2e_url = url.clone();
-    let env = [
-        ("DATABASE_URL", url),
-        ("CLINIC_ADDR", format!("127.0.0.1:{port}")),
-        (
-            "CLINIC_SITE_ROOT",
-            build::site_root().to_string_lossy().into_owned(),
-        ),
-    ];
-    run(
-        Command::new(&server)
-            .arg("seed-demo")
-            .envs(env.clone())
-            .stdout(Stdio::null()),
-        "server seed-demo",
-    )?;
-
-    let log_path = root.join("target/e2e-server.log");
-    let log = File::create(&log_path)?;
-    let mut child = Command::new(&server)
-        .arg("serve")
-        .envs(env)
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()?;
-    let outcome = (|| -> Result<()> {
-        if !wait_for_http_ok(port, "/readyz", Duration::from_secs(60)) {
-            return Err(format!(
-                "the server did not become ready; see {}",
-                log_path.display()
-            )
-            .into());
-        }
-        let results = root.join("end2end/test-results/results.json");
-        let _ = std::fs::remove_file(&results);
-        let status = Command::new("npx")
-            .current_dir(root.join("end2end"))
-            .args(["playwright", "test"])
-            .env("BASE_URL", format!("http://127.0.0.1:{port}"))
-            // A few journeys move time along (expire a hold, widen the freeze) through SQL.
-            .env("E2E_DATABASE_URL", &e2e_url)
-            .env("PLAYWRIGHT_JSON_OUTPUT_NAME", &results)
-            .status()?;
-        let (passed, failed) = read_playwright_stats(&results)?;
-        suite.passed = passed;
-        suite.failed = failed;
-        if !status.success() && failed == 0 {
-            return Err(format!("playwright exited with {status}").into());
-        }
-        Ok(())
-    })();
-    terminate(child.id());
-    let _ = child.wait();
-    outcome
+    let server = DemoServer::start(database, "clinic_e2e", Profile::Debug)?;
+    let results = project_root().join("end2end/test-results/results.json");
+    let _ = std::fs::remove_file(&results);
+    let status = Command::new("npx")
+        .current_dir(project_root().join("end2end"))
+        .args(["playwright", "test"])
+        .env("BASE_URL", server.base_url())
+        // A few journeys move time along (expire a hold, widen the freeze) through SQL.
+        .env("E2E_DATABASE_URL", &server.database_url)
+        .env("PLAYWRIGHT_JSON_OUTPUT_NAME", &results)
+        .status()?;
+    let (passed, failed) = read_playwright_stats(&results)?;
+    suite.passed = passed;
+    suite.failed = failed;
+    if !status.success() && failed == 0 {
+        return Err(format!("playwright exited with {status}").into());
+    }
+    Ok(())
 }
 
 fn read_playwright_stats(path: &std::path::Path) -> Result<(u64, u64)> {

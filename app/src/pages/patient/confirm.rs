@@ -164,7 +164,13 @@ fn Confirm(h: HoldView) -> impl IntoView {
                     <textarea id="field-reason" name="reason" rows="3" maxlength="1000" aria-describedby="field-reason-hint">{kept_value("reason")}</textarea>
                 </div>
                 <p class="form-error" role="alert">
-                    {move || error().filter(|e| !matches!(e, AppError::Booking(BookingError::HoldExpired { .. }))).map(|e| e.to_string())}
+                    {move || error().filter(|e| !matches!(e, AppError::Booking(BookingError::HoldExpired { .. }))).map(|e| match e {
+                        // Confirmed already (another tab): nothing was lost, show where it is.
+                        AppError::Booking(BookingError::AlreadyBooked { appointment_id }) => view! {
+                            {e.to_string()} " " <A href=format!("/appointments/{appointment_id}")>"See your appointment"</A>
+                        }.into_any(),
+                        other => other.to_string().into_any(),
+                    })}
                 </p>
                 <div class="actions">
                     <button type="submit" disabled=move || confirm.pending().get()>"Confirm appointment"</button>

@@ -1,0 +1,82 @@
+//! A built server on a free port against a fresh database with the demo clinic, for the
+//! Playwright suite and the benchmarks. Stopped (SIGTERM) when dropped.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::build::{self, Profile};
+use crate::database::Database;
+use crate::util::{free_port, project_root, run, terminate, wait_for_http_ok, Result};
+
+pub struct DemoServer {
+    child: Child,
+    pub port: u16,
+    /// The database it serves (tests move time along through SQL).
+    pub database_url: String,
+    pub log_path: PathBuf,
+}
+
+impl DemoServer {
+    /// Recreates `db_name` (on the private cluster), loads the demo data and serves it.
+    pub fn start(database: &Database, db_name: &str, profile: Profile) -> Result<Self> {
+        let url = match database.cluster() {
+            Some(cluster) => {
+                cluster.recreate_database(db_name)?;
+                cluster.url(db_name)
+            }
+            None => database.url.clone(),
+        };
+        let server = build::server_binary(profile);
+        let port = free_port()?;
+        let env = [
+            ("DATABASE_URL", url.clone()),
+            ("CLINIC_ADDR", format!("127.0.0.1:{port}")),
+            (
+                "CLINIC_SITE_ROOT",
+                build::site_root().to_string_lossy().into_owned(),
+            ),
+        ];
+        run(
+            Command::new(&server)
+                .arg("seed-demo")
+                .envs(env.clone())
+                .stdout(Stdio::null()),
+            "server seed-demo",
+        )?;
+        let log_path = project_root().join(format!("target/{db_name}-server.log"));
+        let log = File::create(&log_path)?;
+        let child = Command::new(&server)
+            .arg("serve")
+            .envs(env)
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        let started = Self {
+            child,
+            port,
+            database_url: url,
+            log_path,
+        };
+        if !wait_for_http_ok(port, "/readyz", Duration::from_secs(60)) {
+            return Err(format!(
+                "the server did not become ready; see {}",
+                started.log_path.display()
+            )
+            .into());
+        }
+        Ok(started)
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        terminate(self.child.id());
+        let _ = self.child.wait();
+    }
+}
