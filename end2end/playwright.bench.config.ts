@@ -3,6 +3,7 @@ import { defineConfig } from "@playwright/test";
 // `cargo xtask bench` starts a server and passes its address; figures go to BENCH_OUTPUT.
 export default defineConfig({
   testDir: "./bench",
+  testMatch: /.*\.bench\.ts/,
   outputDir: "./test-results/bench",
   timeout: 300_000,
   workers: 1,

@@ -11,12 +11,16 @@ async function throttledPhone(browser: Browser, extraHeaders: Record<string, str
   const context = await browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   // Time from navigation start until the app marks <body data-hydrated>.
   await context.addInitScript(() => {
-    new MutationObserver((_, observer) => {
-      if (document.body?.dataset.hydrated === "true") {
-        (window as any).__hydratedAt = performance.now();
-        observer.disconnect();
-      }
-    }).observe(document.documentElement, { attributes: true, subtree: true, attributeFilter: ["data-hydrated"] });
+    const watch = () =>
+      new MutationObserver((_, observer) => {
+        if (document.body?.dataset.hydrated === "true") {
+          (window as any).__hydratedAt = performance.now();
+          observer.disconnect();
+        }
+      }).observe(document.documentElement, { attributes: true, subtree: true, attributeFilter: ["data-hydrated"] });
+    // Init scripts may run before the document has its root element.
+    if (document.documentElement) watch();
+    else document.addEventListener("readystatechange", watch, { once: true });
   });
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
