@@ -144,3 +144,49 @@ test("profile and password: errors come back to their fields", async ({ browser 
   await expect(page.getByLabel("Current password")).toHaveValue("");
   await context.close();
 });
+
+test("moving a visit to a time taken meanwhile explains it on the move page", async ({ browser }) => {
+  const { context, page } = await noScript(browser);
+  await signUpWithoutScript(page);
+  await firstOpenWeekWithoutScript(page);
+  // Book a week out, then try to move it to a time that is taken before we confirm.
+  await page.getByRole("link", { name: "Next week →" }).click();
+  await page.locator("ul.times button.time").first().click();
+  await page.getByRole("button", { name: "Confirm appointment" }).click();
+  await expect(page).toHaveURL(/\/appointments\/\d+\?booked=1/);
+  await page.getByRole("link", { name: "Reschedule" }).click();
+  await page.getByRole("link", { name: "Next week →" }).click();
+  await page.locator("ul.times a.time").nth(4).click();
+  await expect(page).toHaveURL(/\/book\/move\?/);
+  const start = new URL(page.url()).searchParams.get("start")!;
+  sql(`update availability_slots set status = 'blocked' where start_time = '${start}' and status = 'free'`);
+  try {
+    await page.getByRole("button", { name: "Move appointment" }).click();
+    await expectReturnedTo(page, /\/book\/move\?/);
+    await expect(page.getByRole("alert")).toContainText("That time was just taken. Your appointment has not changed");
+  } finally {
+    sql(`update availability_slots set status = 'free' where start_time = '${start}' and status = 'blocked'`);
+  }
+  await context.close();
+});
+
+test("staff: creating an account with a bad field comes back with it marked", async ({ browser }) => {
+  const { context, page } = await noScript(browser);
+  await page.goto("/login?next=/admin");
+  await page.getByLabel("Email").fill("admin@riverside.test");
+  await page.getByLabel("Password").fill("clinic-demo-2026");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/admin/);
+  await page.getByLabel("First name").fill("Nadia");
+  await page.getByLabel("Last name").fill("Noscript");
+  await page.getByLabel("Email").fill(uniqueEmail("nadia"));
+  await page.getByLabel("Specialty (doctors)").fill("Dermatology");
+  await page.getByLabel("First password").fill("short");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expectReturnedTo(page, /\/admin/);
+  await expect(page.locator("#field-password-error")).toBeVisible();
+  await expect(page.getByLabel("First name")).toHaveValue("Nadia");
+  await expect(page.getByLabel("Specialty (doctors)")).toHaveValue("Dermatology");
+  await expect(page.getByLabel("First password")).toHaveValue("");
+  await context.close();
+});
