@@ -45,6 +45,15 @@ impl AppError {
         }
     }
 
+    /// What to tell the person: the message alone (a page shows a validation error next to
+    /// its field, or on its own without the field's name).
+    pub fn message(&self) -> String {
+        match self {
+            Self::Validation { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// The HTTP status a server function answers with for this error.
     pub fn status_code(&self) -> u16 {
         match self {

@@ -13,6 +13,7 @@ pub mod ics;
 pub mod notify;
 pub mod policy;
 pub mod schedule;
+pub mod text;
 pub mod throttle;
 
 pub use policy::{ClinicPolicy, ClinicPolicyInput, PolicyError};

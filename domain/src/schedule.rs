@@ -163,7 +163,11 @@ pub fn generate_slots(
 
 /// The Monday starting the week that contains `date`.
 pub fn week_start(date: NaiveDate) -> NaiveDate {
-    date - chrono::Days::new(u64::from(date.weekday().num_days_from_monday()))
+    // Checked: the first days of chrono's calendar have no Monday before them.
+    date.checked_sub_days(chrono::Days::new(u64::from(
+        date.weekday().num_days_from_monday(),
+    )))
+    .unwrap_or(NaiveDate::MIN)
 }
 
 /// The local calendar date of an instant in the clinic's zone.
@@ -382,7 +386,9 @@ mod tests {
     }
 
     #[test]
-    fn weeks_start_on_monday() {
+    fn weeks_start_on_monday_even_at_the_ends_of_the_calendar() {
+        assert_eq!(week_start(NaiveDate::MIN), NaiveDate::MIN);
+        assert!(week_start(NaiveDate::MAX) <= NaiveDate::MAX);
         assert_eq!(week_start(d(2026, 11, 22)), d(2026, 11, 16)); // a Sunday
         assert_eq!(week_start(d(2026, 11, 23)), d(2026, 11, 23)); // a Monday
         assert_eq!(week_start(d(2027, 1, 1)), d(2026, 12, 28));

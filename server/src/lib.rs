@@ -3,6 +3,7 @@
 //! integration tests call [`router`] directly on port 0.
 
 pub mod admin;
+pub mod api_hygiene;
 pub mod config;
 pub mod demo;
 pub mod form_posts;
@@ -81,26 +82,31 @@ pub async fn build_app(pool: PgPool, config: &Config) -> Result<Router, sqlx::Er
         },
         trust_forwarded_for: config.trust_forwarded_for,
     };
-    let router = router(state, store, config);
     // The development mailbox page exists only when mail is not going to a real server and
     // the server listens on loopback: the messages name patients and their visit times.
-    Ok(match config.smtp_url {
+    let mailbox = match config.smtp_url {
         None if config.addr.ip().is_loopback() => {
-            router.merge(notifications::mailbox_routes(config.mailbox_dir.clone()))
+            Some(notifications::mailbox_routes(config.mailbox_dir.clone()))
         }
         None => {
             tracing::warn!(
                 "CLINIC_SMTP_URL is not set: email is written to the local mailbox folder only"
             );
-            router
+            None
         }
-        Some(_) => router,
-    })
+        Some(_) => None,
+    };
+    Ok(router(state, store, config, mailbox))
 }
 
 /// The whole HTTP surface: health probes, pages, server functions and static files,
 /// behind sessions, CSRF refusal, security headers and request ids.
-pub fn router(state: AppState, store: PostgresStore, config: &Config) -> Router {
+pub fn router(
+    state: AppState,
+    store: PostgresStore,
+    config: &Config,
+    extra_routes: Option<Router<AppState>>,
+) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let request_id = HeaderName::from_static("x-request-id");
@@ -126,6 +132,7 @@ pub fn router(state: AppState, store: PostgresStore, config: &Config) -> Router 
     let (csrf, headers) = (security.clone(), security);
 
     Router::new()
+        .merge(extra_routes.unwrap_or_default())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/appointments/{id}/calendar.ics", get(app::server::calendar::appointment_ics))
@@ -156,7 +163,8 @@ pub fn router(state: AppState, store: PostgresStore, config: &Config) -> Router 
                     security::refuse_cross_site(csrf.clone(), req, next)
                 }))
                 .layer(sessions)
-                .layer(axum::middleware::from_fn(form_posts::plain_form_posts)),
+                .layer(axum::middleware::from_fn(form_posts::plain_form_posts))
+                .layer(axum::middleware::from_fn(api_hygiene::api_hygiene)),
         )
         .with_state(state)
 }

@@ -4,13 +4,16 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use app::api::auth::Role;
 use app::server::notify::channels::{Channels, Mailer, WebhookSms};
 use app::server::notify::render::LinkBase;
+use app::server::state::AppState;
 use axum::extract::{Path as UrlPath, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use http::{header, StatusCode};
+use tower_sessions::Session;
 
 use crate::config::Config;
 
@@ -51,12 +54,51 @@ fn reqwest_client() -> app::server::notify::channels::HttpClient {
     app::server::notify::channels::HttpClient::new()
 }
 
-/// The development mailbox: a list of the messages written to the mailbox folder.
-pub fn mailbox_routes(dir: PathBuf) -> Router {
+/// The development mailbox: a list of the messages written to the mailbox folder. The
+/// messages name patients and their visit times, so only a signed-in admin sees them; the
+/// routes sit behind the same middleware as every page (headers, request ids, sessions).
+pub fn mailbox_routes(dir: PathBuf) -> Router<AppState> {
+    let dir = Arc::new(dir);
+    let list_dir = dir.clone();
     Router::new()
-        .route("/dev/mailbox", get(list))
-        .route("/dev/mailbox/{file}", get(show))
-        .with_state(Arc::new(dir))
+        .route(
+            "/dev/mailbox",
+            get(move |State(state): State<AppState>, session: Session| {
+                let dir = list_dir.clone();
+                async move {
+                    match admin_only(&state, &session).await {
+                        Ok(()) => list(&state, &dir).await.into_response(),
+                        Err(refused) => refused,
+                    }
+                }
+            }),
+        )
+        .route(
+            "/dev/mailbox/{file}",
+            get(
+                move |State(state): State<AppState>,
+                      session: Session,
+                      UrlPath(file): UrlPath<String>| {
+                    let dir = dir.clone();
+                    async move {
+                        match admin_only(&state, &session).await {
+                            Ok(()) => show(&dir, &file).await,
+                            Err(refused) => refused,
+                        }
+                    }
+                },
+            ),
+        )
+}
+
+/// Anonymous visitors are sent to sign in; anyone but an admin is told there is nothing.
+async fn admin_only(state: &AppState, session: &Session) -> Result<(), Response> {
+    match app::server::auth::session::load(state, session, chrono::Utc::now()).await {
+        Ok(Some(user)) if user.role == Role::Admin => Ok(()),
+        Ok(Some(_)) => Err((StatusCode::NOT_FOUND, "Not found.").into_response()),
+        Ok(None) => Err(Redirect::to("/login?next=/dev/mailbox").into_response()),
+        Err(_) => Err(StatusCode::SERVICE_UNAVAILABLE.into_response()),
+    }
 }
 
 fn header_value(message: &str, name: &str) -> String {
@@ -74,9 +116,9 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-async fn list(State(dir): State<Arc<PathBuf>>) -> Html<String> {
+async fn list(state: &AppState, dir: &Path) -> Html<String> {
     let mut rows = Vec::new();
-    if let Ok(mut entries) = tokio::fs::read_dir(dir.as_path()).await {
+    if let Ok(mut entries) = tokio::fs::read_dir(dir).await {
         while let Ok(Some(entry)) = entries.next_entry().await {
             let name = entry.file_name().to_string_lossy().into_owned();
             if let Ok(text) = tokio::fs::read_to_string(entry.path()).await {
@@ -104,25 +146,30 @@ async fn list(State(dir): State<Arc<PathBuf>>) -> Html<String> {
         .collect();
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Development mailbox</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/clinic.css\"></head><body><main>\
+         <link rel=\"stylesheet\" href=\"{}\"></head><body><main>\
          <h1>Development mailbox</h1><p>No SMTP server is configured (CLINIC_SMTP_URL), so messages are \
          written to {} and listed here. Newest first.</p>\
          <table class=\"accounts\"><thead><tr><th>Date</th><th>To</th><th>Subject</th></tr></thead><tbody>{items}</tbody></table>\
          </main></body></html>",
+        app::stylesheet_href(&state.leptos_options),
         escape(&dir.display().to_string())
     ))
 }
 
-async fn show(State(dir): State<Arc<PathBuf>>, UrlPath(file): UrlPath<String>) -> Response {
+/// One message. The name is checked before anything touches the file system: only
+/// plain `name.eml` files in the mailbox folder itself.
+async fn show(dir: &Path, file: &str) -> Response {
     let safe = file.ends_with(".eml")
+        && !file.starts_with('.')
+        && file.len() <= 200
         && file
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    let path = Path::new(dir.as_path()).join(&file);
-    match (safe, tokio::fs::read_to_string(&path).await) {
-        (true, Ok(text)) => {
-            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
-        }
-        _ => (StatusCode::NOT_FOUND, "No such message.").into_response(),
+    if !safe {
+        return (StatusCode::NOT_FOUND, "No such message.").into_response();
+    }
+    match tokio::fs::read_to_string(dir.join(file)).await {
+        Ok(text) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response(),
+        Err(_) => (StatusCode::NOT_FOUND, "No such message.").into_response(),
     }
 }

@@ -107,13 +107,50 @@ async fn demo_data_loads_once(pool: PgPool) {
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
 async fn the_development_mailbox_is_only_on_loopback_without_smtp(pool: PgPool) {
     let local = spawn_app(pool.clone()).await;
-    assert_eq!(
-        reqwest::get(format!("{local}/dev/mailbox"))
+    // Anonymous visitors are sent to sign in; patients find nothing; admins see it, with
+    // the same security headers as every page.
+    let anonymous = common::client()
+        .get(format!("{local}/dev/mailbox"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 303);
+    assert_eq!(anonymous.headers()["location"], "/login?next=/dev/mailbox");
+    let patient = common::create_person(&pool, app::api::auth::Role::Patient, "Mailpeek").await;
+    let as_patient = common::client();
+    common::log_in(&as_patient, &local, &patient.email).await;
+    let peek = as_patient
+        .get(format!("{local}/dev/mailbox"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(peek.status(), 404);
+    let admin = common::create_person(&pool, app::api::auth::Role::Admin, "Mailadmin").await;
+    let as_admin = common::client();
+    common::log_in(&as_admin, &local, &admin.email).await;
+    let page = as_admin
+        .get(format!("{local}/dev/mailbox"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers().contains_key("x-request-id"));
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert!(page.headers().contains_key("content-security-policy"));
+    for sneaky in [
+        "..%2F..%2F..%2Fdev%2Fzero",
+        "..%2Fsecret.eml",
+        ".hidden.eml",
+        "x.txt",
+    ] {
+        let status = as_admin
+            .get(format!("{local}/dev/mailbox/{sneaky}"))
+            .send()
             .await
             .unwrap()
-            .status(),
-        200
-    );
+            .status();
+        assert_eq!(status, 404, "{sneaky}");
+    }
 
     // Configured for a public address (the test still listens on loopback): no page.
     let public = common::spawn_app_with(pool.clone(), &[("CLINIC_ADDR", "0.0.0.0:8080")]).await;

@@ -48,18 +48,25 @@ fn bundle(database: &Database) -> Result<()> {
     }
     let figures: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&output)?)?;
     let get = |visit: &str, key: &str| figures[visit][key].as_f64().unwrap_or(f64::NAN);
-    let (bundle, plain_bundle) = (get("cold", "bundleBytes"), get("uncompressed", "bundleBytes"));
+    let (bundle, plain_bundle) = (
+        get("cold", "bundleBytes"),
+        get("uncompressed", "bundleBytes"),
+    );
     let (hydrated, plain_hydrated) = (get("cold", "hydratedMs"), get("uncompressed", "hydratedMs"));
     let repeat = get("repeat", "bundleBytes");
 
     println!();
-    println!("{:<44} {:>12} {:>14} {:>8} {:>10}", "bundle (/book, phone profile)", "measured", "baseline", "ratio", "target");
-    let row = |what: &str, value: String, baseline: String, ratio: String, ok: bool, target: &str| {
-        println!(
-            "{what:<44} {value:>12} {baseline:>14} {ratio:>8} {:>10}",
-            format!("{target} {}", if ok { "ok" } else { "MISSED" })
-        );
-    };
+    println!(
+        "{:<44} {:>12} {:>14} {:>8} {:>10}",
+        "bundle (/book, phone profile)", "measured", "baseline", "ratio", "target"
+    );
+    let row =
+        |what: &str, value: String, baseline: String, ratio: String, ok: bool, target: &str| {
+            println!(
+                "{what:<44} {value:>12} {baseline:>14} {ratio:>8} {:>10}",
+                format!("{target} {}", if ok { "ok" } else { "MISSED" })
+            );
+        };
     row(
         "wasm + js on the wire, first visit",
         format!("{:.0} KB", bundle / 1024.0),

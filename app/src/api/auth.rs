@@ -53,10 +53,54 @@ pub struct UserSummary {
 /// Only same-site paths are followed after signing in (no open redirects).
 pub fn safe_next(next: Option<&str>, role: Role) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
+        Some(path) if is_local_path(path) => path.to_owned(),
         _ => role.home_path().to_owned(),
+    }
+}
+
+/// A path on this site, safe to put in a `Location` header: one leading `/` (not `//`,
+/// which browsers read as another host) followed by printable ASCII only — no spaces,
+/// tabs or line breaks (browsers drop tabs, so `/\t/evil.example` would become
+/// `//evil.example`; a line break cannot be a header value at all), no backslashes
+/// (read as `/` by browsers). Percent-escapes stay as they are: browsers do not decode
+/// them when resolving a path.
+pub fn is_local_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_local_paths_are_followed() {
+        for good in [
+            "/",
+            "/book?type=2&week=2026-11-23",
+            "/book/confirm?hold=abc",
+            "/%09/x",
+        ] {
+            assert_eq!(safe_next(Some(good), Role::Patient), good);
+        }
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/a\nb",
+            "/a\rb",
+            "/a\0b",
+            "/a\u{b}b",
+            "/a b",
+            "/ä",
+            "evil",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad), Role::Doctor), "/doctor", "{bad:?}");
+        }
+        assert_eq!(safe_next(None, Role::Admin), "/admin");
     }
 }
 

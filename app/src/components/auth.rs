@@ -21,6 +21,51 @@ pub fn encode_next(path: &str) -> String {
         .collect()
 }
 
+/// The `next` query value of the current page, decoded exactly once from the raw query
+/// string (the router's own query map decodes escapes twice on the server: `%2509`
+/// would become a tab).
+pub fn next_param() -> Signal<String> {
+    let location = use_location();
+    Signal::derive(move || {
+        location.search.with(|search| {
+            search
+                .trim_start_matches('?')
+                .split('&')
+                .filter_map(|pair| pair.strip_prefix("next="))
+                .map(decode_query_value)
+                .next()
+                .unwrap_or_default()
+        })
+    })
+}
+
+/// `application/x-www-form-urlencoded` value decoding: `+` is a space, `%XX` a byte.
+fn decode_query_value(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[component]
 pub fn UserMenu() -> impl IntoView {
     let auth = Auth::get();

@@ -84,10 +84,20 @@ pub async fn finder_week(
     let slots = (appointment_type.minutes / policy.slot_length().num_minutes()) as usize;
     let first_week = week_start(local_date(tz, now));
     let last_week = week_start(local_date(tz, now + policy.booking_horizon()));
-    let week = week
-        .map(week_start)
-        .unwrap_or(first_week)
-        .clamp(first_week, last_week);
+    let week = match week.map(week_start) {
+        None => first_week,
+        Some(w) if (first_week..=last_week).contains(&w) => w,
+        Some(_) => {
+            return Err(AppError::validation(
+                "week",
+                format!(
+                    "Open times can be shown for the weeks from {} to {}.",
+                    first_week.format("%B %-d, %Y"),
+                    last_week.format("%B %-d, %Y")
+                ),
+            ))
+        }
+    };
 
     let (from, _) = local_day_bounds(tz, week);
     let (_, to) = local_day_bounds(tz, week + Duration::days(6));

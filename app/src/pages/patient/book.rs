@@ -32,7 +32,12 @@ pub fn BookPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading open times…"</p> }>
             {move || Suspend::new(async move {
                 match week_view.await {
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! {
+                        <div class="error" role="alert">
+                            <p>{e.message()}</p>
+                            <p><A href="/book">"Show this week's open times"</A></p>
+                        </div>
+                    }.into_any(),
                     Ok(w) => view! { <Week w=w hold=hold reschedule=reschedule() pick=pick() device=device/> }.into_any(),
                 }
             })}

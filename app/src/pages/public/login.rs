@@ -1,18 +1,16 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::Auth;
-use crate::components::auth::encode_next;
+use crate::components::auth::{encode_next, next_param};
 use crate::components::form::{field_message, Field};
 use crate::AppError;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let auth = Auth::get();
-    let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
+    let next = next_param();
     let error = Signal::derive(move || auth.log_in.value().get().and_then(Result::err));
     let general = move || match error.get() {
         Some(AppError::Validation { .. }) | None => None,
@@ -23,7 +21,7 @@ pub fn LoginPage() -> impl IntoView {
         <section class="form-page" aria-labelledby="login-heading">
             <h1 id="login-heading">"Sign in"</h1>
             <ActionForm action=auth.log_in>
-                <input type="hidden" name="next" value=next/>
+                <input type="hidden" name="next" value=move || next.get()/>
                 <Field name="email" label="Email" kind="email" autocomplete="email" required=true
                     error=Signal::derive(move || field_message(error.get(), "email"))/>
                 <Field name="password" label="Password" kind="password" autocomplete="current-password" required=true
@@ -33,7 +31,7 @@ pub fn LoginPage() -> impl IntoView {
             </ActionForm>
             <p>
                 "New here? "
-                <A href=move || format!("/signup?next={}", encode_next(&next()))>"Create an account"</A>
+                <A href=move || format!("/signup?next={}", encode_next(&next.get()))>"Create an account"</A>
             </p>
         </section>
     }

@@ -1,17 +1,16 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::Auth;
+use crate::components::auth::next_param;
 use crate::components::form::{field_message, Field};
 use crate::AppError;
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let auth = Auth::get();
-    let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
+    let next = next_param();
     let error = Signal::derive(move || auth.sign_up.value().get().and_then(Result::err));
     let for_field =
         move |field: &'static str| Signal::derive(move || field_message(error.get(), field));
@@ -25,7 +24,7 @@ pub fn SignUpPage() -> impl IntoView {
             <h1 id="signup-heading">"Create an account"</h1>
             <p>"Book and manage your visits online. We never share your details."</p>
             <ActionForm action=auth.sign_up>
-                <input type="hidden" name="next" value=next/>
+                <input type="hidden" name="next" value=move || next.get()/>
                 <Field name="first_name" label="First name" autocomplete="given-name" required=true error=for_field("first_name")/>
                 <Field name="last_name" label="Last name" autocomplete="family-name" required=true error=for_field("last_name")/>
                 <Field name="email" label="Email" kind="email" autocomplete="email" required=true error=for_field("email")/>

@@ -25,14 +25,19 @@ pub async fn log_in(
     let state = app_state()?;
     let http_session = guard::session().await?;
     let now = Utc::now();
-    // Throttling keys on what was typed, so unknown emails are throttled too.
-    let typed_email = email.trim().to_lowercase();
+    // Throttling keys on what was typed, so unknown emails are throttled too (no address
+    // is longer than 254 characters, so nothing longer needs keeping).
+    let typed_email: String = email.trim().to_lowercase().chars().take(254).collect();
     let addr = client_addr().await;
+    // The attempt is recorded (as failed) *before* it is judged, and judged by the
+    // failures recorded before it: attempts sent at once count each other in order, so
+    // a burst gets no further than the same attempts one by one.
     let since = now - chrono::Duration::minutes(throttle::WINDOW_MINUTES);
-    let (account_failures, address_failures) =
-        db::users::recent_login_failures(&state.pool, &typed_email, addr, since).await?;
+    let (attempt_id, account_failures, address_failures) =
+        db::users::record_login_attempt(&state.pool, &typed_email, addr, since, now).await?;
     match throttle::verdict(account_failures, address_failures) {
         Verdict::Block => {
+            db::users::withdraw_login_attempt(&state.pool, attempt_id).await?;
             tracing::warn!("sign-in throttled");
             return Err(AppError::TooManyAttempts);
         }
@@ -51,7 +56,9 @@ pub async fn log_in(
     let user = credentials.filter(|c| verified && c.disabled_at.is_none());
 
     let mut tx = state.pool.begin().await?;
-    db::users::record_login_attempt(&mut tx, &typed_email, addr, user.is_some(), now).await?;
+    if user.is_some() {
+        db::users::mark_login_succeeded(&mut tx, attempt_id).await?;
+    }
     audit::record(
         &mut tx,
         &audit::Entry {

@@ -200,45 +200,69 @@ pub async fn set_disabled(
     Ok(result.rows_affected() == 1)
 }
 
-/// Records a sign-in attempt for throttling.
+/// Records a sign-in attempt as failed, before it is judged (see `flows::log_in`), and
+/// counts the failures recorded before it: for the email since its last success, and
+/// from the address. Attempts on one email are recorded one at a time (an advisory lock
+/// for the instant of the insert), so attempts sent at once are ranked exactly as if sent
+/// one by one. Returns (attempt id, account failures, address failures).
 pub async fn record_login_attempt(
-    conn: &mut PgConnection,
+    pool: &PgPool,
     email: &str,
     client_addr: Option<std::net::IpAddr>,
-    succeeded: bool,
+    since: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("insert into login_attempts (email, client_addr, succeeded, attempted_at) values ($1, $2::inet, $3, $4)")
+) -> Result<(i64, u32, u32), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("select pg_advisory_xact_lock(hashtext('login:' || $1))")
         .bind(email)
-        .bind(client_addr.map(|a| a.to_string()))
-        .bind(succeeded)
-        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let attempt_id: i64 = sqlx::query_scalar(
+        "insert into login_attempts (email, client_addr, succeeded, attempted_at)
+         values ($1, $2::inet, false, $3) returning login_attempt_id",
+    )
+    .bind(email)
+    .bind(client_addr.map(|a| a.to_string()))
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    let (account, address): (i64, i64) = sqlx::query_as(
+        "select
+            (select count(*) from login_attempts a
+              where a.email = $1 and not a.succeeded and a.login_attempt_id < $4 and a.attempted_at > greatest($3,
+                    coalesce((select max(attempted_at) from login_attempts s where s.email = $1 and s.succeeded), $3))),
+            (select count(*) from login_attempts a
+              where $2::inet is not null and a.client_addr = $2::inet and not a.succeeded
+                and a.login_attempt_id < $4 and a.attempted_at > $3)",
+    )
+    .bind(email)
+    .bind(client_addr.map(|a| a.to_string()))
+    .bind(since)
+    .bind(attempt_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((attempt_id, account as u32, address as u32))
+}
+
+pub async fn mark_login_succeeded(
+    conn: &mut PgConnection,
+    attempt_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update login_attempts set succeeded = true where login_attempt_id = $1")
+        .bind(attempt_id)
         .execute(conn)
         .await?;
     Ok(())
 }
 
-/// Recent failures: for the email since its last success, and from the address.
-pub async fn recent_login_failures(
-    pool: &PgPool,
-    email: &str,
-    client_addr: Option<std::net::IpAddr>,
-    since: DateTime<Utc>,
-) -> Result<(u32, u32), sqlx::Error> {
-    let (account, address): (i64, i64) = sqlx::query_as(
-        "select
-            (select count(*) from login_attempts a
-              where a.email = $1 and not a.succeeded and a.attempted_at > greatest($3,
-                    coalesce((select max(attempted_at) from login_attempts s where s.email = $1 and s.succeeded), $3))),
-            (select count(*) from login_attempts a
-              where $2::inet is not null and a.client_addr = $2::inet and not a.succeeded and a.attempted_at > $3)",
-    )
-    .bind(email)
-    .bind(client_addr.map(|a| a.to_string()))
-    .bind(since)
-    .fetch_one(pool)
-    .await?;
-    Ok((account as u32, address as u32))
+/// An attempt refused by throttling is not itself a failed password check.
+pub async fn withdraw_login_attempt(pool: &PgPool, attempt_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from login_attempts where login_attempt_id = $1")
+        .bind(attempt_id)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// Locks a patient's row for the rest of the transaction. Every booking operation of one

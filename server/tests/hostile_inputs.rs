@@ -1,0 +1,392 @@
+//! Hostile and random values for every argument of every registered server function:
+//! never a 5xx, never a panic or an internal error in the log, and when a call is refused
+//! nothing changed. The access matrix's list of server functions is the source of truth;
+//! a new server function without a row in [`ARGUMENTS`] fails this test.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use app::api::auth::Role;
+use common::*;
+use sqlx::PgPool;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::Layer;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    Patient,
+    Admin,
+}
+
+/// Every server function: who calls it (one allowed to), and its arguments.
+const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
+    ("clinic_directory", Caller::Anonymous, &[]),
+    ("current_user", Caller::Anonymous, &[]),
+    ("log_in", Caller::Anonymous, &["email", "password", "next"]),
+    (
+        "sign_up",
+        Caller::Anonymous,
+        &[
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "password",
+            "next",
+        ],
+    ),
+    (
+        "change_password",
+        Caller::Patient,
+        &["current_password", "new_password"],
+    ),
+    ("list_accounts", Caller::Admin, &[]),
+    (
+        "create_account",
+        Caller::Admin,
+        &[
+            "role",
+            "first_name",
+            "last_name",
+            "email",
+            "password",
+            "specialty",
+        ],
+    ),
+    (
+        "set_account_disabled",
+        Caller::Admin,
+        &["user_id", "disabled"],
+    ),
+    ("my_appointments", Caller::Patient, &[]),
+    ("appointment_detail", Caller::Patient, &["appointment_id"]),
+    (
+        "finder_week",
+        Caller::Anonymous,
+        &["appointment_type_id", "week"],
+    ),
+    ("get_hold", Caller::Patient, &["token"]),
+    (
+        "confirm_booking",
+        Caller::Patient,
+        &["hold", "reason", "idempotency_key"],
+    ),
+    (
+        "hold_time",
+        Caller::Patient,
+        &["start", "appointment_type_id"],
+    ),
+    (
+        "reschedule_appointment",
+        Caller::Patient,
+        &["appointment_id", "start"],
+    ),
+    ("cancel_appointment", Caller::Patient, &["appointment_id"]),
+    ("my_profile", Caller::Patient, &[]),
+    (
+        "update_profile",
+        Caller::Patient,
+        &["first_name", "last_name", "phone", "sms_opt_in"],
+    ),
+    ("log_out", Caller::Anonymous, &[]),
+];
+
+fn hostile_values() -> Vec<String> {
+    let mut values: Vec<String> = [
+        "",
+        " ",
+        "a\u{0}b",
+        "line\r\nSet-Cookie: stolen=1",
+        "tab\there",
+        "\u{7}\u{1b}[31m",
+        "-9223372036854775809",
+        "9223372036854775808",
+        "99999999999999999999999",
+        "-1",
+        "0",
+        "1.5",
+        "NaN",
+        "-262143-01-01",
+        "+262142-12-31",
+        "+262142-12-31T23:59:59Z",
+        "-262143-01-01T00:00:00Z",
+        "2026-02-30",
+        "2026-11-23T10:00:00+25:00",
+        "not-a-uuid",
+        "00000000-0000-0000-0000-000000000000",
+        "true",
+        "/\t/evil.example",
+        "//evil.example",
+        "https://evil.example/",
+        "<script>alert(1)</script>",
+        "' or 1=1 --",
+        "Zoë 😀",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    values.push("x".repeat(5_000));
+    values.push("y".repeat(1_000_000));
+    // A few pseudo-random strings of printable and unprintable characters.
+    let mut seed: u64 = 0x5eed;
+    for _ in 0..6 {
+        let text: String = (0..(seed % 40 + 1))
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                char::from_u32((seed >> 40) as u32 % 0x2FF).unwrap_or('?')
+            })
+            .collect();
+        values.push(text);
+    }
+    values
+}
+
+/// Counts ERROR events (internal errors are logged at ERROR).
+#[derive(Clone, Default)]
+struct Errors(Arc<Mutex<Vec<String>>>);
+impl<S: tracing::Subscriber> Layer<S> for Errors {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        if *event.metadata().level() == tracing::Level::ERROR {
+            struct V(String);
+            impl tracing::field::Visit for V {
+                fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                    self.0.push_str(&format!("{}={v:?} ", f.name()));
+                }
+            }
+            let mut v = V(String::new());
+            event.record(&mut v);
+            self.0.lock().unwrap().push(v.0);
+        }
+    }
+}
+
+/// A fingerprint of the data a refused call must not change (attempt and audit logs may).
+async fn fingerprint(pool: &PgPool) -> String {
+    sqlx::query_scalar(
+        "select concat_ws('|',
+            (select count(*) || ':' || coalesce(sum(hashtext(status || start_time::text || doctor_id::text || change_count::text)), 0) from appointments),
+            (select count(*) || ':' || coalesce(sum(hashtext(status || coalesce(hold_token::text, ''))), 0) from availability_slots),
+            (select count(*) || ':' || coalesce(sum(hashtext(email || password_hash || coalesce(disabled_at::text, ''))), 0) from users),
+            (select count(*) || ':' || coalesce(sum(hashtext(first_name || last_name || coalesce(phone, '') || sms_opt_in::text)), 0) from patients),
+            (select count(*) from notifications))",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[test]
+fn hostile_values_for_every_argument_of_every_server_function() {
+    let errors = Errors::default();
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(errors.clone()))
+        .unwrap();
+    let panics = Arc::new(AtomicUsize::new(0));
+    let counted = panics.clone();
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        default_hook(info);
+    }));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(run(errors, panics));
+}
+
+async fn run(errors: Errors, panics: Arc<AtomicUsize>) {
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/api/").to_owned())
+        .collect();
+    let tabled: BTreeSet<String> = ARGUMENTS.iter().map(|(e, _, _)| (*e).to_owned()).collect();
+    assert_eq!(
+        registered, tabled,
+        "every server function needs a row in ARGUMENTS"
+    );
+
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL (cargo xtask test sets it)");
+    let admin_pool = PgPool::connect(&url).await.unwrap();
+    let name = format!("hostile_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("create database {name}"))
+        .execute(&admin_pool)
+        .await
+        .unwrap();
+    let db_url = format!("{}/{name}", url.rsplit_once('/').unwrap().0);
+    let pool = PgPool::connect(&db_url).await.unwrap();
+    app::server::db::MIGRATOR.run(&pool).await.unwrap();
+    server::demo::seed_demo(&pool).await.unwrap();
+    let base = spawn_app(pool.clone()).await;
+
+    let patient = create_person(&pool, Role::Patient, "Hostile").await;
+    let bystander = create_person(&pool, Role::Patient, "Bystander").await;
+    let admin = create_person(&pool, Role::Admin, "Hostadmin").await;
+    let (as_patient, as_admin) = (client(), client());
+    log_in(&as_patient, &base, &patient.email).await;
+    log_in(&as_admin, &base, &admin.email).await;
+
+    let values = hostile_values();
+    let mut problems = Vec::new();
+    let mut calls = 0;
+    let mut n = 0;
+    for (endpoint, caller, fields) in ARGUMENTS {
+        if *endpoint == "log_out" {
+            continue; // would end the sessions the other calls use; called last below
+        }
+        let browser = match caller {
+            Caller::Anonymous => client(),
+            Caller::Patient => as_patient.clone(),
+            Caller::Admin => as_admin.clone(),
+        };
+        let mut bodies: Vec<(String, Vec<u8>, &str)> = Vec::new();
+        for field in *fields {
+            for value in &values {
+                n += 1;
+                let mut form = plausible(endpoint, n, bystander.user_id);
+                form.retain(|(k, _)| k != field);
+                form.push((field.to_string(), value.clone()));
+                let body = serde_urlencoded::to_string(&form).unwrap().into_bytes();
+                bodies.push((
+                    format!("{field}={:.30?}", value),
+                    body,
+                    "application/x-www-form-urlencoded",
+                ));
+            }
+            // Not UTF-8, and the field given twice.
+            bodies.push((
+                format!("{field}=<not utf-8>"),
+                format!("{field}=%FF%FE%80").into_bytes(),
+                "application/x-www-form-urlencoded",
+            ));
+            bodies.push((
+                format!("{field} twice"),
+                format!("{field}=1&{field}=2").into_bytes(),
+                "application/x-www-form-urlencoded",
+            ));
+        }
+        bodies.push((
+            "empty body".into(),
+            Vec::new(),
+            "application/x-www-form-urlencoded",
+        ));
+        bodies.push((
+            "JSON as a form".into(),
+            br#"{"email":"a@b.c"}"#.to_vec(),
+            "application/x-www-form-urlencoded",
+        ));
+        bodies.push((
+            "JSON body".into(),
+            br#"{"email":"a@b.c","x":[1,2]}"#.to_vec(),
+            "application/json",
+        ));
+        bodies.push(("plain text".into(), b"hello".to_vec(), "text/plain"));
+        bodies.push((
+            "3 MB body".into(),
+            vec![b'a'; 3 * 1024 * 1024],
+            "application/x-www-form-urlencoded",
+        ));
+
+        for (what, body, content_type) in bodies {
+            calls += 1;
+            let before = fingerprint(&pool).await;
+            let response = browser
+                .post(format!("{base}/api/{endpoint}"))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await;
+            let status = match response {
+                Ok(r) => r.status().as_u16(),
+                Err(e) => {
+                    problems.push(format!("{endpoint} {what}: no answer ({e})"));
+                    continue;
+                }
+            };
+            if status >= 500 {
+                problems.push(format!("{endpoint} {what}: {status}"));
+            }
+            if status >= 400 && fingerprint(&pool).await != before {
+                problems.push(format!(
+                    "{endpoint} {what}: refused with {status} but data changed"
+                ));
+            }
+        }
+    }
+    let bye = as_patient
+        .post(format!("{base}/api/log_out"))
+        .form(&[("x", "\u{0}")])
+        .send()
+        .await
+        .unwrap();
+    assert!(bye.status().as_u16() < 500);
+
+    println!("hostile inputs: {calls} calls");
+    let logged = errors.0.lock().unwrap().clone();
+    assert!(
+        problems.is_empty() && logged.is_empty() && panics.load(Ordering::SeqCst) == 0,
+        "{} problems in {calls} calls: {:#?}\nerrors logged: {:#?}\npanics: {}",
+        problems.len(),
+        &problems[..problems.len().min(40)],
+        &logged[..logged.len().min(10)],
+        panics.load(Ordering::SeqCst)
+    );
+    pool.close().await;
+    sqlx::query(&format!("drop database {name} with (force)"))
+        .execute(&admin_pool)
+        .await
+        .unwrap();
+}
+
+/// Otherwise sensible arguments, so each hostile value is tested on its own.
+fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, String)> {
+    let pairs: Vec<(&str, String)> = match endpoint {
+        "log_in" => vec![
+            ("email", format!("nobody{n}@example.test")),
+            ("password", "wrong password".into()),
+        ],
+        "sign_up" => vec![
+            ("first_name", "Hos".into()),
+            ("last_name", "Tile".into()),
+            ("email", format!("hostile{n}@people.test")),
+            ("password", "a long enough passphrase".into()),
+        ],
+        "change_password" => vec![
+            ("current_password", "not my password".into()),
+            ("new_password", "another long passphrase".into()),
+        ],
+        "create_account" => vec![
+            ("role", "doctor".into()),
+            ("first_name", "Hos".into()),
+            ("last_name", "Tile".into()),
+            ("email", format!("hostdoc{n}@people.test")),
+            ("password", "a long enough passphrase".into()),
+        ],
+        "set_account_disabled" => vec![
+            ("user_id", bystander_user_id.to_string()),
+            ("disabled", "false".into()),
+        ],
+        "appointment_detail" | "cancel_appointment" => vec![("appointment_id", "1".into())],
+        "get_hold" => vec![("token", uuid::Uuid::new_v4().to_string())],
+        "confirm_booking" => vec![
+            ("hold", uuid::Uuid::new_v4().to_string()),
+            ("idempotency_key", uuid::Uuid::new_v4().to_string()),
+        ],
+        "hold_time" => vec![
+            ("start", "2030-01-07T15:00:00Z".into()),
+            ("appointment_type_id", "1".into()),
+        ],
+        "reschedule_appointment" => vec![
+            ("appointment_id", "1".into()),
+            ("start", "2030-01-07T15:00:00Z".into()),
+        ],
+        "update_profile" => vec![("first_name", "Hos".into()), ("last_name", "Tile".into())],
+        _ => vec![],
+    };
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
