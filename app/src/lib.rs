@@ -23,7 +23,9 @@ use crate::pages::account::AccountPage;
 use crate::pages::patient::{
     AppointmentPage, AppointmentsPage, BookPage, ConfirmPage, MovePage, ProfilePage,
 };
-use crate::pages::public::{HomePage, LoginPage, SignUpPage};
+use crate::pages::public::{
+    ForgotPasswordPage, HomePage, LoginPage, ResetPasswordPage, SignUpPage,
+};
 use crate::pages::{admin::StaffPortalPage, doctor::DoctorPortalPage, NotFoundPage};
 
 /// The Content-Security-Policy of a page: scripts only from this site or with this
@@ -119,6 +121,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=StaffPortalPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async/>
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/book") view=BookPage ssr=SsrMode::Async/>
                     <Route path=path!("/book/confirm") view=ConfirmPage ssr=SsrMode::Async/>

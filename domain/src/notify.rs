@@ -14,10 +14,12 @@ pub enum NotificationKind {
     AppointmentReminder,
     AccountWelcome,
     PasswordChanged,
+    /// Carries a one-time link (its token travels in the outbox row's `secret`).
+    PasswordReset,
 }
 
 impl NotificationKind {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::AppointmentBooked,
         Self::AppointmentRescheduled,
         Self::AppointmentReassigned,
@@ -26,6 +28,7 @@ impl NotificationKind {
         Self::AppointmentReminder,
         Self::AccountWelcome,
         Self::PasswordChanged,
+        Self::PasswordReset,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +41,7 @@ impl NotificationKind {
             Self::AppointmentReminder => "appointment_reminder",
             Self::AccountWelcome => "account_welcome",
             Self::PasswordChanged => "password_changed",
+            Self::PasswordReset => "password_reset",
         }
     }
 

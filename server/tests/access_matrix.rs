@@ -41,6 +41,9 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("current_user", [200, 200, 200, 200, 200, 200]),
     ("log_in", [200, 200, 200, 200, 200, 200]),
     ("sign_up", [200, 200, 200, 200, 200, 200]),
+    // Forgot password: the same answer for everyone; a made-up token is refused (400).
+    ("request_password_reset", [200, 200, 200, 200, 200, 200]),
+    ("reset_password", [400, 400, 400, 400, 400, 400]),
     // Anyone signed in, on their own account only (a wrong current password: 400).
     ("change_password", [401, 400, 400, 400, 400, 400]),
     // Staff only.
@@ -102,6 +105,11 @@ impl World {
                 ("last_name", "Person".into()),
                 ("email", format!("new{n}@people.test")),
                 ("password", "a long enough passphrase".into()),
+            ],
+            "request_password_reset" => vec![("email", own_email)],
+            "reset_password" => vec![
+                ("token", "A".repeat(43)),
+                ("new_password", "another long passphrase".into()),
             ],
             "change_password" => vec![
                 ("current_password", "not my password".into()),

@@ -27,6 +27,12 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
     ("clinic_directory", Caller::Anonymous, &[]),
     ("current_user", Caller::Anonymous, &[]),
     ("log_in", Caller::Anonymous, &["email", "password", "next"]),
+    ("request_password_reset", Caller::Anonymous, &["email"]),
+    (
+        "reset_password",
+        Caller::Anonymous,
+        &["token", "new_password"],
+    ),
     (
         "sign_up",
         Caller::Anonymous,
@@ -355,6 +361,11 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
             ("last_name", "Tile".into()),
             ("email", format!("hostile{n}@people.test")),
             ("password", "a long enough passphrase".into()),
+        ],
+        "request_password_reset" => vec![("email", format!("nobody{n}@example.test"))],
+        "reset_password" => vec![
+            ("token", "B".repeat(43)),
+            ("new_password", "another long passphrase".into()),
         ],
         "change_password" => vec![
             ("current_password", "not my password".into()),

@@ -161,6 +161,21 @@ pub async fn change_password(
     crate::server::respond(flows::change_password(current_password, new_password).await)
 }
 
+/// Emails a one-time link to reset the password, if the address has an account. The
+/// answer is the same either way.
+#[server(prefix = "/api", endpoint = "request_password_reset")]
+pub async fn request_password_reset(email: String) -> Result<(), AppError> {
+    use crate::server::auth::reset;
+    crate::server::respond(reset::request_password_reset(email).await)
+}
+
+/// Sets a new password with a reset link's token; signs this browser in.
+#[server(prefix = "/api", endpoint = "reset_password")]
+pub async fn reset_password(token: String, new_password: String) -> Result<UserSummary, AppError> {
+    use crate::server::auth::reset;
+    crate::server::respond(reset::reset_password(token, new_password).await)
+}
+
 /// The signed-in person and the actions that change it, shared by the header, the
 /// sign-in pages and the route guards. The user is re-read whenever one of the actions
 /// completes.

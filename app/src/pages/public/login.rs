@@ -29,6 +29,7 @@ pub fn LoginPage() -> impl IntoView {
                 <p class="form-error" role="alert">{general}</p>
                 <button type="submit" disabled=move || auth.log_in.pending().get()>"Sign in"</button>
             </ActionForm>
+            <p><A href="/forgot-password">"Forgot your password?"</A></p>
             <p>
                 "New here? "
                 <A href=move || format!("/signup?next={}", encode_next(&next.get()))>"Create an account"</A>

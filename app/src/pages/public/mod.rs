@@ -2,8 +2,10 @@
 
 mod home;
 mod login;
+mod password_reset;
 mod signup;
 
 pub use home::HomePage;
 pub use login::LoginPage;
+pub use password_reset::{ForgotPasswordPage, ResetPasswordPage};
 pub use signup::SignUpPage;

@@ -5,4 +5,6 @@ pub mod accounts;
 pub mod flows;
 pub mod guard;
 pub mod password;
+pub mod reset;
 pub mod session;
+pub mod tokens;

@@ -9,6 +9,7 @@ pub mod notifications;
 pub mod schedule;
 pub mod settings;
 pub mod slots;
+pub mod tokens;
 pub mod users;
 
 use sqlx::migrate::Migrator;

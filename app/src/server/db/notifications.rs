@@ -105,6 +105,30 @@ pub async fn insert(
     Ok(())
 }
 
+/// Queues an email carrying a one-time link, due at once; `secret` (the link's token) is
+/// erased when the outcome is recorded.
+pub async fn insert_with_secret(
+    conn: &mut PgConnection,
+    kind: NotificationKind,
+    recipient_user_id: i64,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into notifications (message_id, kind, channel, recipient_user_id, next_attempt_at,
+                                    secret, created_at, updated_at)
+         values ($1, $2, 'email', $3, $4, $5, $4, $4)",
+    )
+    .bind(Uuid::new_v4())
+    .bind(kind.as_str())
+    .bind(recipient_user_id)
+    .bind(now)
+    .bind(secret)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// A moved or cancelled appointment's queued reminder is no longer true.
 pub async fn supersede_pending_reminders(
     conn: &mut PgConnection,
@@ -164,6 +188,8 @@ pub struct Claimed {
     pub recipient_user_id: i64,
     pub appointment_id: Option<i64>,
     pub attempts: i32,
+    /// A one-time link's token, for messages that carry one.
+    pub secret: Option<String>,
 }
 
 /// Claims up to `limit` due messages for this worker, skipping rows other workers hold,
@@ -183,7 +209,7 @@ pub async fn claim_due(
              order by next_attempt_at
              limit $3
              for update skip locked)
-         returning n.notification_id, n.message_id, n.kind, n.channel, n.recipient_user_id, n.appointment_id, n.attempts",
+         returning n.notification_id, n.message_id, n.kind, n.channel, n.recipient_user_id, n.appointment_id, n.attempts, n.secret",
     )
     .bind(now)
     .bind(claim_for)
@@ -198,7 +224,8 @@ pub async fn mark_sent(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "update notifications set status = 'sent', sent_at = $2, claimed_until = null, last_error = null, updated_at = $2
+        "update notifications set status = 'sent', sent_at = $2, claimed_until = null, last_error = null,
+                                  secret = null, updated_at = $2
          where notification_id = $1",
     )
     .bind(notification_id)
@@ -214,7 +241,7 @@ pub async fn mark_superseded(
     notification_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("update notifications set status = 'superseded', claimed_until = null, updated_at = $2 where notification_id = $1")
+    sqlx::query("update notifications set status = 'superseded', claimed_until = null, secret = null, updated_at = $2 where notification_id = $1")
         .bind(notification_id)
         .bind(now)
         .execute(pool)
@@ -235,6 +262,7 @@ pub async fn mark_failed(
         "update notifications
          set status = case when $3::timestamptz is null then 'dead' else 'pending' end,
              next_attempt_at = coalesce($3, next_attempt_at), claimed_until = null,
+             secret = case when $3::timestamptz is null then null else secret end,
              last_error = $2, updated_at = $4
          where notification_id = $1",
     )

@@ -98,7 +98,14 @@ async fn deliver_one(
         .await
         .map_err(|e| format!("loading the message context: {e}"))?
         .ok_or("recipient no longer exists")?;
-    let Some(rendered) = render(kind, &ctx, message.appointment_id, &channels.links, now) else {
+    let Some(rendered) = render(
+        kind,
+        &ctx,
+        message.appointment_id,
+        message.secret.as_deref(),
+        &channels.links,
+        now,
+    ) else {
         return Ok(Outcome::Superseded);
     };
     let result = match message.channel.as_str() {

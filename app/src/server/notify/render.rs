@@ -42,10 +42,12 @@ fn escape_html(text: &str) -> String {
 
 /// `None` when there is nothing true to say any more (the message is then superseded),
 /// e.g. a reminder for an appointment that was cancelled since it was queued.
+/// `secret` is the token of a message that carries a one-time link.
 pub fn render(
     kind: NotificationKind,
     ctx: &MessageContext,
     appointment_id: Option<i64>,
+    secret: Option<&str>,
     links: &LinkBase,
     now: DateTime<Utc>,
 ) -> Option<Rendered> {
@@ -82,6 +84,21 @@ pub fn render(
             vec![
                 "The password of your account was just changed, and your other devices were signed out.".to_owned(),
                 format!("If this was not you, call us right away at {}.", ctx.clinic_phone),
+            ],
+            None,
+        ),
+        // Without its token (a dead message retried later) the link cannot be rebuilt:
+        // the person asks for a new one.
+        (PasswordReset, _) => (
+            format!("Reset your password at {}", ctx.clinic_name),
+            vec![
+                "Someone (hopefully you) asked to reset the password of your account.".to_owned(),
+                format!(
+                    "Choose a new password here within 30 minutes: {}/reset-password?token={}",
+                    links.0.trim_end_matches('/'),
+                    secret?
+                ),
+                "The link works once. If you did not ask for it, ignore this email: your password stays as it is.".to_owned(),
             ],
             None,
         ),
@@ -133,7 +150,7 @@ pub fn render(
                     vec![format!("This is a reminder of your appointment on {at}."), visit, change],
                     Some(IcsMethod::Request),
                 ),
-                (AccountWelcome | PasswordChanged, _) => unreachable!("handled above"),
+                (AccountWelcome | PasswordChanged | PasswordReset, _) => unreachable!("handled above"),
             }
         }
     };

@@ -1,0 +1,124 @@
+//! Forgot password: a one-time link by email, then a new password. The answer to a
+//! request is the same whether or not the address has an account.
+
+use chrono::{Duration, Utc};
+use domain::account::{Email, NewPassword};
+use domain::notify::NotificationKind;
+
+use crate::api::auth::{Role, UserSummary};
+use crate::server::audit::{self, Outcome};
+use crate::server::auth::guard::{self, request_id};
+use crate::server::auth::password::hash_password;
+use crate::server::auth::{session, tokens};
+use crate::server::db::{self, tokens::Purpose};
+use crate::server::state::app_state;
+use crate::AppError;
+
+/// How long a reset link works.
+pub const LINK_VALID_FOR: Duration = Duration::minutes(30);
+
+/// Emails a reset link when the address belongs to an active account (and it had fewer
+/// than [`tokens::PER_HOUR`] links this hour). Always answers `Ok`: the page says "if
+/// an account exists…", so nobody learns who has one.
+#[tracing::instrument(skip_all)]
+pub async fn request_password_reset(email: String) -> Result<(), AppError> {
+    let state = app_state()?;
+    let request_id = request_id().await;
+    let Ok(email) = Email::parse(&email) else {
+        return Err(AppError::validation(
+            "email",
+            "Enter an email address like name@example.com.",
+        ));
+    };
+    let now = Utc::now();
+    let user = db::users::credentials_by_email(&state.pool, email.as_str())
+        .await?
+        .filter(|u| u.disabled_at.is_none());
+    let Some(user) = user else {
+        leptos_axum::redirect("/forgot-password?sent=1");
+        return Ok(());
+    };
+    let mut tx = state.pool.begin().await?;
+    if let Some(token) = tokens::issue(
+        &mut tx,
+        user.user_id,
+        Purpose::PasswordReset,
+        LINK_VALID_FOR,
+        now,
+    )
+    .await?
+    {
+        db::notifications::insert_with_secret(
+            &mut tx,
+            NotificationKind::PasswordReset,
+            user.user_id,
+            &token,
+            now,
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            &audit::Entry {
+                actor_user_id: None,
+                actor_role: "anonymous",
+                action: "auth.password_reset_request",
+                patient_id: None,
+                target: Some(format!("user:{}", user.user_id)),
+                outcome: Outcome::Success,
+                request_id,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    // The page then says "if an account exists…" — also after a plain form post.
+    leptos_axum::redirect("/forgot-password?sent=1");
+    Ok(())
+}
+
+/// Sets a new password with a reset link's token: every session of the account ends, the
+/// change is audited and announced, and this browser is signed in.
+#[tracing::instrument(skip_all)]
+pub async fn reset_password(token: String, new_password: String) -> Result<UserSummary, AppError> {
+    let state = app_state()?;
+    let http_session = guard::session().await?;
+    let request_id = request_id().await;
+    let now = Utc::now();
+    let mut tx = state.pool.begin().await?;
+    let Some(user_id) = tokens::redeem(&mut tx, Purpose::PasswordReset, &token, now).await? else {
+        return Err(AppError::validation(
+            "token",
+            "This link has expired or was already used. Ask for a new one.",
+        ));
+    };
+    let record = db::users::user_record(&state.pool, user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let email = Email::parse(&record.email).ok();
+    let password = NewPassword::parse("new_password", &new_password, email.as_ref())?;
+    let hash = hash_password(password.expose().to_owned()).await?;
+    db::users::set_password(&mut tx, user_id, &hash, now).await?;
+    crate::server::notify::account_event(&mut tx, user_id, NotificationKind::PasswordChanged, now)
+        .await?;
+    audit::record(
+        &mut tx,
+        &audit::Entry {
+            actor_user_id: Some(user_id),
+            actor_role: Role::parse(&record.role).map_or("anonymous", Role::as_str),
+            action: "account.password_reset",
+            patient_id: record.patient_id,
+            target: Some(format!("user:{user_id}")),
+            outcome: Outcome::Success,
+            request_id,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    // Sessions that started before `now` are dead (set_password); this one starts now.
+    session::start(&http_session, user_id, now).await?;
+    let signed_in = session::load(&state, &http_session, now)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    leptos_axum::redirect(signed_in.role.home_path());
+    Ok(signed_in.summary())
+}
