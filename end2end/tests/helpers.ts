@@ -61,3 +61,29 @@ export async function firstOpenWeek(page: Page) {
   }
   await expect(page.locator("ul.times").first()).toBeVisible();
 }
+
+/** Reads the newest development-mailbox message to `to` whose subject matches, as an
+ *  admin (the mailbox is staff-only), and returns its decoded text. */
+export async function readMail(browser: import("@playwright/test").Browser, to: string, subject: RegExp): Promise<string> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Email").fill("admin@riverside.test");
+  await page.getByLabel("Password").fill("clinic-demo-2026");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/admin/);
+  // Not a page of the app: a full load, not a client-side navigation.
+  await page.goto("/dev/mailbox");
+  const row = page.locator("tr", { hasText: to }).filter({ hasText: subject }).first();
+  // The delivery worker sends within a few seconds.
+  await expect(async () => {
+    await page.reload();
+    await expect(row).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
+  await row.getByRole("link").click();
+  const raw = await page.locator("body").innerText();
+  await context.close();
+  // Quoted-printable: soft line breaks and =XX escapes.
+  return raw.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+}

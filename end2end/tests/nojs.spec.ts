@@ -190,3 +190,18 @@ test("staff: creating an account with a bad field comes back with it marked", as
   await expect(page.getByLabel("First password")).toHaveValue("");
   await context.close();
 });
+
+test("forgot password: asking for a link says so, and a bad reset link explains itself", async ({ browser }) => {
+  const { context, page } = await noScript(browser);
+  await page.goto("/forgot-password");
+  await page.getByLabel("Email").fill("someone-unknown@example.test");
+  await page.getByRole("button", { name: "Send me a link" }).click();
+  await expectReturnedTo(page, /\/forgot-password\?sent=1/);
+  await expect(page.getByRole("status")).toContainText("If an account exists for that address");
+  await page.goto("/reset-password?token=not-a-real-token");
+  await page.getByLabel("New password", { exact: true }).fill("a long enough passphrase");
+  await page.getByRole("button", { name: "Save my new password" }).click();
+  await expectReturnedTo(page, /\/reset-password\?token=/);
+  await expect(page.getByRole("alert")).toContainText("This link has expired or was already used.");
+  await context.close();
+});

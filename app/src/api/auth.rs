@@ -185,6 +185,8 @@ pub struct Auth {
     pub log_in: ServerAction<LogIn>,
     pub sign_up: ServerAction<SignUp>,
     pub log_out: ServerAction<LogOut>,
+    /// Setting a new password with a reset link signs the browser in.
+    pub reset_password: ServerAction<ResetPassword>,
 }
 
 impl Auth {
@@ -192,12 +194,14 @@ impl Auth {
         let log_in = ServerAction::<LogIn>::new();
         let sign_up = ServerAction::<SignUp>::new();
         let log_out = ServerAction::<LogOut>::new();
+        let reset_password = ServerAction::<ResetPassword>::new();
         let user = Resource::new(
             move || {
                 (
                     log_in.version().get(),
                     sign_up.version().get(),
                     log_out.version().get(),
+                    reset_password.version().get(),
                 )
             },
             |_| get_current_user(),
@@ -207,6 +211,7 @@ impl Auth {
             log_in,
             sign_up,
             log_out,
+            reset_password,
         });
     }
 

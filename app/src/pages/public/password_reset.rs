@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::{RequestPasswordReset, ResetPassword};
+use crate::api::auth::{Auth, RequestPasswordReset};
 use crate::components::form::{field_message, Field};
 use crate::AppError;
 
@@ -48,7 +48,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 pub fn ResetPasswordPage() -> impl IntoView {
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
-    let reset = ServerAction::<ResetPassword>::new();
+    let reset = Auth::get().reset_password;
     let error = Signal::derive(move || reset.value().get().and_then(Result::err));
     let link_problem = move || field_message(error.get(), "token");
     view! {
