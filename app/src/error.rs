@@ -24,6 +24,11 @@ pub enum AppError {
     InvalidCredentials,
     #[error("Too many attempts. Please wait a few minutes and try again.")]
     TooManyAttempts,
+    /// The right password for an account whose address is not confirmed yet.
+    #[error(
+        "Please confirm your email address first: open the link we sent you, or ask for a new one."
+    )]
+    EmailNotConfirmed,
     /// A booking rule said no; the inner error says why and what to do instead.
     #[error("{0}")]
     Booking(#[from] BookingError),
@@ -59,7 +64,7 @@ impl AppError {
         match self {
             Self::Validation { .. } | Self::BadRequest(_) => 400,
             Self::Unauthenticated | Self::InvalidCredentials => 401,
-            Self::Forbidden => 403,
+            Self::Forbidden | Self::EmailNotConfirmed => 403,
             Self::NotFound => 404,
             Self::Booking(_) => 409,
             Self::TooManyAttempts => 429,

@@ -24,7 +24,7 @@ use crate::pages::patient::{
     AppointmentPage, AppointmentsPage, BookPage, ConfirmPage, MovePage, ProfilePage,
 };
 use crate::pages::public::{
-    ForgotPasswordPage, HomePage, LoginPage, ResetPasswordPage, SignUpPage,
+    ForgotPasswordPage, HomePage, LoginPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
 };
 use crate::pages::{admin::StaffPortalPage, doctor::DoctorPortalPage, NotFoundPage};
 
@@ -121,6 +121,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=StaffPortalPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async/>
+                    <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>

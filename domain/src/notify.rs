@@ -16,10 +16,14 @@ pub enum NotificationKind {
     PasswordChanged,
     /// Carries a one-time link (its token travels in the outbox row's `secret`).
     PasswordReset,
+    /// Carries the one-time link that confirms a new patient's address.
+    EmailVerification,
+    /// To an existing account's owner: someone tried to sign up with their address.
+    SignupAttempt,
 }
 
 impl NotificationKind {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 11] = [
         Self::AppointmentBooked,
         Self::AppointmentRescheduled,
         Self::AppointmentReassigned,
@@ -29,6 +33,8 @@ impl NotificationKind {
         Self::AccountWelcome,
         Self::PasswordChanged,
         Self::PasswordReset,
+        Self::EmailVerification,
+        Self::SignupAttempt,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +48,8 @@ impl NotificationKind {
             Self::AccountWelcome => "account_welcome",
             Self::PasswordChanged => "password_changed",
             Self::PasswordReset => "password_reset",
+            Self::EmailVerification => "email_verification",
+            Self::SignupAttempt => "signup_attempt",
         }
     }
 

@@ -1,4 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
+import { confirmEmail } from "./helpers";
 
 const DEMO_PASSWORD = "clinic-demo-2026";
 
@@ -23,6 +24,7 @@ test("a new patient signs up, signs out, signs in and reaches only their own por
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Create account" }).click();
+  await confirmEmail(page, email);
 
   await expect(page).toHaveURL(/\/$/);
   const header = page.getByRole("banner");

@@ -47,6 +47,18 @@ export async function signUp(page: Page, email: string, next = "/book") {
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password", { exact: true }).fill("a long enough passphrase");
   await page.getByRole("button", { name: "Create account" }).click();
+  await confirmEmail(page, email);
+}
+
+/** After "Create account": the page says to check the email; the emailed link, opened
+ *  and confirmed on `page`, signs the new patient in and leads on. */
+export async function confirmEmail(page: Page, email: string) {
+  await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
+  const mail = await readMail(page.context().browser()!, email, /Confirm your email address/);
+  const link = new URL(mail.match(/https?:\/\/\S+\/verify-email\?\S+/)![0]);
+  await page.goto(link.pathname + link.search);
+  await page.getByRole("button", { name: "Confirm my email address" }).click();
+  await expect(page).not.toHaveURL(/verify-email/);
 }
 
 /** On /book: moves to the first week with openings when this one has none. */

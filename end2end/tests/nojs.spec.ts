@@ -1,5 +1,5 @@
 import { test, expect, Page, Browser } from "@playwright/test";
-import { sql, uniqueEmail } from "./helpers";
+import { confirmEmail, sql, uniqueEmail } from "./helpers";
 
 // Every form works without JavaScript: a failing post comes back to its page with the
 // message next to the field and what was typed kept (never a password), not a JSON page.
@@ -25,6 +25,7 @@ async function signUpWithoutScript(page: Page, next = "/book") {
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password", { exact: true }).fill("a long enough passphrase");
   await page.getByRole("button", { name: "Create account" }).click();
+  await confirmEmail(page, email);
   return email;
 }
 

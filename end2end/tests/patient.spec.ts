@@ -9,6 +9,7 @@ import {
   signUp,
   sql,
   uniqueEmail,
+  confirmEmail,
 } from "./helpers";
 
 test("a new patient books, sees, downloads, reschedules and cancels a visit", async ({ page }, testInfo) => {
@@ -128,9 +129,11 @@ test("an anonymous visitor chooses a time, signs up, and comes back to it", asyn
   await hydrated(page);
   await page.getByLabel("First name").fill("Ann");
   await page.getByLabel("Last name").fill("Onymous");
-  await page.getByLabel("Email").fill(uniqueEmail("anon"));
+  const anon = uniqueEmail("anon");
+  await page.getByLabel("Email").fill(anon);
   await page.getByLabel("Password", { exact: true }).fill("a long enough passphrase");
   await page.getByRole("button", { name: "Create account" }).click();
+  await confirmEmail(page, anon);
 
   await expect(page).toHaveURL(/\/book\?.*pick=/);
   const picked = page.getByRole("region", { name: "Your chosen time" });
@@ -202,9 +205,11 @@ test("booking works before (and without) the page's script", async ({ browser },
   await page.goto("/signup?next=/book");
   await page.getByLabel("First name").fill("No");
   await page.getByLabel("Last name").fill("Script");
-  await page.getByLabel("Email").fill(uniqueEmail("nojs"));
+  const email = uniqueEmail("nojs");
+  await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password", { exact: true }).fill("a long enough passphrase");
   await page.getByRole("button", { name: "Create account" }).click();
+  await confirmEmail(page, email);
   await expect(page).toHaveURL(/\/book$/);
   const jump = page.getByRole("link", { name: /first week with openings/ });
   if (await jump.count()) await jump.click();

@@ -115,7 +115,7 @@ pub async fn seed_demo(pool: &PgPool) -> Result<bool, AppError> {
 
     let hash = |_: &str| hash_password(DEMO_PASSWORD.to_owned());
 
-    sqlx::query("insert into users (email, role, password_hash) values ($1, 'admin', $2)")
+    sqlx::query("insert into users (email, role, password_hash, email_verified_at) values ($1, 'admin', $2, now())")
         .bind(DEMO_ADMIN)
         .bind(hash(DEMO_ADMIN).await?)
         .execute(&mut *tx)
@@ -127,7 +127,7 @@ pub async fn seed_demo(pool: &PgPool) -> Result<bool, AppError> {
         DEMO_DOCTORS.into_iter().zip(DEMO_HOURS)
     {
         let doctor_id: i64 = sqlx::query_scalar(
-            "with u as (insert into users (email, role, password_hash) values ($1, 'doctor', $2) returning user_id)
+            "with u as (insert into users (email, role, password_hash, email_verified_at) values ($1, 'doctor', $2, now()) returning user_id)
              insert into doctors (user_id, first_name, last_name, specialty)
              select user_id, $3, $4, $5 from u returning doctor_id",
         )
@@ -157,7 +157,7 @@ pub async fn seed_demo(pool: &PgPool) -> Result<bool, AppError> {
     let mut patients = Vec::new();
     for (first, last, phone, email) in DEMO_PATIENTS {
         let ids: (i64, i64) = sqlx::query_as(
-            "with u as (insert into users (email, role, password_hash) values ($1, 'patient', $2) returning user_id)
+            "with u as (insert into users (email, role, password_hash, email_verified_at) values ($1, 'patient', $2, now()) returning user_id)
              insert into patients (user_id, first_name, last_name, phone)
              select user_id, $3, $4, $5 from u returning user_id, patient_id",
         )

@@ -44,6 +44,9 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     // Forgot password: the same answer for everyone; a made-up token is refused (400).
     ("request_password_reset", [200, 200, 200, 200, 200, 200]),
     ("reset_password", [400, 400, 400, 400, 400, 400]),
+    // Sign-up confirmation: the same answer for everyone; a made-up link is refused.
+    ("resend_verification", [200, 200, 200, 200, 200, 200]),
+    ("verify_email", [400, 400, 400, 400, 400, 400]),
     // Anyone signed in, on their own account only (a wrong current password: 400).
     ("change_password", [401, 400, 400, 400, 400, 400]),
     // Staff only.
@@ -106,7 +109,8 @@ impl World {
                 ("email", format!("new{n}@people.test")),
                 ("password", "a long enough passphrase".into()),
             ],
-            "request_password_reset" => vec![("email", own_email)],
+            "request_password_reset" | "resend_verification" => vec![("email", own_email)],
+            "verify_email" => vec![("token", "A".repeat(43))],
             "reset_password" => vec![
                 ("token", "A".repeat(43)),
                 ("new_password", "another long passphrase".into()),

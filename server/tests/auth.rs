@@ -38,8 +38,22 @@ async fn audit_count(pool: &PgPool, action: &str, outcome: &str) -> i64 {
         .unwrap()
 }
 
+/// The confirmation link's query (`token=…&next=…`) queued for `email`, if any.
+async fn confirmation_link(pool: &PgPool, email: &str) -> Option<String> {
+    sqlx::query_scalar(
+        "select n.secret from notifications n join users u on u.user_id = n.recipient_user_id
+         where u.email = $1 and n.kind = 'email_verification' and n.status = 'pending'
+         order by n.notification_id desc limit 1",
+    )
+    .bind(email)
+    .fetch_optional(pool)
+    .await
+    .unwrap()
+    .flatten()
+}
+
 #[sqlx::test(migrator = "MIGRATOR")]
-async fn sign_up_creates_the_patient_and_names_bad_fields(pool: PgPool) {
+async fn sign_up_creates_the_patient_confirmed_by_link_and_names_bad_fields(pool: PgPool) {
     let base = spawn_app(pool.clone()).await;
     let browser = client();
     let form = |email: &'static str, password: &'static str| {
@@ -49,6 +63,7 @@ async fn sign_up_creates_the_patient_and_names_bad_fields(pool: PgPool) {
             ("email", email),
             ("phone", ""),
             ("password", password),
+            ("next", "/book?type=2"),
         ]
     };
     let ok = call(
@@ -59,9 +74,31 @@ async fn sign_up_creates_the_patient_and_names_bad_fields(pool: PgPool) {
     )
     .await;
     assert_eq!(ok.status(), 200);
-    let body: serde_json::Value = ok.json().await.unwrap();
-    assert_eq!(body["role"], "patient");
-    assert_eq!(whoami(&browser, &base).await["email"], "ada@example.test");
+    // Not signed in, and cannot sign in, until the address is confirmed.
+    assert_eq!(whoami(&browser, &base).await, serde_json::Value::Null);
+    let early = call(
+        &browser,
+        &base,
+        "log_in",
+        &[
+            ("email", "ada@example.test"),
+            ("password", "a long enough passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(early.status(), 403);
+    let wrong = call(
+        &browser,
+        &base,
+        "log_in",
+        &[("email", "ada@example.test"), ("password", "wrong")],
+    )
+    .await;
+    assert_eq!(
+        wrong.status(),
+        401,
+        "without the password nothing is learned"
+    );
 
     let (role, patient_rows, hash): (String, i64, String) = sqlx::query_as(
         "select u.role, (select count(*) from patients p where p.user_id = u.user_id), u.password_hash
@@ -76,8 +113,30 @@ async fn sign_up_creates_the_patient_and_names_bad_fields(pool: PgPool) {
         "argon2 parameters: {hash}"
     );
 
+    // The emailed link confirms the address, signs in and leads on to `next`.
+    let link = confirmation_link(&pool, "ada@example.test")
+        .await
+        .expect("a link was queued");
+    let token = link
+        .split('&')
+        .next()
+        .unwrap()
+        .trim_start_matches("token=")
+        .to_owned();
+    assert!(link.contains("next=/book%3Ftype%3D2"), "{link}");
+    let confirmed = call(
+        &browser,
+        &base,
+        "verify_email",
+        &[("token", &token), ("next", "/book?type=2")],
+    )
+    .await;
+    assert_eq!(confirmed.status(), 200);
+    assert_eq!(whoami(&browser, &base).await["email"], "ada@example.test");
+    let again = call(&client(), &base, "verify_email", &[("token", &token)]).await;
+    assert_eq!(again.status(), 400, "the link works once");
+
     for (email, password, field) in [
-        ("ADA@example.test", "a long enough passphrase", "email"),
         ("not-an-email", "a long enough passphrase", "email"),
         ("new@example.test", "short", "password"),
         ("new@example.test", "password123", "password"),
@@ -94,6 +153,55 @@ async fn sign_up_creates_the_patient_and_names_bad_fields(pool: PgPool) {
         .unwrap();
     assert_eq!(users, 1, "refused sign-ups create nothing");
     assert_eq!(audit_count(&pool, "account.signup", "success").await, 1);
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn sign_up_does_not_tell_who_has_an_account(pool: PgPool) {
+    let base = spawn_app(pool.clone()).await;
+    let existing = create_person(&pool, Role::Patient, "Known").await;
+    let attempt = |email: String| {
+        let base = base.clone();
+        async move {
+            let response = call(
+                &client(),
+                &base,
+                "sign_up",
+                &[
+                    ("first_name", "Someone"),
+                    ("last_name", "Else"),
+                    ("email", email.as_str()),
+                    ("password", "a long enough passphrase"),
+                ],
+            )
+            .await;
+            let status = response.status();
+            let cookie = response.headers().get_all("set-cookie").iter().count();
+            let location = response.headers().get("location").cloned();
+            (status, cookie, location, response.text().await.unwrap())
+        }
+    };
+    let taken = attempt(existing.email.to_uppercase()).await;
+    let fresh = attempt("brand-new@example.test".to_owned()).await;
+    assert_eq!(
+        taken, fresh,
+        "the same answer for a known and a new address"
+    );
+    // The owner hears about it; their account is unchanged.
+    let told: i64 = sqlx::query_scalar(
+        "select count(*) from notifications where recipient_user_id = $1 and kind = 'signup_attempt'",
+    )
+    .bind(existing.user_id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(told, 1);
+    let still: i64 = sqlx::query_scalar("select count(*) from users where email = $1")
+        .bind(&existing.email)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(still, 1);
+    log_in(&client(), &base, &existing.email).await;
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]

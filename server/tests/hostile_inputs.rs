@@ -28,6 +28,8 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
     ("current_user", Caller::Anonymous, &[]),
     ("log_in", Caller::Anonymous, &["email", "password", "next"]),
     ("request_password_reset", Caller::Anonymous, &["email"]),
+    ("resend_verification", Caller::Anonymous, &["email"]),
+    ("verify_email", Caller::Anonymous, &["token", "next"]),
     (
         "reset_password",
         Caller::Anonymous,
@@ -362,7 +364,10 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
             ("email", format!("hostile{n}@people.test")),
             ("password", "a long enough passphrase".into()),
         ],
-        "request_password_reset" => vec![("email", format!("nobody{n}@example.test"))],
+        "request_password_reset" | "resend_verification" => {
+            vec![("email", format!("nobody{n}@example.test"))]
+        }
+        "verify_email" => vec![("token", "C".repeat(43))],
         "reset_password" => vec![
             ("token", "B".repeat(43)),
             ("new_password", "another long passphrase".into()),

@@ -33,6 +33,7 @@ async fn pending_token(pool: &PgPool, user_id: i64) -> Option<String> {
     .await
     .unwrap()
     .flatten()
+    .map(|query: String| query.trim_start_matches("token=").to_owned())
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]

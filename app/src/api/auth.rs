@@ -121,6 +121,8 @@ pub async fn log_in(
     crate::server::respond(flows::log_in(email, password, next).await)
 }
 
+/// Creates a patient account, confirmed by an emailed link (which then signs them in).
+/// The answer is the same whether or not the address already has an account.
 #[server(prefix = "/api", endpoint = "sign_up")]
 pub async fn sign_up(
     first_name: String,
@@ -129,7 +131,7 @@ pub async fn sign_up(
     phone: Option<String>,
     password: String,
     next: Option<String>,
-) -> Result<UserSummary, AppError> {
+) -> Result<(), AppError> {
     use crate::server::auth::flows;
     crate::server::respond(
         flows::sign_up(
@@ -142,6 +144,20 @@ pub async fn sign_up(
         )
         .await,
     )
+}
+
+/// Sends the confirmation link again, if the address has an unconfirmed account.
+#[server(prefix = "/api", endpoint = "resend_verification")]
+pub async fn resend_verification(email: String) -> Result<(), AppError> {
+    use crate::server::auth::flows;
+    crate::server::respond(flows::resend_verification(email).await)
+}
+
+/// Confirms a new patient's address with the emailed link's token and signs them in.
+#[server(prefix = "/api", endpoint = "verify_email")]
+pub async fn verify_email(token: String, next: Option<String>) -> Result<UserSummary, AppError> {
+    use crate::server::auth::flows;
+    crate::server::respond(flows::verify_email(token, next).await)
 }
 
 /// Ends the session on the server: the old cookie is worthless afterwards.
@@ -187,6 +203,8 @@ pub struct Auth {
     pub log_out: ServerAction<LogOut>,
     /// Setting a new password with a reset link signs the browser in.
     pub reset_password: ServerAction<ResetPassword>,
+    /// Opening the confirmation link signs a new patient in.
+    pub verify_email: ServerAction<VerifyEmail>,
 }
 
 impl Auth {
@@ -195,6 +213,7 @@ impl Auth {
         let sign_up = ServerAction::<SignUp>::new();
         let log_out = ServerAction::<LogOut>::new();
         let reset_password = ServerAction::<ResetPassword>::new();
+        let verify_email = ServerAction::<VerifyEmail>::new();
         let user = Resource::new(
             move || {
                 (
@@ -202,6 +221,7 @@ impl Auth {
                     sign_up.version().get(),
                     log_out.version().get(),
                     reset_password.version().get(),
+                    verify_email.version().get(),
                 )
             },
             |_| get_current_user(),
@@ -212,6 +232,7 @@ impl Auth {
             sign_up,
             log_out,
             reset_password,
+            verify_email,
         });
     }
 

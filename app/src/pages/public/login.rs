@@ -26,7 +26,12 @@ pub fn LoginPage() -> impl IntoView {
                     error=Signal::derive(move || field_message(error.get(), "email"))/>
                 <Field name="password" label="Password" kind="password" autocomplete="current-password" required=true
                     error=Signal::derive(move || field_message(error.get(), "password"))/>
-                <p class="form-error" role="alert">{general}</p>
+                <p class="form-error" role="alert">
+                    {general}
+                    {move || matches!(error.get(), Some(AppError::EmailNotConfirmed)).then(|| view! {
+                        " " <A href="/signup?sent=1">"Send me the link again"</A>
+                    })}
+                </p>
                 <button type="submit" disabled=move || auth.log_in.pending().get()>"Sign in"</button>
             </ActionForm>
             <p><A href="/forgot-password">"Forgot your password?"</A></p>

@@ -4,8 +4,10 @@ mod home;
 mod login;
 mod password_reset;
 mod signup;
+mod verify_email;
 
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use password_reset::{ForgotPasswordPage, ResetPasswordPage};
 pub use signup::SignUpPage;
+pub use verify_email::VerifyEmailPage;

@@ -9,8 +9,8 @@ use crate::api::auth::{safe_next, Role, UserSummary};
 use crate::server::audit::{self, Outcome};
 use crate::server::auth::guard::{self, client_addr, request_id};
 use crate::server::auth::password::{hash_password, verify_dummy, verify_password};
-use crate::server::auth::session;
-use crate::server::db;
+use crate::server::auth::{session, tokens};
+use crate::server::db::{self, tokens::Purpose};
 use crate::server::notify;
 use crate::server::state::app_state;
 use crate::AppError;
@@ -53,7 +53,12 @@ pub async fn log_in(
         Some(c) => verify_password(password, c.password_hash.clone()).await?,
         None => verify_dummy(password).await?,
     };
-    let user = credentials.filter(|c| verified && c.disabled_at.is_none());
+    let unconfirmed = verified
+        && credentials
+            .as_ref()
+            .is_some_and(|c| c.email_verified_at.is_none());
+    let user = credentials
+        .filter(|c| verified && c.disabled_at.is_none() && c.email_verified_at.is_some());
 
     let mut tx = state.pool.begin().await?;
     if user.is_some() {
@@ -81,7 +86,12 @@ pub async fn log_in(
     tx.commit().await?;
 
     let Some(user) = user else {
-        return Err(AppError::InvalidCredentials);
+        // Only someone who knows the password learns the address is not confirmed yet.
+        return Err(if unconfirmed {
+            AppError::EmailNotConfirmed
+        } else {
+            AppError::InvalidCredentials
+        });
     };
     session::start(&http_session, user.user_id, now).await?;
     let signed_in = session::load(&state, &http_session, now)
@@ -92,6 +102,14 @@ pub async fn log_in(
     Ok(signed_in.summary())
 }
 
+/// A new patient's sign-up. The answer is the same whether or not the address already
+/// has an account, so nobody can use the form to find out who is a patient here:
+/// - a new address gets an unconfirmed account and an email with a one-time link that
+///   confirms it and signs them in (then on to `next`);
+/// - an existing address gets nothing new; its owner gets an email saying someone tried,
+///   with the ways to sign in or reset the password.
+///
+/// Nobody is signed in by this call, and both paths hash the password (same timing).
 #[tracing::instrument(skip_all)]
 pub async fn sign_up(
     first_name: String,
@@ -100,7 +118,7 @@ pub async fn sign_up(
     phone: String,
     password: String,
     next: Option<String>,
-) -> Result<UserSummary, AppError> {
+) -> Result<(), AppError> {
     let first_name = PersonName::parse("first_name", &first_name)?;
     let last_name = PersonName::parse("last_name", &last_name)?;
     let email = Email::parse(&email)?;
@@ -108,44 +126,165 @@ pub async fn sign_up(
     let password = NewPassword::parse("password", &password, Some(&email))?;
 
     let state = app_state()?;
-    let http_session = guard::session().await?;
+    let request_id = request_id().await;
     let now = Utc::now();
     let hash = hash_password(password.expose().to_owned()).await?;
+    let existing = db::users::credentials_by_email(&state.pool, email.as_str()).await?;
 
-    // The user and the patient row are created together or not at all.
     let mut tx = state.pool.begin().await?;
-    let user_id =
-        db::users::insert_user(&mut tx, email.as_str(), Role::Patient, &hash, now).await?;
-    let patient_id = db::users::insert_patient(
-        &mut tx,
+    match existing {
+        Some(owner) => {
+            // A few a day at most, so the form cannot be used to flood someone's inbox.
+            if db::notifications::sent_recently(
+                &mut tx,
+                owner.user_id,
+                NotificationKind::SignupAttempt,
+                now - chrono::Duration::hours(24),
+            )
+            .await?
+                < 3
+            {
+                notify::account_event(&mut tx, owner.user_id, NotificationKind::SignupAttempt, now)
+                    .await?;
+            }
+        }
+        None => {
+            let user_id = db::users::insert_unverified_user(
+                &mut tx,
+                email.as_str(),
+                Role::Patient,
+                &hash,
+                now,
+            )
+            .await?;
+            let patient_id = db::users::insert_patient(
+                &mut tx,
+                user_id,
+                first_name.as_str(),
+                last_name.as_str(),
+                phone.as_ref().map(Phone::as_str),
+            )
+            .await?;
+            send_verification(&mut tx, user_id, next.as_deref(), now).await?;
+            audit::record(
+                &mut tx,
+                &audit::Entry {
+                    actor_user_id: Some(user_id),
+                    actor_role: "patient",
+                    action: "account.signup",
+                    patient_id: Some(patient_id),
+                    target: Some(format!("user:{user_id}")),
+                    outcome: Outcome::Success,
+                    request_id,
+                },
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    leptos_axum::redirect("/signup?sent=1");
+    Ok(())
+}
+
+/// How long the link in the confirmation email works.
+pub const VERIFICATION_VALID_FOR: chrono::Duration = chrono::Duration::hours(24);
+
+/// Queues the confirmation email with a fresh one-time link (rate-limited: a person gets
+/// at most a few an hour). `next` is where the link leads once confirmed.
+async fn send_verification(
+    conn: &mut sqlx::PgConnection,
+    user_id: i64,
+    next: Option<&str>,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), AppError> {
+    let Some(token) = tokens::issue(
+        conn,
         user_id,
-        first_name.as_str(),
-        last_name.as_str(),
-        phone.as_ref().map(Phone::as_str),
+        Purpose::EmailVerification,
+        VERIFICATION_VALID_FOR,
+        now,
+    )
+    .await?
+    else {
+        return Ok(());
+    };
+    let mut query = format!("token={token}");
+    let next = safe_next(next, Role::Patient);
+    let encoded = crate::components::auth::encode_next(&next);
+    // The outbox keeps at most 200 characters of a link; a longer `next` is left out.
+    if query.len() + 6 + encoded.len() <= 200 {
+        query.push_str(&format!("&next={encoded}"));
+    }
+    db::notifications::insert_with_secret(
+        conn,
+        NotificationKind::EmailVerification,
+        user_id,
+        &query,
+        now,
     )
     .await?;
+    Ok(())
+}
+
+/// Sends the confirmation link again to an address with an unconfirmed account. The
+/// same answer for every address.
+#[tracing::instrument(skip_all)]
+pub async fn resend_verification(email: String) -> Result<(), AppError> {
+    let state = app_state()?;
+    let email = Email::parse(&email)?;
+    let now = Utc::now();
+    let pending = db::users::credentials_by_email(&state.pool, email.as_str())
+        .await?
+        .filter(|u| u.email_verified_at.is_none() && u.disabled_at.is_none());
+    if let Some(user) = pending {
+        let mut tx = state.pool.begin().await?;
+        send_verification(&mut tx, user.user_id, None, now).await?;
+        tx.commit().await?;
+    }
+    leptos_axum::redirect("/signup?sent=1");
+    Ok(())
+}
+
+/// Opens a confirmation link: the address is confirmed, the browser signed in, and on to
+/// `next`. The link works once.
+#[tracing::instrument(skip_all)]
+pub async fn verify_email(token: String, next: Option<String>) -> Result<UserSummary, AppError> {
+    let state = app_state()?;
+    let http_session = guard::session().await?;
+    let request_id = request_id().await;
+    let now = Utc::now();
+    let mut tx = state.pool.begin().await?;
+    let Some(user_id) = tokens::redeem(&mut tx, Purpose::EmailVerification, &token, now).await?
+    else {
+        return Err(AppError::validation(
+            "token",
+            "This link has expired or was already used. Sign in, or ask for a new link.",
+        ));
+    };
+    db::users::mark_email_verified(&mut tx, user_id, now).await?;
+    let record = db::users::user_record(&state.pool, user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    notify::account_event(&mut tx, user_id, NotificationKind::AccountWelcome, now).await?;
     audit::record(
         &mut tx,
         &audit::Entry {
             actor_user_id: Some(user_id),
             actor_role: "patient",
-            action: "account.signup",
-            patient_id: Some(patient_id),
+            action: "account.email_verified",
+            patient_id: record.patient_id,
             target: Some(format!("user:{user_id}")),
             outcome: Outcome::Success,
-            request_id: request_id().await,
+            request_id,
         },
     )
     .await?;
-    notify::account_event(&mut tx, user_id, NotificationKind::AccountWelcome, now).await?;
     tx.commit().await?;
-
     session::start(&http_session, user_id, now).await?;
     let signed_in = session::load(&state, &http_session, now)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    tracing::info!(user_id, "patient signed up");
-    leptos_axum::redirect(&safe_next(next.as_deref(), Role::Patient));
+    leptos_axum::redirect(&safe_next(next.as_deref(), signed_in.role));
     Ok(signed_in.summary())
 }
 

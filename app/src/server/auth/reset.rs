@@ -52,7 +52,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
             &mut tx,
             NotificationKind::PasswordReset,
             user.user_id,
-            &token,
+            &format!("token={token}"),
             now,
         )
         .await?;

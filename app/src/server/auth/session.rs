@@ -99,9 +99,11 @@ pub async fn load(
         return Ok(None);
     }
     let user = db::users::user_record(&state.pool, record.user_id).await?;
-    let Some(user) =
-        user.filter(|u| u.disabled_at.is_none() && u.sessions_valid_after <= record.logged_in_at)
-    else {
+    let Some(user) = user.filter(|u| {
+        u.disabled_at.is_none()
+            && u.email_verified_at.is_some()
+            && u.sessions_valid_after <= record.logged_in_at
+    }) else {
         end(session).await?;
         return Ok(None);
     };

@@ -129,6 +129,23 @@ pub async fn insert_with_secret(
     Ok(())
 }
 
+/// Messages of `kind` queued for a user since `since` (a rate limit on account mail).
+pub async fn sent_recently(
+    conn: &mut PgConnection,
+    user_id: i64,
+    kind: NotificationKind,
+    since: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(*) from notifications where recipient_user_id = $1 and kind = $2 and created_at > $3",
+    )
+    .bind(user_id)
+    .bind(kind.as_str())
+    .bind(since)
+    .fetch_one(conn)
+    .await
+}
+
 /// A moved or cancelled appointment's queued reminder is no longer true.
 pub async fn supersede_pending_reminders(
     conn: &mut PgConnection,

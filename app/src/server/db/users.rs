@@ -13,13 +13,16 @@ pub struct Credentials {
     pub role: String,
     pub password_hash: String,
     pub disabled_at: Option<DateTime<Utc>>,
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 pub async fn credentials_by_email(
     pool: &PgPool,
     email: &str,
 ) -> Result<Option<Credentials>, sqlx::Error> {
-    sqlx::query_as("select user_id, role, password_hash, disabled_at from users where email = $1")
+    sqlx::query_as(
+        "select user_id, role, password_hash, disabled_at, email_verified_at from users where email = $1",
+    )
         .bind(email)
         .fetch_optional(pool)
         .await
@@ -43,12 +46,13 @@ pub struct UserRecord {
     pub email: String,
     pub disabled_at: Option<DateTime<Utc>>,
     pub sessions_valid_after: DateTime<Utc>,
+    pub email_verified_at: Option<DateTime<Utc>>,
     pub patient_id: Option<i64>,
     pub doctor_id: Option<i64>,
     pub display_name: Option<String>,
 }
 
-const USER_RECORD: &str = "select u.user_id, u.role, u.email, u.disabled_at, u.sessions_valid_after,
+const USER_RECORD: &str = "select u.user_id, u.role, u.email, u.disabled_at, u.sessions_valid_after, u.email_verified_at,
         p.patient_id, d.doctor_id,
         coalesce(p.first_name || ' ' || p.last_name, 'Dr. ' || d.first_name || ' ' || d.last_name) as display_name
      from users u
@@ -62,6 +66,7 @@ pub async fn user_record(pool: &PgPool, user_id: i64) -> Result<Option<UserRecor
         .await
 }
 
+/// Inserts an account with its address confirmed (staff-created and demo accounts).
 pub async fn insert_user(
     conn: &mut PgConnection,
     email: &str,
@@ -69,16 +74,56 @@ pub async fn insert_user(
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
+    insert_account(conn, email, role, password_hash, now, Some(now)).await
+}
+
+/// Inserts a patient's own new account, unconfirmed until they open the emailed link.
+pub async fn insert_unverified_user(
+    conn: &mut PgConnection,
+    email: &str,
+    role: Role,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    insert_account(conn, email, role, password_hash, now, None).await
+}
+
+async fn insert_account(
+    conn: &mut PgConnection,
+    email: &str,
+    role: Role,
+    password_hash: &str,
+    now: DateTime<Utc>,
+    verified_at: Option<DateTime<Utc>>,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "insert into users (email, role, password_hash, sessions_valid_after, created_at, updated_at)
-         values ($1, $2, $3, $4, $4, $4) returning user_id",
+        "insert into users (email, role, password_hash, sessions_valid_after, created_at, updated_at,
+                            email_verified_at)
+         values ($1, $2, $3, $4, $4, $4, $5) returning user_id",
     )
     .bind(email)
     .bind(role.as_str())
     .bind(password_hash)
     .bind(now)
+    .bind(verified_at)
     .fetch_one(conn)
     .await
+}
+
+/// Confirms the account's address (idempotent).
+pub async fn mark_email_verified(
+    conn: &mut PgConnection,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update users set email_verified_at = coalesce(email_verified_at, $2), updated_at = $2 where user_id = $1",
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 pub async fn insert_patient(

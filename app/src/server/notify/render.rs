@@ -42,7 +42,8 @@ fn escape_html(text: &str) -> String {
 
 /// `None` when there is nothing true to say any more (the message is then superseded),
 /// e.g. a reminder for an appointment that was cancelled since it was queued.
-/// `secret` is the token of a message that carries a one-time link.
+/// `secret` is the query of a message's one-time link (`token=…`, and for a new
+/// patient's confirmation also `&next=…`).
 pub fn render(
     kind: NotificationKind,
     ctx: &MessageContext,
@@ -94,11 +95,37 @@ pub fn render(
             vec![
                 "Someone (hopefully you) asked to reset the password of your account.".to_owned(),
                 format!(
-                    "Choose a new password here within 30 minutes: {}/reset-password?token={}",
+                    "Choose a new password here within 30 minutes: {}/reset-password?{}",
                     links.0.trim_end_matches('/'),
                     secret?
                 ),
                 "The link works once. If you did not ask for it, ignore this email: your password stays as it is.".to_owned(),
+            ],
+            None,
+        ),
+        (EmailVerification, _) => (
+            format!("Confirm your email address for {}", ctx.clinic_name),
+            vec![
+                format!("Welcome to {}! One step is left before you can book online.", ctx.clinic_name),
+                format!(
+                    "Confirm your email address here within 24 hours: {}/verify-email?{}",
+                    links.0.trim_end_matches('/'),
+                    secret?
+                ),
+                "If you did not create an account, ignore this email and nothing happens.".to_owned(),
+            ],
+            None,
+        ),
+        (SignupAttempt, _) => (
+            format!("Someone tried to sign up at {} with your address", ctx.clinic_name),
+            vec![
+                "Someone tried to create an account with this email address, which already has one.".to_owned(),
+                format!("To sign in, go to {}/login.", links.0.trim_end_matches('/')),
+                format!(
+                    "Forgot your password? Choose a new one at {}/forgot-password.",
+                    links.0.trim_end_matches('/')
+                ),
+                "If this was not you, you can ignore this email: your account has not changed.".to_owned(),
             ],
             None,
         ),
@@ -150,7 +177,11 @@ pub fn render(
                     vec![format!("This is a reminder of your appointment on {at}."), visit, change],
                     Some(IcsMethod::Request),
                 ),
-                (AccountWelcome | PasswordChanged | PasswordReset, _) => unreachable!("handled above"),
+                (
+                    AccountWelcome | PasswordChanged | PasswordReset | EmailVerification
+                    | SignupAttempt,
+                    _,
+                ) => unreachable!("handled above"),
             }
         }
     };
