@@ -31,6 +31,56 @@ pub async fn list_active(pool: &PgPool) -> Result<Vec<DoctorCard>, sqlx::Error> 
         .collect())
 }
 
+/// Whether the doctor may be given a new booking, holding a share lock on their row for
+/// the rest of the transaction: deactivating a doctor (which locks the row for update)
+/// waits for bookings in flight, and bookings after it see the doctor inactive. So every
+/// live appointment of an inactive doctor is one the deactivation saw and queued.
+pub async fn lock_if_bookable(
+    conn: &mut PgConnection,
+    doctor_id: i64,
+) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar::<_, bool>("select active from doctors where doctor_id = $1 for share")
+            .bind(doctor_id)
+            .fetch_optional(conn)
+            .await?
+            .unwrap_or(false),
+    )
+}
+
+/// Marks the doctor behind `user_id` (if the account is a doctor's) bookable or not,
+/// locking their row (see [`lock_if_bookable`]). Returns the doctor id.
+pub async fn set_active_for_user(
+    conn: &mut PgConnection,
+    user_id: i64,
+    active: bool,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "update doctors set active = $2, updated_at = now() where user_id = $1 returning doctor_id",
+    )
+    .bind(user_id)
+    .bind(active)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Live appointments of a doctor that have not started yet: (appointment id, patient id).
+pub async fn upcoming_appointments(
+    conn: &mut PgConnection,
+    doctor_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select appointment_id, patient_id from appointments
+         where doctor_id = $1 and status = 'booked' and start_time > $2
+         order by start_time",
+    )
+    .bind(doctor_id)
+    .bind(now)
+    .fetch_all(conn)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,54 +138,4 @@ mod tests {
             Some("users_email_key")
         );
     }
-}
-
-/// Whether the doctor may be given a new booking, holding a share lock on their row for
-/// the rest of the transaction: deactivating a doctor (which locks the row for update)
-/// waits for bookings in flight, and bookings after it see the doctor inactive. So every
-/// live appointment of an inactive doctor is one the deactivation saw and queued.
-pub async fn lock_if_bookable(
-    conn: &mut PgConnection,
-    doctor_id: i64,
-) -> Result<bool, sqlx::Error> {
-    Ok(
-        sqlx::query_scalar::<_, bool>("select active from doctors where doctor_id = $1 for share")
-            .bind(doctor_id)
-            .fetch_optional(conn)
-            .await?
-            .unwrap_or(false),
-    )
-}
-
-/// Marks the doctor behind `user_id` (if the account is a doctor's) bookable or not,
-/// locking their row (see [`lock_if_bookable`]). Returns the doctor id.
-pub async fn set_active_for_user(
-    conn: &mut PgConnection,
-    user_id: i64,
-    active: bool,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "update doctors set active = $2, updated_at = now() where user_id = $1 returning doctor_id",
-    )
-    .bind(user_id)
-    .bind(active)
-    .fetch_optional(conn)
-    .await
-}
-
-/// Live appointments of a doctor that have not started yet: (appointment id, patient id).
-pub async fn upcoming_appointments(
-    conn: &mut PgConnection,
-    doctor_id: i64,
-    now: DateTime<Utc>,
-) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "select appointment_id, patient_id from appointments
-         where doctor_id = $1 and status = 'booked' and start_time > $2
-         order by start_time",
-    )
-    .bind(doctor_id)
-    .bind(now)
-    .fetch_all(conn)
-    .await
 }
