@@ -93,10 +93,7 @@ pub async fn log_in(
             AppError::InvalidCredentials
         });
     };
-    session::start(&http_session, user.user_id, now).await?;
-    let signed_in = session::load(&state, &http_session, now)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let signed_in = session::sign_in(&state, &http_session, user.user_id, now).await?;
     tracing::info!(user_id = signed_in.user_id, "signed in");
     leptos_axum::redirect(&safe_next(next.as_deref(), signed_in.role));
     Ok(signed_in.summary())
@@ -280,10 +277,7 @@ pub async fn verify_email(token: String, next: Option<String>) -> Result<UserSum
     )
     .await?;
     tx.commit().await?;
-    session::start(&http_session, user_id, now).await?;
-    let signed_in = session::load(&state, &http_session, now)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let signed_in = session::sign_in(&state, &http_session, user_id, now).await?;
     leptos_axum::redirect(&safe_next(next.as_deref(), signed_in.role));
     Ok(signed_in.summary())
 }

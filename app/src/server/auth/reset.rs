@@ -115,10 +115,7 @@ pub async fn reset_password(token: String, new_password: String) -> Result<UserS
     .await?;
     tx.commit().await?;
     // Sessions that started before `now` are dead (set_password); this one starts now.
-    session::start(&http_session, user_id, now).await?;
-    let signed_in = session::load(&state, &http_session, now)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let signed_in = session::sign_in(&state, &http_session, user_id, now).await?;
     leptos_axum::redirect(signed_in.role.home_path());
     Ok(signed_in.summary())
 }

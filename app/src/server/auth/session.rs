@@ -74,6 +74,19 @@ pub async fn start(session: &Session, user_id: i64, now: DateTime<Utc>) -> Resul
     session.insert(KEY, record).await.map_err(session_error)
 }
 
+/// Signs `user_id` in on this session (under a new id) and returns who is signed in.
+pub async fn sign_in(
+    state: &AppState,
+    session: &Session,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<CurrentUser, AppError> {
+    start(session, user_id, now).await?;
+    load(state, session, now)
+        .await?
+        .ok_or(AppError::Unauthenticated)
+}
+
 /// Ends the session: deleted from the store, so the cookie is worthless afterwards.
 pub async fn end(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(session_error)
