@@ -12,6 +12,7 @@ pub mod directory;
 pub mod ics;
 pub mod notify;
 pub mod policy;
+pub mod reassignment;
 pub mod schedule;
 pub mod text;
 pub mod throttle;

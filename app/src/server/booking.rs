@@ -92,17 +92,21 @@ async fn slot_count(conn: &mut PgConnection, appointment_type_id: i64) -> Result
 }
 
 /// Takes `slot_count` consecutive open slots starting at `start` from the doctor the
-/// assignment policy prefers, falling through to the next doctor whenever a concurrent
-/// transaction has locked one. Returns the doctor and the locked slot ids.
-async fn take_slots(
+/// assignment policy prefers (never `except`), falling through to the next doctor
+/// whenever a concurrent transaction has locked one. Returns the doctor and the locked
+/// slot ids. New bookings and reassignment (`unavailable`) both take slots this way.
+pub(crate) async fn take_slots(
     conn: &mut PgConnection,
     policy: &ClinicPolicy,
     start: DateTime<Utc>,
     slot_count: i32,
     now: DateTime<Utc>,
+    except: Option<i64>,
 ) -> Result<Option<(i64, Vec<i64>)>, AppError> {
     let end = start + policy.slot_length() * slot_count;
-    let doctors = db::slots::doctors_open_for(conn, start, end, i64::from(slot_count), now).await?;
+    let mut doctors =
+        db::slots::doctors_open_for(conn, start, end, i64::from(slot_count), now).await?;
+    doctors.retain(|&d| Some(d) != except);
     if doctors.is_empty() {
         return Ok(None);
     }
@@ -191,7 +195,7 @@ pub async fn hold(
     db::slots::release_holds_of(&mut tx, patient_id).await?;
 
     let Some((_doctor_id, slot_ids)) =
-        take_slots(&mut tx, policy, start, slots_needed, now).await?
+        take_slots(&mut tx, policy, start, slots_needed, now, None).await?
     else {
         tx.rollback().await?;
         let alternatives = alternatives(pool, policy, slots_needed, start, now).await?;
@@ -484,7 +488,7 @@ pub async fn reschedule(
     .await?;
 
     let Some((doctor_id, new_slots)) =
-        take_slots(&mut tx, policy, new_start, slots_needed, now).await?
+        take_slots(&mut tx, policy, new_start, slots_needed, now, None).await?
     else {
         tx.rollback().await?;
         let alternatives = alternatives(pool, policy, slots_needed, new_start, now).await?;

@@ -136,9 +136,15 @@ pub async fn add_holiday(
     let affected =
         db::slots::booked_appointments_outside(&mut tx, None, day_start.max(now), day_end, &[])
             .await?;
-    let outcome =
-        unavailable::appointments_unavailable(&mut tx, policy, &affected, Cause::Holiday, now)
-            .await?;
+    let outcome = unavailable::appointments_unavailable(
+        &mut tx,
+        policy,
+        unavailable::Actor::SYSTEM,
+        &affected,
+        Cause::Holiday,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(outcome)
 }
@@ -158,7 +164,6 @@ pub async fn replace_weekly_hours(
     let holidays = db::schedule::holidays_between(pool, first_day, last_day).await?;
     let mut tx = pool.begin().await?;
     db::schedule::replace_hours(&mut tx, doctor_id, intervals).await?;
-    materialize_doctor(&mut tx, policy, doctor_id, intervals, &holidays, now).await?;
     let keep: Vec<DateTime<Utc>> = generate_slots(
         intervals,
         first_day,
@@ -171,9 +176,17 @@ pub async fn replace_weekly_hours(
     .collect();
     let affected =
         db::slots::booked_appointments_outside(&mut tx, Some(doctor_id), now, until, &keep).await?;
-    let outcome =
-        unavailable::appointments_unavailable(&mut tx, policy, &affected, Cause::HoursChanged, now)
-            .await?;
+    let outcome = unavailable::appointments_unavailable(
+        &mut tx,
+        policy,
+        unavailable::Actor::SYSTEM,
+        &affected,
+        Cause::HoursChanged,
+        now,
+    )
+    .await?;
+    // After the moves: their old slots, freed and outside the new hours, go too.
+    materialize_doctor(&mut tx, policy, doctor_id, intervals, &holidays, now).await?;
     tx.commit().await?;
     Ok(outcome)
 }

@@ -1,17 +1,22 @@
 //! PRODUCT.md rule 6: what happens to appointments whose doctor can no longer see them
-//! (account disabled now; blocks, leave, holidays and changed hours with the doctor
-//! portal and staff portal). It runs inside the transaction that makes the time
+//! (account disabled; holiday; hours that drop a booked time; and with the doctor
+//! portal, blocks and leave). It runs inside the transaction that makes the time
 //! unavailable, so no appointment is left behind.
 //!
-//! Today every affected appointment goes to the staff attention queue, keeping its slots,
-//! and its patient is told the clinic will contact them. The doctor portal's reassignment
-//! engine will first try to move each to another doctor free at the same time.
+//! Each affected appointment outside the change freeze moves to another doctor free for
+//! the whole visit at the same time — slots taken exactly as a new booking takes them
+//! (`booking::take_slots`: assignment policy, `SKIP LOCKED`) — and the patient is told
+//! their new doctor. Inside the freeze, or with nobody free, it goes to the staff
+//! attention queue, keeping its slots, and the patient is told the clinic will contact
+//! them (`domain::reassignment`).
 
 use chrono::{DateTime, Utc};
 use domain::notify::NotificationKind;
+use domain::reassignment::{may_move, QueueReason};
 use domain::ClinicPolicy;
 use sqlx::PgConnection;
 
+use crate::server::booking::take_slots;
 use crate::server::db::{self, attention::Cause};
 use crate::server::notify;
 use crate::AppError;
@@ -19,44 +24,133 @@ use crate::AppError;
 /// What became of the affected appointments.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
+    pub moved: u32,
     pub queued: u32,
 }
 
-/// Queues each `(appointment id, patient id)` for staff and notifies its patient.
+/// Who made the time unavailable, for each appointment's history.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    /// `admin`, `doctor` or `system`
+    pub role: &'static str,
+}
+
+impl Actor {
+    /// The scheduler itself (e.g. a change whose author is not recorded here).
+    pub const SYSTEM: Self = Self {
+        user_id: None,
+        role: "system",
+    };
+}
+
+/// Moves each `(appointment id, patient id)` to another free doctor, or queues it.
 pub async fn appointments_unavailable(
     conn: &mut PgConnection,
     policy: &ClinicPolicy,
+    actor: Actor,
     affected: &[(i64, i64)],
     cause: Cause,
     now: DateTime<Utc>,
 ) -> Result<Outcome, AppError> {
     let mut outcome = Outcome::default();
     for &(appointment_id, patient_id) in affected {
-        if db::attention::open_item(conn, appointment_id, cause, now).await? {
-            notify::appointment_changed(
-                conn,
-                policy,
-                appointment_id,
-                patient_id,
-                NotificationKind::AppointmentNeedsAttention,
-                now,
-            )
-            .await?;
-            outcome.queued += 1;
+        let Some(appointment) = db::appointments::lock(conn, appointment_id).await? else {
+            continue;
+        };
+        let moved_to = match may_move(policy, now, appointment.start) {
+            Ok(()) => move_to_free_doctor(conn, policy, &appointment, now).await?,
+            Err(QueueReason::InsideFreeze | QueueReason::NobodyFree) => None,
+        };
+        match moved_to {
+            Some(doctor_id) => {
+                db::appointments::record_event(
+                    conn,
+                    &db::appointments::Event {
+                        appointment_id,
+                        kind: "reassigned",
+                        actor_user_id: actor.user_id,
+                        actor_role: actor.role,
+                        old: Some((appointment.doctor_id, appointment.start)),
+                        new: Some((doctor_id, appointment.start)),
+                        override_reason: None,
+                    },
+                    now,
+                )
+                .await?;
+                notify::appointment_changed(
+                    conn,
+                    policy,
+                    appointment_id,
+                    patient_id,
+                    NotificationKind::AppointmentReassigned,
+                    now,
+                )
+                .await?;
+                outcome.moved += 1;
+            }
+            None => {
+                if db::attention::open_item(conn, appointment_id, cause, now).await? {
+                    notify::appointment_changed(
+                        conn,
+                        policy,
+                        appointment_id,
+                        patient_id,
+                        NotificationKind::AppointmentNeedsAttention,
+                        now,
+                    )
+                    .await?;
+                    outcome.queued += 1;
+                }
+            }
         }
     }
     Ok(outcome)
 }
 
+/// Takes the same time from another doctor and hands the appointment over; its old slots
+/// are freed for the caller to close. `None` when no other doctor has it all free.
+async fn move_to_free_doctor(
+    conn: &mut PgConnection,
+    policy: &ClinicPolicy,
+    appointment: &db::appointments::Appointment,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, AppError> {
+    let slots = db::appointments::linked_slot_count(conn, appointment.appointment_id).await? as i32;
+    if slots == 0 {
+        return Ok(None);
+    }
+    let Some((doctor_id, new_slots)) = take_slots(
+        conn,
+        policy,
+        appointment.start,
+        slots,
+        now,
+        Some(appointment.doctor_id),
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let old_slots = db::appointments::unlink_slots(conn, appointment.appointment_id).await?;
+    db::slots::mark_free(conn, &old_slots).await?;
+    db::appointments::reassign_to(conn, appointment.appointment_id, doctor_id, now).await?;
+    db::appointments::link_slots(conn, appointment.appointment_id, &new_slots).await?;
+    db::slots::mark_booked(conn, &new_slots).await?;
+    Ok(Some(doctor_id))
+}
+
 /// A doctor's account was disabled: they are no longer offered or assigned, and their
-/// upcoming visits go through rule 6. Locks the doctor's row first, so bookings in flight
-/// for them finish before the visits are gathered (see `db::doctors::lock_if_bookable`).
+/// upcoming visits go through rule 6. The caller has locked the doctor's row first
+/// (`db::doctors::set_active_for_user`), so bookings in flight for them finish before the
+/// visits are gathered (see `db::doctors::lock_if_bookable`).
 pub async fn doctor_deactivated(
     conn: &mut PgConnection,
     policy: &ClinicPolicy,
+    actor: Actor,
     doctor_id: i64,
     now: DateTime<Utc>,
 ) -> Result<Outcome, AppError> {
     let affected = db::doctors::upcoming_appointments(conn, doctor_id, now).await?;
-    appointments_unavailable(conn, policy, &affected, Cause::DoctorInactive, now).await
+    appointments_unavailable(conn, policy, actor, &affected, Cause::DoctorInactive, now).await
 }

@@ -145,7 +145,11 @@ pub async fn set_account_disabled(
     }
     if let Some(doctor_id) = db::doctors::set_active_for_user(&mut tx, user_id, !disabled).await? {
         if disabled {
-            unavailable::doctor_deactivated(&mut tx, &policy, doctor_id, now).await?;
+            let by = unavailable::Actor {
+                user_id: Some(admin.user_id),
+                role: "admin",
+            };
+            unavailable::doctor_deactivated(&mut tx, &policy, by, doctor_id, now).await?;
         }
     }
     let action = if disabled {

@@ -284,6 +284,37 @@ pub async fn move_to(
     row.into_appointment()
 }
 
+/// Hands an appointment to another doctor at the same time (PRODUCT.md rule 6). Not a
+/// patient's change: `change_count` stays; calendars get a new SEQUENCE.
+pub async fn reassign_to(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+    doctor_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update appointments set doctor_id = $2, ics_sequence = ics_sequence + 1, updated_at = $3
+         where appointment_id = $1",
+    )
+    .bind(appointment_id)
+    .bind(doctor_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// How many slots an appointment occupies.
+pub async fn linked_slot_count(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select count(*) from appointment_slots where appointment_id = $1")
+        .bind(appointment_id)
+        .fetch_one(conn)
+        .await
+}
+
 pub struct Event<'a> {
     pub appointment_id: i64,
     pub kind: &'static str,
