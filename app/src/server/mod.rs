@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod availability;
+pub mod blocks;
 pub mod booking;
 pub mod calendar;
 pub mod db;

@@ -334,3 +334,46 @@ pub async fn booked_appointments_outside(
     .fetch_all(conn)
     .await
 }
+
+/// Blocks a doctor's unbooked slots starting in `[from, to)`: free and held ones (a hold
+/// there ends). Booked slots are left to the caller (rule 6). Returns how many.
+pub async fn block_between(
+    conn: &mut PgConnection,
+    doctor_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    note: Option<&str>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "update availability_slots
+         set status = 'blocked', block_note = $4, hold_token = null, hold_patient_id = null,
+             hold_appointment_type_id = null, hold_expires_at = null
+         where doctor_id = $1 and start_time >= $2 and start_time < $3 and status in ('free', 'held')",
+    )
+    .bind(doctor_id)
+    .bind(from)
+    .bind(to)
+    .bind(note)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Frees a doctor's blocked slots starting in `[from, to)`. Returns how many.
+pub async fn unblock_between(
+    conn: &mut PgConnection,
+    doctor_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "update availability_slots set status = 'free', block_note = null
+         where doctor_id = $1 and start_time >= $2 and start_time < $3 and status = 'blocked'",
+    )
+    .bind(doctor_id)
+    .bind(from)
+    .bind(to)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
