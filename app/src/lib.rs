@@ -26,7 +26,11 @@ use crate::pages::patient::{
 use crate::pages::public::{
     ForgotPasswordPage, HomePage, LoginPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
 };
-use crate::pages::{admin::StaffPortalPage, doctor::DoctorPortalPage, NotFoundPage};
+use crate::pages::{
+    admin::StaffPortalPage,
+    doctor::{DoctorPortalPage, VisitPage},
+    NotFoundPage,
+};
 
 /// The Content-Security-Policy of a page: scripts only from this site or with this
 /// response's nonce (the hydration bootstrap), wasm allowed, nothing framed or embedded.
@@ -118,6 +122,7 @@ pub fn App() -> impl IntoView {
                     // pages read (and forms work) before the wasm loads or without it.
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/doctor") view=DoctorPortalPage ssr=SsrMode::Async/>
+                    <Route path=path!("/doctor/visits/:id") view=VisitPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=StaffPortalPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async/>

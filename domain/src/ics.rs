@@ -92,10 +92,73 @@ pub fn render(event: &IcsEvent<'_>) -> String {
     lines.iter().map(|l| fold(l) + "\r\n").collect()
 }
 
+/// One event of a doctor's private calendar feed: a time and a link, nothing about the
+/// patient (the feed URL may end up in a shared calendar app).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEvent {
+    pub uid: String,
+    pub sequence: u32,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub summary: String,
+    pub url: String,
+}
+
+/// A subscribable calendar (METHOD:PUBLISH) of `events`.
+pub fn render_feed(name: &str, events: &[FeedEvent], stamp: DateTime<Utc>) -> String {
+    let mut lines = vec![
+        "BEGIN:VCALENDAR".to_owned(),
+        "VERSION:2.0".to_owned(),
+        "PRODID:-//Clinic Scheduler//EN".to_owned(),
+        "CALSCALE:GREGORIAN".to_owned(),
+        "METHOD:PUBLISH".to_owned(),
+        format!("X-WR-CALNAME:{}", text(name)),
+    ];
+    for event in events {
+        lines.extend([
+            "BEGIN:VEVENT".to_owned(),
+            format!("UID:{}", event.uid),
+            format!("SEQUENCE:{}", event.sequence),
+            format!("DTSTAMP:{}", utc(stamp)),
+            format!("DTSTART:{}", utc(event.start)),
+            format!("DTEND:{}", utc(event.end)),
+            format!("SUMMARY:{}", text(&event.summary)),
+            format!("URL:{}", event.url),
+            "STATUS:CONFIRMED".to_owned(),
+            "END:VEVENT".to_owned(),
+        ]);
+    }
+    lines.push("END:VCALENDAR".to_owned());
+    lines.iter().map(|l| fold(l) + "\r\n").collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_feed_lists_each_visit_as_a_time_and_a_link() {
+        let at = Utc.with_ymd_and_hms(2026, 12, 1, 15, 0, 0).unwrap();
+        let feed = render_feed(
+            "Dr. Ada Okafor, Riverside",
+            &[FeedEvent {
+                uid: appointment_uid(7, "clinic.example"),
+                sequence: 1,
+                start: at,
+                end: at + chrono::Duration::minutes(30),
+                summary: "Visit (Standard)".to_owned(),
+                url: "https://clinic.example/doctor/visits/7".to_owned(),
+            }],
+            at,
+        );
+        assert!(feed.starts_with("BEGIN:VCALENDAR\r\n"));
+        assert!(feed.contains("METHOD:PUBLISH\r\n"));
+        assert!(feed.contains("DTSTART:20261201T150000Z\r\n"));
+        assert!(feed.contains("URL:https://clinic.example/doctor/visits/7\r\n"));
+        assert_eq!(feed.matches("BEGIN:VEVENT").count(), 1);
+        assert!(feed.ends_with("END:VCALENDAR\r\n"));
+    }
 
     fn event(method: IcsMethod) -> IcsEvent<'static> {
         IcsEvent {

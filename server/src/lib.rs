@@ -136,6 +136,7 @@ pub fn router(
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/appointments/{id}/calendar.ics", get(app::server::calendar::appointment_ics))
+        .route("/calendar/{file}", get(app::server::calendar::doctor_feed))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(

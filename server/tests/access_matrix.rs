@@ -68,6 +68,15 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("cancel_appointment", [401, 200, 404, 403, 403, 403]),
     ("my_profile", [401, 200, 200, 403, 403, 403]),
     ("update_profile", [401, 200, 200, 403, 403, 403]),
+    // The doctors' portal: doctors only, each on their own calendar. Marking the outcome
+    // of a visit that has not started (or is not theirs) is refused alike (400).
+    ("doctor_week", [401, 403, 403, 200, 200, 403]),
+    ("preview_block", [401, 403, 403, 200, 200, 403]),
+    ("block_time", [401, 403, 403, 200, 200, 403]),
+    ("unblock_time", [401, 403, 403, 200, 200, 403]),
+    ("set_visit_outcome", [401, 403, 403, 400, 400, 403]),
+    ("calendar_feed", [401, 403, 403, 200, 200, 403]),
+    ("revoke_calendar_feed", [401, 403, 403, 200, 200, 403]),
     // Last: it ends the caller's session.
     ("log_out", [200, 200, 200, 200, 200, 200]),
 ];
@@ -145,6 +154,21 @@ impl World {
             "reschedule_appointment" => vec![
                 ("appointment_id", self.appointment_a_d1.to_string()),
                 ("start", self.open_for_move.clone()),
+            ],
+            // Far enough ahead not to touch the times the other rows use.
+            "preview_block" | "block_time" | "unblock_time" => vec![
+                (
+                    "from_date",
+                    (chrono::Utc::now() + chrono::Duration::days(40))
+                        .date_naive()
+                        .to_string(),
+                ),
+                ("from_time", "10:00".into()),
+                ("to_time", "11:00".into()),
+            ],
+            "set_visit_outcome" => vec![
+                ("appointment_id", self.appointment_a_d1.to_string()),
+                ("outcome", "completed".into()),
             ],
             "update_profile" => vec![
                 ("first_name", "Renamed".into()),

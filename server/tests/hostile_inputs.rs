@@ -19,6 +19,7 @@ use tracing_subscriber::Layer;
 enum Caller {
     Anonymous,
     Patient,
+    Doctor,
     Admin,
 }
 
@@ -100,6 +101,29 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
         Caller::Patient,
         &["first_name", "last_name", "phone", "sms_opt_in"],
     ),
+    ("doctor_week", Caller::Doctor, &["week"]),
+    (
+        "preview_block",
+        Caller::Doctor,
+        &["from_date", "to_date", "from_time", "to_time", "note"],
+    ),
+    (
+        "block_time",
+        Caller::Doctor,
+        &["from_date", "to_date", "from_time", "to_time", "note"],
+    ),
+    (
+        "unblock_time",
+        Caller::Doctor,
+        &["from_date", "to_date", "from_time", "to_time"],
+    ),
+    (
+        "set_visit_outcome",
+        Caller::Doctor,
+        &["appointment_id", "outcome"],
+    ),
+    ("calendar_feed", Caller::Doctor, &[]),
+    ("revoke_calendar_feed", Caller::Doctor, &[]),
     ("log_out", Caller::Anonymous, &[]),
 ];
 
@@ -235,9 +259,11 @@ async fn run(errors: Errors, panics: Arc<AtomicUsize>) {
     let patient = create_person(&pool, Role::Patient, "Hostile").await;
     let bystander = create_person(&pool, Role::Patient, "Bystander").await;
     let admin = create_person(&pool, Role::Admin, "Hostadmin").await;
-    let (as_patient, as_admin) = (client(), client());
+    let doctor = create_person(&pool, Role::Doctor, "Hostdoc").await;
+    let (as_patient, as_admin, as_doctor) = (client(), client(), client());
     log_in(&as_patient, &base, &patient.email).await;
     log_in(&as_admin, &base, &admin.email).await;
+    log_in(&as_doctor, &base, &doctor.email).await;
 
     let values = hostile_values();
     let mut problems = Vec::new();
@@ -251,6 +277,7 @@ async fn run(errors: Errors, panics: Arc<AtomicUsize>) {
             Caller::Anonymous => client(),
             Caller::Patient => as_patient.clone(),
             Caller::Admin => as_admin.clone(),
+            Caller::Doctor => as_doctor.clone(),
         };
         let mut bodies: Vec<(String, Vec<u8>, &str)> = Vec::new();
         for field in *fields {
@@ -402,6 +429,15 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
             ("start", "2030-01-07T15:00:00Z".into()),
         ],
         "update_profile" => vec![("first_name", "Hos".into()), ("last_name", "Tile".into())],
+        "preview_block" | "block_time" | "unblock_time" => vec![
+            ("from_date", "2030-01-07".into()),
+            ("from_time", "10:00".into()),
+            ("to_time", "11:00".into()),
+        ],
+        "set_visit_outcome" => vec![
+            ("appointment_id", "1".into()),
+            ("outcome", "completed".into()),
+        ],
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()

@@ -6,4 +6,5 @@ pub mod appointments;
 pub mod auth;
 pub mod booking;
 pub mod directory;
+pub mod doctor;
 pub mod profile;

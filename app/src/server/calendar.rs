@@ -90,3 +90,52 @@ async fn render(
     };
     Ok(Some((format!("appointment-{id}.ics"), ics::render(&event))))
 }
+
+/// `GET /calendar/{token}.ics`: a doctor's private feed of their booked visits — times,
+/// visit types and links, never a patient's name or reason (the URL ends up in calendar
+/// apps). The token is the secret; only its hash is stored.
+pub async fn doctor_feed(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Path(file): Path<String>,
+) -> Response {
+    let not_found = || (StatusCode::NOT_FOUND, "No such calendar.").into_response();
+    let Some(token) = file.strip_suffix(".ics").filter(|t| t.len() == 43) else {
+        return not_found();
+    };
+    let now = Utc::now();
+    let doctor = match db::doctors::by_feed_token(&state.pool, token).await {
+        Ok(Some(doctor)) => doctor,
+        Ok(None) => return not_found(),
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    };
+    let Ok(visits) =
+        db::doctors::feed_visits(&state.pool, doctor.0, now - chrono::Duration::days(30)).await
+    else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    let events: Vec<ics::FeedEvent> = visits
+        .into_iter()
+        .map(|(id, start, end, type_name, sequence)| ics::FeedEvent {
+            uid: ics::appointment_uid(id, host),
+            sequence: sequence.max(0) as u32,
+            start,
+            end,
+            summary: format!("Visit ({type_name})"),
+            url: format!("http://{host}/doctor/visits/{id}"),
+        })
+        .collect();
+    (
+        [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+        ics::render_feed(&format!("{} — clinic visits", doctor.1), &events, now),
+    )
+        .into_response()
+}

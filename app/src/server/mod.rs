@@ -8,6 +8,7 @@ pub mod blocks;
 pub mod booking;
 pub mod calendar;
 pub mod db;
+pub mod doctor;
 pub mod jobs;
 pub mod notify;
 pub mod patient;

@@ -11,7 +11,7 @@ use crate::server::db::{self, tokens::Purpose};
 pub const PER_HOUR: i64 = 3;
 
 /// A fresh token: 256 bits from the operating system's generator, URL-safe.
-fn new_token() -> String {
+pub fn new_token() -> String {
     use base64::Engine as _;
     let mut bytes = [0u8; 32];
     bytes[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());

@@ -81,6 +81,122 @@ pub async fn upcoming_appointments(
     .await
 }
 
+/// One slot of a doctor's calendar, with the visit on it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CalendarRow {
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+    pub status: String,
+    pub block_note: Option<String>,
+    pub appointment_id: Option<i64>,
+    pub patient_id: Option<i64>,
+    pub patient_name: Option<String>,
+    pub type_name: Option<String>,
+    pub appointment_status: Option<String>,
+}
+
+/// A doctor's slots starting in `[from, to)`, in time order.
+pub async fn calendar_between(
+    pool: &PgPool,
+    doctor_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<CalendarRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select s.start_time, s.end_time, s.status, s.block_note, a.appointment_id, a.patient_id,
+                p.first_name || ' ' || p.last_name as patient_name, t.name as type_name,
+                a.status as appointment_status
+         from availability_slots s
+         left join appointment_slots l on l.slot_id = s.slot_id
+         left join appointments a on a.appointment_id = l.appointment_id
+         left join patients p on p.patient_id = a.patient_id
+         left join appointment_types t on t.appointment_type_id = a.appointment_type_id
+         where s.doctor_id = $1 and s.start_time >= $2 and s.start_time < $3
+         order by s.start_time",
+    )
+    .bind(doctor_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}
+
+/// Records a visit's outcome: only the doctor's own, booked, started visits. Returns the
+/// patient id when it was recorded.
+pub async fn set_outcome(
+    conn: &mut PgConnection,
+    doctor_id: i64,
+    appointment_id: i64,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "update appointments set status = $3, updated_at = $4
+         where appointment_id = $1 and doctor_id = $2 and status in ('booked', 'completed', 'no_show')
+           and start_time <= $4
+         returning patient_id",
+    )
+    .bind(appointment_id)
+    .bind(doctor_id)
+    .bind(status)
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Replaces the doctor's calendar-feed token (stored as its SHA-256).
+pub async fn set_feed_token(pool: &PgPool, doctor_id: i64, token: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update doctors set feed_token_hash = sha256(convert_to($2, 'UTF8')) where doctor_id = $1",
+    )
+    .bind(doctor_id)
+    .bind(token)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Turns the doctor's calendar feed off.
+pub async fn clear_feed_token(pool: &PgPool, doctor_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("update doctors set feed_token_hash = null where doctor_id = $1")
+        .bind(doctor_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The active doctor a feed token belongs to: (doctor id, display name).
+pub async fn by_feed_token(
+    pool: &PgPool,
+    token: &str,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select doctor_id, 'Dr. ' || first_name || ' ' || last_name from doctors
+         where active and feed_token_hash = sha256(convert_to($1, 'UTF8'))",
+    )
+    .bind(token)
+    .fetch_optional(pool)
+    .await
+}
+
+/// A doctor's live visits from `from` on: (appointment id, start, end, type, sequence).
+pub async fn feed_visits(
+    pool: &PgPool,
+    doctor_id: i64,
+    from: DateTime<Utc>,
+) -> Result<Vec<(i64, DateTime<Utc>, DateTime<Utc>, String, i32)>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.appointment_id, a.start_time, a.end_time, t.name, a.ics_sequence
+         from appointments a join appointment_types t using (appointment_type_id)
+         where a.doctor_id = $1 and a.status = 'booked' and a.end_time > $2
+         order by a.start_time limit 2000",
+    )
+    .bind(doctor_id)
+    .bind(from)
+    .fetch_all(pool)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,144 @@
+//! The doctors' portal: their week, blocks and leave (with a preview of what happens to
+//! booked visits), visit outcomes and a private calendar feed. Every function acts on the
+//! signed-in doctor's own calendar only.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::booking::AppointmentStatus;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SlotState {
+    Free,
+    /// A patient is confirming it right now.
+    Held,
+    Booked {
+        appointment_id: i64,
+        patient_name: String,
+        type_name: String,
+        status: AppointmentStatus,
+    },
+    Blocked {
+        note: Option<String>,
+    },
+    Holiday,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarSlot {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub state: SlotState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoctorDay {
+    pub date: NaiveDate,
+    pub slots: Vec<CalendarSlot>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeekCalendar {
+    pub week_start: NaiveDate,
+    pub today: NaiveDate,
+    pub time_zone: String,
+    pub days: Vec<DoctorDay>,
+    pub prev_week: NaiveDate,
+    pub next_week: NaiveDate,
+}
+
+/// What a block did, or would do, to booked visits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockOutcome {
+    /// Visits handed to another doctor at the same time.
+    pub moved: u32,
+    /// Visits waiting for staff (inside the change freeze, or nobody free).
+    pub queued: u32,
+}
+
+/// The signed-in doctor's week (`week`: any day in it; default this week).
+#[server(prefix = "/api", endpoint = "doctor_week")]
+pub async fn doctor_week(week: Option<NaiveDate>) -> Result<WeekCalendar, AppError> {
+    crate::server::respond(crate::server::doctor::week(week).await)
+}
+
+/// What blocking the time would do, without doing it. Dates and times are the clinic's
+/// local ones; without times whole days are blocked (leave).
+#[server(prefix = "/api", endpoint = "preview_block")]
+pub async fn preview_block(
+    from_date: NaiveDate,
+    to_date: Option<NaiveDate>,
+    from_time: Option<String>,
+    to_time: Option<String>,
+    note: Option<String>,
+) -> Result<BlockOutcome, AppError> {
+    use crate::server::doctor::{self, BlockForm};
+    let form = BlockForm {
+        from_date,
+        to_date,
+        from_time,
+        to_time,
+        note,
+    };
+    crate::server::respond(doctor::block(form, false).await)
+}
+
+/// Blocks the time: it stops being offered, and its booked visits move or wait for staff.
+#[server(prefix = "/api", endpoint = "block_time")]
+pub async fn block_time(
+    from_date: NaiveDate,
+    to_date: Option<NaiveDate>,
+    from_time: Option<String>,
+    to_time: Option<String>,
+    note: Option<String>,
+) -> Result<BlockOutcome, AppError> {
+    use crate::server::doctor::{self, BlockForm};
+    let form = BlockForm {
+        from_date,
+        to_date,
+        from_time,
+        to_time,
+        note,
+    };
+    crate::server::respond(doctor::block(form, true).await)
+}
+
+/// Frees blocked time again.
+#[server(prefix = "/api", endpoint = "unblock_time")]
+pub async fn unblock_time(
+    from_date: NaiveDate,
+    to_date: Option<NaiveDate>,
+    from_time: Option<String>,
+    to_time: Option<String>,
+) -> Result<u64, AppError> {
+    use crate::server::doctor::{self, BlockForm};
+    let form = BlockForm {
+        from_date,
+        to_date,
+        from_time,
+        to_time,
+        note: None,
+    };
+    crate::server::respond(doctor::unblock(form).await)
+}
+
+/// Marks one of the doctor's visits that has started as `completed` or `no_show`.
+#[server(prefix = "/api", endpoint = "set_visit_outcome")]
+pub async fn set_visit_outcome(appointment_id: i64, outcome: String) -> Result<(), AppError> {
+    crate::server::respond(crate::server::doctor::set_outcome(appointment_id, outcome).await)
+}
+
+/// The doctor's private calendar-feed URL; `regenerate` replaces the secret (the old URL
+/// stops working). Shown once: only its hash is kept.
+#[server(prefix = "/api", endpoint = "calendar_feed")]
+pub async fn calendar_feed() -> Result<String, AppError> {
+    crate::server::respond(crate::server::doctor::new_feed_url().await)
+}
+
+/// Turns the calendar feed off: its URL stops working.
+#[server(prefix = "/api", endpoint = "revoke_calendar_feed")]
+pub async fn revoke_calendar_feed() -> Result<(), AppError> {
+    crate::server::respond(crate::server::doctor::revoke_feed().await)
+}

@@ -1,0 +1,316 @@
+//! The doctors' portal, server side: each function establishes the doctor from the
+//! session and acts on their own calendar only.
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration, NaiveDate, NaiveTime, Utc};
+use domain::booking::AppointmentStatus;
+use domain::schedule::{local_date, local_day_bounds, local_to_utc, week_start};
+
+use crate::api::doctor::{BlockOutcome, CalendarSlot, DoctorDay, SlotState, WeekCalendar};
+use crate::server::audit::{self, Outcome};
+use crate::server::auth::{guard, tokens};
+use crate::server::blocks::{self, Block};
+use crate::server::db;
+use crate::server::state::app_state;
+use crate::server::unavailable::Actor;
+use crate::AppError;
+
+/// Weeks a doctor can look at: a year back, a year ahead.
+const WEEKS_EACH_WAY: i64 = 52;
+
+pub async fn week(week: Option<NaiveDate>) -> Result<WeekCalendar, AppError> {
+    let (user, doctor_id) = guard::require_doctor().await?;
+    let state = app_state()?;
+    let request_id = guard::request_id().await;
+    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let tz = policy.time_zone();
+    let now = Utc::now();
+    let today = local_date(tz, now);
+    let this_week = week_start(today);
+    let span = Duration::weeks(WEEKS_EACH_WAY);
+    let week_start = match week.map(week_start) {
+        None => this_week,
+        Some(w) if (w - this_week).abs() <= span => w,
+        Some(_) => {
+            return Err(AppError::validation(
+                "week",
+                "The calendar shows a year back and a year ahead.",
+            ))
+        }
+    };
+    let (from, _) = local_day_bounds(tz, week_start);
+    let (_, to) = local_day_bounds(tz, week_start + Duration::days(6));
+    let rows = db::doctors::calendar_between(&state.pool, doctor_id, from, to).await?;
+
+    // Patients' names are patient data: each patient shown is an audited read.
+    let patients: BTreeSet<i64> = rows.iter().filter_map(|r| r.patient_id).collect();
+    if !patients.is_empty() {
+        let mut tx = state.pool.begin().await?;
+        for patient_id in patients {
+            audit::record(
+                &mut tx,
+                &audit::Entry {
+                    actor_user_id: Some(user.user_id),
+                    actor_role: "doctor",
+                    action: "calendar.read",
+                    patient_id: Some(patient_id),
+                    target: Some(format!("week:{week_start}")),
+                    outcome: Outcome::Success,
+                    request_id: request_id.clone(),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+    }
+
+    let days = (0..7)
+        .map(|i| {
+            let date = week_start + Duration::days(i);
+            let slots = rows
+                .iter()
+                .filter(|r| local_date(tz, r.start_time) == date)
+                .map(|r| CalendarSlot {
+                    start: r.start_time,
+                    end: r.end_time,
+                    state: slot_state(r),
+                })
+                .collect();
+            DoctorDay { date, slots }
+        })
+        .collect();
+    Ok(WeekCalendar {
+        week_start,
+        today,
+        time_zone: tz.name().to_owned(),
+        days,
+        prev_week: week_start - Duration::days(7),
+        next_week: week_start + Duration::days(7),
+    })
+}
+
+fn slot_state(row: &db::doctors::CalendarRow) -> SlotState {
+    match (row.status.as_str(), row.appointment_id) {
+        ("booked", Some(appointment_id)) => SlotState::Booked {
+            appointment_id,
+            patient_name: row.patient_name.clone().unwrap_or_default(),
+            type_name: row.type_name.clone().unwrap_or_default(),
+            status: row
+                .appointment_status
+                .as_deref()
+                .and_then(AppointmentStatus::parse)
+                .unwrap_or(AppointmentStatus::Booked),
+        },
+        ("held", _) => SlotState::Held,
+        ("blocked", _) => SlotState::Blocked {
+            note: row.block_note.clone(),
+        },
+        ("holiday", _) => SlotState::Holiday,
+        _ => SlotState::Free,
+    }
+}
+
+/// A block or leave as typed into the doctor's form (the clinic's local dates and times).
+#[derive(Debug, Clone)]
+pub struct BlockForm {
+    pub from_date: NaiveDate,
+    pub to_date: Option<NaiveDate>,
+    pub from_time: Option<String>,
+    pub to_time: Option<String>,
+    pub note: Option<String>,
+}
+
+fn time_field(field: &'static str, value: &Option<String>) -> Result<Option<NaiveTime>, AppError> {
+    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => NaiveTime::parse_from_str(v, "%H:%M")
+            .map(Some)
+            .map_err(|_| AppError::validation(field, "Enter a time like 09:30.")),
+    }
+}
+
+impl BlockForm {
+    /// The UTC span and whether it is leave (whole days).
+    fn span(
+        &self,
+        tz: chrono_tz::Tz,
+        today: NaiveDate,
+    ) -> Result<(chrono::DateTime<Utc>, chrono::DateTime<Utc>, bool), AppError> {
+        if (self.from_date - today).num_days().abs() > 2 * 366 {
+            return Err(AppError::validation(
+                "from_date",
+                "Choose a day within two years from today.",
+            ));
+        }
+        let to_date = self.to_date.unwrap_or(self.from_date);
+        if to_date < self.from_date {
+            return Err(AppError::validation(
+                "to_date",
+                "The last day must not be before the first.",
+            ));
+        }
+        if (to_date - self.from_date).num_days() > 366 {
+            return Err(AppError::validation(
+                "to_date",
+                "Block at most a year at a time.",
+            ));
+        }
+        match (
+            time_field("from_time", &self.from_time)?,
+            time_field("to_time", &self.to_time)?,
+        ) {
+            (None, None) => {
+                let (from, _) = local_day_bounds(tz, self.from_date);
+                let (_, to) = local_day_bounds(tz, to_date);
+                Ok((from, to, true))
+            }
+            (Some(from), Some(to)) => {
+                let start = local_to_utc(tz, self.from_date, from).ok_or_else(|| {
+                    AppError::validation(
+                        "from_time",
+                        "That time does not exist on that day (the clocks change).",
+                    )
+                })?;
+                let end = local_to_utc(tz, to_date, to).ok_or_else(|| {
+                    AppError::validation(
+                        "to_time",
+                        "That time does not exist on that day (the clocks change).",
+                    )
+                })?;
+                if end <= start {
+                    return Err(AppError::validation(
+                        "to_time",
+                        "The end must be after the start.",
+                    ));
+                }
+                Ok((start, end, false))
+            }
+            (None, Some(_)) => Err(AppError::validation(
+                "from_time",
+                "Enter the start time too, or neither for whole days.",
+            )),
+            (Some(_), None) => Err(AppError::validation(
+                "to_time",
+                "Enter the end time too, or neither for whole days.",
+            )),
+        }
+    }
+}
+
+/// Blocks (`commit`) or previews a block of the doctor's own time.
+pub async fn block(form: BlockForm, commit: bool) -> Result<BlockOutcome, AppError> {
+    let (user, doctor_id) = guard::require_doctor().await?;
+    let state = app_state()?;
+    let request_id = guard::request_id().await;
+    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let now = Utc::now();
+    let (from, to, leave) = form.span(policy.time_zone(), local_date(policy.time_zone(), now))?;
+    let block = Block {
+        doctor_id,
+        from,
+        to,
+        leave,
+        note: form.note.clone(),
+    };
+    let actor = Actor {
+        user_id: Some(user.user_id),
+        role: "doctor",
+    };
+    let outcome = if commit {
+        let outcome = blocks::block(&state.pool, &policy, actor, &block, now).await?;
+        let mut tx = state.pool.begin().await?;
+        audit::record(
+            &mut tx,
+            &audit::Entry {
+                actor_user_id: Some(user.user_id),
+                actor_role: "doctor",
+                action: if leave {
+                    "doctor.leave"
+                } else {
+                    "doctor.block"
+                },
+                patient_id: None,
+                target: Some(format!("doctor:{doctor_id}")),
+                outcome: Outcome::Success,
+                request_id,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        outcome
+    } else {
+        blocks::preview(&state.pool, &policy, actor, &block, now).await?
+    };
+    Ok(BlockOutcome {
+        moved: outcome.moved,
+        queued: outcome.queued,
+    })
+}
+
+pub async fn unblock(form: BlockForm) -> Result<u64, AppError> {
+    let (_, doctor_id) = guard::require_doctor().await?;
+    let state = app_state()?;
+    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let now = Utc::now();
+    let (from, to, _) = form.span(policy.time_zone(), local_date(policy.time_zone(), now))?;
+    blocks::unblock(&state.pool, doctor_id, from, to, now).await
+}
+
+pub async fn set_outcome(appointment_id: i64, outcome: String) -> Result<(), AppError> {
+    let (user, doctor_id) = guard::require_doctor().await?;
+    let status = match outcome.as_str() {
+        "completed" => "completed",
+        "no_show" => "no_show",
+        _ => {
+            return Err(AppError::validation(
+                "outcome",
+                "Choose completed or no-show.",
+            ))
+        }
+    };
+    let state = app_state()?;
+    let request_id = guard::request_id().await;
+    let mut tx = state.pool.begin().await?;
+    let Some(patient_id) =
+        db::doctors::set_outcome(&mut tx, doctor_id, appointment_id, status, Utc::now()).await?
+    else {
+        // Another doctor's visit, a cancelled one, or one that has not started: the same
+        // answer, so nothing is learned about visits that are not theirs.
+        return Err(AppError::validation(
+            "outcome",
+            "Only a visit of yours that has started can be marked.",
+        ));
+    };
+    audit::record(
+        &mut tx,
+        &audit::Entry {
+            actor_user_id: Some(user.user_id),
+            actor_role: "doctor",
+            action: "appointment.outcome",
+            patient_id: Some(patient_id),
+            target: Some(format!("appointment:{appointment_id}")),
+            outcome: Outcome::Success,
+            request_id,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A new secret feed URL (path), replacing any earlier one.
+pub async fn new_feed_url() -> Result<String, AppError> {
+    let (_, doctor_id) = guard::require_doctor().await?;
+    let state = app_state()?;
+    let token = tokens::new_token();
+    db::doctors::set_feed_token(&state.pool, doctor_id, &token).await?;
+    Ok(format!("/calendar/{token}.ics"))
+}
+
+pub async fn revoke_feed() -> Result<(), AppError> {
+    let (_, doctor_id) = guard::require_doctor().await?;
+    let state = app_state()?;
+    db::doctors::clear_feed_token(&state.pool, doctor_id).await?;
+    Ok(())
+}
