@@ -36,10 +36,10 @@ export default defineConfig({
   },
   projects: [
     { name: "desktop", use: { ...devices["Desktop Chrome"], channel: undefined } },
-    // The patient journeys once more at phone size.
+    // The patient and doctor journeys once more at phone size.
     {
       name: "phone",
-      testMatch: /patient\.spec\.ts/,
+      testMatch: /(patient|doctor)\.spec\.ts/,
       use: { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
     },
   ],

@@ -29,10 +29,12 @@ export async function expectNoHorizontalScroll(page: Page) {
 }
 
 /** Runs SQL against the e2e database (used to move time along: expire a hold, widen the freeze). */
-export function sql(statement: string) {
+export function sql(statement: string): string {
   const url = process.env.E2E_DATABASE_URL;
   if (!url) throw new Error("E2E_DATABASE_URL is not set (run through `cargo xtask test`)");
-  execFileSync("psql", [url, "-v", "ON_ERROR_STOP=1", "-qtAc", statement], { stdio: ["ignore", "pipe", "inherit"] });
+  return execFileSync("psql", [url, "-v", "ON_ERROR_STOP=1", "-qtAc", statement], { stdio: ["ignore", "pipe", "inherit"] })
+    .toString()
+    .trim();
 }
 
 export function uniqueEmail(prefix: string) {

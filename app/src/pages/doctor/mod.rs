@@ -34,10 +34,11 @@ struct BlockQuery {
 pub fn DoctorPortalPage() -> impl IntoView {
     // Created here, outside the guard: see `RequireRole`.
     let query = use_query_map();
+    // The week asked for, or the one a previewed block starts in.
     let week = move || {
-        query
-            .read()
-            .get("week")
+        let q = query.read();
+        q.get("week")
+            .or_else(|| q.get("preview").and(q.get("from_date")))
             .and_then(|w| w.parse::<NaiveDate>().ok())
     };
     let block = ServerAction::<BlockTime>::new();
