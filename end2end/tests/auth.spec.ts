@@ -86,7 +86,8 @@ test("staff and doctors land in their own portals and nowhere else", async ({ pa
   await hydrated(page);
   await signIn(page, "ada.okafor@riverside.test", DEMO_PASSWORD);
   await expect(page).toHaveURL(/\/doctor$/);
-  await expect(page.getByText("Signed in as Dr. Ada Okafor.")).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Your calendar");
+  await expect(page.getByRole("banner").getByRole("link", { name: "Dr. Ada Okafor (account)" })).toBeVisible();
   await page.goto("/admin");
   await expect(page).toHaveURL(/\/doctor$/);
 });
