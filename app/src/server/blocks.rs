@@ -91,10 +91,7 @@ pub async fn block(
     block: &Block,
     now: DateTime<Utc>,
 ) -> Result<Outcome, AppError> {
-    let mut tx = pool.begin().await?;
-    let outcome = apply(&mut tx, policy, actor, block, now).await?;
-    tx.commit().await?;
-    Ok(outcome)
+    run(pool, policy, actor, block, now, true).await
 }
 
 /// What [`block`] would do now, without doing it.
@@ -105,9 +102,25 @@ pub async fn preview(
     block: &Block,
     now: DateTime<Utc>,
 ) -> Result<Outcome, AppError> {
+    run(pool, policy, actor, block, now, false).await
+}
+
+/// The one change behind both: committed, or rolled back (the preview).
+async fn run(
+    pool: &PgPool,
+    policy: &ClinicPolicy,
+    actor: Actor,
+    block: &Block,
+    now: DateTime<Utc>,
+    commit: bool,
+) -> Result<Outcome, AppError> {
     let mut tx = pool.begin().await?;
     let outcome = apply(&mut tx, policy, actor, block, now).await?;
-    tx.rollback().await?;
+    if commit {
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
     Ok(outcome)
 }
 
