@@ -28,7 +28,7 @@ use crate::pages::public::{
 };
 use crate::pages::{
     admin::StaffPortalPage,
-    doctor::{DoctorPortalPage, VisitPage},
+    doctor::{DoctorPortalPage, HoursPage, VisitPage},
     NotFoundPage,
 };
 
@@ -122,6 +122,7 @@ pub fn App() -> impl IntoView {
                     // pages read (and forms work) before the wasm loads or without it.
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/doctor") view=DoctorPortalPage ssr=SsrMode::Async/>
+                    <Route path=path!("/doctor/hours") view=HoursPage ssr=SsrMode::Async/>
                     <Route path=path!("/doctor/visits/:id") view=VisitPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=StaffPortalPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>

@@ -9,6 +9,7 @@ pub mod assignment;
 pub mod availability;
 pub mod booking;
 pub mod directory;
+pub mod hours;
 pub mod ics;
 pub mod notify;
 pub mod policy;

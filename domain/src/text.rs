@@ -16,6 +16,14 @@ pub enum TextError {
     ControlCharacter,
 }
 
+/// At most `max` characters of `text`, with "…" when cut: for echoing input in messages.
+pub fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
+}
+
 /// Checks one submitted value.
 pub fn check_field(value: &str) -> Result<(), TextError> {
     if value

@@ -77,6 +77,9 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("set_visit_outcome", [401, 403, 403, 400, 400, 403]),
     ("calendar_feed", [401, 403, 403, 200, 200, 403]),
     ("revoke_calendar_feed", [401, 403, 403, 200, 200, 403]),
+    ("weekly_hours", [401, 403, 403, 200, 200, 403]),
+    ("preview_hours", [401, 403, 403, 200, 200, 403]),
+    ("save_hours", [401, 403, 403, 200, 200, 403]),
     // Last: it ends the caller's session.
     ("log_out", [200, 200, 200, 200, 200, 200]),
 ];
@@ -170,6 +173,23 @@ impl World {
                 ("appointment_id", self.appointment_a_d1.to_string()),
                 ("outcome", "completed".into()),
             ],
+            // The hours the doctors already have, from 50 days ahead: nothing moves.
+            "preview_hours" | "save_hours" => {
+                let from = (chrono::Utc::now() + chrono::Duration::days(50)).date_naive();
+                let mut pairs = vec![("from", from.to_string())];
+                for day in [
+                    "monday",
+                    "tuesday",
+                    "wednesday",
+                    "thursday",
+                    "friday",
+                    "saturday",
+                    "sunday",
+                ] {
+                    pairs.push((day, "09:00-17:00".to_owned()));
+                }
+                pairs
+            }
             "update_profile" => vec![
                 ("first_name", "Renamed".into()),
                 ("last_name", "Person".into()),

@@ -124,6 +124,35 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
     ),
     ("calendar_feed", Caller::Doctor, &[]),
     ("revoke_calendar_feed", Caller::Doctor, &[]),
+    ("weekly_hours", Caller::Doctor, &[]),
+    (
+        "preview_hours",
+        Caller::Doctor,
+        &[
+            "from",
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+        ],
+    ),
+    (
+        "save_hours",
+        Caller::Doctor,
+        &[
+            "from",
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+        ],
+    ),
     ("log_out", Caller::Anonymous, &[]),
 ];
 
@@ -438,7 +467,26 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
             ("appointment_id", "1".into()),
             ("outcome", "completed".into()),
         ],
+        "preview_hours" | "save_hours" => hours_arguments(),
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// A valid weekly-hours form: every weekday 09:00–17:00 from a month ahead.
+fn hours_arguments() -> Vec<(&'static str, String)> {
+    let from = (chrono::Utc::now() + chrono::Duration::days(30)).date_naive();
+    let mut pairs = vec![("from", from.to_string())];
+    for day in [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ] {
+        pairs.push((day, "09:00-17:00".to_owned()));
+    }
+    pairs
 }

@@ -142,3 +142,79 @@ pub async fn calendar_feed() -> Result<String, AppError> {
 pub async fn revoke_calendar_feed() -> Result<(), AppError> {
     crate::server::respond(crate::server::doctor::revoke_feed().await)
 }
+
+/// The doctor's weekly hours as they edit them: one line of text per weekday, Monday
+/// first (`09:00-12:00, 13:00-17:00`; empty: not working).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoursView {
+    pub today: NaiveDate,
+    pub time_zone: String,
+    pub slot_minutes: i64,
+    /// In effect today.
+    pub lines: [String; 7],
+    /// Changes already set for later dates, each with the week from then on.
+    pub planned: Vec<PlannedHours>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedHours {
+    pub from: NaiveDate,
+    pub lines: [String; 7],
+}
+
+/// What new hours change (or, previewed, would change).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoursOutcome {
+    pub from: NaiveDate,
+    pub days: Vec<domain::hours::DayChange>,
+    pub replaced_plans: Vec<NaiveDate>,
+    pub added: u64,
+    pub removed: u64,
+    pub moved: u32,
+    pub queued: u32,
+}
+
+/// The signed-in doctor's weekly hours: today's and any planned changes.
+#[server(prefix = "/api", endpoint = "weekly_hours")]
+pub async fn weekly_hours() -> Result<HoursView, AppError> {
+    crate::server::respond(crate::server::doctor::weekly_hours().await)
+}
+
+/// What setting these hours from `from` would change, without changing anything.
+#[server(prefix = "/api", endpoint = "preview_hours")]
+#[allow(clippy::too_many_arguments)]
+pub async fn preview_hours(
+    from: NaiveDate,
+    monday: String,
+    tuesday: String,
+    wednesday: String,
+    thursday: String,
+    friday: String,
+    saturday: String,
+    sunday: String,
+) -> Result<HoursOutcome, AppError> {
+    let lines = [
+        monday, tuesday, wednesday, thursday, friday, saturday, sunday,
+    ];
+    crate::server::respond(crate::server::doctor::set_hours(from, lines, false).await)
+}
+
+/// Sets the doctor's weekly hours from `from` on: free times follow at once, booked
+/// visits outside the new hours move to a free colleague or go to the staff.
+#[server(prefix = "/api", endpoint = "save_hours")]
+#[allow(clippy::too_many_arguments)]
+pub async fn save_hours(
+    from: NaiveDate,
+    monday: String,
+    tuesday: String,
+    wednesday: String,
+    thursday: String,
+    friday: String,
+    saturday: String,
+    sunday: String,
+) -> Result<HoursOutcome, AppError> {
+    let lines = [
+        monday, tuesday, wednesday, thursday, friday, saturday, sunday,
+    ];
+    crate::server::respond(crate::server::doctor::set_hours(from, lines, true).await)
+}

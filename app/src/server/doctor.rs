@@ -7,11 +7,17 @@ use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use domain::booking::AppointmentStatus;
 use domain::schedule::{local_date, local_day_bounds, local_to_utc, week_start};
 
-use crate::api::doctor::{BlockOutcome, CalendarSlot, DoctorDay, SlotState, WeekCalendar};
+use domain::hours::{planned_changes_after, weekday_name, WeekPattern};
+
+use crate::api::doctor::{
+    BlockOutcome, CalendarSlot, DoctorDay, HoursOutcome, HoursView, PlannedHours, SlotState,
+    WeekCalendar,
+};
 use crate::server::audit::{self, Outcome};
 use crate::server::auth::{guard, tokens};
 use crate::server::blocks::{self, Block};
 use crate::server::db;
+use crate::server::schedule;
 use crate::server::state::app_state;
 use crate::server::unavailable::Actor;
 use crate::AppError;
@@ -313,4 +319,87 @@ pub async fn revoke_feed() -> Result<(), AppError> {
     let state = app_state()?;
     db::doctors::clear_feed_token(&state.pool, doctor_id).await?;
     Ok(())
+}
+
+pub async fn weekly_hours() -> Result<HoursView, AppError> {
+    let (_, doctor_id) = guard::require_doctor().await?;
+    let state = app_state()?;
+    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let tz = policy.time_zone();
+    let today = local_date(tz, Utc::now());
+    let schedule = db::schedule::hours_of(&state.pool, doctor_id).await?;
+    let planned = planned_changes_after(&schedule, today)
+        .into_iter()
+        .map(|from| PlannedHours {
+            from,
+            lines: WeekPattern::in_effect(&schedule, from).lines(),
+        })
+        .collect();
+    Ok(HoursView {
+        today,
+        time_zone: tz.name().to_owned(),
+        slot_minutes: policy.slot_length().num_minutes(),
+        lines: WeekPattern::in_effect(&schedule, today).lines(),
+        planned,
+    })
+}
+
+/// Previews or saves (`commit`) new weekly hours for the signed-in doctor.
+pub async fn set_hours(
+    from: NaiveDate,
+    lines: [String; 7],
+    commit: bool,
+) -> Result<HoursOutcome, AppError> {
+    let (user, doctor_id) = guard::require_doctor().await?;
+    let state = app_state()?;
+    let request_id = guard::request_id().await;
+    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let pattern = WeekPattern::parse(&lines, policy.slot_length()).map_err(|err| {
+        AppError::validation(
+            weekday_name(err.day).to_ascii_lowercase(),
+            format!("{err}."),
+        )
+    })?;
+    let actor = Actor {
+        user_id: Some(user.user_id),
+        role: "doctor",
+    };
+    let now = Utc::now();
+    let change = schedule::set_pattern(
+        &state.pool,
+        &policy,
+        actor,
+        doctor_id,
+        &pattern,
+        from,
+        now,
+        commit,
+    )
+    .await?;
+    if commit {
+        let mut tx = state.pool.begin().await?;
+        audit::record(
+            &mut tx,
+            &audit::Entry {
+                actor_user_id: Some(user.user_id),
+                actor_role: "doctor",
+                action: "doctor.hours",
+                patient_id: None,
+                target: Some(format!("doctor:{doctor_id}")),
+                outcome: Outcome::Success,
+                request_id,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(HoursOutcome {
+        from,
+        days: change.days,
+        replaced_plans: change.replaced_plans,
+        added: change.change.added,
+        removed: change.change.removed,
+        moved: change.change.visits.moved,
+        queued: change.change.visits.queued,
+    })
 }

@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::hours::{apply_from, day_changes, planned_changes_after, DayChange, WeekPattern};
 use domain::schedule::{
     generate_slots, local_date, local_day_bounds, validate_hours, SlotSpan, WeeklyInterval,
 };
@@ -149,21 +150,46 @@ pub async fn add_holiday(
     Ok(outcome)
 }
 
-/// Replaces a doctor's weekly hours. Their unbooked future slots follow at once; booked
-/// visits outside the new hours go through rule 6.
-pub async fn replace_weekly_hours(
-    pool: &PgPool,
+/// What a change of weekly hours did (or, previewed, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HoursChange {
+    /// Free times newly offered within the booking horizon.
+    pub added: u64,
+    /// Free (or held) times no longer offered.
+    pub removed: u64,
+    /// Booked visits outside the new hours, moved or queued (rule 6).
+    pub visits: unavailable::Outcome,
+}
+
+/// Replaces a doctor's weekly hours inside the caller's transaction: their unbooked
+/// future slots follow at once, and booked visits outside the new hours go through
+/// rule 6. The doctor's row is locked first, so edits of one doctor's hours queue.
+///
+/// Order matters under concurrency: unused slots outside the new hours go first (the
+/// delete waits for any booking holding them), and only then are the booked visits
+/// outside the hours gathered — so a booking that slipped in before is gathered too.
+pub async fn apply_hours(
+    conn: &mut PgConnection,
     policy: &ClinicPolicy,
+    actor: unavailable::Actor,
     doctor_id: i64,
     intervals: &[WeeklyInterval],
     now: DateTime<Utc>,
-) -> Result<unavailable::Outcome, AppError> {
+) -> Result<HoursChange, AppError> {
     validate_hours(intervals, policy.slot_length())
         .map_err(|err| AppError::validation("hours", err.to_string()))?;
+    if db::schedule::lock_hours_of(conn, doctor_id)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::NotFound);
+    }
     let (first_day, last_day, until) = horizon(policy, now);
-    let holidays = db::schedule::holidays_between(pool, first_day, last_day).await?;
-    let mut tx = pool.begin().await?;
-    db::schedule::replace_hours(&mut tx, doctor_id, intervals).await?;
+    let holidays = db::schedule::holidays_between(&mut *conn, first_day, last_day).await?;
+    db::schedule::replace_hours(conn, doctor_id, intervals).await?;
+    let first = materialize_doctor(conn, policy, doctor_id, intervals, &holidays, now)
+        .await?
+        .unwrap_or_default();
     let keep: Vec<DateTime<Utc>> = generate_slots(
         intervals,
         first_day,
@@ -175,18 +201,99 @@ pub async fn replace_weekly_hours(
     .map(|s| s.start)
     .collect();
     let affected =
-        db::slots::booked_appointments_outside(&mut tx, Some(doctor_id), now, until, &keep).await?;
-    let outcome = unavailable::appointments_unavailable(
-        &mut tx,
+        db::slots::booked_appointments_outside(conn, Some(doctor_id), now, until, &keep).await?;
+    let visits = unavailable::appointments_unavailable(
+        conn,
         policy,
-        unavailable::Actor::SYSTEM,
+        actor,
         &affected,
         Cause::HoursChanged,
         now,
     )
     .await?;
     // After the moves: their old slots, freed and outside the new hours, go too.
-    materialize_doctor(&mut tx, policy, doctor_id, intervals, &holidays, now).await?;
+    materialize_doctor(conn, policy, doctor_id, intervals, &holidays, now).await?;
+    Ok(HoursChange {
+        added: first.inserted,
+        removed: first.removed,
+        visits,
+    })
+}
+
+/// Replaces a doctor's weekly hours and commits (see [`apply_hours`]).
+pub async fn replace_weekly_hours(
+    pool: &PgPool,
+    policy: &ClinicPolicy,
+    doctor_id: i64,
+    intervals: &[WeeklyInterval],
+    now: DateTime<Utc>,
+) -> Result<unavailable::Outcome, AppError> {
+    let mut tx = pool.begin().await?;
+    let change = apply_hours(
+        &mut tx,
+        policy,
+        unavailable::Actor::SYSTEM,
+        doctor_id,
+        intervals,
+        now,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(outcome)
+    Ok(change.visits)
+}
+
+/// A new weekly pattern from a date, as the doctor (or staff) set it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternChange {
+    /// Weekdays whose hours differ from those in effect on the start date.
+    pub days: Vec<DayChange>,
+    /// Later changes that were planned and are replaced by this one.
+    pub replaced_plans: Vec<NaiveDate>,
+    pub change: HoursChange,
+}
+
+/// Sets `pattern` as the doctor's hours from `from` on (`domain::hours::apply_from`),
+/// committing when `commit`, otherwise rolling the very same change back: the preview
+/// reports exactly what saving would do at that moment.
+#[allow(clippy::too_many_arguments)]
+pub async fn set_pattern(
+    pool: &PgPool,
+    policy: &ClinicPolicy,
+    actor: unavailable::Actor,
+    doctor_id: i64,
+    pattern: &WeekPattern,
+    from: NaiveDate,
+    now: DateTime<Utc>,
+    commit: bool,
+) -> Result<PatternChange, AppError> {
+    let today = local_date(policy.time_zone(), now);
+    if from < today {
+        return Err(AppError::validation(
+            "from",
+            "Hours can change from today on; the past stays as it was.",
+        ));
+    }
+    if (from - today).num_days() > 366 {
+        return Err(AppError::validation(
+            "from",
+            "Choose a start date within a year from today.",
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    let Some(schedule) = db::schedule::lock_hours_of(&mut tx, doctor_id).await? else {
+        return Err(AppError::NotFound);
+    };
+    let intervals = apply_from(&schedule, pattern, from);
+    let change = apply_hours(&mut tx, policy, actor, doctor_id, &intervals, now).await?;
+    let result = PatternChange {
+        days: day_changes(&WeekPattern::in_effect(&schedule, from), pattern),
+        replaced_plans: planned_changes_after(&schedule, from),
+        change,
+    };
+    if commit {
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
+    Ok(result)
 }

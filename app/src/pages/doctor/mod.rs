@@ -1,8 +1,11 @@
 //! The doctors' portal: `/doctor` (this week, blocks and leave with a preview, the
-//! calendar feed) and `/doctor/visits/:id` (one visit, its outcome).
+//! calendar feed), `/doctor/hours` (weekly hours) and `/doctor/visits/:id` (one visit,
+//! its outcome).
 
+mod hours;
 mod visit;
 
+pub use hours::HoursPage;
 pub use visit::VisitPage;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -71,6 +74,7 @@ pub fn DoctorPortalPage() -> impl IntoView {
         <Title text="Your calendar"/>
         <RequireRole roles=vec![Role::Doctor]>
             <h1>"Your calendar"</h1>
+            <p><A href="/doctor/hours">"Your weekly hours"</A></p>
             <Suspense fallback=|| view! { <p>"Loading your calendar…"</p> }>
                 {move || Suspend::new(async move {
                     match calendar.await {

@@ -47,18 +47,61 @@ pub async fn hours_of_active_doctors(
     let mut map: HashMap<i64, Vec<WeeklyInterval>> =
         doctors.into_iter().map(|d| (d, Vec::new())).collect();
     for row in rows {
-        let Some(weekday) = weekday_from_iso(row.weekday) else {
-            continue;
-        };
-        map.entry(row.doctor_id).or_default().push(WeeklyInterval {
-            weekday,
-            start: row.start_time,
-            end: row.end_time,
-            effective_from: row.effective_from,
-            effective_until: row.effective_until,
-        });
+        let doctor_id = row.doctor_id;
+        if let Some(interval) = interval_of(row) {
+            map.entry(doctor_id).or_default().push(interval);
+        }
     }
     Ok(map)
+}
+
+/// One doctor's stored weekly hours (every effective range), locking the doctor's row
+/// so two edits of the same doctor's hours happen one after the other. `None`: no such
+/// doctor.
+pub async fn lock_hours_of(
+    conn: &mut PgConnection,
+    doctor_id: i64,
+) -> Result<Option<Vec<WeeklyInterval>>, sqlx::Error> {
+    let found: Option<i64> =
+        sqlx::query_scalar("select doctor_id from doctors where doctor_id = $1 for update")
+            .bind(doctor_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if found.is_none() {
+        return Ok(None);
+    }
+    let rows: Vec<HoursRow> = sqlx::query_as(
+        "select doctor_id, weekday, start_time, end_time, effective_from, effective_until
+         from weekly_hours where doctor_id = $1
+         order by effective_from, weekday, start_time",
+    )
+    .bind(doctor_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(Some(rows.into_iter().filter_map(interval_of).collect()))
+}
+
+/// A doctor's stored weekly hours, without locking.
+pub async fn hours_of(pool: &PgPool, doctor_id: i64) -> Result<Vec<WeeklyInterval>, sqlx::Error> {
+    let rows: Vec<HoursRow> = sqlx::query_as(
+        "select doctor_id, weekday, start_time, end_time, effective_from, effective_until
+         from weekly_hours where doctor_id = $1
+         order by effective_from, weekday, start_time",
+    )
+    .bind(doctor_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().filter_map(interval_of).collect())
+}
+
+fn interval_of(row: HoursRow) -> Option<WeeklyInterval> {
+    Some(WeeklyInterval {
+        weekday: weekday_from_iso(row.weekday)?,
+        start: row.start_time,
+        end: row.end_time,
+        effective_from: row.effective_from,
+        effective_until: row.effective_until,
+    })
 }
 
 pub async fn add_hours(
@@ -82,7 +125,7 @@ pub async fn add_hours(
 }
 
 pub async fn holidays_between(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<BTreeSet<NaiveDate>, sqlx::Error> {
@@ -91,7 +134,7 @@ pub async fn holidays_between(
     )
     .bind(from)
     .bind(to)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(dates.into_iter().collect())
 }
