@@ -57,6 +57,8 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("my_appointments", [401, 200, 200, 403, 403, 403]),
     // Patient A's visit with doctor D1: A, D1 and staff; nobody else learns it exists.
     ("appointment_detail", [401, 200, 404, 200, 404, 200]),
+    // The same visit with contact and history: its doctor and staff only.
+    ("visit_record", [401, 403, 403, 200, 404, 200]),
     // Browsing open times is public.
     ("finder_week", [200, 200, 200, 200, 200, 200]),
     // Patient A's hold: only A sees or confirms it (B is told it cannot be found).
@@ -142,7 +144,7 @@ impl World {
                 ("user_id", self.patient_b.user_id.to_string()),
                 ("disabled", "false".into()),
             ],
-            "appointment_detail" | "cancel_appointment" => {
+            "appointment_detail" | "cancel_appointment" | "visit_record" => {
                 vec![("appointment_id", self.appointment_a_d1.to_string())]
             }
             "get_hold" => vec![("token", self.hold_of_a.to_string())],
@@ -320,7 +322,8 @@ async fn every_server_function_enforces_the_access_matrix(pool: PgPool) {
         mismatches.join("\n")
     );
 
-    // The doctor's and the admin's reads of A's visit were audited; A's own read was not.
+    // The doctor's and the admin's reads of A's visit (detail, then record) were audited;
+    // A's own read was not.
     let reads: Vec<(String, Option<i64>)> = sqlx::query_as(
         "select actor_role, patient_id from audit_log where action = 'appointment.read' order by chain_seq",
     )
@@ -330,6 +333,8 @@ async fn every_server_function_enforces_the_access_matrix(pool: PgPool) {
     assert_eq!(
         reads,
         [
+            ("doctor".to_owned(), world.patient_a.role_id),
+            ("admin".to_owned(), world.patient_a.role_id),
             ("doctor".to_owned(), world.patient_a.role_id),
             ("admin".to_owned(), world.patient_a.role_id)
         ]

@@ -84,6 +84,45 @@ async fn outcomes_only_for_own_started_visits_and_audited(pool: PgPool) {
     )
     .await;
     assert_eq!(tampered.status(), 404);
+    let tampered = call(
+        &two,
+        &base,
+        "visit_record",
+        &[("appointment_id", &past.to_string())],
+    )
+    .await;
+    assert_eq!(tampered.status(), 404);
+
+    // Their own visit: the patient's contact and the history, the outcome in it; every
+    // opening is an audited read.
+    let reads = || async {
+        sqlx::query_scalar::<_, i64>(
+            "select count(*) from audit_log where action = 'appointment.read' and patient_id = $1",
+        )
+        .bind(patient.role_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let before = reads().await;
+    let record = call(
+        &one,
+        &base,
+        "visit_record",
+        &[("appointment_id", &past.to_string())],
+    )
+    .await;
+    assert_eq!(record.status(), 200);
+    let record: serde_json::Value = record.json().await.unwrap();
+    assert_eq!(record["patient_email"], patient.email.as_str());
+    let kinds: Vec<&str> = record["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.last(), Some(&"no_show"), "{kinds:?}");
+    assert_eq!(reads().await, before + 1);
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]

@@ -55,40 +55,14 @@ pub async fn my_appointments() -> Result<Vec<AppointmentView>, AppError> {
 #[server(prefix = "/api", endpoint = "appointment_detail")]
 pub async fn appointment_detail(appointment_id: i64) -> Result<AppointmentView, AppError> {
     use crate::api::auth::Role;
-    use crate::server::audit::{self, Outcome};
-    use crate::server::{auth::guard, db, state::app_state};
+    use crate::server::{auth::guard, db, state::app_state, visits};
     crate::server::respond(
         async {
             let user = guard::require_user().await?;
             let state = app_state()?;
             let mut tx = state.pool.begin().await?;
-            let Some((view, patient_id, doctor_id)) =
-                db::appointments::view(&mut tx, appointment_id).await?
-            else {
-                return Err(AppError::NotFound);
-            };
-            let allowed = match user.role {
-                Role::Patient => user.patient_id == Some(patient_id),
-                Role::Doctor => user.doctor_id == Some(doctor_id),
-                Role::Admin => true,
-            };
-            if !allowed {
-                return Err(AppError::NotFound);
-            }
-            if user.role != Role::Patient {
-                let entry = audit::Entry {
-                    actor_user_id: Some(user.user_id),
-                    actor_role: user.role.as_str(),
-                    action: "appointment.read",
-                    patient_id: Some(patient_id),
-                    target: Some(format!("appointment:{appointment_id}")),
-                    outcome: Outcome::Success,
-                    request_id: guard::request_id().await,
-                };
-                audit::record(&mut tx, &entry).await?;
-            }
+            let (mut view, _) = visits::checked_view(&mut tx, &user, appointment_id).await?;
             tx.commit().await?;
-            let mut view = view;
             if user.role == Role::Patient {
                 view.patient_name = None;
                 let policy = db::settings::clinic_policy(&state.pool).await?;
@@ -98,4 +72,34 @@ pub async fn appointment_detail(appointment_id: i64) -> Result<AppointmentView, 
         }
         .await,
     )
+}
+
+/// One change in a visit's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitEvent {
+    pub at: DateTime<Utc>,
+    /// `booked`, `rescheduled`, `cancelled`, `reassigned`, `completed`, `no_show`
+    pub kind: String,
+    /// `patient`, `doctor`, `admin` or `system`
+    pub by: String,
+    pub old_start: Option<DateTime<Utc>>,
+    pub new_start: Option<DateTime<Utc>>,
+    pub old_doctor: Option<String>,
+    pub new_doctor: Option<String>,
+}
+
+/// A visit as its doctor and the staff see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitFile {
+    pub visit: AppointmentView,
+    pub patient_email: String,
+    pub patient_phone: Option<String>,
+    pub history: Vec<VisitEvent>,
+}
+
+/// A visit with the patient's contact and its history: for its doctor and for staff (an
+/// audited read); anyone else is told it cannot be found.
+#[server(prefix = "/api", endpoint = "visit_record")]
+pub async fn visit_record(appointment_id: i64) -> Result<VisitFile, AppError> {
+    crate::server::respond(crate::server::visits::record(appointment_id).await)
 }

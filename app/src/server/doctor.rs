@@ -278,8 +278,9 @@ pub async fn set_outcome(appointment_id: i64, outcome: String) -> Result<(), App
     let state = app_state()?;
     let request_id = guard::request_id().await;
     let mut tx = state.pool.begin().await?;
+    let now = Utc::now();
     let Some(patient_id) =
-        db::doctors::set_outcome(&mut tx, doctor_id, appointment_id, status, Utc::now()).await?
+        db::doctors::set_outcome(&mut tx, doctor_id, appointment_id, status, now).await?
     else {
         // Another doctor's visit, a cancelled one, or one that has not started: the same
         // answer, so nothing is learned about visits that are not theirs.
@@ -288,6 +289,20 @@ pub async fn set_outcome(appointment_id: i64, outcome: String) -> Result<(), App
             "Only a visit of yours that has started can be marked.",
         ));
     };
+    db::appointments::record_event(
+        &mut tx,
+        &db::appointments::Event {
+            appointment_id,
+            kind: status,
+            actor_user_id: Some(user.user_id),
+            actor_role: "doctor",
+            old: None,
+            new: None,
+            override_reason: None,
+        },
+        now,
+    )
+    .await?;
     audit::record(
         &mut tx,
         &audit::Entry {

@@ -16,6 +16,7 @@ pub mod profile;
 pub mod schedule;
 pub mod state;
 pub mod unavailable;
+pub mod visits;
 
 use crate::AppError;
 

@@ -1,13 +1,13 @@
-//! `/doctor/visits/:id`: one of the doctor's visits — patient, type, their private reason —
-//! and, once it has started, its outcome. Opening it is an audited read (rule 8); another
-//! doctor's visit is "not found".
+//! `/doctor/visits/:id`: one of the doctor's visits — patient and how to reach them, type,
+//! their private reason, the history of changes — and, once it has started, its outcome.
+//! Opening it is an audited read (rule 8); another doctor's visit is "not found".
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::appointments::{appointment_detail, AppointmentView};
+use crate::api::appointments::{visit_record, VisitEvent, VisitFile};
 use crate::api::auth::Role;
 use crate::api::directory::use_clinic_directory;
 use crate::api::doctor::SetVisitOutcome;
@@ -26,7 +26,7 @@ pub fn VisitPage() -> impl IntoView {
         move || (id(), outcome.version().get()),
         |(id, _)| async move {
             match id {
-                Some(id) => appointment_detail(id).await,
+                Some(id) => visit_record(id).await,
                 None => Err(AppError::NotFound),
             }
         },
@@ -50,11 +50,13 @@ pub fn VisitPage() -> impl IntoView {
 }
 
 #[component]
-fn Visit(
-    v: AppointmentView,
-    tz: chrono_tz::Tz,
-    outcome: ServerAction<SetVisitOutcome>,
-) -> impl IntoView {
+fn Visit(v: VisitFile, tz: chrono_tz::Tz, outcome: ServerAction<SetVisitOutcome>) -> impl IntoView {
+    let VisitFile {
+        visit: v,
+        patient_email,
+        patient_phone,
+        history,
+    } = v;
     let started = v.start <= chrono::Utc::now();
     let markable = started && v.status != AppointmentStatus::Cancelled;
     let id = v.appointment_id;
@@ -70,7 +72,18 @@ fn Visit(
                 AppointmentStatus::NoShow => "No-show",
             }}</dd>
             <dt>"Reason (from the patient)"</dt><dd>{v.reason.clone().unwrap_or_else(|| "None given.".to_owned())}</dd>
+            <dt>"Email"</dt><dd><a href=format!("mailto:{patient_email}")>{patient_email.clone()}</a></dd>
+            <dt>"Phone"</dt><dd>{match patient_phone {
+                Some(phone) => view! { <a href=format!("tel:{}", phone.replace(' ', ""))>{phone.clone()}</a> }.into_any(),
+                None => view! { "Not given" }.into_any(),
+            }}</dd>
         </dl>
+        <section aria-labelledby="history-heading">
+            <h2 id="history-heading">"History"</h2>
+            <ol class="history">
+                {history.into_iter().map(|e| view! { <li>{event_line(&e, tz)}</li> }).collect_view()}
+            </ol>
+        </section>
         {markable.then(|| view! {
             <section aria-labelledby="outcome-heading">
                 <h2 id="outcome-heading">"Outcome"</h2>
@@ -91,4 +104,30 @@ fn Visit(
         })}
         {(!started).then(|| view! { <p class="hint">"You can record the outcome once the visit has started."</p> })}
     }
+}
+
+/// One history entry in words: when, what, by whom.
+fn event_line(e: &VisitEvent, tz: chrono_tz::Tz) -> String {
+    let by = match e.by.as_str() {
+        "patient" => "by the patient",
+        "doctor" => "by the doctor",
+        "admin" => "by the clinic staff",
+        _ => "automatically",
+    };
+    let what = match e.kind.as_str() {
+        "booked" => "Booked".to_owned(),
+        "rescheduled" => match (e.old_start, e.new_start) {
+            (Some(old), Some(new)) => format!("Moved from {} to {}", full(tz, old), full(tz, new)),
+            _ => "Moved".to_owned(),
+        },
+        "reassigned" => match (&e.old_doctor, &e.new_doctor) {
+            (Some(old), Some(new)) => format!("Handed from {old} to {new}"),
+            _ => "Handed to another doctor".to_owned(),
+        },
+        "cancelled" => "Cancelled".to_owned(),
+        "completed" => "Marked completed".to_owned(),
+        "no_show" => "Marked no-show".to_owned(),
+        other => other.replace('_', " "),
+    };
+    format!("{} — {what} {by}", full(tz, e.at))
 }

@@ -448,3 +448,47 @@ pub async fn views_for_patient(
         })
         .collect()
 }
+
+/// The patient's email and phone.
+pub async fn patient_contact(
+    conn: &mut PgConnection,
+    patient_id: i64,
+) -> Result<(String, Option<String>), sqlx::Error> {
+    sqlx::query_as(
+        "select u.email, p.phone from patients p join users u using (user_id) where p.patient_id = $1",
+    )
+    .bind(patient_id)
+    .fetch_one(conn)
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+pub struct EventRow {
+    pub created_at: DateTime<Utc>,
+    pub kind: String,
+    pub actor_role: String,
+    pub old_start_time: Option<DateTime<Utc>>,
+    pub new_start_time: Option<DateTime<Utc>>,
+    pub old_doctor: Option<String>,
+    pub new_doctor: Option<String>,
+}
+
+/// A visit's history, oldest first, with the doctors' names.
+pub async fn events(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select e.created_at, e.kind, e.actor_role, e.old_start_time, e.new_start_time,
+                'Dr. ' || od.first_name || ' ' || od.last_name as old_doctor,
+                'Dr. ' || nd.first_name || ' ' || nd.last_name as new_doctor
+         from appointment_events e
+         left join doctors od on od.doctor_id = e.old_doctor_id
+         left join doctors nd on nd.doctor_id = e.new_doctor_id
+         where e.appointment_id = $1
+         order by e.created_at, e.appointment_event_id",
+    )
+    .bind(appointment_id)
+    .fetch_all(conn)
+    .await
+}
