@@ -44,7 +44,7 @@ test("a doctor sees their week, opens a visit, blocks time, takes leave, marks a
   // The doctor's week with that visit, named.
   await signInAs(page, doctorEmail);
   await expect(page).toHaveURL(/\/doctor/);
-  await page.goto(`/doctor?week=${day}`);
+  await page.goto(`/doctor?week=${day}&day=${day}`);
   await hydrated(page);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Your calendar");
   const visitLink = page.getByRole("link", { name: new RegExp(`${patientName} — Standard`) }).first();
@@ -57,6 +57,10 @@ test("a doctor sees their week, opens a visit, blocks time, takes leave, marks a
   await visitLink.click();
   await expect(page).toHaveURL(/\/doctor\/visits\/\d+/);
   await expect(page.getByText("follow-up on knee")).toBeVisible();
+  // How to reach the patient, and what has happened to the visit so far.
+  await expect(page.getByRole("link", { name: patientEmail })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "History" })).toBeVisible();
+  await expect(page.locator("ol.history")).toContainText("Booked by the patient");
   await expectAccessible(page, "doctor visit");
   await screenshot(page, testInfo, "doctor-visit");
 
@@ -69,7 +73,7 @@ test("a doctor sees their week, opens a visit, blocks time, takes leave, marks a
         and (s.start_time at time zone c.time_zone)::date > '${day}'::date
       order by s.start_time limit 1`,
   ).split("|");
-  await page.goto(`/doctor?week=${nextDay}`);
+  await page.goto(`/doctor?week=${nextDay}&day=${nextDay}`);
   await hydrated(page);
   await page.getByLabel("First day").fill(nextDay);
   await page.getByLabel("From (optional)").fill(from);
@@ -127,4 +131,73 @@ test("a doctor sees their week, opens a visit, blocks time, takes leave, marks a
   await page.goto(`/appointments/${appointmentId}`);
   await expect(page.getByText(newDoctorName)).toBeVisible();
   expect(startLocal).toMatch(/\d\d:\d\d/);
+});
+
+test("a doctor changes their weekly hours from a date, with a preview of what changes", async ({ page }, testInfo) => {
+  const doctor = "lena.fischer@riverside.test"; // weekday mornings
+  await signInAs(page, doctor);
+  await expect(page).toHaveURL(/\/doctor/);
+  await page.goto("/doctor/hours");
+  await hydrated(page);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Your weekly hours");
+  await expect(page.locator("dl.hours-week").first()).toContainText("09:00–13:00");
+  await expectAccessible(page, "weekly hours");
+  await expectNoHorizontalScroll(page);
+
+  // Saturday mornings on or off (the test runs on two screen sizes, one after the other).
+  const saturday = page.getByLabel("Saturday", { exact: true });
+  const hadSaturday = (await saturday.inputValue()).trim() !== "";
+  await saturday.fill(hadSaturday ? "" : "09:00-11:00");
+  // A mistake first: named, next to its day.
+  await page.getByLabel("Sunday", { exact: true }).fill("10:00-09:00");
+  await page.getByRole("button", { name: "Preview" }).click();
+  await expect(page.getByText("Sunday: 10:00-09:00 ends before it starts.")).toBeVisible();
+  await expect(page.getByLabel("Sunday", { exact: true })).toHaveAttribute("aria-invalid", "true");
+  await page.getByLabel("Sunday", { exact: true }).fill("");
+  await page.getByRole("button", { name: "Preview" }).click();
+  const preview = page.getByTestId("hours-preview");
+  await expect(preview).toContainText(hadSaturday ? "Saturday: 09:00–11:00 → Not working" : "Saturday: Not working → 09:00–11:00");
+  await expect(preview).toContainText(hadSaturday ? /free time\(s\) would be removed/ : /free time\(s\) would be added/);
+  await expectAccessible(page, "weekly hours preview");
+  await screenshot(page, testInfo, "doctor-hours-preview");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Save these hours" }).click();
+  const saved = page.getByTestId("hours-saved");
+  await expect(saved).toContainText("Saved. Your new hours start on");
+  // The hours in effect now show the change.
+  await expect(page.locator("dl.hours-week").first()).toContainText(hadSaturday ? /Saturday\s*Not working/ : /Saturday\s*09:00–11:00/);
+  const slots = Number(sql(
+    `select count(*) from availability_slots s join doctors d using (doctor_id) join users u on u.user_id = d.user_id
+      cross join clinic_settings c
+      where u.email = '${doctor}' and s.start_time > now() and extract(isodow from s.start_time at time zone c.time_zone) = 6`,
+  ));
+  expect(slots > 0).toBe(!hadSaturday);
+});
+
+test("the doctor's week: seven days on a wide screen, one day at a time on a phone", async ({ page }, testInfo) => {
+  await signInAs(page, "ada.okafor@riverside.test");
+  await expect(page).toHaveURL(/\/doctor/);
+  await hydrated(page);
+  // Today's list heads the page, whichever week is shown.
+  await expect(page.getByRole("heading", { name: /^Today, / })).toBeVisible();
+  const days = page.locator("section.doctor-day");
+  await expect(days).toHaveCount(7);
+  const phone = testInfo.project.name === "phone";
+  const dayLinks = page.getByRole("navigation", { name: "Days of this week" }).getByRole("link");
+  if (phone) {
+    await expect(page.locator("section.doctor-day:visible")).toHaveCount(1);
+    await dayLinks.nth(4).click();
+    await expect(page).toHaveURL(/day=/);
+    await expect(page.locator("section.doctor-day:visible")).toHaveCount(1);
+    await expect(page.locator("section.doctor-day.selected")).toBeVisible();
+    await expect(dayLinks.nth(4)).toHaveAttribute("aria-current", "page");
+    await expectNoHorizontalScroll(page);
+    await screenshot(page, testInfo, "doctor-day-phone");
+  } else {
+    await expect(page.locator("section.doctor-day:visible")).toHaveCount(7);
+    await expect(dayLinks.first()).toBeHidden();
+  }
+  await page.goto("/doctor?week=" + sql("select (current_date + 14)::text"));
+  await hydrated(page);
+  await expect(page.getByRole("heading", { name: /^Today, / })).toBeVisible();
 });

@@ -1,13 +1,16 @@
 //! Demo data for local use (`cargo xtask run` loads it once): a named clinic, eight
-//! doctors, one admin and three patients, all sharing [`DEMO_PASSWORD`]. Never run this
-//! against a production database: it creates accounts with a published password.
+//! doctors, one admin and three patients, all sharing [`DEMO_PASSWORD`]; upcoming visits
+//! booked through the booking service, a few past visits (one completed, one no-show,
+//! one waiting for its outcome) and one doctor on leave next week. Never run this against
+//! a production database: it creates accounts with a published password.
 
 use app::server::auth::password::hash_password;
 use app::server::booking::{self, ActingRole, ActingUser};
-use app::server::{availability, db, schedule};
+use app::server::unavailable::Actor;
+use app::server::{availability, blocks, db, schedule};
 use app::AppError;
-use chrono::{Duration, NaiveTime, Utc, Weekday};
-use domain::schedule::{local_date, WeeklyInterval};
+use chrono::{Datelike, Duration, NaiveTime, Utc, Weekday};
+use domain::schedule::{local_date, local_day_bounds, local_to_utc, week_start, WeeklyInterval};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -174,7 +177,107 @@ pub async fn seed_demo(pool: &PgPool) -> Result<bool, AppError> {
     tx.commit().await?;
     schedule::materialize_slots(pool, &policy, Utc::now()).await?;
     book_demo_appointments(pool, &patients).await?;
+    add_past_visits(pool, &patients).await?;
+    add_demo_leave(pool).await?;
     Ok(true)
+}
+
+/// Visits on the last three weekdays with the first demo doctor (Dr. Okafor, weekdays
+/// 09:00–17:00), so outcomes can be shown: one completed, one no-show, one waiting.
+/// Written directly (booking refuses the past), slots and history included, so the
+/// booking invariants hold for them too.
+async fn add_past_visits(pool: &PgPool, patients: &[(i64, i64)]) -> Result<(), AppError> {
+    let policy = db::settings::clinic_policy(pool).await?;
+    let tz = policy.time_zone();
+    let doctor_id: i64 = sqlx::query_scalar(
+        "select d.doctor_id from doctors d join users u using (user_id) where u.email = $1",
+    )
+    .bind(DEMO_DOCTORS[0].3)
+    .fetch_one(pool)
+    .await?;
+    let mut days = Vec::new();
+    let mut date = local_date(tz, Utc::now());
+    while days.len() < 3 {
+        date = date.pred_opt().unwrap_or(date);
+        if WEEKDAYS.contains(&date.weekday()) {
+            days.push(date);
+        }
+    }
+    let visits = [
+        (0, days[2], "10:00", "completed"),
+        (2, days[1], "11:00", "no_show"),
+        (1, days[0], "14:00", "booked"),
+    ];
+    let mut tx = pool.begin().await?;
+    for (patient, date, at, status) in visits {
+        let Some(&(user_id, patient_id)) = patients.get(patient) else {
+            continue;
+        };
+        let time = NaiveTime::parse_from_str(at, "%H:%M").expect("demo times are valid");
+        let Some(start) = local_to_utc(tz, date, time) else {
+            continue;
+        };
+        let end = start + policy.slot_length();
+        let appointment_id: i64 = sqlx::query_scalar(
+            "with s as (insert into availability_slots (doctor_id, start_time, end_time, status)
+                        values ($1, $3, $4, 'booked') returning slot_id),
+                  a as (insert into appointments (patient_id, doctor_id, appointment_type_id, start_time, end_time,
+                                                  status, booked_by_user_id, booked_by_role, idempotency_key, created_at)
+                        values ($2, $1, 1, $3, $4, $5, $6, 'patient', gen_random_uuid(), $3 - interval '7 days')
+                        returning appointment_id),
+                  l as (insert into appointment_slots (appointment_id, slot_id) select a.appointment_id, s.slot_id from a, s)
+             select appointment_id from a",
+        )
+        .bind(doctor_id)
+        .bind(patient_id)
+        .bind(start)
+        .bind(end)
+        .bind(status)
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "insert into appointment_events (appointment_id, kind, actor_user_id, actor_role, new_doctor_id, new_start_time, created_at)
+             values ($1, 'booked', $2, 'patient', $3, $4, $4 - interval '7 days')",
+        )
+        .bind(appointment_id)
+        .bind(user_id)
+        .bind(doctor_id)
+        .bind(start)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Dr. Chen (the third demo doctor) is on leave Wednesday to Friday next week, set the
+/// way she would set it: her visits then move to free colleagues or wait for staff.
+async fn add_demo_leave(pool: &PgPool) -> Result<(), AppError> {
+    let policy = db::settings::clinic_policy(pool).await?;
+    let tz = policy.time_zone();
+    let (user_id, doctor_id): (i64, i64) = sqlx::query_as(
+        "select u.user_id, d.doctor_id from doctors d join users u using (user_id) where u.email = $1",
+    )
+    .bind(DEMO_DOCTORS[2].3)
+    .fetch_one(pool)
+    .await?;
+    let next_monday = week_start(local_date(tz, Utc::now())) + Duration::days(7);
+    let (from, _) = local_day_bounds(tz, next_monday + Duration::days(2));
+    let (_, to) = local_day_bounds(tz, next_monday + Duration::days(4));
+    let leave = blocks::Block {
+        doctor_id,
+        from,
+        to,
+        leave: true,
+        note: Some("Conference".to_owned()),
+    };
+    let actor = Actor {
+        user_id: Some(user_id),
+        role: "doctor",
+    };
+    blocks::block(pool, &policy, actor, &leave, Utc::now()).await?;
+    Ok(())
 }
 
 /// A few upcoming visits booked through the real booking service, as the patients would.

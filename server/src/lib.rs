@@ -81,6 +81,7 @@ pub async fn build_app(pool: PgPool, config: &Config) -> Result<Router, sqlx::Er
             absolute: config.session_absolute,
         },
         trust_forwarded_for: config.trust_forwarded_for,
+        public_origin: config.public_origin.clone(),
     };
     // The development mailbox page exists only when mail is not going to a real server and
     // the server listens on loopback: the messages name patients and their visit times.

@@ -102,6 +102,33 @@ async fn demo_data_loads_once(pool: PgPool) {
         .await
         .unwrap();
     assert!(hash.starts_with("$argon2id$"));
+    // Past visits for outcomes: one completed, one no-show, one waiting for its outcome.
+    let past: Vec<String> = sqlx::query_scalar(
+        "select status from appointments where start_time < now() order by start_time",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(past, ["completed", "no_show", "booked"]);
+    // Dr. Chen on leave next week: blocked whole days with a note.
+    let leave: i64 = sqlx::query_scalar(
+        "select count(*) from availability_slots s join doctors d using (doctor_id)
+         where d.last_name = 'Chen' and s.status = 'blocked' and s.block_note = 'Conference'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(leave > 0);
+    // Every booked slot, past ones included, belongs to exactly one live visit.
+    let orphans: i64 = sqlx::query_scalar(
+        "select count(*) from availability_slots s where s.status = 'booked' and
+           (select count(*) from appointment_slots l join appointments a using (appointment_id)
+             where l.slot_id = s.slot_id and a.status <> 'cancelled') <> 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0);
 }
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]

@@ -43,6 +43,8 @@ pub struct DoctorDay {
 pub struct WeekCalendar {
     pub week_start: NaiveDate,
     pub today: NaiveDate,
+    /// Today's booked visits, whichever week is shown.
+    pub today_visits: Vec<CalendarSlot>,
     pub time_zone: String,
     pub days: Vec<DoctorDay>,
     pub prev_week: NaiveDate,

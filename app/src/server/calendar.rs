@@ -114,14 +114,8 @@ pub async fn doctor_feed(
     else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        })
-        .unwrap_or("localhost");
+    let origin = state.link_origin(headers.get(header::HOST).and_then(|h| h.to_str().ok()));
+    let host = origin.split("://").nth(1).unwrap_or("localhost");
     let events: Vec<ics::FeedEvent> = visits
         .into_iter()
         .map(|(id, start, end, type_name, sequence)| ics::FeedEvent {
@@ -130,7 +124,7 @@ pub async fn doctor_feed(
             start,
             end,
             summary: format!("Visit ({type_name})"),
-            url: format!("http://{host}/doctor/visits/{id}"),
+            url: format!("{origin}/doctor/visits/{id}"),
         })
         .collect();
     (

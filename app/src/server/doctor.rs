@@ -48,9 +48,32 @@ pub async fn week(week: Option<NaiveDate>) -> Result<WeekCalendar, AppError> {
     let (from, _) = local_day_bounds(tz, week_start);
     let (_, to) = local_day_bounds(tz, week_start + Duration::days(6));
     let rows = db::doctors::calendar_between(&state.pool, doctor_id, from, to).await?;
+    // Today's visits head the page whichever week is shown.
+    let today_rows = if (week_start..week_start + Duration::days(7)).contains(&today) {
+        rows.iter()
+            .filter(|r| local_date(tz, r.start_time) == today)
+            .cloned()
+            .collect()
+    } else {
+        let (from, to) = local_day_bounds(tz, today);
+        db::doctors::calendar_between(&state.pool, doctor_id, from, to).await?
+    };
+    let today_visits: Vec<CalendarSlot> = today_rows
+        .iter()
+        .map(|r| CalendarSlot {
+            start: r.start_time,
+            end: r.end_time,
+            state: slot_state(r),
+        })
+        .filter(|s| matches!(s.state, SlotState::Booked { .. }))
+        .collect();
 
     // Patients' names are patient data: each patient shown is an audited read.
-    let patients: BTreeSet<i64> = rows.iter().filter_map(|r| r.patient_id).collect();
+    let patients: BTreeSet<i64> = rows
+        .iter()
+        .chain(&today_rows)
+        .filter_map(|r| r.patient_id)
+        .collect();
     if !patients.is_empty() {
         let mut tx = state.pool.begin().await?;
         for patient_id in patients {
@@ -89,6 +112,7 @@ pub async fn week(week: Option<NaiveDate>) -> Result<WeekCalendar, AppError> {
     Ok(WeekCalendar {
         week_start,
         today,
+        today_visits,
         time_zone: tz.name().to_owned(),
         days,
         prev_week: week_start - Duration::days(7),
@@ -326,7 +350,13 @@ pub async fn new_feed_url() -> Result<String, AppError> {
     let state = app_state()?;
     let token = tokens::new_token();
     db::doctors::set_feed_token(&state.pool, doctor_id, &token).await?;
-    Ok(format!("/calendar/{token}.ics"))
+    let headers = leptos_axum::extract::<axum::http::HeaderMap>()
+        .await
+        .unwrap_or_default();
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    Ok(format!("{}/calendar/{token}.ics", state.link_origin(host)))
 }
 
 pub async fn revoke_feed() -> Result<(), AppError> {

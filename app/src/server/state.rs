@@ -16,6 +16,27 @@ pub struct AppState {
     /// Behind a reverse proxy, take the client address from the last `X-Forwarded-For`
     /// hop (the one our proxy added) instead of the TCP peer (the proxy itself).
     pub trust_forwarded_for: bool,
+    /// `CLINIC_PUBLIC_ORIGIN` (e.g. `https://clinic.example.org`): the base of links
+    /// handed out for use elsewhere, such as a doctor's calendar feed.
+    pub public_origin: Option<String>,
+}
+
+impl AppState {
+    /// The origin for absolute links: the configured public origin, else `http://` and
+    /// the request's `Host` (only plain host characters accepted; local use).
+    pub fn link_origin(&self, host: Option<&str>) -> String {
+        if let Some(origin) = &self.public_origin {
+            return origin.trim_end_matches('/').to_owned();
+        }
+        let host = host
+            .filter(|h| {
+                !h.is_empty()
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+            })
+            .unwrap_or("localhost");
+        format!("http://{host}")
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -27,4 +48,35 @@ impl FromRef<AppState> for LeptosOptions {
 /// The state inside a server function or a server render.
 pub fn app_state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| AppError::internal("AppState missing from context"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(public_origin: Option<&str>) -> AppState {
+        AppState {
+            pool: PgPool::connect_lazy("postgres://unused/clinic").expect("lazy pool"),
+            leptos_options: LeptosOptions::builder().output_name("clinic").build(),
+            session_policy: SessionPolicy::default(),
+            trust_forwarded_for: false,
+            public_origin: public_origin.map(str::to_owned),
+        }
+    }
+
+    #[tokio::test]
+    async fn links_use_the_public_origin_else_the_plain_host() {
+        let configured = state(Some("https://clinic.example.org/"));
+        assert_eq!(
+            configured.link_origin(Some("evil.test")),
+            "https://clinic.example.org"
+        );
+        let local = state(None);
+        assert_eq!(
+            local.link_origin(Some("127.0.0.1:3000")),
+            "http://127.0.0.1:3000"
+        );
+        assert_eq!(local.link_origin(Some("a b/<x>")), "http://localhost");
+        assert_eq!(local.link_origin(None), "http://localhost");
+    }
 }

@@ -21,7 +21,7 @@ use crate::api::doctor::{
     SlotState, UnblockTime, WeekCalendar,
 };
 use crate::components::auth::RequireRole;
-use crate::components::time::{clock, day, zone};
+use crate::components::time::{clock, day as day_label, zone};
 
 /// The block form's fields, from the page's query (the preview is a plain GET).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,8 +77,15 @@ pub fn DoctorPortalPage() -> impl IntoView {
             <p><A href="/doctor/hours">"Your weekly hours"</A></p>
             <Suspense fallback=|| view! { <p>"Loading your calendar…"</p> }>
                 {move || Suspend::new(async move {
+                    // The day a phone shows: asked for, or the first of a previewed block.
+                    let day = {
+                        let q = query.read_untracked();
+                        q.get("day")
+                            .or_else(|| q.get("preview").and(q.get("from_date")))
+                            .and_then(|d| d.parse::<NaiveDate>().ok())
+                    };
                     match calendar.await {
-                        Ok(w) => view! { <Calendar w=w unblock=unblock/> }.into_any(),
+                        Ok(w) => view! { <Calendar w=w day=day unblock=unblock/> }.into_any(),
                         Err(e) => view! { <p class="error" role="alert">{e.message()}</p> }.into_any(),
                     }
                 })}
@@ -93,34 +100,47 @@ fn week_href(week: NaiveDate) -> String {
     format!("/doctor?week={week}")
 }
 
+/// The week: seven columns on a wide screen; on a phone one day at a time, picked from
+/// a row of day links (plain links, so it works before and without JavaScript).
 #[component]
-fn Calendar(w: WeekCalendar, unblock: ServerAction<UnblockTime>) -> impl IntoView {
+fn Calendar(
+    w: WeekCalendar,
+    day: Option<NaiveDate>,
+    unblock: ServerAction<UnblockTime>,
+) -> impl IntoView {
     let tz = zone(&w.time_zone);
     let today = w.today;
-    let todays: Vec<CalendarSlot> = w
-        .days
-        .iter()
-        .filter(|d| d.date == today)
-        .flat_map(|d| d.slots.clone())
-        .filter(|s| matches!(s.state, SlotState::Booked { .. }))
-        .collect();
-    let shows_today = w.days.iter().any(|d| d.date == today);
+    let in_week = |d: NaiveDate| w.days.iter().any(|x| x.date == d);
+    let selected = day
+        .filter(|d| in_week(*d))
+        .or_else(|| in_week(today).then_some(today))
+        .unwrap_or(w.week_start);
+    let week_start = w.week_start;
+    let todays = w.today_visits.clone();
     view! {
-        {shows_today.then(|| view! {
-            <section class="today" aria-labelledby="today-heading">
-                <h2 id="today-heading">"Today"</h2>
-                {if todays.is_empty() {
-                    view! { <p class="empty">"No visits today."</p> }.into_any()
-                } else {
-                    view! { <ul class="today-list">{todays.into_iter().map(|s| view! { <li><Slot s=s tz=tz unblock=unblock/></li> }).collect_view()}</ul> }.into_any()
-                }}
-            </section>
-        })}
+        <section class="today" aria-labelledby="today-heading">
+            <h2 id="today-heading">{format!("Today, {}", day_label(today))}</h2>
+            {if todays.is_empty() {
+                view! { <p class="empty">"No visits today."</p> }.into_any()
+            } else {
+                view! { <ul class="today-list">{todays.into_iter().map(|s| view! { <li><Slot s=s tz=tz unblock=unblock/></li> }).collect_view()}</ul> }.into_any()
+            }}
+        </section>
         <nav class="week-nav" aria-label="Weeks">
             <A href=week_href(w.prev_week)>"← Previous week"</A>
-            <span class="week-label">{format!("Week of {}", day(w.week_start))}</span>
+            <span class="week-label">{format!("Week of {}", day_label(w.week_start))}</span>
             <A href="/doctor">"This week"</A>
             <A href=week_href(w.next_week)>"Next week →"</A>
+        </nav>
+        <nav class="day-nav" aria-label="Days of this week">
+            {w.days.iter().map(|d| {
+                let date = d.date;
+                view! {
+                    <a href=format!("/doctor?week={week_start}&day={date}") aria-current=(date == selected).then_some("page")>
+                        {date.format("%a %-d").to_string()}
+                    </a>
+                }
+            }).collect_view()}
         </nav>
         <p class="zone-note">{format!("Times are in the clinic's time zone, {}.", w.time_zone)}</p>
         <div class="doctor-week">
@@ -128,9 +148,10 @@ fn Calendar(w: WeekCalendar, unblock: ServerAction<UnblockTime>) -> impl IntoVie
                 let heading = format!("day-{}", d.date);
                 let labelled_by = heading.clone();
                 let is_today = d.date == today;
+                let class = if d.date == selected { "doctor-day selected" } else { "doctor-day" };
                 view! {
-                    <section class="doctor-day" aria-labelledby=labelled_by aria-current=is_today.then_some("date")>
-                        <h2 id=heading>{day(d.date)}{is_today.then_some(" (today)")}</h2>
+                    <section class=class aria-labelledby=labelled_by aria-current=is_today.then_some("date")>
+                        <h2 id=heading>{day_label(d.date)}{is_today.then_some(" (today)")}</h2>
                         {if d.slots.is_empty() {
                             view! { <p class="empty">"Not working."</p> }.into_any()
                         } else {
