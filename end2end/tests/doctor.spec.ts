@@ -62,6 +62,7 @@ test("a doctor sees their week, opens a visit, blocks time, takes leave, marks a
   await expect(page.getByRole("heading", { name: "History" })).toBeVisible();
   await expect(page.locator("ol.history")).toContainText("Booked by the patient");
   await expectAccessible(page, "doctor visit");
+  await expectNoHorizontalScroll(page);
   await screenshot(page, testInfo, "doctor-visit");
 
   // Block one free half hour of theirs on another day, with a preview first.

@@ -206,3 +206,30 @@ test("forgot password: asking for a link says so, and a bad reset link explains 
   await expect(page.getByRole("alert")).toContainText("This link has expired or was already used.");
   await context.close();
 });
+
+test("doctor: weekly hours preview and save work without the script", async ({ browser }) => {
+  const { context, page } = await noScript(browser);
+  await page.goto("/login?next=/doctor/hours");
+  await page.getByLabel("Email").fill("jose.martinez@riverside.test");
+  await page.getByLabel("Password").fill("clinic-demo-2026");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/doctor\/hours/);
+  // A bad day comes back named, next to its field, what was typed kept.
+  await page.getByLabel("Sunday", { exact: true }).fill("09:00-10:15");
+  await page.getByRole("button", { name: "Preview" }).click();
+  await expectReturnedTo(page, /\/doctor\/hours\?preview=1/);
+  await expect(page.locator("#field-sunday-error")).toContainText("10:15 is not on the clinic's 30-minute grid");
+  await expect(page.getByLabel("Sunday", { exact: true })).toHaveValue("09:00-10:15");
+  // Sunday mornings from four weeks ahead, previewed and saved.
+  const from = sql("select (current_date + 28)::text");
+  await page.getByLabel("New hours start on").fill(from);
+  await page.getByLabel("Sunday", { exact: true }).fill("09:00-10:00");
+  await page.getByRole("button", { name: "Preview" }).click();
+  await expect(page.getByTestId("hours-preview")).toContainText("Sunday: Not working → 09:00–10:00");
+  await page.getByRole("button", { name: "Save these hours" }).click();
+  await expectReturnedTo(page, /\/doctor\/hours/);
+  // Saved: the change is now planned, and the same preview finds nothing left to change.
+  await expect(page.getByRole("heading", { name: /^From / })).toBeVisible();
+  await expect(page.getByTestId("hours-preview")).toContainText("These are the hours you already have");
+  await context.close();
+});
