@@ -15,14 +15,7 @@ type M = sqlx::migrate::Migrator;
 static MIGRATOR: &M = &app::server::db::MIGRATOR;
 
 async fn doctors(pool: &PgPool, n: usize) -> Vec<i64> {
-    let mut ids = Vec::new();
-    for i in 0..n {
-        let d = add_doctor(pool, &format!("B{i}")).await;
-        add_daily_hours(pool, d, "09:00", "17:00").await;
-        ids.push(d);
-    }
-    materialize(pool).await;
-    ids
+    nine_to_five_doctors(pool, "B", n).await
 }
 
 fn doctor_actor() -> Actor {

@@ -19,14 +19,7 @@ type M = sqlx::migrate::Migrator;
 static MIGRATOR: &M = &app::server::db::MIGRATOR;
 
 async fn doctors(pool: &PgPool, n: usize) -> Vec<i64> {
-    let mut ids = Vec::new();
-    for i in 0..n {
-        let d = add_doctor(pool, &format!("H{i}")).await;
-        add_daily_hours(pool, d, "09:00", "17:00").await;
-        ids.push(d);
-    }
-    materialize(pool).await;
-    ids
+    nine_to_five_doctors(pool, "H", n).await
 }
 
 fn date(month: u32, day: u32) -> NaiveDate {
@@ -35,6 +28,13 @@ fn date(month: u32, day: u32) -> NaiveDate {
 
 fn pattern(lines: [&str; 7]) -> WeekPattern {
     WeekPattern::parse(&lines.map(str::to_owned), policy().slot_length()).unwrap()
+}
+
+/// Every day 09:00–17:00 but Tuesday.
+fn no_tuesdays() -> WeekPattern {
+    let mut p = pattern(["09:00-17:00"; 7]);
+    p.days[1].clear();
+    p
 }
 
 async fn set(
@@ -174,15 +174,7 @@ async fn the_preview_changes_nothing_and_equals_saving(pool: PgPool) {
     let april = pattern(["09:00-10:00", "", "", "", "", "", ""]);
     set(&pool, d[0], &april, date(4, 1), true).await.unwrap();
 
-    let no_tuesdays = pattern([
-        "09:00-17:00",
-        "",
-        "09:00-17:00",
-        "09:00-17:00",
-        "09:00-17:00",
-        "09:00-17:00",
-        "09:00-17:00",
-    ]);
+    let no_tuesdays = no_tuesdays();
     let before = slot_table(&pool).await;
     let preview = set(&pool, d[0], &no_tuesdays, date(3, 11), false)
         .await
@@ -265,15 +257,7 @@ async fn new_hours_during_a_booking_rush_leave_nobody_outside_them(
                 .map(|a| a.doctor_id)
         });
     }
-    let no_tuesdays = pattern([
-        "09:00-17:00",
-        "",
-        "09:00-17:00",
-        "09:00-17:00",
-        "09:00-17:00",
-        "09:00-17:00",
-        "09:00-17:00",
-    ]);
+    let no_tuesdays = no_tuesdays();
     let editor = {
         let (pool, doctor) = (pool.clone(), d[0]);
         tokio::spawn(async move {

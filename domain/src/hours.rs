@@ -26,6 +26,17 @@ pub const WEEKDAYS: [Weekday; 7] = [
     Weekday::Sun,
 ];
 
+/// The weekdays' names as form fields and server-function arguments, Monday first.
+pub const WEEKDAY_FIELDS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
 /// A day can be split into at most this many intervals.
 pub const MAX_INTERVALS_PER_DAY: usize = 8;
 

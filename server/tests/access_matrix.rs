@@ -179,15 +179,7 @@ impl World {
             "preview_hours" | "save_hours" => {
                 let from = (chrono::Utc::now() + chrono::Duration::days(50)).date_naive();
                 let mut pairs = vec![("from", from.to_string())];
-                for day in [
-                    "monday",
-                    "tuesday",
-                    "wednesday",
-                    "thursday",
-                    "friday",
-                    "saturday",
-                    "sunday",
-                ] {
+                for day in domain::hours::WEEKDAY_FIELDS {
                     pairs.push((day, "09:00-17:00".to_owned()));
                 }
                 pairs

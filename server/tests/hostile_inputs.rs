@@ -480,15 +480,7 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
 fn hours_arguments() -> Vec<(&'static str, String)> {
     let from = (chrono::Utc::now() + chrono::Duration::days(30)).date_naive();
     let mut pairs = vec![("from", from.to_string())];
-    for day in [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ] {
+    for day in domain::hours::WEEKDAY_FIELDS {
         pairs.push((day, "09:00-17:00".to_owned()));
     }
     pairs

@@ -71,6 +71,18 @@ pub async fn add_daily_hours(pool: &PgPool, doctor_id: i64, start: &str, end: &s
     }
 }
 
+/// `n` doctors working 09:00–17:00 every day, their slots materialised.
+pub async fn nine_to_five_doctors(pool: &PgPool, prefix: &str, n: usize) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let d = add_doctor(pool, &format!("{prefix}{i}")).await;
+        add_daily_hours(pool, d, "09:00", "17:00").await;
+        ids.push(d);
+    }
+    materialize(pool).await;
+    ids
+}
+
 pub async fn add_patient(pool: &PgPool, n: usize) -> ActingUser {
     let (user_id, patient_id): (i64, i64) = sqlx::query_as(
         "with u as (insert into users (email, role, password_hash) values ($1, 'patient', 'x') returning user_id)

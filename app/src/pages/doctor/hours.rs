@@ -4,7 +4,7 @@
 //! that would move or go to the staff — and only "Save" changes anything.
 
 use chrono::NaiveDate;
-use domain::hours::{weekday_name, WEEKDAYS};
+use domain::hours::{weekday_name, WEEKDAYS, WEEKDAY_FIELDS as FIELDS};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -16,17 +16,6 @@ use crate::components::auth::RequireRole;
 use crate::components::form::{field_message, Field};
 use crate::components::time::day;
 use crate::AppError;
-
-/// The form's field names, Monday first (the server functions' argument names).
-const FIELDS: [&str; 7] = [
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Asked {

@@ -55,6 +55,11 @@ pub async fn hours_of_active_doctors(
     Ok(map)
 }
 
+const HOURS_OF: &str =
+    "select doctor_id, weekday, start_time, end_time, effective_from, effective_until
+     from weekly_hours where doctor_id = $1
+     order by effective_from, weekday, start_time";
+
 /// One doctor's stored weekly hours (every effective range), locking the doctor's row
 /// so two edits of the same doctor's hours happen one after the other. `None`: no such
 /// doctor.
@@ -70,27 +75,19 @@ pub async fn lock_hours_of(
     if found.is_none() {
         return Ok(None);
     }
-    let rows: Vec<HoursRow> = sqlx::query_as(
-        "select doctor_id, weekday, start_time, end_time, effective_from, effective_until
-         from weekly_hours where doctor_id = $1
-         order by effective_from, weekday, start_time",
-    )
-    .bind(doctor_id)
-    .fetch_all(conn)
-    .await?;
+    let rows: Vec<HoursRow> = sqlx::query_as(HOURS_OF)
+        .bind(doctor_id)
+        .fetch_all(conn)
+        .await?;
     Ok(Some(rows.into_iter().filter_map(interval_of).collect()))
 }
 
 /// A doctor's stored weekly hours, without locking.
 pub async fn hours_of(pool: &PgPool, doctor_id: i64) -> Result<Vec<WeeklyInterval>, sqlx::Error> {
-    let rows: Vec<HoursRow> = sqlx::query_as(
-        "select doctor_id, weekday, start_time, end_time, effective_from, effective_until
-         from weekly_hours where doctor_id = $1
-         order by effective_from, weekday, start_time",
-    )
-    .bind(doctor_id)
-    .fetch_all(pool)
-    .await?;
+    let rows: Vec<HoursRow> = sqlx::query_as(HOURS_OF)
+        .bind(doctor_id)
+        .fetch_all(pool)
+        .await?;
     Ok(rows.into_iter().filter_map(interval_of).collect())
 }
 
