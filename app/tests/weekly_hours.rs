@@ -48,7 +48,12 @@ async fn set(
         user_id: None,
         role: "doctor",
     };
-    schedule::set_pattern(pool, &policy(), actor, doctor, p, from, now(), commit).await
+    let edit = schedule::PatternEdit {
+        doctor_id: doctor,
+        pattern: p.clone(),
+        from,
+    };
+    schedule::set_pattern(pool, &policy(), actor, &edit, now(), commit).await
 }
 
 /// The local wall times (New York) of a doctor's slots with `status` on a local date.

@@ -410,17 +410,12 @@ pub async fn set_hours(
         role: "doctor",
     };
     let now = Utc::now();
-    let change = schedule::set_pattern(
-        &state.pool,
-        &policy,
-        actor,
+    let edit = schedule::PatternEdit {
         doctor_id,
-        &pattern,
+        pattern,
         from,
-        now,
-        commit,
-    )
-    .await?;
+    };
+    let change = schedule::set_pattern(&state.pool, &policy, actor, &edit, now, commit).await?;
     if commit {
         let mut tx = state.pool.begin().await?;
         audit::record(

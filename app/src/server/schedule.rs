@@ -252,20 +252,30 @@ pub struct PatternChange {
     pub change: HoursChange,
 }
 
-/// Sets `pattern` as the doctor's hours from `from` on (`domain::hours::apply_from`),
-/// committing when `commit`, otherwise rolling the very same change back: the preview
-/// reports exactly what saving would do at that moment.
-#[allow(clippy::too_many_arguments)]
+/// New weekly hours for one doctor from a date on.
+#[derive(Debug, Clone)]
+pub struct PatternEdit {
+    pub doctor_id: i64,
+    pub pattern: WeekPattern,
+    pub from: NaiveDate,
+}
+
+/// Sets the pattern as the doctor's hours from its date on
+/// (`domain::hours::apply_from`), committing when `commit`, otherwise rolling the very
+/// same change back: the preview reports exactly what saving would do at that moment.
 pub async fn set_pattern(
     pool: &PgPool,
     policy: &ClinicPolicy,
     actor: unavailable::Actor,
-    doctor_id: i64,
-    pattern: &WeekPattern,
-    from: NaiveDate,
+    edit: &PatternEdit,
     now: DateTime<Utc>,
     commit: bool,
 ) -> Result<PatternChange, AppError> {
+    let PatternEdit {
+        doctor_id,
+        ref pattern,
+        from,
+    } = *edit;
     let today = local_date(policy.time_zone(), now);
     if from < today {
         return Err(AppError::validation(
