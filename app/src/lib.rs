@@ -25,6 +25,7 @@ use crate::pages::patient::{
 };
 use crate::pages::public::{
     ForgotPasswordPage, HomePage, LoginPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
+    WelcomePage,
 };
 use crate::pages::{
     admin::StaffPortalPage,
@@ -130,6 +131,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/book") view=BookPage ssr=SsrMode::Async/>
                     <Route path=path!("/book/confirm") view=ConfirmPage ssr=SsrMode::Async/>

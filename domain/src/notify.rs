@@ -20,10 +20,12 @@ pub enum NotificationKind {
     EmailVerification,
     /// To an existing account's owner: someone tried to sign up with their address.
     SignupAttempt,
+    /// Carries the one-time link with which a patient the staff recorded sets a password.
+    AccountInvitation,
 }
 
 impl NotificationKind {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::AppointmentBooked,
         Self::AppointmentRescheduled,
         Self::AppointmentReassigned,
@@ -35,6 +37,7 @@ impl NotificationKind {
         Self::PasswordReset,
         Self::EmailVerification,
         Self::SignupAttempt,
+        Self::AccountInvitation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +53,7 @@ impl NotificationKind {
             Self::PasswordReset => "password_reset",
             Self::EmailVerification => "email_verification",
             Self::SignupAttempt => "signup_attempt",
+            Self::AccountInvitation => "account_invitation",
         }
     }
 

@@ -82,6 +82,13 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("weekly_hours", [401, 403, 403, 200, 200, 403]),
     ("preview_hours", [401, 403, 403, 200, 200, 403]),
     ("save_hours", [401, 403, 403, 200, 200, 403]),
+    // An invitation link: a made-up token is refused alike (400).
+    ("accept_invitation", [400, 400, 400, 400, 400, 400]),
+    // The staff portal: staff only. Patient A has a password: nothing to invite to (400).
+    ("find_patients", [401, 403, 403, 403, 403, 200]),
+    ("open_patient", [401, 403, 403, 403, 403, 200]),
+    ("record_patient", [401, 403, 403, 403, 403, 200]),
+    ("invite_patient", [401, 403, 403, 403, 403, 400]),
     // Last: it ends the caller's session.
     ("log_out", [200, 200, 200, 200, 200, 200]),
 ];
@@ -187,6 +194,20 @@ impl World {
             "update_profile" => vec![
                 ("first_name", "Renamed".into()),
                 ("last_name", "Person".into()),
+            ],
+            "accept_invitation" => vec![
+                ("token", "A".repeat(43)),
+                ("new_password", "another long passphrase".into()),
+            ],
+            "find_patients" => vec![("query", "Patient".into())],
+            "open_patient" | "invite_patient" => {
+                vec![("patient_id", self.patient_a.role_id.unwrap().to_string())]
+            }
+            "record_patient" => vec![
+                ("first_name", "Called".into()),
+                ("last_name", "Byphone".into()),
+                ("email", "".into()),
+                ("phone", format!("+1 555 010 {:04}", n)),
             ],
             _ => vec![],
         };

@@ -154,6 +154,19 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
             "sunday",
         ],
     ),
+    (
+        "accept_invitation",
+        Caller::Anonymous,
+        &["token", "new_password"],
+    ),
+    ("find_patients", Caller::Admin, &["query", "page"]),
+    ("open_patient", Caller::Admin, &["patient_id"]),
+    (
+        "record_patient",
+        Caller::Admin,
+        &["first_name", "last_name", "email", "phone", "invite"],
+    ),
+    ("invite_patient", Caller::Admin, &["patient_id"]),
     ("log_out", Caller::Anonymous, &[]),
 ];
 
@@ -471,6 +484,18 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
             ("outcome", "completed".into()),
         ],
         "preview_hours" | "save_hours" => hours_arguments(),
+        "accept_invitation" => vec![
+            ("token", "A".repeat(43)),
+            ("new_password", "another long passphrase".into()),
+        ],
+        "find_patients" => vec![("query", "Hos".into())],
+        "open_patient" | "invite_patient" => vec![("patient_id", "1".into())],
+        "record_patient" => vec![
+            ("first_name", "Hos".into()),
+            ("last_name", "Tile".into()),
+            ("email", format!("hostrec{n}@people.test")),
+            ("phone", "+1 555 010 0000".into()),
+        ],
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()

@@ -192,6 +192,17 @@ pub async fn reset_password(token: String, new_password: String) -> Result<UserS
     crate::server::respond(reset::reset_password(token, new_password).await)
 }
 
+/// Chooses the first password with an invitation link's token (a patient the staff
+/// recorded); signs this browser in.
+#[server(prefix = "/api", endpoint = "accept_invitation")]
+pub async fn accept_invitation(
+    token: String,
+    new_password: String,
+) -> Result<UserSummary, AppError> {
+    use crate::server::auth::invite;
+    crate::server::respond(invite::accept_invitation(token, new_password).await)
+}
+
 /// The signed-in person and the actions that change it, shared by the header, the
 /// sign-in pages and the route guards. The user is re-read whenever one of the actions
 /// completes.
@@ -205,6 +216,8 @@ pub struct Auth {
     pub reset_password: ServerAction<ResetPassword>,
     /// Opening the confirmation link signs a new patient in.
     pub verify_email: ServerAction<VerifyEmail>,
+    /// Accepting an invitation signs the patient in.
+    pub accept_invitation: ServerAction<AcceptInvitation>,
 }
 
 impl Auth {
@@ -214,6 +227,7 @@ impl Auth {
         let log_out = ServerAction::<LogOut>::new();
         let reset_password = ServerAction::<ResetPassword>::new();
         let verify_email = ServerAction::<VerifyEmail>::new();
+        let accept_invitation = ServerAction::<AcceptInvitation>::new();
         let user = Resource::new(
             move || {
                 (
@@ -222,6 +236,7 @@ impl Auth {
                     log_out.version().get(),
                     reset_password.version().get(),
                     verify_email.version().get(),
+                    accept_invitation.version().get(),
                 )
             },
             |_| get_current_user(),
@@ -233,6 +248,7 @@ impl Auth {
             log_out,
             reset_password,
             verify_email,
+            accept_invitation,
         });
     }
 

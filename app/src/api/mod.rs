@@ -8,3 +8,4 @@ pub mod booking;
 pub mod directory;
 pub mod doctor;
 pub mod profile;
+pub mod staff;

@@ -37,11 +37,22 @@ pub struct Entry {
 }
 
 pub async fn record(conn: &mut PgConnection, entry: &Entry) -> Result<(), sqlx::Error> {
+    record_with_detail(conn, entry, None).await
+}
+
+/// An audit row with a detail that staff need to read back: a staff override's reason,
+/// a clinic setting's old and new value. Never patient data beyond what staff typed as
+/// the reason for acting.
+pub async fn record_with_detail(
+    conn: &mut PgConnection,
+    entry: &Entry,
+    detail: Option<&str>,
+) -> Result<(), sqlx::Error> {
     // chain_seq, prev_hash and row_hash are set by the `audit_log_chain` trigger.
     sqlx::query(
         "insert into audit_log (chain_seq, actor_user_id, actor_role, action, patient_id, target, outcome,
-                                request_id, prev_hash, row_hash)
-         values (0, $1, $2, $3, $4, $5, $6, $7, ''::bytea, ''::bytea)",
+                                request_id, detail, prev_hash, row_hash)
+         values (0, $1, $2, $3, $4, $5, $6, $7, $8, ''::bytea, ''::bytea)",
     )
     .bind(entry.actor_user_id)
     .bind(entry.actor_role)
@@ -50,6 +61,7 @@ pub async fn record(conn: &mut PgConnection, entry: &Entry) -> Result<(), sqlx::
     .bind(&entry.target)
     .bind(entry.outcome.as_str())
     .bind(&entry.request_id)
+    .bind(detail.map(|d| d.chars().take(2000).collect::<String>()))
     .execute(conn)
     .await?;
     Ok(())
@@ -74,7 +86,7 @@ pub async fn verify_chain(pool: &PgPool) -> Result<ChainReport, sqlx::Error> {
         "with c as (
             select audit_id, chain_seq, prev_hash, row_hash,
                    audit_row_hash(prev_hash, chain_seq, occurred_at, actor_user_id, actor_role, action,
-                                  patient_id, target, outcome, request_id) as recomputed,
+                                  patient_id, target, outcome, request_id, detail) as recomputed,
                    lag(row_hash) over (order by chain_seq) as previous_hash,
                    lag(chain_seq) over (order by chain_seq) as previous_seq
             from audit_log)

@@ -14,6 +14,7 @@ pub mod notify;
 pub mod patient;
 pub mod profile;
 pub mod schedule;
+pub mod staff;
 pub mod state;
 pub mod unavailable;
 pub mod visits;

@@ -72,7 +72,10 @@ fn Visit(v: VisitFile, tz: chrono_tz::Tz, outcome: ServerAction<SetVisitOutcome>
                 AppointmentStatus::NoShow => "No-show",
             }}</dd>
             <dt>"Reason (from the patient)"</dt><dd>{v.reason.clone().unwrap_or_else(|| "None given.".to_owned())}</dd>
-            <dt>"Email"</dt><dd><a href=format!("mailto:{patient_email}")>{patient_email.clone()}</a></dd>
+            <dt>"Email"</dt><dd>{match patient_email {
+                Some(email) => view! { <a href=format!("mailto:{email}")>{email.clone()}</a> }.into_any(),
+                None => view! { "Not given" }.into_any(),
+            }}</dd>
             <dt>"Phone"</dt><dd>{match patient_phone {
                 Some(phone) => view! { <a href=format!("tel:{}", phone.replace(' ', ""))>{phone.clone()}</a> }.into_any(),
                 None => view! { "Not given" }.into_any(),

@@ -8,6 +8,6 @@ mod verify_email;
 
 pub use home::HomePage;
 pub use login::LoginPage;
-pub use password_reset::{ForgotPasswordPage, ResetPasswordPage};
+pub use password_reset::{ForgotPasswordPage, ResetPasswordPage, WelcomePage};
 pub use signup::SignUpPage;
 pub use verify_email::VerifyEmailPage;

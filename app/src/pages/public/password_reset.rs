@@ -1,4 +1,5 @@
-//! `/forgot-password` asks for a reset link; `/reset-password?token=…` sets a new password.
+//! `/forgot-password` asks for a reset link; `/reset-password?token=…` sets a new password;
+//! `/welcome?token=…` sets the first one (an invitation from the clinic).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -68,6 +69,37 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     {move || error.get().filter(|e| !matches!(e, AppError::Validation { .. })).map(|e| view! { <p>{e.to_string()}</p> })}
                 </div>
                 <button type="submit" disabled=move || reset.pending().get()>"Save my new password"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// A patient the staff recorded chooses their first password from the invitation link.
+#[component]
+pub fn WelcomePage() -> impl IntoView {
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    let accept = Auth::get().accept_invitation;
+    let error = Signal::derive(move || accept.value().get().and_then(Result::err));
+    let link_problem = move || field_message(error.get(), "token");
+    view! {
+        <Title text="Welcome: choose your password"/>
+        <section class="form-page" aria-labelledby="welcome-heading">
+            <h1 id="welcome-heading">"Choose your password"</h1>
+            <p>"The clinic has invited you to see and manage your appointments online. Choose a password to sign in with from now on."</p>
+            <ActionForm action=accept>
+                <input type="hidden" name="token" value=token/>
+                <Field name="new_password" label="Password" kind="password" autocomplete="new-password"
+                    required=true hint="At least 8 characters. A few unusual words make a strong password."
+                    error=Signal::derive(move || field_message(error.get(), "new_password"))/>
+                <div class="form-error" role="alert">
+                    {move || link_problem().map(|message| view! {
+                        <p>{message}</p>
+                        <p><A href="/forgot-password">"Send me a link to choose a password"</A></p>
+                    })}
+                    {move || error.get().filter(|e| !matches!(e, AppError::Validation { .. })).map(|e| view! { <p>{e.to_string()}</p> })}
+                </div>
+                <button type="submit" disabled=move || accept.pending().get()>"Save my password and sign in"</button>
             </ActionForm>
         </section>
     }

@@ -49,8 +49,9 @@ pub async fn log_in(
     }
 
     let credentials = db::users::credentials_by_email(&state.pool, &typed_email).await?;
-    let verified = match &credentials {
-        Some(c) => verify_password(password, c.password_hash.clone()).await?,
+    let verified = match credentials.as_ref().and_then(|c| c.password_hash.clone()) {
+        Some(hash) => verify_password(password, hash).await?,
+        // No such account, or one staff made that has no password yet: the same work.
         None => verify_dummy(password).await?,
     };
     let unconfirmed = verified
@@ -104,7 +105,8 @@ pub async fn log_in(
 /// - a new address gets an unconfirmed account and an email with a one-time link that
 ///   confirms it and signs them in (then on to `next`);
 /// - an existing address gets nothing new; its owner gets an email saying someone tried,
-///   with the ways to sign in or reset the password.
+///   with the ways to sign in or reset the password — or, for a patient the staff
+///   recorded who has no password yet, the invitation link to choose one.
 ///
 /// Nobody is signed in by this call, and both paths hash the password (same timing).
 #[tracing::instrument(skip_all)]
@@ -130,6 +132,11 @@ pub async fn sign_up(
 
     let mut tx = state.pool.begin().await?;
     match existing {
+        // A patient the staff recorded, who has no password yet: the invitation link lets
+        // them set one (the password typed here is not taken: the link proves the address).
+        Some(owner) if owner.password_hash.is_none() && owner.disabled_at.is_none() => {
+            crate::server::auth::invite::send_invitation(&mut tx, owner.user_id, now).await?;
+        }
         Some(owner) => {
             // A few a day at most, so the form cannot be used to flood someone's inbox.
             if db::notifications::sent_recently(

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod flows;
 pub mod guard;
+pub mod invite;
 pub mod password;
 pub mod reset;
 pub mod session;

@@ -80,16 +80,41 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
 /// change is audited and announced, and this browser is signed in.
 #[tracing::instrument(skip_all)]
 pub async fn reset_password(token: String, new_password: String) -> Result<UserSummary, AppError> {
+    set_password_with_link(
+        LinkUse {
+            purpose: Purpose::PasswordReset,
+            expired: "This link has expired or was already used. Ask for a new one.",
+            action: "account.password_reset",
+        },
+        token,
+        new_password,
+    )
+    .await
+}
+
+/// What one kind of emailed link sets a password for.
+pub struct LinkUse {
+    pub purpose: Purpose,
+    /// Said when the token is unknown, used or expired.
+    pub expired: &'static str,
+    pub action: &'static str,
+}
+
+/// Redeems a one-time link's token and sets the account's password: the link proves the
+/// address, so it counts as confirmed; every other session ends; the change is audited
+/// and announced; this browser is signed in and sent home.
+pub async fn set_password_with_link(
+    link: LinkUse,
+    token: String,
+    new_password: String,
+) -> Result<UserSummary, AppError> {
     let state = app_state()?;
     let http_session = guard::session().await?;
     let request_id = request_id().await;
     let now = Utc::now();
     let mut tx = state.pool.begin().await?;
-    let Some(user_id) = tokens::redeem(&mut tx, Purpose::PasswordReset, &token, now).await? else {
-        return Err(AppError::validation(
-            "token",
-            "This link has expired or was already used. Ask for a new one.",
-        ));
+    let Some(user_id) = tokens::redeem(&mut tx, link.purpose, &token, now).await? else {
+        return Err(AppError::validation("token", link.expired));
     };
     let record = db::users::user_record(&state.pool, user_id)
         .await?
@@ -98,6 +123,7 @@ pub async fn reset_password(token: String, new_password: String) -> Result<UserS
     let password = NewPassword::parse("new_password", &new_password, email.as_ref())?;
     let hash = hash_password(password.expose().to_owned()).await?;
     db::users::set_password(&mut tx, user_id, &hash, now).await?;
+    db::users::mark_email_verified(&mut tx, user_id, now).await?;
     crate::server::notify::account_event(&mut tx, user_id, NotificationKind::PasswordChanged, now)
         .await?;
     audit::record(
@@ -105,7 +131,7 @@ pub async fn reset_password(token: String, new_password: String) -> Result<UserS
         &audit::Entry {
             actor_user_id: Some(user_id),
             actor_role: Role::parse(&record.role).map_or("anonymous", Role::as_str),
-            action: "account.password_reset",
+            action: link.action,
             patient_id: record.patient_id,
             target: Some(format!("user:{user_id}")),
             outcome: Outcome::Success,

@@ -449,13 +449,13 @@ pub async fn views_for_patient(
         .collect()
 }
 
-/// The patient's email and phone.
+/// The patient's email (none for a patient recorded without one) and phone.
 pub async fn patient_contact(
     conn: &mut PgConnection,
     patient_id: i64,
-) -> Result<(String, Option<String>), sqlx::Error> {
+) -> Result<(Option<String>, Option<String>), sqlx::Error> {
     sqlx::query_as(
-        "select u.email, p.phone from patients p join users u using (user_id) where p.patient_id = $1",
+        "select u.email, p.phone from patients p left join users u using (user_id) where p.patient_id = $1",
     )
     .bind(patient_id)
     .fetch_one(conn)

@@ -6,6 +6,7 @@ pub mod appointments;
 pub mod attention;
 pub mod doctors;
 pub mod notifications;
+pub mod patients;
 pub mod schedule;
 pub mod settings;
 pub mod slots;

@@ -21,22 +21,26 @@ impl Channel {
 }
 
 /// The channels a patient is reached on: email always, SMS when they gave a phone number
-/// and opted in.
+/// and opted in. `None`: a patient recorded by staff without an email address, who gets
+/// no automatic messages (the staff tell them by phone).
 pub async fn patient_channels(
     conn: &mut PgConnection,
     patient_id: i64,
-) -> Result<(i64, Vec<Channel>), sqlx::Error> {
-    let (user_id, sms): (i64, bool) = sqlx::query_as(
+) -> Result<Option<(i64, Vec<Channel>)>, sqlx::Error> {
+    let (user_id, sms): (Option<i64>, bool) = sqlx::query_as(
         "select user_id, phone is not null and sms_opt_in from patients where patient_id = $1",
     )
     .bind(patient_id)
     .fetch_one(conn)
     .await?;
+    let Some(user_id) = user_id else {
+        return Ok(None);
+    };
     let mut channels = vec![Channel::Email];
     if sms {
         channels.push(Channel::Sms);
     }
-    Ok((user_id, channels))
+    Ok(Some((user_id, channels)))
 }
 
 /// The appointment-change message still waiting to go out on `channel`, locked.
@@ -183,7 +187,7 @@ pub async fn queue_due_reminders(
          cross join lateral (select 'email' as channel
                              union all
                              select 'sms' where p.phone is not null and p.sms_opt_in) ch
-         where a.status = 'booked'
+         where a.status = 'booked' and p.user_id is not null
            and a.start_time > $1
            and a.start_time - $2 <= $1
            and a.updated_at <= a.start_time - $2

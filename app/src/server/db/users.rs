@@ -11,7 +11,8 @@ use crate::api::auth::Role;
 pub struct Credentials {
     pub user_id: i64,
     pub role: String,
-    pub password_hash: String,
+    /// `None`: a patient staff recorded who has not set a password yet (cannot sign in).
+    pub password_hash: Option<String>,
     pub disabled_at: Option<DateTime<Utc>>,
     pub email_verified_at: Option<DateTime<Utc>>,
 }
@@ -32,10 +33,13 @@ pub async fn password_hash(
     conn: &mut PgConnection,
     user_id: i64,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("select password_hash from users where user_id = $1")
-        .bind(user_id)
-        .fetch_optional(conn)
-        .await
+    Ok(sqlx::query_scalar::<_, Option<String>>(
+        "select password_hash from users where user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?
+    .flatten())
 }
 
 /// A signed-in person as loaded on every request.

@@ -31,7 +31,9 @@ pub async fn appointment_changed(
     if kind != NotificationKind::AppointmentBooked {
         outbox::supersede_pending_reminders(conn, appointment_id, now).await?;
     }
-    let (user_id, channels) = outbox::patient_channels(conn, patient_id).await?;
+    let Some((user_id, channels)) = outbox::patient_channels(conn, patient_id).await? else {
+        return Ok(());
+    };
     for channel in channels {
         match outbox::pending_change(conn, appointment_id, channel).await? {
             Some((notification_id, pending)) => {

@@ -116,6 +116,19 @@ pub fn render(
             ],
             None,
         ),
+        (AccountInvitation, _) => (
+            format!("Book and manage your visits at {} online", ctx.clinic_name),
+            vec![
+                format!("{} has recorded you as a patient. You can now see and manage your appointments online.", ctx.clinic_name),
+                format!(
+                    "Choose a password here within 7 days: {}/welcome?{}",
+                    links.0.trim_end_matches('/'),
+                    secret?
+                ),
+                "The link works once. You do not need an account: you can always call us instead.".to_owned(),
+            ],
+            None,
+        ),
         (SignupAttempt, _) => (
             format!("Someone tried to sign up at {} with your address", ctx.clinic_name),
             vec![
@@ -179,7 +192,7 @@ pub fn render(
                 ),
                 (
                     AccountWelcome | PasswordChanged | PasswordReset | EmailVerification
-                    | SignupAttempt,
+                    | SignupAttempt | AccountInvitation,
                     _,
                 ) => unreachable!("handled above"),
             }

@@ -1,0 +1,29 @@
+//! The staff portal, server side: each function starts with `require_admin`.
+
+pub mod patients;
+
+use crate::server::audit::{self, Outcome};
+use crate::server::auth::guard;
+use crate::server::auth::session::CurrentUser;
+use sqlx::PgConnection;
+
+/// Audits a staff action (or read) about one patient or object.
+pub(crate) async fn audit_staff(
+    conn: &mut PgConnection,
+    admin: &CurrentUser,
+    action: &'static str,
+    patient_id: Option<i64>,
+    target: String,
+    detail: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let entry = audit::Entry {
+        actor_user_id: Some(admin.user_id),
+        actor_role: "admin",
+        action,
+        patient_id,
+        target: Some(target),
+        outcome: Outcome::Success,
+        request_id: guard::request_id().await,
+    };
+    audit::record_with_detail(conn, &entry, detail).await
+}
