@@ -118,6 +118,33 @@ pub fn check_new_start(
     Ok(())
 }
 
+/// The rules of a new booking: on the grid and in the future always; the patient rules
+/// — the booking window (minimum notice, horizon) and the active-appointment limit — for
+/// patients, while staff may book past them with a reason. `Ok(Some(reason))` is a staff
+/// override to record.
+pub fn check_new_booking(
+    policy: &ClinicPolicy,
+    now: DateTime<Utc>,
+    start: DateTime<Utc>,
+    active_now: u32,
+    actor: &Actor,
+) -> Result<Option<String>, BookingError> {
+    if !policy.is_on_grid(start) {
+        return Err(BookingError::NotOnGrid);
+    }
+    if start <= now {
+        let window = BookingWindow::for_patients(policy, now);
+        return Err(BookingError::OutsideBookingWindow {
+            earliest: window.earliest,
+            latest: window.latest,
+        });
+    }
+    let broken = check_new_start(policy, now, start)
+        .err()
+        .or_else(|| check_active_limit(policy, active_now).err());
+    patient_rule(actor, broken)
+}
+
 /// A patient may hold at most the policy's number of upcoming appointments.
 pub fn check_active_limit(policy: &ClinicPolicy, active_now: u32) -> Result<(), BookingError> {
     let limit = policy.max_active_appointments();
@@ -273,6 +300,61 @@ mod tests {
         assert_eq!(
             check_cancel(&policy, now(), &changed_thrice, &Actor::Patient),
             Ok(None)
+        );
+    }
+
+    #[test]
+    fn staff_book_past_the_patient_rules_only_with_a_reason_and_never_in_the_past() {
+        let policy = ClinicPolicy::default();
+        let now = Utc.with_ymd_and_hms(2030, 3, 4, 14, 0, 0).unwrap();
+        let soon = now + Duration::minutes(30); // inside the 2-hour notice
+        let staff = |reason: Option<&str>| Actor::Staff {
+            override_reason: reason.map(str::to_owned),
+        };
+        assert!(matches!(
+            check_new_booking(&policy, now, soon, 0, &Actor::Patient),
+            Err(BookingError::OutsideBookingWindow { .. })
+        ));
+        assert_eq!(
+            check_new_booking(&policy, now, soon, 0, &staff(None)),
+            Err(BookingError::OverrideReasonRequired)
+        );
+        assert_eq!(
+            check_new_booking(&policy, now, soon, 0, &staff(Some("  "))),
+            Err(BookingError::OverrideReasonRequired)
+        );
+        assert_eq!(
+            check_new_booking(&policy, now, soon, 9, &staff(Some("urgent, called in"))),
+            Ok(Some("urgent, called in".to_owned()))
+        );
+        let later = now + Duration::days(2);
+        assert_eq!(
+            check_new_booking(&policy, now, later, 0, &staff(None)),
+            Ok(None)
+        );
+        assert!(matches!(
+            check_new_booking(&policy, now, later, 3, &Actor::Patient),
+            Err(BookingError::TooManyActiveAppointments { limit: 3 })
+        ));
+        assert!(matches!(
+            check_new_booking(
+                &policy,
+                now,
+                now - Duration::hours(1),
+                0,
+                &staff(Some("late entry"))
+            ),
+            Err(BookingError::OutsideBookingWindow { .. })
+        ));
+        assert_eq!(
+            check_new_booking(
+                &policy,
+                now,
+                later + Duration::minutes(7),
+                0,
+                &staff(Some("x"))
+            ),
+            Err(BookingError::NotOnGrid)
         );
     }
 

@@ -89,6 +89,14 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("open_patient", [401, 403, 403, 403, 403, 200]),
     ("record_patient", [401, 403, 403, 403, 403, 200]),
     ("invite_patient", [401, 403, 403, 403, 403, 400]),
+    // A's visit was cancelled by A above: staff moving it is refused by the rules (409),
+    // cancelling it again changes nothing (200).
+    ("search_appointments", [401, 403, 403, 403, 403, 200]),
+    ("staff_open_times", [401, 403, 403, 403, 403, 200]),
+    ("staff_book", [401, 403, 403, 403, 403, 200]),
+    ("staff_reschedule", [401, 403, 403, 403, 403, 409]),
+    ("staff_cancel", [401, 403, 403, 403, 403, 200]),
+    ("appointment_messages", [401, 403, 403, 403, 403, 200]),
     // Last: it ends the caller's session.
     ("log_out", [200, 200, 200, 200, 200, 200]),
 ];
@@ -105,6 +113,8 @@ struct World {
     /// Open start times, distinct: for hold_time and for moving A's visit.
     open_for_hold: String,
     open_for_move: String,
+    /// For staff booking on patient B's behalf.
+    open_for_staff: String,
 }
 
 impl World {
@@ -200,6 +210,27 @@ impl World {
                 ("new_password", "another long passphrase".into()),
             ],
             "find_patients" => vec![("query", "Patient".into())],
+            "staff_open_times" => vec![
+                (
+                    "date",
+                    (chrono::Utc::now() + chrono::Duration::days(2))
+                        .date_naive()
+                        .to_string(),
+                ),
+                ("appointment_type_id", "1".into()),
+            ],
+            "staff_book" => vec![
+                ("patient_id", self.patient_b.role_id.unwrap().to_string()),
+                ("start", self.open_for_staff.clone()),
+                ("appointment_type_id", "1".into()),
+            ],
+            "staff_reschedule" => vec![
+                ("appointment_id", self.appointment_a_d1.to_string()),
+                ("start", self.open_for_staff.clone()),
+            ],
+            "staff_cancel" | "appointment_messages" => {
+                vec![("appointment_id", self.appointment_a_d1.to_string())]
+            }
             "open_patient" | "invite_patient" => {
                 vec![("patient_id", self.patient_a.role_id.unwrap().to_string())]
             }
@@ -253,7 +284,7 @@ async fn world(pool: &PgPool) -> World {
         .unwrap();
     let open: Vec<chrono::DateTime<chrono::Utc>> = sqlx::query_scalar(
         "select distinct start_time from availability_slots
-         where status = 'free' and start_time > now() + interval '26 hours' order by start_time limit 3",
+         where status = 'free' and start_time > now() + interval '26 hours' order by start_time limit 4",
     )
     .fetch_all(pool)
     .await
@@ -289,6 +320,7 @@ async fn world(pool: &PgPool) -> World {
         hold_of_a,
         open_for_hold: iso(open[1]),
         open_for_move: iso(open[2]),
+        open_for_staff: iso(open[3]),
     }
 }
 

@@ -167,6 +167,38 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
         &["first_name", "last_name", "email", "phone", "invite"],
     ),
     ("invite_patient", Caller::Admin, &["patient_id"]),
+    (
+        "search_appointments",
+        Caller::Admin,
+        &["from", "to", "doctor_id", "patient", "status", "page"],
+    ),
+    (
+        "staff_open_times",
+        Caller::Admin,
+        &["date", "appointment_type_id"],
+    ),
+    (
+        "staff_book",
+        Caller::Admin,
+        &[
+            "patient_id",
+            "start",
+            "appointment_type_id",
+            "reason",
+            "override_reason",
+        ],
+    ),
+    (
+        "staff_reschedule",
+        Caller::Admin,
+        &["appointment_id", "start", "override_reason"],
+    ),
+    (
+        "staff_cancel",
+        Caller::Admin,
+        &["appointment_id", "override_reason"],
+    ),
+    ("appointment_messages", Caller::Admin, &["appointment_id"]),
     ("log_out", Caller::Anonymous, &[]),
 ];
 
@@ -489,6 +521,20 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
             ("new_password", "another long passphrase".into()),
         ],
         "find_patients" => vec![("query", "Hos".into())],
+        "staff_open_times" => vec![
+            ("date", "2030-01-07".into()),
+            ("appointment_type_id", "1".into()),
+        ],
+        "staff_book" => vec![
+            ("patient_id", "1".into()),
+            ("start", "2030-01-07T15:00:00Z".into()),
+            ("appointment_type_id", "1".into()),
+        ],
+        "staff_reschedule" => vec![
+            ("appointment_id", "1".into()),
+            ("start", "2030-01-07T15:00:00Z".into()),
+        ],
+        "staff_cancel" | "appointment_messages" => vec![("appointment_id", "1".into())],
         "open_patient" | "invite_patient" => vec![("patient_id", "1".into())],
         "record_patient" => vec![
             ("first_name", "Hos".into()),

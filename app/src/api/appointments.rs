@@ -23,6 +23,9 @@ pub struct AppointmentView {
     /// Private: the patient's own words, for them and their doctor.
     pub reason: Option<String>,
     pub change_count: u32,
+    /// "Booked by the clinic" / "Changed by the clinic" / "Cancelled by the clinic" when
+    /// staff made the booking or its latest change.
+    pub clinic_note: Option<String>,
     /// Why the patient cannot cancel online now (`None`: they can).
     pub cancel_blocked: Option<String>,
     /// Why the patient cannot move it online now (`None`: they can).

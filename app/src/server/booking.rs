@@ -184,12 +184,15 @@ pub async fn hold(
     if !by.may_act_for(patient_id) {
         return Err(AppError::Forbidden);
     }
-    booking::check_new_start(policy, now, start)?;
+    if matches!(by.role, ActingRole::Patient { .. }) {
+        // Cheap refusals before any lock; staff get the same rules below, with overrides.
+        booking::check_new_start(policy, now, start)?;
+    }
     let mut tx = pool.begin().await?;
     lock_patient(&mut tx, patient_id).await?;
     let slots_needed = slot_count(&mut tx, appointment_type_id).await?;
     let upcoming = db::appointments::count_upcoming(&mut tx, patient_id, now).await?;
-    booking::check_active_limit(policy, upcoming)?;
+    booking::check_new_booking(policy, now, start, upcoming, &by.actor())?;
     let end = start + policy.slot_length() * slots_needed;
     check_no_overlap(&mut tx, patient_id, start, end, None).await?;
     db::slots::release_holds_of(&mut tx, patient_id).await?;
@@ -287,7 +290,17 @@ pub async fn confirm(
         return Err(BookingError::HoldExpired { alternatives }.into());
     }
     let upcoming = db::appointments::count_upcoming(&mut tx, patient_id, now).await?;
-    booking::check_active_limit(policy, upcoming)?;
+    // A patient's hold was inside the window when taken; staff overrides are re-judged
+    // (and recorded) here.
+    let override_reason = match by.role {
+        ActingRole::Patient { .. } => {
+            booking::check_active_limit(policy, upcoming)?;
+            None
+        }
+        ActingRole::Staff { .. } => {
+            booking::check_new_booking(policy, now, start, upcoming, &by.actor())?
+        }
+    };
     let end = held.last().map_or(first.end_time, |s| s.end_time);
     check_no_overlap(&mut tx, patient_id, start, end, None).await?;
 
@@ -317,7 +330,7 @@ pub async fn confirm(
             kind: NotificationKind::AppointmentBooked,
             old: None,
             new: Some((appointment.doctor_id, appointment.start)),
-            override_reason: None,
+            override_reason: override_reason.as_deref(),
         },
         now,
     )
@@ -380,7 +393,7 @@ async fn record_change(
             outcome: audit::Outcome::Success,
             request_id: crate::server::auth::guard::request_id().await,
         };
-        audit::record(conn, &entry).await?;
+        audit::record_with_detail(conn, &entry, change.override_reason).await?;
     }
     notify::appointment_changed(
         conn,
@@ -474,8 +487,19 @@ pub async fn reschedule(
     if current.status == AppointmentStatus::Booked && current.start == new_start {
         return Ok(current);
     }
-    let override_reason = booking::check_reschedule(policy, now, &facts(&current), &by.actor())?;
-    booking::check_new_start(policy, now, new_start)?;
+    let move_override = booking::check_reschedule(policy, now, &facts(&current), &by.actor())?;
+    // The new time follows the booking window; staff may go inside the notice with a
+    // reason (a move adds no appointment: the active limit does not apply).
+    let start_override = match by.role {
+        ActingRole::Patient { .. } => {
+            booking::check_new_start(policy, now, new_start)?;
+            None
+        }
+        ActingRole::Staff { .. } => {
+            booking::check_new_booking(policy, now, new_start, 0, &by.actor())?
+        }
+    };
+    let override_reason = move_override.or(start_override);
     let slots_needed = slot_count(&mut tx, current.appointment_type_id).await?;
     let new_end = new_start + policy.slot_length() * slots_needed;
     check_no_overlap(

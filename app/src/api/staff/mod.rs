@@ -1,4 +1,5 @@
 //! The staff portal's server functions (`/admin/...`). Every one of them starts with
 //! `require_admin`; reads of patient data are audited like the doctors' (rule 8).
 
+pub mod appointments;
 pub mod patients;

@@ -81,6 +81,7 @@ fn Details(
                                 </dd>
                                 <dt>"Visit"</dt><dd>{format!("{} ({minutes} minutes)", a.type_name)}</dd>
                                 <dt>"Doctor"</dt><dd>{a.doctor_name.clone()}</dd>
+                                {a.clinic_note.clone().map(|note| view! { <dt>"Note"</dt><dd>{note}</dd> })}
                                 <dt>"Where"</dt><dd>{format!("{clinic_name}, {address}")}</dd>
                                 <dt>"Status"</dt><dd>{status_label(a.status)}</dd>
                                 {a.reason.clone().map(|r| view! { <dt>"Your reason (private)"</dt><dd>{r}</dd> })}

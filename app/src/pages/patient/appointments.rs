@@ -130,6 +130,7 @@ fn Item(
         <li class="appointment" data-appointment-id=id data-start=crate::components::time::iso(start)>
             <p class="when"><A href=format!("/appointments/{id}")>{full(tz, a.start)}</A></p>
             <p>{format!("{} with {}", a.type_name, a.doctor_name)}</p>
+            {a.clinic_note.clone().map(|note| view! { <p class="clinic-note">{note}</p> })}
             <p class="status">{format!("Status: {}", status_label(a.status))}</p>
             <ChangeActions a=a cancel=cancel/>
         </li>

@@ -377,6 +377,8 @@ struct ViewRow {
     patient_name: String,
     reason: Option<String>,
     change_count: i32,
+    booked_by_role: String,
+    clinic_change: Option<String>,
 }
 
 impl ViewRow {
@@ -398,6 +400,12 @@ impl ViewRow {
                 patient_name: Some(self.patient_name),
                 reason: self.reason,
                 change_count: self.change_count.max(0) as u32,
+                clinic_note: match (self.clinic_change.as_deref(), self.booked_by_role.as_str()) {
+                    (Some("cancelled"), _) => Some("Cancelled by the clinic".to_owned()),
+                    (Some(_), _) => Some("Changed by the clinic".to_owned()),
+                    (None, "admin") => Some("Booked by the clinic".to_owned()),
+                    _ => None,
+                },
                 cancel_blocked: None,
                 reschedule_blocked: None,
             },
@@ -410,7 +418,10 @@ impl ViewRow {
 const VIEW: &str =
     "select a.appointment_id, a.patient_id, a.doctor_id, a.start_time, a.end_time, a.status,
         a.appointment_type_id, t.name as type_name, 'Dr. ' || d.first_name || ' ' || d.last_name as doctor_name,
-        p.first_name || ' ' || p.last_name as patient_name, a.reason, a.change_count
+        p.first_name || ' ' || p.last_name as patient_name, a.reason, a.change_count, a.booked_by_role,
+        (select e.kind from appointment_events e
+          where e.appointment_id = a.appointment_id and e.actor_role = 'admin' and e.kind in ('rescheduled', 'cancelled')
+          order by e.created_at desc, e.appointment_event_id desc limit 1) as clinic_change
      from appointments a
      join appointment_types t using (appointment_type_id)
      join doctors d on d.doctor_id = a.doctor_id
@@ -491,4 +502,52 @@ pub async fn events(
     .bind(appointment_id)
     .fetch_all(conn)
     .await
+}
+
+/// What staff search appointments by.
+#[derive(Debug, Clone)]
+pub struct StaffFilter<'a> {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub doctor_id: Option<i64>,
+    /// Part of the patient's name or email.
+    pub patient: Option<&'a str>,
+    pub status: Option<&'static str>,
+}
+
+/// Appointments starting in `[from, to)` matching the filter, in time order, with their
+/// patient's id.
+pub async fn staff_search(
+    pool: &PgPool,
+    filter: &StaffFilter<'_>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<(crate::api::appointments::AppointmentView, i64)>, sqlx::Error> {
+    let patient = filter.patient.map(super::contains_pattern);
+    let rows: Vec<ViewRow> = sqlx::query_as(&format!(
+        "{VIEW}
+         where a.start_time >= $1 and a.start_time < $2
+           and ($3::bigint is null or a.doctor_id = $3)
+           and ($4::text is null or a.status = $4)
+           and ($5::text is null
+                or lower(p.first_name || ' ' || p.last_name) like $5
+                or exists (select 1 from users pu where pu.user_id = p.user_id and pu.email like $5))
+         order by a.start_time, a.appointment_id
+         limit $6 offset $7"
+    ))
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(filter.doctor_id)
+    .bind(filter.status)
+    .bind(patient)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            r.into_view()
+                .map(|(view, patient_id, _)| (view, patient_id))
+        })
+        .collect()
 }

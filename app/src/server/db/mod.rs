@@ -18,3 +18,14 @@ use sqlx::migrate::Migrator;
 /// The schema, embedded at compile time; applied by the server at start-up and by
 /// `#[sqlx::test(migrator = "app::server::db::MIGRATOR")]` in tests.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+
+/// A case-insensitive `like` pattern for "contains `text`" (compare with a lowercased
+/// column); `%`, `_` and `\` typed by a person are matched literally.
+pub fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}

@@ -382,3 +382,27 @@ pub async fn message_context(
     .fetch_optional(pool)
     .await
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageState {
+    pub kind: String,
+    pub channel: String,
+    pub status: String,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// The messages about one appointment, oldest first (state only, never contents).
+pub async fn of_appointment(
+    pool: &PgPool,
+    appointment_id: i64,
+) -> Result<Vec<MessageState>, sqlx::Error> {
+    sqlx::query_as(
+        "select kind, channel, status, attempts, created_at, sent_at from notifications
+         where appointment_id = $1 order by created_at, notification_id",
+    )
+    .bind(appointment_id)
+    .fetch_all(pool)
+    .await
+}

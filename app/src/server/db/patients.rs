@@ -36,7 +36,7 @@ pub async fn search(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<PatientRow>, sqlx::Error> {
-    let needle = format!("%{}%", escape_like(&text.to_lowercase()));
+    let needle = super::contains_pattern(text);
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     // Fewer than three digits would match nearly every phone number.
     let digits = (digits.len() >= 3).then(|| format!("%{digits}%"));
@@ -54,13 +54,6 @@ pub async fn search(
     .bind(offset)
     .fetch_all(pool)
     .await
-}
-
-/// `%`, `_` and `\` typed by staff are searched for literally.
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 pub async fn by_id(

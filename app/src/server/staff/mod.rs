@@ -1,5 +1,6 @@
 //! The staff portal, server side: each function starts with `require_admin`.
 
+pub mod appointments;
 pub mod patients;
 
 use crate::server::audit::{self, Outcome};

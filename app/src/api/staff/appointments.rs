@@ -1,0 +1,122 @@
+//! Appointments as staff search, read and change them — on a patient's behalf. Staff may
+//! go past the patient rules (notice and freeze times, change and active limits) only
+//! with a reason; the reason is kept in the visit's history and in the audit log, and
+//! the patient's pages say the clinic made the booking or change.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::api::appointments::AppointmentView;
+use crate::AppError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffAppointment {
+    pub patient_id: i64,
+    pub view: AppointmentView,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppointmentPage {
+    pub rows: Vec<StaffAppointment>,
+    pub page: u32,
+    pub more: bool,
+}
+
+/// One message the clinic sent (or tried to) about an appointment: never its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRow {
+    pub kind: String,
+    pub channel: String,
+    pub status: String,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Appointments in the clinic's local dates `from..=to` (default: today and the next
+/// six days), optionally of one doctor, matching a patient's name or email, or in one
+/// status; 50 a page, in time order. Each patient listed is an audited read.
+#[server(prefix = "/api", endpoint = "search_appointments")]
+pub async fn search_appointments(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    doctor_id: Option<i64>,
+    patient: Option<String>,
+    status: Option<String>,
+    page: Option<u32>,
+) -> Result<AppointmentPage, AppError> {
+    use crate::server::staff::appointments::{self, Search};
+    let search = Search {
+        from,
+        to,
+        doctor_id,
+        patient,
+        status,
+        page: page.unwrap_or(0),
+    };
+    crate::server::respond(appointments::search(search).await)
+}
+
+/// Open start times on a local date for a visit type, as staff may book them (including
+/// inside the patients' notice time).
+#[server(prefix = "/api", endpoint = "staff_open_times")]
+pub async fn staff_open_times(
+    date: NaiveDate,
+    appointment_type_id: i64,
+) -> Result<Vec<DateTime<Utc>>, AppError> {
+    crate::server::respond(
+        crate::server::staff::appointments::open_times(date, appointment_type_id).await,
+    )
+}
+
+/// Books `start` for the patient (the server assigns the doctor). `override_reason` is
+/// required when a patient rule would refuse the booking.
+#[server(prefix = "/api", endpoint = "staff_book")]
+pub async fn staff_book(
+    patient_id: i64,
+    start: DateTime<Utc>,
+    appointment_type_id: i64,
+    reason: Option<String>,
+    override_reason: Option<String>,
+) -> Result<i64, AppError> {
+    use crate::server::staff::appointments::{self, BookFor};
+    let input = BookFor {
+        patient_id,
+        start,
+        appointment_type_id,
+        reason,
+        override_reason,
+    };
+    crate::server::respond(appointments::book(input).await)
+}
+
+/// Moves a visit to `start` on the patient's behalf.
+#[server(prefix = "/api", endpoint = "staff_reschedule")]
+pub async fn staff_reschedule(
+    appointment_id: i64,
+    start: DateTime<Utc>,
+    override_reason: Option<String>,
+) -> Result<i64, AppError> {
+    crate::server::respond(
+        crate::server::staff::appointments::reschedule(appointment_id, start, override_reason)
+            .await,
+    )
+}
+
+/// Cancels a visit on the patient's behalf.
+#[server(prefix = "/api", endpoint = "staff_cancel")]
+pub async fn staff_cancel(
+    appointment_id: i64,
+    override_reason: Option<String>,
+) -> Result<i64, AppError> {
+    crate::server::respond(
+        crate::server::staff::appointments::cancel(appointment_id, override_reason).await,
+    )
+}
+
+/// The messages sent about a visit: kind, channel, state, attempts — no contents.
+#[server(prefix = "/api", endpoint = "appointment_messages")]
+pub async fn appointment_messages(appointment_id: i64) -> Result<Vec<MessageRow>, AppError> {
+    crate::server::respond(crate::server::staff::appointments::messages(appointment_id).await)
+}
