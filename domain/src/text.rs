@@ -24,6 +24,21 @@ pub fn shorten(text: &str, max: usize) -> String {
     }
 }
 
+/// `text` with every word that looks like an email address replaced by `[address]`: for
+/// showing a delivery error to staff without the recipient in it.
+pub fn redact_addresses(text: &str) -> String {
+    text.split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let bare = word.trim_end();
+            if bare.contains('@') {
+                format!("[address]{}", &word[bare.len()..])
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect()
+}
+
 /// Checks one submitted value.
 pub fn check_field(value: &str) -> Result<(), TextError> {
     if value
@@ -42,6 +57,15 @@ pub fn check_field(value: &str) -> Result<(), TextError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_are_taken_out_of_error_texts() {
+        assert_eq!(
+            redact_addresses("550 5.1.1 <ann@example.test>: Recipient rejected"),
+            "550 5.1.1 [address] Recipient rejected"
+        );
+        assert_eq!(redact_addresses("timed out"), "timed out");
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -138,6 +138,7 @@ pub fn router(
         .route("/readyz", get(health::readyz))
         .route("/appointments/{id}/calendar.ics", get(app::server::calendar::appointment_ics))
         .route("/calendar/{file}", get(app::server::calendar::doctor_feed))
+        .route("/admin/audit.csv", get(app::server::staff::audit_export::audit_csv))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(

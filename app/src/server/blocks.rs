@@ -140,6 +140,8 @@ pub async fn unblock(
     }
     let mut tx = pool.begin().await?;
     let freed = db::slots::unblock_between(&mut tx, doctor_id, from.max(now), to).await?;
+    db::slots::clear_release_between(&mut tx, Some(doctor_id), from.max(now), to, "blocked")
+        .await?;
     tx.commit().await?;
     Ok(freed)
 }

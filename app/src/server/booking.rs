@@ -383,6 +383,17 @@ async fn record_change(
         now,
     )
     .await?;
+    // A visit waiting for staff that is moved or cancelled (by anyone) is dealt with.
+    if matches!(event_kind, "rescheduled" | "cancelled") {
+        db::attention::resolve_for_appointment(
+            conn,
+            change.appointment_id,
+            by.user_id,
+            &format!("{event_kind} by the {}", by.role_name()),
+            now,
+        )
+        .await?;
+    }
     if matches!(by.role, ActingRole::Staff { .. }) {
         let entry = audit::Entry {
             actor_user_id: Some(by.user_id),

@@ -228,49 +228,102 @@ impl BlockForm {
     }
 }
 
+/// Who changes a doctor's time: the doctor themselves, or staff acting for them.
+#[derive(Debug, Clone, Copy)]
+pub struct Editor {
+    pub user_id: i64,
+    /// `doctor` or `admin`
+    pub role: &'static str,
+    pub doctor_id: i64,
+}
+
+impl Editor {
+    /// The signed-in doctor, on their own calendar.
+    pub async fn own() -> Result<Self, AppError> {
+        let (user, doctor_id) = guard::require_doctor().await?;
+        Ok(Self {
+            user_id: user.user_id,
+            role: "doctor",
+            doctor_id,
+        })
+    }
+
+    /// Signed-in staff, on an existing doctor's calendar.
+    pub async fn staff_for(doctor_id: i64) -> Result<Self, AppError> {
+        let admin = guard::require_admin().await?;
+        let state = app_state()?;
+        if !db::doctors::exists(&state.pool, doctor_id).await? {
+            return Err(AppError::NotFound);
+        }
+        Ok(Self {
+            user_id: admin.user_id,
+            role: "admin",
+            doctor_id,
+        })
+    }
+
+    fn actor(self) -> Actor {
+        Actor {
+            user_id: Some(self.user_id),
+            role: self.role,
+        }
+    }
+
+    async fn audit(self, action: &'static str) -> Result<(), AppError> {
+        let state = app_state()?;
+        let mut tx = state.pool.begin().await?;
+        audit::record(
+            &mut tx,
+            &audit::Entry {
+                actor_user_id: Some(self.user_id),
+                actor_role: self.role,
+                action,
+                patient_id: None,
+                target: Some(format!("doctor:{}", self.doctor_id)),
+                outcome: Outcome::Success,
+                request_id: guard::request_id().await,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// Blocks (`commit`) or previews a block of the doctor's own time.
 pub async fn block(form: BlockForm, commit: bool) -> Result<BlockOutcome, AppError> {
-    let (user, doctor_id) = guard::require_doctor().await?;
+    block_for(Editor::own().await?, form, commit).await
+}
+
+/// Blocks (`commit`) or previews a block of the editor's doctor's time.
+pub async fn block_for(
+    editor: Editor,
+    form: BlockForm,
+    commit: bool,
+) -> Result<BlockOutcome, AppError> {
     let state = app_state()?;
-    let request_id = guard::request_id().await;
     let policy = db::settings::clinic_policy(&state.pool).await?;
     let now = Utc::now();
     let (from, to, leave) = form.span(policy.time_zone(), local_date(policy.time_zone(), now))?;
     let block = Block {
-        doctor_id,
+        doctor_id: editor.doctor_id,
         from,
         to,
         leave,
         note: form.note.clone(),
     };
-    let actor = Actor {
-        user_id: Some(user.user_id),
-        role: "doctor",
-    };
     let outcome = if commit {
-        let outcome = blocks::block(&state.pool, &policy, actor, &block, now).await?;
-        let mut tx = state.pool.begin().await?;
-        audit::record(
-            &mut tx,
-            &audit::Entry {
-                actor_user_id: Some(user.user_id),
-                actor_role: "doctor",
-                action: if leave {
-                    "doctor.leave"
-                } else {
-                    "doctor.block"
-                },
-                patient_id: None,
-                target: Some(format!("doctor:{doctor_id}")),
-                outcome: Outcome::Success,
-                request_id,
-            },
-        )
-        .await?;
-        tx.commit().await?;
+        let outcome = blocks::block(&state.pool, &policy, editor.actor(), &block, now).await?;
+        editor
+            .audit(if leave {
+                "doctor.leave"
+            } else {
+                "doctor.block"
+            })
+            .await?;
         outcome
     } else {
-        blocks::preview(&state.pool, &policy, actor, &block, now).await?
+        blocks::preview(&state.pool, &policy, editor.actor(), &block, now).await?
     };
     Ok(BlockOutcome {
         moved: outcome.moved,
@@ -367,12 +420,16 @@ pub async fn revoke_feed() -> Result<(), AppError> {
 }
 
 pub async fn weekly_hours() -> Result<HoursView, AppError> {
-    let (_, doctor_id) = guard::require_doctor().await?;
+    hours_of(Editor::own().await?).await
+}
+
+/// The editor's doctor's weekly hours: today's and any planned changes.
+pub async fn hours_of(editor: Editor) -> Result<HoursView, AppError> {
     let state = app_state()?;
     let policy = db::settings::clinic_policy(&state.pool).await?;
     let tz = policy.time_zone();
     let today = local_date(tz, Utc::now());
-    let schedule = db::schedule::hours_of(&state.pool, doctor_id).await?;
+    let schedule = db::schedule::hours_of(&state.pool, editor.doctor_id).await?;
     let planned = planned_changes_after(&schedule, today)
         .into_iter()
         .map(|from| PlannedHours {
@@ -395,9 +452,17 @@ pub async fn set_hours(
     lines: [String; 7],
     commit: bool,
 ) -> Result<HoursOutcome, AppError> {
-    let (user, doctor_id) = guard::require_doctor().await?;
+    set_hours_for(Editor::own().await?, from, lines, commit).await
+}
+
+/// Previews or saves (`commit`) new weekly hours for the editor's doctor.
+pub async fn set_hours_for(
+    editor: Editor,
+    from: NaiveDate,
+    lines: [String; 7],
+    commit: bool,
+) -> Result<HoursOutcome, AppError> {
     let state = app_state()?;
-    let request_id = guard::request_id().await;
     let policy = db::settings::clinic_policy(&state.pool).await?;
     let pattern = WeekPattern::parse(&lines, policy.slot_length()).map_err(|err| {
         AppError::validation(
@@ -405,33 +470,22 @@ pub async fn set_hours(
             format!("{err}."),
         )
     })?;
-    let actor = Actor {
-        user_id: Some(user.user_id),
-        role: "doctor",
-    };
-    let now = Utc::now();
     let edit = schedule::PatternEdit {
-        doctor_id,
+        doctor_id: editor.doctor_id,
         pattern,
         from,
     };
-    let change = schedule::set_pattern(&state.pool, &policy, actor, &edit, now, commit).await?;
+    let change = schedule::set_pattern(
+        &state.pool,
+        &policy,
+        editor.actor(),
+        &edit,
+        Utc::now(),
+        commit,
+    )
+    .await?;
     if commit {
-        let mut tx = state.pool.begin().await?;
-        audit::record(
-            &mut tx,
-            &audit::Entry {
-                actor_user_id: Some(user.user_id),
-                actor_role: "doctor",
-                action: "doctor.hours",
-                patient_id: None,
-                target: Some(format!("doctor:{doctor_id}")),
-                outcome: Outcome::Success,
-                request_id,
-            },
-        )
-        .await?;
-        tx.commit().await?;
+        editor.audit("doctor.hours").await?;
     }
     Ok(HoursOutcome {
         from,

@@ -99,6 +99,7 @@ async fn materialize_doctor(
         .partition(|s| holidays.contains(&local_date(tz, s.start)));
     let starts = |v: &[SlotSpan]| v.iter().map(|s| s.start).collect::<Vec<_>>();
     let keep = starts(&spans);
+    db::slots::keep_when_freed(conn, doctor_id, &keep).await?;
     Ok(Some(MaterializeReport {
         doctors: 1,
         removed: db::slots::delete_unused_not_in(conn, doctor_id, now, until, &keep).await?,
@@ -110,7 +111,8 @@ async fn materialize_doctor(
 }
 
 /// Closes the clinic on `date`: every doctor's unbooked slots that day close at once
-/// (live holds there end), and that day's booked visits go through rule 6.
+/// (live holds there end), and that day's booked visits go through rule 6 — with every
+/// doctor closed, they all wait for staff.
 pub async fn add_holiday(
     pool: &PgPool,
     policy: &ClinicPolicy,
@@ -118,11 +120,41 @@ pub async fn add_holiday(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<unavailable::Outcome, AppError> {
+    set_holiday(
+        pool,
+        policy,
+        unavailable::Actor::SYSTEM,
+        date,
+        name,
+        now,
+        true,
+    )
+    .await
+}
+
+/// [`add_holiday`], committed (`commit`) or rolled back: the preview says what adding it
+/// would do at that moment.
+pub async fn set_holiday(
+    pool: &PgPool,
+    policy: &ClinicPolicy,
+    actor: unavailable::Actor,
+    date: NaiveDate,
+    name: &str,
+    now: DateTime<Utc>,
+    commit: bool,
+) -> Result<unavailable::Outcome, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::validation(
             "name",
             "Please name the holiday (at most 100 characters).",
+        ));
+    }
+    let today = local_date(policy.time_zone(), now);
+    if date < today || (date - today).num_days() > 2 * 366 {
+        return Err(AppError::validation(
+            "date",
+            "Choose a day from today to two years ahead.",
         ));
     }
     let (day_start, day_end) = local_day_bounds(policy.time_zone(), date);
@@ -140,14 +172,38 @@ pub async fn add_holiday(
     let outcome = unavailable::appointments_unavailable(
         &mut tx,
         policy,
-        unavailable::Actor::SYSTEM,
+        actor,
         &affected,
         Cause::Holiday,
         now,
     )
     .await?;
-    tx.commit().await?;
+    if commit {
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
     Ok(outcome)
+}
+
+/// Opens the clinic again on `date`: the doctors' slots that day are offered again (the
+/// visits staff already handled stay as they are). `false` when it was no holiday.
+pub async fn remove_holiday(
+    pool: &PgPool,
+    policy: &ClinicPolicy,
+    date: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let (day_start, day_end) = local_day_bounds(policy.time_zone(), date);
+    let mut tx = pool.begin().await?;
+    if !db::schedule::delete_holiday(&mut tx, date).await? {
+        return Ok(false);
+    }
+    db::slots::clear_release_between(&mut tx, None, day_start, day_end, "holiday").await?;
+    tx.commit().await?;
+    // Each doctor's slots that day reopen by their own hours.
+    materialize_slots(pool, policy, now).await?;
+    Ok(true)
 }
 
 /// What a change of weekly hours did (or, previewed, would do).

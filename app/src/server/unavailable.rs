@@ -64,32 +64,14 @@ pub async fn appointments_unavailable(
         };
         match moved_to {
             Some(doctor_id) => {
-                db::appointments::record_event(
-                    conn,
-                    &db::appointments::Event {
-                        appointment_id,
-                        kind: "reassigned",
-                        actor_user_id: actor.user_id,
-                        actor_role: actor.role,
-                        old: Some((appointment.doctor_id, appointment.start)),
-                        new: Some((doctor_id, appointment.start)),
-                        override_reason: None,
-                    },
-                    now,
-                )
-                .await?;
-                notify::appointment_changed(
-                    conn,
-                    policy,
-                    appointment_id,
-                    patient_id,
-                    NotificationKind::AppointmentReassigned,
-                    now,
-                )
-                .await?;
+                record_handover(conn, policy, actor, &appointment, doctor_id, now).await?;
                 outcome.moved += 1;
             }
             None => {
+                // Its slots stay booked while it waits; freed later, they stay closed.
+                if let Some(release_to) = release_to(cause) {
+                    db::slots::set_release(conn, appointment_id, release_to).await?;
+                }
                 if db::attention::open_item(conn, appointment_id, cause, now).await? {
                     notify::appointment_changed(
                         conn,
@@ -106,6 +88,75 @@ pub async fn appointments_unavailable(
         }
     }
     Ok(outcome)
+}
+
+/// The history row and the patient's message of a visit handed to `doctor_id`.
+async fn record_handover(
+    conn: &mut PgConnection,
+    policy: &ClinicPolicy,
+    actor: Actor,
+    appointment: &db::appointments::Appointment,
+    doctor_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    db::appointments::record_event(
+        conn,
+        &db::appointments::Event {
+            appointment_id: appointment.appointment_id,
+            kind: "reassigned",
+            actor_user_id: actor.user_id,
+            actor_role: actor.role,
+            old: Some((appointment.doctor_id, appointment.start)),
+            new: Some((doctor_id, appointment.start)),
+            override_reason: None,
+        },
+        now,
+    )
+    .await?;
+    notify::appointment_changed(
+        conn,
+        policy,
+        appointment.appointment_id,
+        appointment.patient_id,
+        NotificationKind::AppointmentReassigned,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Staff hand a waiting visit to a colleague free at the same time (whatever the freeze
+/// window: staff decide). `None`: nobody is free then; nothing changed.
+pub async fn hand_to_free_colleague(
+    conn: &mut PgConnection,
+    policy: &ClinicPolicy,
+    actor: Actor,
+    appointment_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, AppError> {
+    let Some(appointment) = db::appointments::lock(conn, appointment_id).await? else {
+        return Err(AppError::NotFound);
+    };
+    if appointment.status != domain::booking::AppointmentStatus::Booked || appointment.start <= now
+    {
+        return Ok(None);
+    }
+    let Some(doctor_id) = move_to_free_doctor(conn, policy, &appointment, now).await? else {
+        return Ok(None);
+    };
+    record_handover(conn, policy, actor, &appointment, doctor_id, now).await?;
+    Ok(Some(doctor_id))
+}
+
+/// What a waiting visit's slots become when staff move or cancel it, by why the time
+/// closed. An inactive doctor's slots are never offered anyway.
+fn release_to(cause: Cause) -> Option<&'static str> {
+    match cause {
+        Cause::DoctorBlocked | Cause::DoctorLeave => Some("blocked"),
+        Cause::Holiday => Some("holiday"),
+        Cause::HoursChanged => Some("removed"),
+        Cause::DoctorInactive => None,
+    }
 }
 
 /// Takes the same time from another doctor and hands the appointment over; its old slots

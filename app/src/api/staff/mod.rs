@@ -2,4 +2,8 @@
 //! `require_admin`; reads of patient data are audited like the doctors' (rule 8).
 
 pub mod appointments;
+pub mod clinic;
+pub mod doctors;
+pub mod operations;
 pub mod patients;
+pub mod today;

@@ -132,24 +132,42 @@ pub async fn set_account_disabled(
     disabled: bool,
     now: DateTime<Utc>,
 ) -> Result<AccountRow, AppError> {
+    let mut tx = pool.begin().await?;
+    let (account, _) = apply_disabled(&mut tx, admin, request_id, user_id, disabled, now).await?;
+    tx.commit().await?;
+    Ok(account)
+}
+
+/// [`set_account_disabled`] inside the caller's transaction (which may roll it back: the
+/// preview of deactivating a doctor). Returns the account and what happened to a
+/// doctor's upcoming visits.
+pub async fn apply_disabled(
+    tx: &mut sqlx::PgConnection,
+    admin: &CurrentUser,
+    request_id: Option<String>,
+    user_id: i64,
+    disabled: bool,
+    now: DateTime<Utc>,
+) -> Result<(AccountRow, unavailable::Outcome), AppError> {
     if admin.user_id == user_id && disabled {
         return Err(AppError::validation(
             "user_id",
             "You cannot disable your own account.",
         ));
     }
-    let policy = db::settings::clinic_policy(pool).await?;
-    let mut tx = pool.begin().await?;
-    if !db::users::set_disabled(&mut tx, user_id, disabled, now).await? {
+    let policy = db::settings::clinic_policy_in(&mut *tx).await?;
+    if !db::users::set_disabled(&mut *tx, user_id, disabled, now).await? {
         return Err(AppError::NotFound);
     }
-    if let Some(doctor_id) = db::doctors::set_active_for_user(&mut tx, user_id, !disabled).await? {
+    let mut outcome = unavailable::Outcome::default();
+    if let Some(doctor_id) = db::doctors::set_active_for_user(&mut *tx, user_id, !disabled).await? {
         if disabled {
             let by = unavailable::Actor {
                 user_id: Some(admin.user_id),
                 role: "admin",
             };
-            unavailable::doctor_deactivated(&mut tx, &policy, by, doctor_id, now).await?;
+            outcome =
+                unavailable::doctor_deactivated(&mut *tx, &policy, by, doctor_id, now).await?;
         }
     }
     let action = if disabled {
@@ -161,10 +179,9 @@ pub async fn set_account_disabled(
         request_id,
         ..entry(admin, action, Some(format!("user:{user_id}")))
     };
-    audit::record(&mut tx, &record).await?;
-    let account = db::users::account(&mut tx, user_id)
+    audit::record(&mut *tx, &record).await?;
+    let account = db::users::account(&mut *tx, user_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    Ok(account)
+    Ok((account, outcome))
 }

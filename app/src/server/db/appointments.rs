@@ -551,3 +551,20 @@ pub async fn staff_search(
         })
         .collect()
 }
+
+/// Visits that started in `[from, to)`: (marked no-show, marked completed or no-show).
+pub async fn outcomes_between(
+    pool: &PgPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "select count(*) filter (where status = 'no_show'),
+                count(*) filter (where status in ('completed', 'no_show'))
+         from appointments where start_time >= $1 and start_time < $2",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_one(pool)
+    .await
+}

@@ -255,3 +255,94 @@ mod tests {
         );
     }
 }
+
+pub async fn exists(pool: &PgPool, doctor_id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select exists (select 1 from doctors where doctor_id = $1)")
+        .bind(doctor_id)
+        .fetch_one(pool)
+        .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StaffDoctorRow {
+    pub doctor_id: i64,
+    pub user_id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub specialty: String,
+    pub email: String,
+    pub active: bool,
+    pub upcoming: i64,
+}
+
+/// Every doctor with their account's email and upcoming visit count, by last name.
+pub async fn staff_list(pool: &PgPool) -> Result<Vec<StaffDoctorRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select d.doctor_id, d.user_id, d.first_name, d.last_name, d.specialty, u.email, d.active,
+                (select count(*) from appointments a
+                  where a.doctor_id = d.doctor_id and a.status = 'booked' and a.start_time > now()) as upcoming
+         from doctors d join users u using (user_id)
+         order by d.last_name, d.first_name, d.doctor_id",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn update_details(
+    conn: &mut PgConnection,
+    doctor_id: i64,
+    first_name: &str,
+    last_name: &str,
+    specialty: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "update doctors set first_name = $2, last_name = $3, specialty = $4, updated_at = now()
+         where doctor_id = $1",
+    )
+    .bind(doctor_id)
+    .bind(first_name)
+    .bind(last_name)
+    .bind(specialty)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+pub async fn user_of(pool: &PgPool, doctor_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("select user_id from doctors where doctor_id = $1")
+        .bind(doctor_id)
+        .fetch_optional(pool)
+        .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UseRow {
+    pub doctor_id: i64,
+    pub name: String,
+    pub booked: i64,
+    pub offered: i64,
+}
+
+/// Each active doctor's booked and offered (free, held or booked) slots in `[from, to)`.
+pub async fn utilisation(
+    pool: &PgPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<UseRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select d.doctor_id, 'Dr. ' || d.first_name || ' ' || d.last_name as name,
+                count(s.slot_id) filter (where s.status = 'booked') as booked,
+                count(s.slot_id) filter (where s.status in ('free', 'held', 'booked')) as offered
+         from doctors d
+         left join availability_slots s
+           on s.doctor_id = d.doctor_id and s.start_time >= $1 and s.start_time < $2
+         where d.active
+         group by d.doctor_id
+         order by d.last_name, d.first_name",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}

@@ -4,6 +4,7 @@
 
 pub mod appointments;
 pub mod attention;
+pub mod audit_log;
 pub mod doctors;
 pub mod notifications;
 pub mod patients;

@@ -153,6 +153,31 @@ pub async fn insert_holiday(
         == 1)
 }
 
+/// Removes a clinic holiday; `false` when the day was none.
+pub async fn delete_holiday(conn: &mut PgConnection, date: NaiveDate) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("delete from clinic_holidays where holiday_date = $1")
+            .bind(date)
+            .execute(conn)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+/// Clinic holidays from `from` on, with their names.
+pub async fn holidays_from(
+    pool: &PgPool,
+    from: NaiveDate,
+) -> Result<Vec<(NaiveDate, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select holiday_date, name from clinic_holidays where holiday_date >= $1 order by holiday_date",
+    )
+    .bind(from)
+    .fetch_all(pool)
+    .await
+}
+
 /// Replaces all of a doctor's weekly hours.
 pub async fn replace_hours(
     conn: &mut PgConnection,

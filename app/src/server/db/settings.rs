@@ -2,6 +2,7 @@ use domain::{ClinicPolicy, ClinicPolicyInput};
 use sqlx::PgPool;
 
 use crate::api::directory::ClinicProfile;
+use crate::api::staff::operations::ClinicSettings;
 use crate::AppError;
 
 #[derive(sqlx::FromRow)]
@@ -46,13 +47,18 @@ struct PolicyRow {
 /// The clinic's current policy. A stored value the domain rejects (only possible by
 /// editing the database by hand past its CHECKs) is an internal error, not a panic.
 pub async fn clinic_policy(pool: &PgPool) -> Result<ClinicPolicy, AppError> {
+    clinic_policy_in(pool).await
+}
+
+/// [`clinic_policy`] read with any executor (e.g. inside a transaction).
+pub async fn clinic_policy_in(db: impl sqlx::PgExecutor<'_>) -> Result<ClinicPolicy, AppError> {
     let row: PolicyRow = sqlx::query_as(
         "select time_zone, slot_minutes, booking_horizon_days, min_notice_minutes,
                 hold_minutes, change_freeze_minutes, max_changes_per_appointment,
                 max_active_appointments, reminder_lead_minutes, notification_debounce_minutes
          from clinic_settings",
     )
-    .fetch_one(pool)
+    .fetch_one(db)
     .await?;
     let input = ClinicPolicyInput {
         time_zone: row.time_zone,
@@ -68,6 +74,82 @@ pub async fn clinic_policy(pool: &PgPool) -> Result<ClinicPolicy, AppError> {
     };
     ClinicPolicy::parse(&input)
         .map_err(|e| AppError::internal(format!("stored clinic policy: {e}")))
+}
+
+#[derive(sqlx::FromRow)]
+struct SettingsRow {
+    clinic_name: String,
+    clinic_phone: String,
+    clinic_email: String,
+    clinic_address: String,
+    #[sqlx(flatten)]
+    policy: PolicyRow,
+}
+
+/// Everything on the settings page, as stored.
+pub async fn staff_settings(pool: &PgPool) -> Result<ClinicSettings, sqlx::Error> {
+    let row: SettingsRow = sqlx::query_as(
+        "select clinic_name, clinic_phone, clinic_email, clinic_address, time_zone, slot_minutes,
+                booking_horizon_days, min_notice_minutes, hold_minutes, change_freeze_minutes,
+                max_changes_per_appointment, max_active_appointments, reminder_lead_minutes,
+                notification_debounce_minutes
+         from clinic_settings",
+    )
+    .fetch_one(pool)
+    .await?;
+    let p = row.policy;
+    Ok(ClinicSettings {
+        clinic_name: row.clinic_name,
+        clinic_phone: row.clinic_phone,
+        clinic_email: row.clinic_email,
+        clinic_address: row.clinic_address,
+        policy: ClinicPolicyInput {
+            time_zone: p.time_zone,
+            slot_minutes: p.slot_minutes.into(),
+            booking_horizon_days: p.booking_horizon_days.into(),
+            min_notice_minutes: p.min_notice_minutes.into(),
+            hold_minutes: p.hold_minutes.into(),
+            change_freeze_minutes: p.change_freeze_minutes.into(),
+            max_changes_per_appointment: p.max_changes_per_appointment.into(),
+            max_active_appointments: p.max_active_appointments.into(),
+            reminder_lead_minutes: p.reminder_lead_minutes.into(),
+            notification_debounce_minutes: p.notification_debounce_minutes.into(),
+        },
+    })
+}
+
+/// Saves validated settings (the CHECKs repeat the validation).
+pub async fn save(
+    conn: &mut sqlx::PgConnection,
+    s: &ClinicSettings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), sqlx::Error> {
+    let p = &s.policy;
+    sqlx::query(
+        "update clinic_settings set clinic_name = $1, clinic_phone = $2, clinic_email = $3,
+            clinic_address = $4, time_zone = $5, slot_minutes = $6, booking_horizon_days = $7,
+            min_notice_minutes = $8, hold_minutes = $9, change_freeze_minutes = $10,
+            max_changes_per_appointment = $11, max_active_appointments = $12,
+            reminder_lead_minutes = $13, notification_debounce_minutes = $14, updated_at = $15",
+    )
+    .bind(&s.clinic_name)
+    .bind(&s.clinic_phone)
+    .bind(&s.clinic_email)
+    .bind(&s.clinic_address)
+    .bind(&p.time_zone)
+    .bind(p.slot_minutes as i32)
+    .bind(p.booking_horizon_days as i32)
+    .bind(p.min_notice_minutes as i32)
+    .bind(p.hold_minutes as i32)
+    .bind(p.change_freeze_minutes as i32)
+    .bind(p.max_changes_per_appointment as i32)
+    .bind(p.max_active_appointments as i32)
+    .bind(p.reminder_lead_minutes as i32)
+    .bind(p.notification_debounce_minutes as i32)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -177,13 +177,84 @@ pub async fn mark_booked(conn: &mut PgConnection, slot_ids: &[i64]) -> Result<()
     Ok(())
 }
 
-/// Returns booked slots to the pool (after a cancellation or a move).
+/// Returns booked slots to the pool (after a cancellation or a move) — unless the time
+/// was closed while they were booked (`release_to`): then they become blocked or holiday,
+/// or go (outside the doctor's hours).
 pub async fn mark_free(conn: &mut PgConnection, slot_ids: &[i64]) -> Result<(), sqlx::Error> {
-    sqlx::query("update availability_slots set status = 'free' where slot_id = any($1) and status = 'booked'")
-        .bind(slot_ids)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "delete from availability_slots
+         where slot_id = any($1) and status = 'booked' and release_to = 'removed'",
+    )
+    .bind(slot_ids)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "update availability_slots set status = coalesce(release_to, 'free'), release_to = null
+         where slot_id = any($1) and status = 'booked'",
+    )
+    .bind(slot_ids)
+    .execute(conn)
+    .await?;
     Ok(())
+}
+
+/// What the slots of an appointment left waiting for staff turn into once it moves or is
+/// cancelled (see [`mark_free`]).
+pub async fn set_release(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+    release_to: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update availability_slots s set release_to = $2
+         from appointment_slots l
+         where l.slot_id = s.slot_id and l.appointment_id = $1 and s.status = 'booked'",
+    )
+    .bind(appointment_id)
+    .bind(release_to)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Booked slots at `starts` are inside the doctor's hours again: freed, they stay.
+pub async fn keep_when_freed(
+    conn: &mut PgConnection,
+    doctor_id: i64,
+    starts: &[DateTime<Utc>],
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "update availability_slots set release_to = null
+         where doctor_id = $1 and start_time = any($2) and status = 'booked' and release_to = 'removed'",
+    )
+    .bind(doctor_id)
+    .bind(starts)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// The time opened again (unblocked, holiday removed, back in the hours): booked slots
+/// there return to the pool normally when freed.
+pub async fn clear_release_between(
+    conn: &mut PgConnection,
+    doctor_id: Option<i64>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    release_to: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "update availability_slots set release_to = null
+         where ($1::bigint is null or doctor_id = $1) and start_time >= $2 and start_time < $3
+           and status = 'booked' and release_to = $4",
+    )
+    .bind(doctor_id)
+    .bind(from)
+    .bind(to)
+    .bind(release_to)
+    .execute(conn)
+    .await?
+    .rows_affected())
 }
 
 /// The sweeper: lapsed holds become plain free slots.
@@ -373,6 +444,21 @@ pub async fn unblock_between(
     .bind(doctor_id)
     .bind(from)
     .bind(to)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Removes every doctor's unbooked future slots (the grid or the zone changed; they are
+/// made again). Booked and blocked slots stay. Live holds end with their slots.
+pub async fn delete_all_unused_from(
+    conn: &mut PgConnection,
+    from: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "delete from availability_slots where start_time >= $1 and status in ('free', 'held', 'holiday')",
+    )
+    .bind(from)
     .execute(conn)
     .await?
     .rows_affected())

@@ -1,7 +1,13 @@
 //! The staff portal, server side: each function starts with `require_admin`.
 
 pub mod appointments;
+pub mod attention;
+pub mod audit_export;
+pub mod clinic;
+pub mod doctors;
+pub mod operations;
 pub mod patients;
+pub mod today;
 
 use crate::server::audit::{self, Outcome};
 use crate::server::auth::guard;

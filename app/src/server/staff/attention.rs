@@ -1,0 +1,156 @@
+//! The attention queue: visits rule 6 could not hand to another doctor. Staff move them
+//! (on the patient's behalf), cancel them, or keep them — always with a note.
+
+use chrono::{DateTime, Utc};
+
+use crate::api::staff::clinic::AttentionItem;
+use crate::server::auth::guard;
+use crate::server::availability::nearest_open_times;
+use crate::server::db;
+use crate::server::staff::{appointments, audit_staff};
+use crate::server::state::app_state;
+use crate::server::unavailable::{self, Actor};
+use crate::AppError;
+
+/// The queue shows at most this many items at once (oldest first).
+const SHOWN: i64 = 200;
+
+pub async fn queue() -> Result<Vec<AttentionItem>, AppError> {
+    let admin = guard::require_admin().await?;
+    let state = app_state()?;
+    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let now = Utc::now();
+    let items = db::attention::open_items(&state.pool, SHOWN).await?;
+    let mut out = Vec::with_capacity(items.len());
+    let mut tx = state.pool.begin().await?;
+    for item in items {
+        let Some((visit, patient_id, _)) =
+            db::appointments::view(&mut tx, item.appointment_id).await?
+        else {
+            continue;
+        };
+        let slots = db::appointments::type_slot_count(&mut tx, visit.appointment_type_id)
+            .await?
+            .unwrap_or(1);
+        let suggestions =
+            nearest_open_times(&state.pool, &policy, slots as usize, visit.start, now, 3).await?;
+        audit_staff(
+            &mut tx,
+            &admin,
+            "attention.read",
+            Some(patient_id),
+            format!("appointment:{}", item.appointment_id),
+            None,
+        )
+        .await?;
+        out.push(AttentionItem {
+            item_id: item.attention_item_id,
+            cause: item.cause,
+            waiting_since: item.created_at,
+            patient_id,
+            visit,
+            suggestions,
+        });
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// How staff resolve one item.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    pub item_id: i64,
+    /// `move`, `cancel` or `keep`
+    pub action: String,
+    pub start: Option<DateTime<Utc>>,
+    pub note: String,
+}
+
+pub async fn resolve(input: Resolution) -> Result<(), AppError> {
+    let admin = guard::require_admin().await?;
+    let note = input.note.trim().to_owned();
+    if note.is_empty() || note.chars().count() > 400 {
+        return Err(AppError::validation(
+            "note",
+            "Say in a few words what was agreed (at most 400 characters).",
+        ));
+    }
+    let state = app_state()?;
+    let item = db::attention::open_item_by_id(&state.pool, input.item_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // The change goes through the booking service (which resolves the item in its own
+    // transaction); the note is recorded afterwards.
+    let summary = match input.action.as_str() {
+        "move" => {
+            let start = input
+                .start
+                .ok_or_else(|| AppError::validation("start", "Choose the new time."))?;
+            let current = {
+                let mut conn = state.pool.acquire().await?;
+                db::appointments::view(&mut conn, item.appointment_id).await?
+            };
+            if current.is_some_and(|(v, _, _)| v.start == start) {
+                // The same time with a colleague who is free now.
+                let policy = db::settings::clinic_policy(&state.pool).await?;
+                let actor = Actor {
+                    user_id: Some(admin.user_id),
+                    role: "admin",
+                };
+                let mut tx = state.pool.begin().await?;
+                let handed = unavailable::hand_to_free_colleague(
+                    &mut tx,
+                    &policy,
+                    actor,
+                    item.appointment_id,
+                    Utc::now(),
+                )
+                .await?;
+                if handed.is_none() {
+                    return Err(AppError::validation(
+                        "start",
+                        "No other doctor is free at that time any more; choose another time.",
+                    ));
+                }
+                tx.commit().await?;
+                format!("handed to a colleague: {note}")
+            } else {
+                appointments::reschedule(item.appointment_id, start, Some(note.clone())).await?;
+                format!("moved: {note}")
+            }
+        }
+        "cancel" => {
+            appointments::cancel(item.appointment_id, Some(note.clone())).await?;
+            format!("cancelled: {note}")
+        }
+        "keep" => format!("kept: {note}"),
+        _ => {
+            return Err(AppError::validation(
+                "action",
+                "Choose to move, cancel or keep the visit.",
+            ))
+        }
+    };
+    let now = Utc::now();
+    let mut tx = state.pool.begin().await?;
+    db::attention::record_resolution(
+        &mut tx,
+        item.attention_item_id,
+        admin.user_id,
+        &summary,
+        now,
+    )
+    .await?;
+    let patient_id = db::appointments::patient_of(&mut tx, item.appointment_id).await?;
+    audit_staff(
+        &mut tx,
+        &admin,
+        "attention.resolve",
+        patient_id,
+        format!("appointment:{}", item.appointment_id),
+        Some(&summary),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
