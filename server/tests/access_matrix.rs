@@ -97,6 +97,31 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("staff_reschedule", [401, 403, 403, 403, 403, 409]),
     ("staff_cancel", [401, 403, 403, 403, 403, 200]),
     ("appointment_messages", [401, 403, 403, 403, 403, 200]),
+    ("list_holidays", [401, 403, 403, 403, 403, 200]),
+    ("preview_holiday", [401, 403, 403, 403, 403, 200]),
+    ("add_holiday", [401, 403, 403, 403, 403, 200]),
+    ("remove_holiday", [401, 403, 403, 403, 403, 200]),
+    ("attention_queue", [401, 403, 403, 403, 403, 200]),
+    // No such item (404): only that staff get this far.
+    ("resolve_attention", [401, 403, 403, 403, 403, 404]),
+    ("list_doctors", [401, 403, 403, 403, 403, 200]),
+    ("update_doctor", [401, 403, 403, 403, 403, 200]),
+    ("doctor_hours_for", [401, 403, 403, 403, 403, 200]),
+    ("preview_doctor_hours", [401, 403, 403, 403, 403, 200]),
+    ("save_doctor_hours", [401, 403, 403, 403, 403, 200]),
+    ("preview_doctor_leave", [401, 403, 403, 403, 403, 200]),
+    ("doctor_leave", [401, 403, 403, 403, 403, 200]),
+    ("preview_deactivation", [401, 403, 403, 403, 403, 200]),
+    // Reactivating an active doctor: changes nothing.
+    ("set_doctor_active", [401, 403, 403, 403, 403, 200]),
+    ("get_clinic_settings", [401, 403, 403, 403, 403, 200]),
+    // The stored settings again: nothing changes.
+    ("update_settings", [401, 403, 403, 403, 403, 200]),
+    ("outbox", [401, 403, 403, 403, 403, 200]),
+    ("retry_notifications", [401, 403, 403, 403, 403, 200]),
+    ("audit_log", [401, 403, 403, 403, 403, 200]),
+    ("verify_audit_chain", [401, 403, 403, 403, 403, 200]),
+    ("staff_today", [401, 403, 403, 403, 403, 200]),
     // Last: it ends the caller's session.
     ("log_out", [200, 200, 200, 200, 200, 200]),
 ];
@@ -228,6 +253,56 @@ impl World {
                 ("appointment_id", self.appointment_a_d1.to_string()),
                 ("start", self.open_for_staff.clone()),
             ],
+            "preview_holiday" | "add_holiday" | "remove_holiday" => vec![
+                (
+                    "date",
+                    (chrono::Utc::now() + chrono::Duration::days(45))
+                        .date_naive()
+                        .to_string(),
+                ),
+                ("name", "Matrix day".into()),
+            ],
+            "resolve_attention" => vec![
+                ("item_id", "999999".into()),
+                ("action", "keep".into()),
+                ("note", "checked".into()),
+            ],
+            "update_doctor" => vec![
+                ("doctor_id", self.doctor_d2.role_id.unwrap().to_string()),
+                ("first_name", "Doctor".into()),
+                ("last_name", "Renamed".into()),
+                ("specialty", "Family medicine".into()),
+            ],
+            "doctor_hours_for" | "preview_deactivation" => {
+                vec![("doctor_id", self.doctor_d2.role_id.unwrap().to_string())]
+            }
+            "set_doctor_active" => vec![
+                ("doctor_id", self.doctor_d2.role_id.unwrap().to_string()),
+                ("active", "true".into()),
+            ],
+            "preview_doctor_hours" | "save_doctor_hours" => {
+                let from = (chrono::Utc::now() + chrono::Duration::days(50)).date_naive();
+                let mut pairs = vec![
+                    ("doctor_id", self.doctor_d2.role_id.unwrap().to_string()),
+                    ("from", from.to_string()),
+                ];
+                for day in domain::hours::WEEKDAY_FIELDS {
+                    pairs.push((day, "09:00-17:00".to_owned()));
+                }
+                pairs
+            }
+            "preview_doctor_leave" | "doctor_leave" => vec![
+                ("doctor_id", self.doctor_d2.role_id.unwrap().to_string()),
+                (
+                    "from_date",
+                    (chrono::Utc::now() + chrono::Duration::days(41))
+                        .date_naive()
+                        .to_string(),
+                ),
+                ("from_time", "10:00".into()),
+                ("to_time", "11:00".into()),
+            ],
+            "update_settings" => settings_arguments(),
             "staff_cancel" | "appointment_messages" => {
                 vec![("appointment_id", self.appointment_a_d1.to_string())]
             }
@@ -408,4 +483,27 @@ async fn patients_never_see_private_fields_of_others_and_only_their_own_list(poo
         .await
         .unwrap();
     assert_eq!(theirs, serde_json::json!([]));
+}
+
+/// The product defaults, as the settings form sends them.
+pub fn settings_arguments() -> Vec<(&'static str, String)> {
+    [
+        ("clinic_name", "Clinic Scheduler"),
+        ("clinic_phone", ""),
+        ("clinic_email", ""),
+        ("clinic_address", ""),
+        ("time_zone", "America/New_York"),
+        ("slot_minutes", "30"),
+        ("booking_horizon_days", "60"),
+        ("min_notice_minutes", "120"),
+        ("hold_minutes", "5"),
+        ("change_freeze_minutes", "1440"),
+        ("max_changes_per_appointment", "3"),
+        ("max_active_appointments", "3"),
+        ("reminder_lead_minutes", "1440"),
+        ("notification_debounce_minutes", "5"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_owned()))
+    .collect()
 }

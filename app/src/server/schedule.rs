@@ -194,6 +194,13 @@ pub async fn remove_holiday(
     date: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
+    if (date - local_date(policy.time_zone(), now))
+        .num_days()
+        .abs()
+        > 20 * 366
+    {
+        return Ok(false);
+    }
     let (day_start, day_end) = local_day_bounds(policy.time_zone(), date);
     let mut tx = pool.begin().await?;
     if !db::schedule::delete_holiday(&mut tx, date).await? {
