@@ -54,7 +54,8 @@ pub struct AttentionItem {
     pub waiting_since: DateTime<Utc>,
     pub patient_id: i64,
     pub visit: AppointmentView,
-    /// The nearest open times for the same visit type (any doctor).
+    /// The visit's own time when a colleague is free then, and the nearest open times
+    /// for the same visit type (any doctor).
     pub suggestions: Vec<DateTime<Utc>>,
 }
 

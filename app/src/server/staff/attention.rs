@@ -24,7 +24,7 @@ pub async fn queue() -> Result<Vec<AttentionItem>, AppError> {
     let mut out = Vec::with_capacity(items.len());
     let mut tx = state.pool.begin().await?;
     for item in items {
-        let Some((visit, patient_id, _)) =
+        let Some((visit, patient_id, doctor_id)) =
             db::appointments::view(&mut tx, item.appointment_id).await?
         else {
             continue;
@@ -32,8 +32,17 @@ pub async fn queue() -> Result<Vec<AttentionItem>, AppError> {
         let slots = db::appointments::type_slot_count(&mut tx, visit.appointment_type_id)
             .await?
             .unwrap_or(1);
-        let suggestions =
+        let mut suggestions =
             nearest_open_times(&state.pool, &policy, slots as usize, visit.start, now, 3).await?;
+        // The visit's own time first, when a colleague is free then.
+        let colleague_free =
+            db::slots::doctors_open_for(&mut tx, visit.start, visit.end, i64::from(slots), now)
+                .await?
+                .into_iter()
+                .any(|d| d != doctor_id);
+        if colleague_free && visit.start > now {
+            suggestions.insert(0, visit.start);
+        }
         audit_staff(
             &mut tx,
             &admin,
