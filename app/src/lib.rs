@@ -28,7 +28,11 @@ use crate::pages::public::{
     WelcomePage,
 };
 use crate::pages::{
-    admin::StaffPortalPage,
+    admin::{
+        AttentionPage, AuditPage, HolidaysPage, NotificationsPage, SettingsPage, StaffAccountsPage,
+        StaffAppointmentPage, StaffAppointmentsPage, StaffDoctorPage, StaffDoctorsPage,
+        StaffPatientPage, StaffPatientsPage, StaffTodayPage,
+    },
     doctor::{DoctorPortalPage, HoursPage, VisitPage},
     NotFoundPage,
 };
@@ -125,7 +129,19 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/doctor") view=DoctorPortalPage ssr=SsrMode::Async/>
                     <Route path=path!("/doctor/hours") view=HoursPage ssr=SsrMode::Async/>
                     <Route path=path!("/doctor/visits/:id") view=VisitPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin") view=StaffPortalPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=StaffTodayPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/appointments") view=StaffAppointmentsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/appointments/:id") view=StaffAppointmentPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/patients") view=StaffPatientsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/patients/:id") view=StaffPatientPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/doctors") view=StaffDoctorsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/doctors/:id") view=StaffDoctorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/accounts") view=StaffAccountsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/holidays") view=HolidaysPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/attention") view=AttentionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/notifications") view=NotificationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/settings") view=SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async/>
                     <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>

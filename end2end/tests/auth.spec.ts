@@ -77,7 +77,8 @@ test("staff and doctors land in their own portals and nowhere else", async ({ pa
   await hydrated(page);
   await signIn(page, "admin@riverside.test", DEMO_PASSWORD);
   await expect(page).toHaveURL(/\/admin$/);
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Staff portal");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Today at the clinic");
+  await page.getByRole("navigation", { name: "Staff portal" }).getByRole("link", { name: "Accounts" }).click();
   await expect(page.getByRole("cell", { name: "ada.okafor@riverside.test", exact: true })).toBeVisible();
   await page.getByRole("banner").getByRole("button", { name: "Sign out" }).click();
   await expect(page.getByRole("banner").getByRole("link", { name: "Sign in" })).toBeVisible();

@@ -173,18 +173,18 @@ test("moving a visit to a time taken meanwhile explains it on the move page", as
 
 test("staff: creating an account with a bad field comes back with it marked", async ({ browser }) => {
   const { context, page } = await noScript(browser);
-  await page.goto("/login?next=/admin");
+  await page.goto("/login?next=/admin/accounts");
   await page.getByLabel("Email").fill("admin@riverside.test");
   await page.getByLabel("Password").fill("clinic-demo-2026");
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/admin/);
+  await expect(page).toHaveURL(/\/admin\/accounts/);
   await page.getByLabel("First name").fill("Nadia");
   await page.getByLabel("Last name").fill("Noscript");
   await page.getByLabel("Email").fill(uniqueEmail("nadia"));
   await page.getByLabel("Specialty (doctors)").fill("Dermatology");
   await page.getByLabel("First password").fill("short");
   await page.getByRole("button", { name: "Create account" }).click();
-  await expectReturnedTo(page, /\/admin/);
+  await expectReturnedTo(page, /\/admin\/accounts/);
   await expect(page.locator("#field-password-error")).toBeVisible();
   await expect(page.getByLabel("First name")).toHaveValue("Nadia");
   await expect(page.getByLabel("Specialty (doctors)")).toHaveValue("Dermatology");

@@ -95,6 +95,7 @@ pub struct VisitEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitFile {
     pub visit: AppointmentView,
+    pub patient_id: i64,
     pub patient_email: Option<String>,
     pub patient_phone: Option<String>,
     pub history: Vec<VisitEvent>,

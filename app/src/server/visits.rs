@@ -70,6 +70,7 @@ pub async fn record(appointment_id: i64) -> Result<VisitFile, AppError> {
     tx.commit().await?;
     Ok(VisitFile {
         visit,
+        patient_id,
         patient_email: email,
         patient_phone: phone,
         history,

@@ -77,7 +77,7 @@ fn day_line(line: &str) -> String {
 }
 
 #[component]
-fn Week(lines: [String; 7]) -> impl IntoView {
+pub(crate) fn Week(lines: [String; 7]) -> impl IntoView {
     view! {
         <dl class="details hours-week">
             {WEEKDAYS.iter().zip(lines).map(|(d, line)| view! {
@@ -88,7 +88,7 @@ fn Week(lines: [String; 7]) -> impl IntoView {
 }
 
 /// The change in words: days, free times, visits.
-fn summary(o: &HoursOutcome, saved: bool) -> Vec<String> {
+pub(crate) fn summary(o: &HoursOutcome, saved: bool) -> Vec<String> {
     let mut out = Vec::new();
     if o.days.is_empty() {
         out.push(format!(

@@ -2,10 +2,11 @@
 //! calendar feed), `/doctor/hours` (weekly hours) and `/doctor/visits/:id` (one visit,
 //! its outcome).
 
-mod hours;
+pub(crate) mod hours;
 mod visit;
 
 pub use hours::HoursPage;
+pub(crate) use visit::event_line;
 pub use visit::VisitPage;
 
 use chrono::{DateTime, NaiveDate, Utc};

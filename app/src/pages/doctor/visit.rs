@@ -56,6 +56,7 @@ fn Visit(v: VisitFile, tz: chrono_tz::Tz, outcome: ServerAction<SetVisitOutcome>
         patient_email,
         patient_phone,
         history,
+        ..
     } = v;
     let started = v.start <= chrono::Utc::now();
     let markable = started && v.status != AppointmentStatus::Cancelled;
@@ -110,7 +111,7 @@ fn Visit(v: VisitFile, tz: chrono_tz::Tz, outcome: ServerAction<SetVisitOutcome>
 }
 
 /// One history entry in words: when, what, by whom.
-fn event_line(e: &VisitEvent, tz: chrono_tz::Tz) -> String {
+pub(crate) fn event_line(e: &VisitEvent, tz: chrono_tz::Tz) -> String {
     let by = match e.by.as_str() {
         "patient" => "by the patient",
         "doctor" => "by the doctor",
