@@ -67,6 +67,33 @@ pub async fn record_with_detail(
     Ok(())
 }
 
+/// One read audited for each of `patient_ids` (e.g. a list of visits), in one statement:
+/// the same row as [`record`] would write for each, target `patient:<id>`.
+pub async fn record_reads(
+    conn: &mut PgConnection,
+    entry: &Entry,
+    patient_ids: &[i64],
+) -> Result<(), sqlx::Error> {
+    if patient_ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "insert into audit_log (chain_seq, actor_user_id, actor_role, action, patient_id, target, outcome,
+                                request_id, prev_hash, row_hash)
+         select 0, $1, $2, $3, p, 'patient:' || p, $4, $5, ''::bytea, ''::bytea
+         from unnest($6::bigint[]) with ordinality as t (p, n) order by n",
+    )
+    .bind(entry.actor_user_id)
+    .bind(entry.actor_role)
+    .bind(entry.action)
+    .bind(entry.outcome.as_str())
+    .bind(&entry.request_id)
+    .bind(patient_ids)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainReport {
     Intact {

@@ -14,7 +14,7 @@ use crate::server::auth::guard;
 use crate::server::auth::session::CurrentUser;
 use crate::server::booking::{self, ActingRole, ActingUser};
 use crate::server::db;
-use crate::server::staff::audit_staff;
+use crate::server::staff::audit_staff_reads;
 use crate::server::state::app_state;
 use crate::AppError;
 
@@ -100,19 +100,14 @@ pub async fn search(search: Search) -> Result<AppointmentPage, AppError> {
     .await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
-    let patients: BTreeSet<i64> = rows.iter().map(|(_, patient_id)| *patient_id).collect();
+    let patients: Vec<i64> = rows
+        .iter()
+        .map(|(_, patient_id)| *patient_id)
+        .collect::<BTreeSet<i64>>()
+        .into_iter()
+        .collect();
     let mut tx = state.pool.begin().await?;
-    for patient_id in patients {
-        audit_staff(
-            &mut tx,
-            &admin,
-            "appointment.search",
-            Some(patient_id),
-            format!("patient:{patient_id}"),
-            None,
-        )
-        .await?;
-    }
+    audit_staff_reads(&mut tx, &admin, "appointment.search", &patients).await?;
     tx.commit().await?;
     Ok(AppointmentPage {
         rows: rows

@@ -34,3 +34,22 @@ pub(crate) async fn audit_staff(
     };
     audit::record_with_detail(conn, &entry, detail).await
 }
+
+/// Audits a staff read of each of `patient_ids` (a list shown), in one statement.
+pub(crate) async fn audit_staff_reads(
+    conn: &mut PgConnection,
+    admin: &CurrentUser,
+    action: &'static str,
+    patient_ids: &[i64],
+) -> Result<(), sqlx::Error> {
+    let entry = audit::Entry {
+        actor_user_id: Some(admin.user_id),
+        actor_role: "admin",
+        action,
+        patient_id: None,
+        target: None,
+        outcome: Outcome::Success,
+        request_id: guard::request_id().await,
+    };
+    audit::record_reads(conn, &entry, patient_ids).await
+}

@@ -6,7 +6,7 @@ use domain::account::{Email, PersonName, Phone};
 use crate::api::staff::patients::{OnlineAccess, PatientFile, PatientPage, PatientSummary};
 use crate::server::auth::{guard, invite};
 use crate::server::db::{self, patients::PatientRow};
-use crate::server::staff::audit_staff;
+use crate::server::staff::{audit_staff, audit_staff_reads};
 use crate::server::state::app_state;
 use crate::AppError;
 
@@ -60,18 +60,9 @@ pub async fn find(query: String, page: u32) -> Result<PatientPage, AppError> {
     .await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
+    let ids: Vec<i64> = rows.iter().map(|r| r.patient_id).collect();
     let mut tx = state.pool.begin().await?;
-    for row in &rows {
-        audit_staff(
-            &mut tx,
-            &admin,
-            "patient.search",
-            Some(row.patient_id),
-            format!("patient:{}", row.patient_id),
-            None,
-        )
-        .await?;
-    }
+    audit_staff_reads(&mut tx, &admin, "patient.search", &ids).await?;
     tx.commit().await?;
     Ok(PatientPage {
         rows: rows.into_iter().map(summary).collect(),

@@ -7,7 +7,7 @@ use crate::api::staff::appointments::StaffAppointment;
 use crate::api::staff::today::{DoctorUse, TodayView};
 use crate::server::auth::guard;
 use crate::server::db;
-use crate::server::staff::audit_staff;
+use crate::server::staff::audit_staff_reads;
 use crate::server::state::app_state;
 use crate::AppError;
 
@@ -62,21 +62,14 @@ pub async fn today() -> Result<TodayView, AppError> {
     let attention_open = db::attention::open_count(&state.pool).await?;
     let messages_failing = db::notifications::failing_count(&state.pool).await?;
 
+    let patients: Vec<i64> = visits
+        .iter()
+        .map(|(_, p)| *p)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let mut tx = state.pool.begin().await?;
-    let mut seen = std::collections::BTreeSet::new();
-    for (_, patient_id) in &visits {
-        if seen.insert(*patient_id) {
-            audit_staff(
-                &mut tx,
-                &admin,
-                "appointment.search",
-                Some(*patient_id),
-                format!("patient:{patient_id}"),
-                None,
-            )
-            .await?;
-        }
-    }
+    audit_staff_reads(&mut tx, &admin, "appointment.search", &patients).await?;
     tx.commit().await?;
     Ok(TodayView {
         date,
