@@ -240,6 +240,13 @@ async fn an_invited_patient_chooses_a_password_once_and_is_signed_in(pool: PgPoo
         audit_count(&pool, "account.invitation_accepted", patient_id).await,
         1
     );
+    // The staff's account list is for staff and doctors; patients are found by search.
+    let accounts: serde_json::Value = call(&staff, &base, "list_accounts", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!accounts.to_string().contains(email), "{accounts}");
     // From now on an ordinary account.
     let signed_in = call(
         &client(),

@@ -54,6 +54,8 @@ pub struct PatientPage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatientFile {
     pub patient: PatientSummary,
+    /// Their user row, if they have one (to disable or re-enable online access).
+    pub user_id: Option<i64>,
     pub sms_opt_in: bool,
     /// Newest first.
     pub appointments: Vec<AppointmentView>,

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
+use crate::api::accounts::SetAccountDisabled;
 use crate::api::booking::finder_week;
 use crate::api::directory::use_clinic_directory;
 use crate::api::staff::appointments::{staff_open_times, StaffBook};
@@ -108,9 +109,17 @@ pub fn StaffPatientPage() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|v| v.parse::<i64>().ok());
     let book = ServerAction::<StaffBook>::new();
     let invite = ServerAction::<InvitePatient>::new();
+    let access = ServerAction::<SetAccountDisabled>::new();
     let file = Resource::new(
-        move || (id(), book.version().get(), invite.version().get()),
-        |(id, _, _)| async move {
+        move || {
+            (
+                id(),
+                book.version().get(),
+                invite.version().get(),
+                access.version().get(),
+            )
+        },
+        |(id, _, _, _)| async move {
             match id {
                 Some(id) => open_patient(id).await,
                 None => Err(AppError::NotFound),
@@ -142,7 +151,7 @@ pub fn StaffPatientPage() -> impl IntoView {
                     let open = open.await;
                     match file.await {
                         Ok(f) => view! {
-                            <Patient f=f tz=tz invite=invite/>
+                            <Patient f=f tz=tz invite=invite access=access/>
                             <section aria-labelledby="book-heading">
                                 <h2 id="book-heading">"Book a visit"</h2>
                                 <form method="get" action=format!("/admin/patients/{}", id().unwrap_or_default()) class="inline-fields">
@@ -191,8 +200,11 @@ fn Patient(
     f: PatientFile,
     tz: chrono_tz::Tz,
     invite: ServerAction<InvitePatient>,
+    access: ServerAction<SetAccountDisabled>,
 ) -> impl IntoView {
     let p = f.patient;
+    let disabled = p.access == OnlineAccess::Disabled;
+    let account = f.user_id.filter(|_| p.email.is_some());
     let invitable = p.access == OnlineAccess::NotYetSignedUp;
     let patient_id = p.patient_id;
     view! {
@@ -209,6 +221,14 @@ fn Patient(
                 <button type="submit" class="secondary">"Email an invitation to choose a password"</button>
             </ActionForm>
             <ActionResult result=Signal::derive(move || invite.value().get().map(|r| r.map(|_| "Invitation sent.".to_owned())))/>
+        })}
+        {account.map(|user_id| view! {
+            <ActionForm action=access>
+                <input type="hidden" name="user_id" value=user_id.to_string()/>
+                <input type="hidden" name="disabled" value=(!disabled).to_string()/>
+                <button type="submit" class="secondary">{if disabled { "Enable online access" } else { "Disable online access" }}</button>
+            </ActionForm>
+            <ActionResult result=Signal::derive(move || access.value().get().map(|r| r.map(|a| if a.disabled { "Online access disabled; their sessions ended.".to_owned() } else { "Online access enabled.".to_owned() })))/>
         })}
         <section aria-labelledby="visits-heading">
             <h2 id="visits-heading">"Appointments"</h2>

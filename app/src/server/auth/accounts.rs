@@ -34,7 +34,7 @@ pub async fn list_accounts() -> Result<Vec<AccountRow>, AppError> {
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
     let accounts = db::users::list_accounts(&mut tx).await?;
-    // The list includes patients' emails: reading it is audited.
+    // Reading the list of accounts is audited.
     let record = audit::Entry {
         request_id: request_id().await,
         ..entry(&admin, "account.list", None)

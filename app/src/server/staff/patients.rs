@@ -90,7 +90,9 @@ pub async fn file(patient_id: i64) -> Result<PatientFile, AppError> {
     tx.commit().await?;
     let appointments = db::appointments::views_for_patient(&state.pool, patient_id).await?;
     let sms_opt_in = row.sms_opt_in;
+    let user_id = row.user_id;
     Ok(PatientFile {
+        user_id,
         patient: summary(row),
         sms_opt_in,
         appointments,
