@@ -7,8 +7,11 @@ use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IcsMethod {
+    /// An invitation sent by email (the calendar app offers to accept it).
     Request,
     Cancel,
+    /// A file the patient downloads and adds themselves: no attendee, no reply expected.
+    Publish,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +25,8 @@ pub struct IcsEvent<'a> {
     pub location: &'a str,
     pub organizer_name: &'a str,
     pub organizer_email: Option<&'a str>,
+    /// Who the visit is with and how to reach the clinic; empty: none.
+    pub description: &'a str,
     pub method: IcsMethod,
 }
 
@@ -64,6 +69,7 @@ pub fn render(event: &IcsEvent<'_>) -> String {
     let (method, status) = match event.method {
         IcsMethod::Request => ("REQUEST", "CONFIRMED"),
         IcsMethod::Cancel => ("CANCEL", "CANCELLED"),
+        IcsMethod::Publish => ("PUBLISH", "CONFIRMED"),
     };
     let mut lines = vec![
         "BEGIN:VCALENDAR".to_owned(),
@@ -81,6 +87,9 @@ pub fn render(event: &IcsEvent<'_>) -> String {
         format!("LOCATION:{}", text(event.location)),
         format!("STATUS:{status}"),
     ];
+    if !event.description.is_empty() {
+        lines.push(format!("DESCRIPTION:{}", text(event.description)));
+    }
     if let Some(email) = event.organizer_email.filter(|e| !e.is_empty()) {
         lines.push(format!(
             "ORGANIZER;CN=\"{}\":mailto:{email}",
@@ -171,8 +180,17 @@ mod tests {
             location: "120 River Street, Springfield",
             organizer_name: "Riverside Family Clinic",
             organizer_email: Some("frontdesk@riverside.test"),
+            description: "With Dr. Ada Okafor. To change it call +1 555 010 2030.",
             method,
         }
+    }
+
+    #[test]
+    fn a_download_is_published_with_doctor_and_clinic_phone() {
+        let ics = render(&event(IcsMethod::Publish));
+        assert!(ics.contains("METHOD:PUBLISH\r\n"), "{ics}");
+        assert!(ics.contains("STATUS:CONFIRMED\r\n"));
+        assert!(ics.contains("DESCRIPTION:With Dr. Ada Okafor. To change it call +1 555 010 2030.\r\n"));
     }
 
     #[test]

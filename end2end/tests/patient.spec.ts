@@ -61,7 +61,9 @@ test("a new patient books, sees, downloads, reschedules and cancels a visit", as
   ]);
   const ics = fs.readFileSync((await download.path())!, "utf8");
   expect(ics.startsWith("BEGIN:VCALENDAR\r\n")).toBe(true);
-  expect(ics).toContain("METHOD:REQUEST\r\n");
+  // A download is published (no invitation to answer), and says who with and whom to call.
+  expect(ics).toContain("METHOD:PUBLISH\r\n");
+  expect(ics).toMatch(/DESCRIPTION:With Dr\. [^\r]+call/);
   const utc = startIso.replace(/[-:]/g, ""); // 2026-11-24T15:00:00Z → 20261124T150000Z
   expect(ics).toContain(`DTSTART:${utc}\r\n`);
   expect(ics).toMatch(/DTEND:\d{8}T\d{6}Z\r\n/);

@@ -50,15 +50,18 @@ async fn render(
     let Some(patient_id) = user.patient_id else {
         return Ok(None);
     };
-    let row: Option<(DateTime<Utc>, DateTime<Utc>, String, i32)> = sqlx::query_as(
-        "select start_time, end_time, status, ics_sequence from appointments where appointment_id = $1 and patient_id = $2",
+    let row: Option<(DateTime<Utc>, DateTime<Utc>, String, i32, String)> = sqlx::query_as(
+        "select a.start_time, a.end_time, a.status, a.ics_sequence, 'Dr. ' || d.first_name || ' ' || d.last_name
+         from appointments a join doctors d using (doctor_id)
+         where a.appointment_id = $1 and a.patient_id = $2",
     )
     .bind(id)
     .bind(patient_id)
     .fetch_optional(&state.pool)
     .await
     .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
-    let Some((start, end, status, sequence)) = row else {
+    // A cancelled visit has nothing to add to a calendar.
+    let Some((start, end, _, sequence, doctor)) = row.filter(|r| r.2 != "cancelled") else {
         return Ok(None);
     };
     let clinic = db::settings::clinic_profile(&state.pool)
@@ -82,11 +85,12 @@ async fn render(
         location: &clinic.address,
         organizer_name: &clinic.name,
         organizer_email: Some(clinic.email.as_str()),
-        method: if status == "cancelled" {
-            IcsMethod::Cancel
-        } else {
-            IcsMethod::Request
-        },
+        description: &format!(
+            "With {doctor}. To change or cancel, visit your appointments page or call {}.",
+            clinic.phone
+        ),
+        // A file the patient adds themselves: published, not an invitation to answer.
+        method: IcsMethod::Publish,
     };
     Ok(Some((format!("appointment-{id}.ics"), ics::render(&event))))
 }

@@ -86,11 +86,13 @@ fn Details(
                                 <dt>"Status"</dt><dd>{status_label(a.status)}</dd>
                                 {a.reason.clone().map(|r| view! { <dt>"Your reason (private)"</dt><dd>{r}</dd> })}
                             </dl>
-                            <p>
-                                <a href=format!("/appointments/{}/calendar.ics", a.appointment_id) download=format!("appointment-{}.ics", a.appointment_id) rel="external" class="button secondary">
-                                    "Add to calendar (.ics)"
-                                </a>
-                            </p>
+                            {(a.status != domain::booking::AppointmentStatus::Cancelled).then(|| view! {
+                                <p>
+                                    <a href=format!("/appointments/{}/calendar.ics", a.appointment_id) download=format!("appointment-{}.ics", a.appointment_id) rel="external" class="button secondary">
+                                        "Add to calendar (.ics)"
+                                    </a>
+                                </p>
+                            })}
                             <p class="form-error" role="alert">{move || cancel.value().get().and_then(Result::err).map(|e| e.to_string())}</p>
                             <ChangeActions a=a cancel=cancel/>
                             <p><A href="/appointments">"All my appointments"</A></p>

@@ -220,6 +220,11 @@ pub fn render(
                 .filter(|d| !d.is_empty())
                 .unwrap_or("clinic-scheduler.local");
             let summary = format!("Appointment at {}", ctx.clinic_name);
+            let description = format!(
+                "With {}. To change or cancel, call {}.",
+                ctx.doctor_name.as_deref().unwrap_or("your doctor"),
+                ctx.clinic_phone
+            );
             let event = IcsEvent {
                 uid: ics::appointment_uid(id, domain),
                 sequence: ctx.ics_sequence.unwrap_or(0).max(0) as u32,
@@ -230,6 +235,7 @@ pub fn render(
                 location: &ctx.clinic_address,
                 organizer_name: &ctx.clinic_name,
                 organizer_email: Some(ctx.clinic_email.as_str()),
+                description: &description,
                 method,
             };
             let name = if method == IcsMethod::Cancel {
