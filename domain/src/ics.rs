@@ -190,7 +190,9 @@ mod tests {
         let ics = render(&event(IcsMethod::Publish));
         assert!(ics.contains("METHOD:PUBLISH\r\n"), "{ics}");
         assert!(ics.contains("STATUS:CONFIRMED\r\n"));
-        assert!(ics.contains("DESCRIPTION:With Dr. Ada Okafor. To change it call +1 555 010 2030.\r\n"));
+        assert!(
+            ics.contains("DESCRIPTION:With Dr. Ada Okafor. To change it call +1 555 010 2030.\r\n")
+        );
     }
 
     #[test]

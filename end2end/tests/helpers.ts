@@ -63,10 +63,10 @@ export async function confirmEmail(page: Page, email: string) {
   await expect(page).not.toHaveURL(/verify-email/);
 }
 
-/** On /book: moves to the first week with openings when this one has none. */
+/** On /book: moves to the first open times when this one has none. */
 export async function firstOpenWeek(page: Page) {
   await hydrated(page);
-  const jump = page.getByRole("link", { name: /first week with openings/ });
+  const jump = page.getByRole("link", { name: /first open times/ });
   // Wait for the week to render: either times, or the way to the first open week.
   await expect(page.locator("ul.times").first().or(jump)).toBeVisible();
   if (await jump.count()) {

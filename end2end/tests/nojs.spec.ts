@@ -30,7 +30,7 @@ async function signUpWithoutScript(page: Page, next = "/book") {
 }
 
 async function firstOpenWeekWithoutScript(page: Page) {
-  const jump = page.getByRole("link", { name: /first week with openings/ });
+  const jump = page.getByRole("link", { name: /first open times/ });
   if (await jump.count()) await jump.click();
   await expect(page.locator("ul.times").first()).toBeVisible();
 }
@@ -151,12 +151,12 @@ test("moving a visit to a time taken meanwhile explains it on the move page", as
   await signUpWithoutScript(page);
   await firstOpenWeekWithoutScript(page);
   // Book a week out, then try to move it to a time that is taken before we confirm.
-  await page.getByRole("link", { name: "Next week →" }).click();
+  await page.getByRole("link", { name: "Later days →" }).click();
   await page.locator("ul.times button.time").first().click();
   await page.getByRole("button", { name: "Confirm appointment" }).click();
   await expect(page).toHaveURL(/\/appointments\/\d+\?booked=1/);
   await page.getByRole("link", { name: "Reschedule" }).click();
-  await page.getByRole("link", { name: "Next week →" }).click();
+  await page.getByRole("link", { name: "Later days →" }).click();
   await page.locator("ul.times a.time").nth(4).click();
   await expect(page).toHaveURL(/\/book\/move\?/);
   const start = new URL(page.url()).searchParams.get("start")!;

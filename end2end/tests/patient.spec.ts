@@ -20,9 +20,9 @@ test("a new patient books, sees, downloads, reschedules and cancels a visit", as
   // Switching weeks happens in place: no page reload.
   await page.evaluate(() => ((window as any).__samePage = true));
   const weekLabel = await page.locator(".week-label").textContent();
-  await page.getByRole("link", { name: "Next week →" }).click();
+  await page.getByRole("link", { name: "Later days →" }).click();
   await expect(page.locator(".week-label")).not.toHaveText(weekLabel!);
-  await page.getByRole("link", { name: "← Previous week" }).click();
+  await page.getByRole("link", { name: "← Earlier days" }).click();
   await expect(page.locator(".week-label")).toHaveText(weekLabel!);
   expect(await page.evaluate(() => (window as any).__samePage)).toBe(true);
   await expectAccessible(page, "finder");
@@ -30,7 +30,7 @@ test("a new patient books, sees, downloads, reschedules and cancels a visit", as
   await screenshot(page, testInfo, "book");
 
   // Choose a time a week out (clear of the change freeze, whatever day the suite runs).
-  await page.getByRole("link", { name: "Next week →" }).click();
+  await page.getByRole("link", { name: "Later days →" }).click();
   await expect(page.locator(".week-label")).not.toHaveText(weekLabel!);
   const times = page.locator("ul.times button.time");
   const chosen = (await times.first().getAttribute("aria-label"))!;
@@ -63,7 +63,7 @@ test("a new patient books, sees, downloads, reschedules and cancels a visit", as
   expect(ics.startsWith("BEGIN:VCALENDAR\r\n")).toBe(true);
   // A download is published (no invitation to answer), and says who with and whom to call.
   expect(ics).toContain("METHOD:PUBLISH\r\n");
-  expect(ics).toMatch(/DESCRIPTION:With Dr\. [^\r]+call/);
+  expect(ics.replace(/\r\n /g, "")).toMatch(/DESCRIPTION:With Dr\. [^\r]+call/);
   const utc = startIso.replace(/[-:]/g, ""); // 2026-11-24T15:00:00Z → 20261124T150000Z
   expect(ics).toContain(`DTSTART:${utc}\r\n`);
   expect(ics).toMatch(/DTEND:\d{8}T\d{6}Z\r\n/);
@@ -85,7 +85,7 @@ test("a new patient books, sees, downloads, reschedules and cancels a visit", as
   await firstOpenWeek(page);
   // A week out, so the moved visit can still be cancelled online below.
   const firstWeek = await page.locator(".week-label").textContent();
-  await page.getByRole("link", { name: "Next week →" }).click();
+  await page.getByRole("link", { name: "Later days →" }).click();
   await expect(page.locator(".week-label")).not.toHaveText(firstWeek!);
   const newTime = page.locator("ul.times a.time").nth(3);
   await newTime.click();
@@ -213,7 +213,7 @@ test("booking works before (and without) the page's script", async ({ browser },
   await page.getByRole("button", { name: "Create account" }).click();
   await confirmEmail(page, email);
   await expect(page).toHaveURL(/\/book$/);
-  const jump = page.getByRole("link", { name: /first week with openings/ });
+  const jump = page.getByRole("link", { name: /first open times/ });
   if (await jump.count()) await jump.click();
   await page.locator("ul.times button.time").first().click();
   await expect(page).toHaveURL(/\/book\/confirm\?hold=/);
@@ -243,4 +243,27 @@ test("a second tab confirming a time already booked is told where the booking is
   await expect(alert).not.toContainText("run out");
   await alert.getByRole("link", { name: "See your appointment" }).click();
   await expect(second).toHaveURL(new RegExp(`/appointments/${id}$`));
+});
+
+test("the finder opens on the next available time, and a signed-in patient books it in two clicks", async ({ page }) => {
+  await signUp(page, uniqueEmail("twoclicks"), "/book");
+  await expect(page).toHaveURL(/\/book/);
+  await hydrated(page);
+  // Never a span of days wholly past or empty: the first day shown has open times.
+  await expect(page.locator("section.day").first().locator("ul.times")).toBeVisible();
+  const next = page.locator(".next-available");
+  await expect(next).toContainText("Next available:");
+  // One current page for assistive technology (the header's Book link).
+  expect(await page.locator('[aria-current="page"]').count()).toBe(1);
+  let clicks = 0;
+  await next.getByRole("button").click();
+  clicks++;
+  await expect(page).toHaveURL(/\/book\/confirm\?hold=/);
+  // Focus lands on the new page's heading, not on <body>.
+  await expect(page.getByRole("heading", { level: 1 })).toBeFocused();
+  await hydrated(page);
+  await page.getByRole("button", { name: "Confirm appointment" }).click();
+  clicks++;
+  await expect(page).toHaveURL(/\/appointments\/\d+\?booked=1/);
+  expect(clicks).toBe(2);
 });

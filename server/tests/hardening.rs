@@ -93,7 +93,7 @@ async fn dates_far_outside_the_calendar_get_a_clear_answer(pool: PgPool) {
         assert_eq!(response.status(), 400, "{week}");
         let body = response.text().await.unwrap();
         assert!(
-            body.contains("Open times can be shown for the weeks from"),
+            body.contains("Open times can be shown for the days from"),
             "{body}"
         );
         // The page answers (before: it never did) and says so.
@@ -109,7 +109,7 @@ async fn dates_far_outside_the_calendar_get_a_clear_answer(pool: PgPool) {
             .text()
             .await
             .unwrap()
-            .contains("Open times can be shown for the weeks from"));
+            .contains("Open times can be shown for the days from"));
     }
     for start in ["+262142-12-31T23:59:59Z", "-262143-01-01T00:00:00Z"] {
         let patient = client();

@@ -21,18 +21,22 @@ pub struct DayTimes {
     pub times: Vec<DateTime<Utc>>,
 }
 
-/// One week of open start times in the clinic's time zone. No doctors, no counts.
+/// Seven days of open start times in the clinic's time zone, from today at the earliest
+/// (by default from the first day with openings). No doctors, no counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WeekView {
     pub types: Vec<AppointmentTypeView>,
     pub appointment_type: AppointmentTypeView,
+    /// The first of the seven days shown.
     pub week_start: NaiveDate,
     pub days: Vec<DayTimes>,
     pub time_zone: String,
     pub prev_week: Option<NaiveDate>,
     pub next_week: Option<NaiveDate>,
-    /// The first week with any opening, when this one has none.
+    /// The first day with any opening, when the days shown have none.
     pub first_open_week: Option<NaiveDate>,
+    /// The earliest open time of this visit type from now.
+    pub next_available: Option<DateTime<Utc>>,
 }
 
 /// A time reserved for the patient while they confirm.

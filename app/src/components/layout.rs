@@ -4,12 +4,14 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::api::auth::{Auth, Role};
 use crate::api::directory::use_clinic_directory;
 use crate::components::auth::UserMenu;
 
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let directory = use_clinic_directory();
+    let auth = Auth::get();
     let clinic_name = move || {
         directory
             .get()
@@ -22,16 +24,47 @@ pub fn SiteHeader() -> impl IntoView {
             <a class="brand" href="/">
                 <Transition fallback=|| "Clinic Scheduler">{clinic_name}</Transition>
             </a>
-            <nav aria-label="Portals">
-                <ul>
-                    <li><A href="/">"Patients"</A></li>
-                    <li><A href="/book">"Book"</A></li>
-                    <li><A href="/doctor">"Doctors"</A></li>
-                    <li><A href="/admin">"Staff"</A></li>
-                </ul>
-            </nav>
+            <Transition fallback=|| view! { <PortalLinks role=None/> }>
+                {move || {
+                    let role = auth
+                        .user
+                        .get()
+                        .and_then(Result::ok)
+                        .flatten()
+                        .map(|u| u.role);
+                    view! { <PortalLinks role=role/> }
+                }}
+            </Transition>
             <UserMenu/>
         </header>
+    }
+}
+
+/// Each person sees their own portal's links; a visitor not signed in sees the way into
+/// each portal (which asks them to sign in).
+#[component]
+fn PortalLinks(role: Option<Role>) -> impl IntoView {
+    let links: &[(&str, &str)] = match role {
+        None => &[
+            ("/", "Patients"),
+            ("/book", "Book"),
+            ("/doctor", "Doctors"),
+            ("/admin", "Staff"),
+        ],
+        Some(Role::Patient) => &[("/book", "Book")],
+        Some(Role::Doctor) => &[("/doctor", "Calendar"), ("/doctor/hours", "Weekly hours")],
+        Some(Role::Admin) => &[
+            ("/admin", "Today"),
+            ("/admin/patients", "Patients"),
+            ("/admin/appointments", "Appointments"),
+        ],
+    };
+    view! {
+        <nav aria-label="Portals">
+            <ul>
+                {links.iter().map(|(href, label)| view! { <li><A href=*href exact=true>{*label}</A></li> }).collect_view()}
+            </ul>
+        </nav>
     }
 }
 

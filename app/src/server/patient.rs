@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::booking::{self as rules, Actor, AppointmentFacts, AppointmentStatus};
-use domain::schedule::{local_date, local_day_bounds, week_start};
+use domain::schedule::{local_date, local_day_bounds};
 use domain::ClinicPolicy;
 use uuid::Uuid;
 
@@ -82,29 +82,43 @@ pub async fn finder_week(
             })?,
     };
     let slots = (appointment_type.minutes / policy.slot_length().num_minutes()) as usize;
-    let first_week = week_start(local_date(tz, now));
-    let last_week = week_start(local_date(tz, now + policy.booking_horizon()));
-    let week = match week.map(week_start) {
-        None => first_week,
-        Some(w) if (first_week..=last_week).contains(&w) => w,
+    // Seven days from a day: today at the earliest, never a span wholly past.
+    let today = local_date(tz, now);
+    let last_day = local_date(tz, now + policy.booking_horizon());
+    let next_available = availability::open_times(
+        &state.pool,
+        &policy,
+        slots,
+        now,
+        now + policy.booking_horizon(),
+        now,
+    )
+    .await?
+    .first()
+    .map(|o| o.start);
+    let first_day = match week {
+        // Without a day: the first day with openings (or today).
+        None => next_available.map_or(today, |t| local_date(tz, t)),
+        Some(d) if d < today && today - d <= Duration::days(7) => today,
+        Some(d) if (today..=last_day).contains(&d) => d,
         Some(_) => {
             return Err(AppError::validation(
                 "week",
                 format!(
-                    "Open times can be shown for the weeks from {} to {}.",
-                    first_week.format("%B %-d, %Y"),
-                    last_week.format("%B %-d, %Y")
+                    "Open times can be shown for the days from {} to {}.",
+                    today.format("%B %-d, %Y"),
+                    last_day.format("%B %-d, %Y")
                 ),
             ))
         }
     };
 
-    let (from, _) = local_day_bounds(tz, week);
-    let (_, to) = local_day_bounds(tz, week + Duration::days(6));
+    let (from, _) = local_day_bounds(tz, first_day);
+    let (_, to) = local_day_bounds(tz, first_day + Duration::days(6));
     let open = availability::open_times(&state.pool, &policy, slots, from, to, now).await?;
     let days: Vec<DayTimes> = (0..7)
         .map(|i| {
-            let date = week + Duration::days(i);
+            let date = first_day + Duration::days(i);
             let times = open
                 .iter()
                 .filter(|o| local_date(tz, o.start) == date)
@@ -113,31 +127,21 @@ pub async fn finder_week(
             DayTimes { date, times }
         })
         .collect();
-    let first_open_week = if days.iter().all(|d| d.times.is_empty()) {
-        let (everything_from, _) = local_day_bounds(tz, first_week);
-        availability::open_times(
-            &state.pool,
-            &policy,
-            slots,
-            everything_from,
-            now + policy.booking_horizon(),
-            now,
-        )
-        .await?
-        .first()
-        .map(|o| week_start(local_date(tz, o.start)))
-    } else {
-        None
-    };
+    // Nothing in these days but something later: the way there.
+    let first_open_week = next_available
+        .map(|t| local_date(tz, t))
+        .filter(|d| days.iter().all(|x| x.times.is_empty()) && *d > first_day);
     Ok(WeekView {
         types,
         appointment_type,
-        week_start: week,
+        week_start: first_day,
         days,
         time_zone: tz.name().to_owned(),
-        prev_week: (week > first_week).then(|| week - Duration::days(7)),
-        next_week: (week < last_week).then(|| week + Duration::days(7)),
+        prev_week: (first_day > today).then(|| (first_day - Duration::days(7)).max(today)),
+        next_week: (first_day + Duration::days(7) <= last_day)
+            .then(|| first_day + Duration::days(7)),
         first_open_week,
+        next_available,
     })
 }
 

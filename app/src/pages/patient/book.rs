@@ -1,5 +1,6 @@
-//! `/book`: open start times a week at a time. Public: anyone can browse; choosing a time
-//! asks an anonymous visitor to sign in and brings them back to it.
+//! `/book`: open start times seven days at a time, opening on the first day with openings
+//! and naming the next available time at the top. Public: anyone can browse; choosing a
+//! time asks an anonymous visitor to sign in and brings them back to it.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
@@ -74,32 +75,33 @@ fn Week(
         .map(|t| {
             let current = t.appointment_type_id == type_id;
             view! {
-                <li aria-current=current.then_some("true")>
-                    <A href=href(t.appointment_type_id, week_start, reschedule) attr:class=if current { "chosen" } else { "" }>
+                <li>
+                    <a href=href(t.appointment_type_id, week_start, reschedule) class=if current { "chosen" } else { "" } aria-current=current.then_some("true")>
                         {format!("{} ({} min)", t.name, t.minutes)}
-                    </A>
+                    </a>
                 </li>
             }
         })
         .collect_view();
 
     let time_zone = w.time_zone.clone();
-    let week_label = format!("Week of {}", day(week_start));
+    let week_label = format!("From {}", day(week_start));
     let nav = view! {
-        <nav class="week-nav" aria-label="Weeks">
-            {w.prev_week.map(|p| view! { <A href=href(type_id, p, reschedule)>"← Previous week"</A> })}
+        <nav class="week-nav" aria-label="Days">
+            {w.prev_week.map(|p| view! { <a href=href(type_id, p, reschedule)>"← Earlier days"</a> })}
             <span class="week-label">{week_label}</span>
-            {w.next_week.map(|n| view! { <A href=href(type_id, n, reschedule)>"Next week →"</A> })}
+            {w.next_week.map(|n| view! { <a href=href(type_id, n, reschedule)>"Later days →"</a> })}
         </nav>
     };
     let jump = w.first_open_week.map(|f| {
         view! {
             <p class="notice">
-                "No open times this week. "
-                <A href=href(type_id, f, reschedule)>{format!("Go to the first week with openings ({})", day(f))}</A>
+                "No open times on these days. "
+                <a href=href(type_id, f, reschedule)>{format!("Go to the first open times ({})", day(f))}</a>
             </p>
         }
     });
+    let next_available = w.next_available;
 
     let return_path = move |start: DateTime<Utc>| {
         format!(
@@ -128,7 +130,7 @@ fn Week(
             let empty = times.is_empty();
             view! {
                 <section class="day" aria-labelledby=labelled_by>
-                    <h3 id=heading_id>{day(d.date)}</h3>
+                    <h2 id=heading_id>{day(d.date)}</h2>
                     {if empty {
                         view! { <p class="empty">"No open times."</p> }.into_any()
                     } else {
@@ -168,6 +170,25 @@ fn Week(
 
     view! {
         <nav class="types" aria-label="Appointment type"><ul>{type_links}</ul></nav>
+        {match next_available {
+            Some(start) => view! {
+                <div class="next-available">
+                    <p><strong>"Next available: "</strong>{full(tz, start)}</p>
+                    {move || match (reschedule, role()) {
+                        (Some(id), _) => view! {
+                            <A href=format!("/book/move?appointment={id}&start={}", iso(start)) attr:class="button">"Move to this time"</A>
+                        }.into_any(),
+                        (None, Some(Role::Patient)) => view! {
+                            <HoldButton action=hold start=start appointment_type_id=type_id tz=tz label=format!("Book the next available time, {}", full(tz, start))/>
+                        }.into_any(),
+                        (None, _) => view! {
+                            <A href=return_path(start) attr:class="button">"Book this time"</A>
+                        }.into_any(),
+                    }}
+                </div>
+            }.into_any(),
+            None => view! { <p class="notice">"No open times at the moment. Please call the clinic."</p> }.into_any(),
+        }}
         <p class="zone-note">
             {format!("Times are shown in the clinic's time zone, {time_zone}.")}
             {move || theirs.get().map(|z| format!(" Your device is set to {}; your local time is shown beside each time.", z.name()))}
