@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use domain::ics::{self, IcsEvent, IcsMethod};
 use tower_sessions::Session;
 
@@ -50,20 +50,19 @@ async fn render(
     let Some(patient_id) = user.patient_id else {
         return Ok(None);
     };
-    let row: Option<(DateTime<Utc>, DateTime<Utc>, String, i32, String)> = sqlx::query_as(
-        "select a.start_time, a.end_time, a.status, a.ics_sequence, 'Dr. ' || d.first_name || ' ' || d.last_name
-         from appointments a join doctors d using (doctor_id)
-         where a.appointment_id = $1 and a.patient_id = $2",
-    )
-    .bind(id)
-    .bind(patient_id)
-    .fetch_optional(&state.pool)
-    .await
-    .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let row = db::appointments::calendar_entry(&state.pool, id, patient_id)
+        .await
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     // A cancelled visit has nothing to add to a calendar.
-    let Some((start, end, _, sequence, doctor)) = row.filter(|r| r.2 != "cancelled") else {
+    let Some(row) = row.filter(|r| r.status != "cancelled") else {
         return Ok(None);
     };
+    let (start, end, sequence, doctor) = (
+        row.start_time,
+        row.end_time,
+        row.ics_sequence,
+        row.doctor_name,
+    );
     let clinic = db::settings::clinic_profile(&state.pool)
         .await
         .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;

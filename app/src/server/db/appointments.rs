@@ -568,3 +568,30 @@ pub async fn outcomes_between(
     .fetch_one(pool)
     .await
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CalendarEntry {
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+    pub status: String,
+    pub ics_sequence: i32,
+    pub doctor_name: String,
+}
+
+/// A patient's own visit as their calendar file needs it (`None`: not theirs, or none).
+pub async fn calendar_entry(
+    pool: &PgPool,
+    appointment_id: i64,
+    patient_id: i64,
+) -> Result<Option<CalendarEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.start_time, a.end_time, a.status, a.ics_sequence,
+                'Dr. ' || d.first_name || ' ' || d.last_name as doctor_name
+         from appointments a join doctors d using (doctor_id)
+         where a.appointment_id = $1 and a.patient_id = $2",
+    )
+    .bind(appointment_id)
+    .bind(patient_id)
+    .fetch_optional(pool)
+    .await
+}
