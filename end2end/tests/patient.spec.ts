@@ -122,29 +122,34 @@ test("an anonymous visitor chooses a time, signs up, and comes back to it", asyn
   await firstOpenWeek(page);
   await expectAccessible(page, "finder (anonymous)");
   const time = page.locator("ul.times a.time").first();
-  const label = (await time.getAttribute("aria-label"))!.replace(": sign in to book", "");
+  const label = (await time.getAttribute("aria-label"))!.replace(": create an account or sign in to book", "");
+  // Clicks: the time, "Create account", the emailed link's button, "Confirm appointment".
+  let clicks = 0;
   await time.click();
-  await expect(page).toHaveURL(/\/login\?next=/);
-  await hydrated(page);
-  await page.getByRole("link", { name: "Create an account" }).click();
+  clicks++;
   await expect(page).toHaveURL(/\/signup\?next=/);
   await hydrated(page);
+  await expect(page.getByRole("link", { name: "Sign in" }).last()).toHaveAttribute("href", /\/login\?next=\/book%3F/);
   await page.getByLabel("First name").fill("Ann");
   await page.getByLabel("Last name").fill("Onymous");
   const anon = uniqueEmail("anon");
   await page.getByLabel("Email").fill(anon);
   await page.getByLabel("Password", { exact: true }).fill("a long enough passphrase");
   await page.getByRole("button", { name: "Create account" }).click();
+  clicks++;
   await confirmEmail(page, anon);
+  clicks++;
 
-  await expect(page).toHaveURL(/\/book\?.*pick=/);
-  const picked = page.getByRole("region", { name: "Your chosen time" });
-  const [clock, day] = label.split(" on ");
-  await expect(picked).toContainText(clock);
-  await expect(picked).toContainText(day.split(",")[1].trim());
-  await picked.getByRole("button", { name: "Reserve this time" }).click();
+  // Straight on to the chosen time, reserved.
   await expect(page).toHaveURL(/\/book\/confirm\?hold=/);
+  const [clock, day] = label.split(" on ");
   await expect(page.locator("dl.details")).toContainText(clock);
+  await expect(page.locator("dl.details")).toContainText(day.split(",")[1].trim());
+  await hydrated(page);
+  await page.getByRole("button", { name: "Confirm appointment" }).click();
+  clicks++;
+  await expect(page).toHaveURL(/\/appointments\/\d+\?booked=1/);
+  expect(clicks).toBe(4);
 });
 
 test("a hold left to expire is refused with nearby alternatives", async ({ page }, testInfo) => {
@@ -266,4 +271,17 @@ test("the finder opens on the next available time, and a signed-in patient books
   clicks++;
   await expect(page).toHaveURL(/\/appointments\/\d+\?booked=1/);
   expect(clicks).toBe(2);
+});
+
+test("a bad phone number on the profile is marked on its field for assistive technology", async ({ page }) => {
+  await signUp(page, uniqueEmail("phonefield"), "/profile");
+  await page.goto("/profile");
+  await hydrated(page);
+  const phone = page.getByLabel("Phone (optional)");
+  await phone.fill("call me maybe");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(phone).toHaveAttribute("aria-invalid", "true");
+  const described = (await phone.getAttribute("aria-describedby")) ?? "";
+  expect(described).toContain("field-phone-error");
+  await expect(page.locator("#field-phone-error")).toContainText("Enter a phone number");
 });

@@ -68,6 +68,8 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("hold_time", [401, 200, 200, 403, 403, 403]),
     ("reschedule_appointment", [401, 200, 404, 403, 403, 403]),
     ("cancel_appointment", [401, 200, 404, 403, 403, 403]),
+    // Letting go of a hold: patients; someone else's hold is left alone (200, no change).
+    ("release_hold", [401, 200, 200, 403, 403, 403]),
     ("my_profile", [401, 200, 200, 403, 403, 403]),
     ("update_profile", [401, 200, 200, 403, 403, 403]),
     // The doctors' portal: doctors only, each on their own calendar. Marking the outcome
@@ -190,6 +192,7 @@ impl World {
                 vec![("appointment_id", self.appointment_a_d1.to_string())]
             }
             "get_hold" => vec![("token", self.hold_of_a.to_string())],
+            "release_hold" => vec![("hold", self.hold_of_a.to_string())],
             "confirm_booking" => vec![
                 ("hold", self.hold_of_a.to_string()),
                 ("idempotency_key", uuid::Uuid::new_v4().to_string()),

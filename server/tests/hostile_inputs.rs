@@ -80,6 +80,11 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
     ),
     ("get_hold", Caller::Patient, &["token"]),
     (
+        "release_hold",
+        Caller::Patient,
+        &["hold", "appointment_type_id"],
+    ),
+    (
         "confirm_booking",
         Caller::Patient,
         &["hold", "reason", "idempotency_key"],
@@ -596,6 +601,7 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
             vec![("appointment_id", "1".into())]
         }
         "get_hold" => vec![("token", uuid::Uuid::new_v4().to_string())],
+        "release_hold" => vec![("hold", uuid::Uuid::new_v4().to_string())],
         "confirm_booking" => vec![
             ("hold", uuid::Uuid::new_v4().to_string()),
             ("idempotency_key", uuid::Uuid::new_v4().to_string()),

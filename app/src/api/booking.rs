@@ -78,6 +78,13 @@ pub async fn get_hold(token: Uuid) -> Result<HoldView, AppError> {
 }
 
 /// Books the held time. Submitting again with the same `idempotency_key` books nothing new.
+/// Lets go of the signed-in patient's hold ("Choose another time"): the time is offered
+/// again at once. Someone else's hold, or none, changes nothing.
+#[server(prefix = "/api", endpoint = "release_hold")]
+pub async fn release_hold(hold: Uuid, appointment_type_id: Option<i64>) -> Result<(), AppError> {
+    crate::server::respond(crate::server::patient::release_hold(hold, appointment_type_id).await)
+}
+
 #[server(prefix = "/api", endpoint = "confirm_booking")]
 pub async fn confirm_booking(
     hold: Uuid,

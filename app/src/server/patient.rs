@@ -315,3 +315,17 @@ pub fn explain_blocks(view: &mut AppointmentView, policy: &ClinicPolicy, now: Da
         view.reschedule_blocked = Some(done);
     }
 }
+
+/// The patient lets go of a time they were holding ("Choose another time"), so it is
+/// offered again at once instead of when the hold runs out; then back to the finder.
+pub async fn release_hold(token: Uuid, appointment_type_id: Option<i64>) -> Result<(), AppError> {
+    let PatientRequest {
+        patient_id, state, ..
+    } = patient_request().await?;
+    let mut conn = state.pool.acquire().await?;
+    db::slots::release_hold(&mut conn, patient_id, token).await?;
+    let back =
+        appointment_type_id.map_or_else(|| "/book".to_owned(), |t| format!("/book?type={t}"));
+    leptos_axum::redirect(&back);
+    Ok(())
+}

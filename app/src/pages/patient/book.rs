@@ -103,9 +103,11 @@ fn Week(
     });
     let next_available = w.next_available;
 
+    // Someone not signed in who picks a time is most often new: straight to the sign-up
+    // form (which links to signing in), and back to this time afterwards.
     let return_path = move |start: DateTime<Utc>| {
         format!(
-            "/login?next={}",
+            "/signup?next={}",
             encode_next(&format!(
                 "{}&pick={}",
                 href(type_id, week_start, None),
@@ -151,7 +153,7 @@ fn Week(
                                                     <HoldButton action=hold start=start appointment_type_id=type_id tz=tz label=label.clone()/>
                                                 }.into_any(),
                                                 (None, _) => view! {
-                                                    <A href=return_path(start) attr:class="time" attr:aria-label=format!("{label}: sign in to book")>
+                                                    <A href=return_path(start) attr:class="time" attr:aria-label=format!("{label}: create an account or sign in to book")>
                                                         {clock(tz, start)}
                                                     </A>
                                                 }.into_any(),
@@ -193,6 +195,7 @@ fn Week(
             {format!("Times are shown in the clinic's time zone, {time_zone}.")}
             {move || theirs.get().map(|z| format!(" Your device is set to {}; your local time is shown beside each time.", z.name()))}
         </p>
+        <AutoHold pick=pick reschedule=reschedule hold=hold type_id=type_id/>
         {move || pick.filter(|_| role() == Some(Role::Patient) && reschedule.is_none()).map(|start| view! {
             <div class="picked" role="region" aria-label="Your chosen time">
                 <p>{format!("You chose {}.", full(tz, start))}</p>
@@ -226,4 +229,33 @@ fn Week(
         {jump}
         <div class="week">{days}</div>
     }
+}
+
+/// Back from signing up or in with a time chosen (`pick`), a patient goes straight on to
+/// reserving it — once, in the browser. Without the script the "Reserve this time" button
+/// does the same.
+#[component]
+fn AutoHold(
+    pick: Option<DateTime<Utc>>,
+    reschedule: Option<i64>,
+    hold: ServerAction<HoldTime>,
+    type_id: i64,
+) -> impl IntoView {
+    let auth = Auth::get();
+    let done = StoredValue::new(false);
+    Effect::new(move |_| {
+        let patient = auth
+            .user
+            .get()
+            .and_then(Result::ok)
+            .flatten()
+            .is_some_and(|u| u.role == Role::Patient);
+        if let (Some(start), None, true, false) = (pick, reschedule, patient, done.get_value()) {
+            done.set_value(true);
+            hold.dispatch(HoldTime {
+                start,
+                appointment_type_id: type_id,
+            });
+        }
+    });
 }

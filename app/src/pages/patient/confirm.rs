@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::HoldButton;
 use crate::api::auth::Role;
-use crate::api::booking::{get_hold, ConfirmBooking, HoldTime, HoldView};
+use crate::api::booking::{get_hold, ConfirmBooking, HoldTime, HoldView, ReleaseHold};
 use crate::components::auth::RequireRole;
 use crate::components::form::kept_value;
 use crate::components::time::{device_zone, full, other_zone, zone};
@@ -92,6 +92,8 @@ fn web_time_now() -> f64 {
 fn Confirm(h: HoldView) -> impl IntoView {
     let confirm = ServerAction::<ConfirmBooking>::new();
     let rehold = ServerAction::<HoldTime>::new();
+    let release = ServerAction::<ReleaseHold>::new();
+    let token = h.token;
     let tz = zone(&h.time_zone);
     let theirs = other_zone(device_zone(), &h.time_zone);
     let left = countdown(h.expires_at, h.server_now);
@@ -174,8 +176,13 @@ fn Confirm(h: HoldView) -> impl IntoView {
                 </p>
                 <div class="actions">
                     <button type="submit" disabled=move || confirm.pending().get()>"Confirm appointment"</button>
-                    <A href=back>"Choose another time"</A>
                 </div>
+            </ActionForm>
+            // Lets go of this time (others can book it at once), then back to the finder.
+            <ActionForm action=release attr:class="inline-form">
+                <input type="hidden" name="hold" value=token.to_string()/>
+                <input type="hidden" name="appointment_type_id" value=type_id/>
+                <button type="submit" class="link-button">"Choose another time"</button>
             </ActionForm>
         </Show>
     }

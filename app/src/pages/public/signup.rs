@@ -4,7 +4,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{Auth, ResendVerification};
-use crate::components::auth::next_param;
+use crate::components::auth::{encode_next, next_param};
 use crate::components::form::{field_message, Field};
 use crate::AppError;
 
@@ -41,7 +41,7 @@ pub fn SignUpPage() -> impl IntoView {
                     <p class="form-error" role="alert">{general}</p>
                     <button type="submit" disabled=move || auth.sign_up.pending().get()>"Create account"</button>
                 </ActionForm>
-                <p>"Already have an account? " <A href="/login">"Sign in"</A></p>
+                <p>"Already have an account? " <A href=move || format!("/login?next={}", encode_next(&next.get()))>"Sign in"</A></p>
             </section>
         }>
             <CheckYourEmail/>

@@ -257,6 +257,26 @@ pub async fn clear_release_between(
     .rows_affected())
 }
 
+/// Ends one of a patient's holds (they chose another time); the time is free again at
+/// once. Returns how many slots were released.
+pub async fn release_hold(
+    conn: &mut PgConnection,
+    patient_id: i64,
+    token: Uuid,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "update availability_slots
+         set status = 'free', hold_token = null, hold_patient_id = null,
+             hold_appointment_type_id = null, hold_expires_at = null
+         where status = 'held' and hold_patient_id = $1 and hold_token = $2",
+    )
+    .bind(patient_id)
+    .bind(token)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
 /// The sweeper: lapsed holds become plain free slots.
 pub async fn release_expired_holds(pool: &PgPool, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
