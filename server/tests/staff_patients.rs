@@ -310,6 +310,19 @@ async fn an_invitation_expires_and_signing_up_sends_a_fresh_one(pool: PgPool) {
     .await;
     assert_eq!(late.status(), 400, "expired");
 
+    // Asking for the confirmation link again: an invitation, never a link that would sign
+    // in an account without a password.
+    let resend = call(&client(), &base, "resend_verification", &[("email", email)]).await;
+    assert!(resend.status().as_u16() < 400);
+    let verification_links: i64 = sqlx::query_scalar(
+        "select count(*) from one_time_tokens t join users u using (user_id)
+         where u.email = $1 and t.purpose = 'email_verification'",
+    )
+    .bind(email)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(verification_links, 0);
     // Signing up with the address themselves: the answer everyone gets, and a fresh
     // invitation (not a "someone tried" note), since the account has no password.
     let sign_up = call(

@@ -242,7 +242,12 @@ pub async fn resend_verification(email: String) -> Result<(), AppError> {
         .filter(|u| u.email_verified_at.is_none() && u.disabled_at.is_none());
     if let Some(user) = pending {
         let mut tx = state.pool.begin().await?;
-        send_verification(&mut tx, user.user_id, None, now).await?;
+        if user.password_hash.is_none() {
+            // A patient the staff recorded: what they need is the link to choose a password.
+            crate::server::auth::invite::send_invitation(&mut tx, user.user_id, now).await?;
+        } else {
+            send_verification(&mut tx, user.user_id, None, now).await?;
+        }
         tx.commit().await?;
     }
     leptos_axum::redirect("/signup?sent=1");
