@@ -198,3 +198,23 @@ test("staff run the clinic: a new doctor and hours, booking for a caller, a holi
   await expect(page.getByText(/Done\. \d+ visit\(s\) moved/)).toBeVisible();
   expect(sql(`select active from doctors where doctor_id = ${doctorId}`)).toBe("f");
 });
+
+test("every staff page fits a phone's width", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await signInAsAdmin(page);
+  const patient = sql("select min(patient_id) from patients");
+  const doctor = sql("select min(doctor_id) from doctors");
+  const visit = sql("select min(appointment_id) from appointments");
+  for (const path of [
+    "/admin", "/admin/appointments", `/admin/appointments/${visit}`, "/admin/patients?q=a", `/admin/patients/${patient}`,
+    "/admin/doctors", `/admin/doctors/${doctor}`, "/admin/accounts", "/admin/holidays", "/admin/attention",
+    "/admin/notifications", "/admin/audit", "/admin/settings",
+  ]) {
+    await page.goto(path);
+    await hydrated(page);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width, path).toBeLessThanOrEqual(375);
+  }
+  await context.close();
+});
