@@ -221,14 +221,7 @@ impl World {
                 ("outcome", "completed".into()),
             ],
             // The hours the doctors already have, from 50 days ahead: nothing moves.
-            "preview_hours" | "save_hours" => {
-                let from = (chrono::Utc::now() + chrono::Duration::days(50)).date_naive();
-                let mut pairs = vec![("from", from.to_string())];
-                for day in domain::hours::WEEKDAY_FIELDS {
-                    pairs.push((day, "09:00-17:00".to_owned()));
-                }
-                pairs
-            }
+            "preview_hours" | "save_hours" => hours_arguments(50),
             "update_profile" => vec![
                 ("first_name", "Renamed".into()),
                 ("last_name", "Person".into()),
@@ -284,14 +277,8 @@ impl World {
                 ("active", "true".into()),
             ],
             "preview_doctor_hours" | "save_doctor_hours" => {
-                let from = (chrono::Utc::now() + chrono::Duration::days(50)).date_naive();
-                let mut pairs = vec![
-                    ("doctor_id", self.doctor_d2.role_id.unwrap().to_string()),
-                    ("from", from.to_string()),
-                ];
-                for day in domain::hours::WEEKDAY_FIELDS {
-                    pairs.push((day, "09:00-17:00".to_owned()));
-                }
+                let mut pairs = vec![("doctor_id", self.doctor_d2.role_id.unwrap().to_string())];
+                pairs.extend(hours_arguments(50));
                 pairs
             }
             "preview_doctor_leave" | "doctor_leave" => vec![
@@ -486,27 +473,4 @@ async fn patients_never_see_private_fields_of_others_and_only_their_own_list(poo
         .await
         .unwrap();
     assert_eq!(theirs, serde_json::json!([]));
-}
-
-/// The product defaults, as the settings form sends them.
-pub fn settings_arguments() -> Vec<(&'static str, String)> {
-    [
-        ("clinic_name", "Clinic Scheduler"),
-        ("clinic_phone", ""),
-        ("clinic_email", ""),
-        ("clinic_address", ""),
-        ("time_zone", "America/New_York"),
-        ("slot_minutes", "30"),
-        ("booking_horizon_days", "60"),
-        ("min_notice_minutes", "120"),
-        ("hold_minutes", "5"),
-        ("change_freeze_minutes", "1440"),
-        ("max_changes_per_appointment", "3"),
-        ("max_active_appointments", "3"),
-        ("reminder_lead_minutes", "1440"),
-        ("notification_debounce_minutes", "5"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k, v.to_owned()))
-    .collect()
 }

@@ -624,7 +624,7 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
             ("appointment_id", "1".into()),
             ("outcome", "completed".into()),
         ],
-        "preview_hours" | "save_hours" => hours_arguments(),
+        "preview_hours" | "save_hours" => hours_arguments(30),
         "accept_invitation" => vec![
             ("token", "A".repeat(43)),
             ("new_password", "another long passphrase".into()),
@@ -668,7 +668,7 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
         "set_doctor_active" => vec![("doctor_id", "1".into()), ("active", "true".into())],
         "preview_doctor_hours" | "save_doctor_hours" => {
             let mut pairs = vec![("doctor_id", "1".to_owned())];
-            pairs.extend(hours_arguments());
+            pairs.extend(hours_arguments(30));
             pairs
         }
         "preview_doctor_leave" | "doctor_leave" => vec![
@@ -677,22 +677,7 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
             ("from_time", "10:00".into()),
             ("to_time", "11:00".into()),
         ],
-        "update_settings" => vec![
-            ("clinic_name", "Clinic Scheduler".into()),
-            ("clinic_phone", "".into()),
-            ("clinic_email", "".into()),
-            ("clinic_address", "".into()),
-            ("time_zone", "America/New_York".into()),
-            ("slot_minutes", "30".into()),
-            ("booking_horizon_days", "60".into()),
-            ("min_notice_minutes", "120".into()),
-            ("hold_minutes", "5".into()),
-            ("change_freeze_minutes", "1440".into()),
-            ("max_changes_per_appointment", "3".into()),
-            ("max_active_appointments", "3".into()),
-            ("reminder_lead_minutes", "1440".into()),
-            ("notification_debounce_minutes", "5".into()),
-        ],
+        "update_settings" => settings_arguments(),
         "open_patient" | "invite_patient" => vec![("patient_id", "1".into())],
         "record_patient" => vec![
             ("first_name", "Hos".into()),
@@ -703,14 +688,4 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
-}
-
-/// A valid weekly-hours form: every weekday 09:00–17:00 from a month ahead.
-fn hours_arguments() -> Vec<(&'static str, String)> {
-    let from = (chrono::Utc::now() + chrono::Duration::days(30)).date_naive();
-    let mut pairs = vec![("from", from.to_string())];
-    for day in domain::hours::WEEKDAY_FIELDS {
-        pairs.push((day, "09:00-17:00".to_owned()));
-    }
-    pairs
 }

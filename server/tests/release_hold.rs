@@ -14,20 +14,7 @@ static MIGRATOR: &M = &app::server::db::MIGRATOR;
 async fn a_patient_lets_go_of_their_own_hold_only(pool: PgPool) {
     let base = spawn_app(pool.clone()).await;
     let doctor = create_person(&pool, Role::Doctor, "Holddoc").await;
-    sqlx::query(
-        "insert into weekly_hours (doctor_id, weekday, start_time, end_time, effective_from)
-         select $1, d, '09:00', '17:00', current_date - 1 from generate_series(1, 7) d",
-    )
-    .bind(doctor.role_id)
-    .execute(&pool)
-    .await
-    .unwrap();
-    let policy = app::server::db::settings::clinic_policy(&pool)
-        .await
-        .unwrap();
-    app::server::schedule::materialize_slots(&pool, &policy, chrono::Utc::now())
-        .await
-        .unwrap();
+    daily_hours_and_slots(&pool, &[&doctor], "09:00", "17:00").await;
     let start: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
         "select min(start_time) from availability_slots where status = 'free' and start_time > now() + interval '1 day'",
     )

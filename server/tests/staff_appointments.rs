@@ -15,20 +15,7 @@ static MIGRATOR: &M = &app::server::db::MIGRATOR;
 /// A doctor working every day from midnight to 23:30, slots materialised.
 async fn all_day_doctor(pool: &PgPool, name: &str) -> Person {
     let doctor = create_person(pool, Role::Doctor, name).await;
-    sqlx::query(
-        "insert into weekly_hours (doctor_id, weekday, start_time, end_time, effective_from)
-         select $1, d, '00:00', '23:30', current_date - 1 from generate_series(1, 7) d",
-    )
-    .bind(doctor.role_id)
-    .execute(pool)
-    .await
-    .unwrap();
-    let policy = app::server::db::settings::clinic_policy(pool)
-        .await
-        .unwrap();
-    app::server::schedule::materialize_slots(pool, &policy, chrono::Utc::now())
-        .await
-        .unwrap();
+    daily_hours_and_slots(pool, &[&doctor], "00:00", "23:30").await;
     doctor
 }
 
@@ -44,15 +31,6 @@ async fn free_time(pool: &PgPool, from_minutes: i32, to_minutes: i32) -> String 
     .await
     .unwrap();
     t.to_rfc3339()
-}
-
-async fn json(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]

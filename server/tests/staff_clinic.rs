@@ -14,36 +14,13 @@ use sqlx::PgPool;
 type M = sqlx::migrate::Migrator;
 static MIGRATOR: &M = &app::server::db::MIGRATOR;
 
-async fn json(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
 /// Doctors working 09:00–17:00 every day, slots materialised.
 async fn doctors(pool: &PgPool, names: &[&str]) -> Vec<Person> {
     let mut out = Vec::new();
     for name in names {
-        let doctor = create_person(pool, Role::Doctor, name).await;
-        sqlx::query(
-            "insert into weekly_hours (doctor_id, weekday, start_time, end_time, effective_from)
-             select $1, d, '09:00', '17:00', current_date - 1 from generate_series(1, 7) d",
-        )
-        .bind(doctor.role_id)
-        .execute(pool)
-        .await
-        .unwrap();
-        out.push(doctor);
+        out.push(create_person(pool, Role::Doctor, name).await);
     }
-    let policy = app::server::db::settings::clinic_policy(pool)
-        .await
-        .unwrap();
-    app::server::schedule::materialize_slots(pool, &policy, chrono::Utc::now())
-        .await
-        .unwrap();
+    daily_hours_and_slots(pool, &out.iter().collect::<Vec<_>>(), "09:00", "17:00").await;
     out
 }
 

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_location;
 
 use crate::api::auth::{Auth, Role};
 
-/// Percent-encodes a path for use as the `next` query value.
+/// Percent-encodes a path or any text for use as a query value (e.g. `next`).
 pub fn encode_next(path: &str) -> String {
     path.chars()
         .map(|c| match c {

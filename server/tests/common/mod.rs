@@ -132,3 +132,67 @@ pub async fn log_in(client: &reqwest::Client, base: &str, email: &str) {
         response.text().await.unwrap()
     );
 }
+
+/// Gives each doctor hours from `start` to `end` every day (from yesterday on), then makes
+/// everyone's slots up to the booking horizon.
+pub async fn daily_hours_and_slots(pool: &PgPool, doctors: &[&Person], start: &str, end: &str) {
+    for doctor in doctors {
+        sqlx::query(
+            "insert into weekly_hours (doctor_id, weekday, start_time, end_time, effective_from)
+             select $1, d, $2::time, $3::time, current_date - 1 from generate_series(1, 7) d",
+        )
+        .bind(doctor.role_id)
+        .bind(start)
+        .bind(end)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    let policy = db::settings::clinic_policy(pool).await.unwrap();
+    app::server::schedule::materialize_slots(pool, &policy, Utc::now())
+        .await
+        .unwrap();
+}
+
+/// A response's status and its body as JSON (or as a JSON string when it is not JSON).
+pub async fn json(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+/// A valid weekly-hours form: every weekday 09:00–17:00 from `days` ahead.
+pub fn hours_arguments(days: i64) -> Vec<(&'static str, String)> {
+    let from = (Utc::now() + chrono::Duration::days(days)).date_naive();
+    let mut pairs = vec![("from", from.to_string())];
+    for day in domain::hours::WEEKDAY_FIELDS {
+        pairs.push((day, "09:00-17:00".to_owned()));
+    }
+    pairs
+}
+
+/// The product defaults, as the settings form sends them.
+pub fn settings_arguments() -> Vec<(&'static str, String)> {
+    [
+        ("clinic_name", "Clinic Scheduler"),
+        ("clinic_phone", ""),
+        ("clinic_email", ""),
+        ("clinic_address", ""),
+        ("time_zone", "America/New_York"),
+        ("slot_minutes", "30"),
+        ("booking_horizon_days", "60"),
+        ("min_notice_minutes", "120"),
+        ("hold_minutes", "5"),
+        ("change_freeze_minutes", "1440"),
+        ("max_changes_per_appointment", "3"),
+        ("max_active_appointments", "3"),
+        ("reminder_lead_minutes", "1440"),
+        ("notification_debounce_minutes", "5"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_owned()))
+    .collect()
+}

@@ -15,6 +15,7 @@ use crate::api::staff::appointments::{
     StaffCancel, StaffReschedule,
 };
 use crate::api::staff::doctors::{list_doctors, DoctorRow};
+use crate::components::auth::encode_next;
 use crate::components::time::{full, iso, zone};
 use crate::pages::admin::{error_view, query_text, status_label, StaffFrame};
 use crate::pages::doctor::event_line;
@@ -145,7 +146,7 @@ fn Pager(page: u32) -> impl IntoView {
             .clone()
             .into_iter()
             .filter(|(k, _)| k != "page")
-            .map(|(k, v)| format!("{k}={}", urlencoding_lite(&v)))
+            .map(|(k, v)| format!("{k}={}", encode_next(&v)))
             .collect();
         parts.push(format!("page={page}"));
         format!("?{}", parts.join("&"))
@@ -157,19 +158,6 @@ fn Pager(page: u32) -> impl IntoView {
             <a href=href(page + 1)>"Next page →"</a>
         </nav>
     }
-}
-
-/// Percent-encodes what a query value needs (enough for dates, ids and typed names).
-pub(crate) fn urlencoding_lite(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]

@@ -7,8 +7,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::directory::use_clinic_directory;
 use crate::api::staff::operations::{audit_log, VerifyAuditChain};
+use crate::components::auth::encode_next;
 use crate::components::time::{full, zone};
-use crate::pages::admin::appointments::urlencoding_lite;
 use crate::pages::admin::{error_view, query_text, StaffFrame};
 
 const FILTERS: [&str; 5] = ["patient_id", "actor", "action", "from", "to"];
@@ -36,7 +36,7 @@ pub fn AuditPage() -> impl IntoView {
     let filter_query = move || {
         FILTERS
             .iter()
-            .filter_map(|k| query_text(query, k).map(|v| format!("{k}={}", urlencoding_lite(&v))))
+            .filter_map(|k| query_text(query, k).map(|v| format!("{k}={}", encode_next(&v))))
             .collect::<Vec<_>>()
             .join("&")
     };

@@ -75,7 +75,7 @@ pub fn StaffPatientsPage() -> impl IntoView {
                                 }).collect_view()}</tbody>
                             </table></div>
                             {page.more.then(|| view! {
-                                <p><a href=format!("/admin/patients?q={}&page={}", crate::pages::admin::appointments::urlencoding_lite(&query_text(query, "q").unwrap_or_default()), page.page + 1)>"More results →"</a></p>
+                                <p><a href=format!("/admin/patients?q={}&page={}", crate::components::auth::encode_next(&query_text(query, "q").unwrap_or_default()), page.page + 1)>"More results →"</a></p>
                             })}
                         }.into_any(),
                     }
