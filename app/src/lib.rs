@@ -18,6 +18,7 @@ use leptos_router::{
     path, SsrMode,
 };
 
+use crate::components::focus::{FocusOnFormAnswer, FocusOnNavigation};
 use crate::components::layout::{SiteFooter, SiteHeader};
 use crate::pages::account::AccountPage;
 use crate::pages::patient::{
@@ -120,6 +121,7 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| if page.is_empty() { "Clinic Scheduler".to_owned() } else { format!("{page} · Clinic Scheduler") }/>
         <Router>
             <FocusOnNavigation/>
+            <FocusOnFormAnswer/>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <SiteHeader/>
             <main id="main" tabindex="-1">
@@ -161,42 +163,4 @@ pub fn App() -> impl IntoView {
             <SiteFooter/>
         </Router>
     }
-}
-
-/// After a client-side move to another page, focus goes to that page's heading (a screen
-/// reader announces it; the keyboard starts there) instead of staying on `<body>`. Changes
-/// of the query alone (a filter, a preview) leave focus where it is.
-#[component]
-fn FocusOnNavigation() -> impl IntoView {
-    let location = leptos_router::hooks::use_location();
-    Effect::new(move |seen: Option<String>| {
-        let here = location.pathname.get();
-        if seen.as_ref().is_some_and(|before| *before != here) {
-            // The new page's heading renders after its data: look again for a moment.
-            focus_heading(10);
-        }
-        here
-    });
-}
-
-fn focus_heading(tries: u32) {
-    use leptos::wasm_bindgen::JsCast;
-    set_timeout(
-        move || {
-            let heading = document()
-                .query_selector("main h1")
-                .ok()
-                .flatten()
-                .and_then(|h| h.dyn_into::<leptos::web_sys::HtmlElement>().ok());
-            match heading {
-                Some(h) => {
-                    let _ = h.set_attribute("tabindex", "-1");
-                    let _ = h.focus();
-                }
-                None if tries > 0 => focus_heading(tries - 1),
-                None => {}
-            }
-        },
-        std::time::Duration::from_millis(60),
-    );
 }

@@ -633,6 +633,58 @@ async fn active_appointment_limit_and_booking_window(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]
+async fn a_moved_visit_keeps_its_doctor_when_they_are_free_then(pool: PgPool) {
+    let mut doctors = Vec::new();
+    for name in ["A", "B", "C"] {
+        let d = add_doctor(&pool, name).await;
+        add_daily_hours(&pool, d, "09:00", "17:00").await;
+        doctors.push(d);
+    }
+    materialize(&pool).await;
+    let p = policy();
+    let patient = add_patient(&pool, 1).await;
+    // This visit is its doctor's only one that day: by load alone the policy would give
+    // a move to one of the other two.
+    let mine = book(&pool, &patient, ny(6, 9, 0), STANDARD).await.unwrap();
+    let doctor = mine.doctor_id;
+    for hour in [12, 14, 15] {
+        let moved = booking::reschedule(
+            &pool,
+            &p,
+            &patient,
+            mine.appointment_id,
+            ny(6, hour, 0),
+            now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(moved.doctor_id, doctor, "moved to {hour}:00");
+    }
+    // Their doctor is not free then: another doctor takes the visit.
+    let blocked = ny(6, 16, 0);
+    sqlx::query(
+        "update availability_slots set status = 'blocked' where doctor_id = $1 and start_time = $2",
+    )
+    .bind(doctor)
+    .bind(blocked)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let staff = ActingUser {
+        role: ActingRole::Staff {
+            override_reason: Some("patient phoned".into()),
+        },
+        ..add_staff(&pool, None).await
+    };
+    let moved = booking::reschedule(&pool, &p, &staff, mine.appointment_id, blocked, now())
+        .await
+        .unwrap();
+    assert_ne!(moved.doctor_id, doctor);
+    assert!(doctors.contains(&moved.doctor_id));
+    assert!(invariant_violations(&pool).await.is_empty());
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
 async fn bookings_spread_over_doctors_by_that_days_load(pool: PgPool) {
     let mut doctors = Vec::new();
     for name in ["A", "B", "C"] {

@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { expectAccessible, expectNoHorizontalScroll, hydrated, screenshot, signUp, sql, uniqueEmail } from "./helpers";
+import { expectAccessible, expectNoHorizontalScroll, hydrated, screenshot, signUp, sql, uniqueEmail, timeButton } from "./helpers";
 
 async function signInAs(page: Page, email: string) {
   await page.goto("/login");
@@ -26,7 +26,7 @@ test("a doctor sees their week, opens a visit, blocks time, takes leave, marks a
   ).split("|");
   await page.goto(`/book?week=${week}`);
   await hydrated(page);
-  await page.getByRole("button", { name: label, exact: true }).click();
+  await (await timeButton(page, label)).click();
   await expect(page).toHaveURL(/\/book\/confirm\?hold=/);
   await hydrated(page);
   await page.getByLabel("Reason for your visit (optional)").fill("follow-up on knee");

@@ -101,3 +101,15 @@ export async function readMail(browser: import("@playwright/test").Browser, to: 
   // Quoted-printable: soft line breaks and =XX escapes.
   return raw.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
 }
+
+/** On /book: the time button named `label` (e.g. "9:30 AM on Tuesday, November 24"),
+ *  opening its part of the day's "more times" first when it is folded away there. */
+export async function timeButton(page: Page, label: string) {
+  const button = page.locator(`button.time[aria-label="${label}"]`);
+  await expect(button).toHaveCount(1);
+  if (!(await button.isVisible())) {
+    await button.locator("xpath=ancestor::details[1]/summary").click();
+  }
+  await expect(button).toBeVisible();
+  return button;
+}

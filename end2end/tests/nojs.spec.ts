@@ -96,7 +96,7 @@ test("booking: a time taken meanwhile, an expired hold and the appointment limit
   expect(label).toContain(" on ");
 
   // A hold left to lapse.
-  await page.locator("ul.times button.time").nth(1).click();
+  await page.locator("ul.times button.time:visible").nth(1).click();
   await expect(page).toHaveURL(/\/book\/confirm\?hold=/);
   const token = new URL(page.url()).searchParams.get("hold")!;
   sql(`update availability_slots set hold_expires_at = now() - interval '1 second' where hold_token = '${token}'`);
@@ -110,13 +110,13 @@ test("booking: a time taken meanwhile, an expired hold and the appointment limit
   try {
     await page.goto("/book");
     await firstOpenWeekWithoutScript(page);
-    await page.locator("ul.times button.time").nth(2).click();
+    await page.locator("ul.times button.time:visible").nth(2).click();
     await expect(page).toHaveURL(/\/book\/confirm\?hold=/);
     await page.getByRole("button", { name: "Confirm appointment" }).click();
     await expect(page).toHaveURL(/\/appointments\/\d+\?booked=1/);
     await page.goto("/book");
     await firstOpenWeekWithoutScript(page);
-    await page.locator("ul.times button.time").nth(3).click();
+    await page.locator("ul.times button.time:visible").nth(3).click();
     await expectReturnedTo(page, /\/book/);
     await expect(page.getByRole("alert")).toContainText("You already have 1 upcoming appointments");
   } finally {
@@ -157,7 +157,7 @@ test("moving a visit to a time taken meanwhile explains it on the move page", as
   await expect(page).toHaveURL(/\/appointments\/\d+\?booked=1/);
   await page.getByRole("link", { name: "Reschedule" }).click();
   await page.getByRole("link", { name: "Later days →" }).click();
-  await page.locator("ul.times a.time").nth(4).click();
+  await page.locator("ul.times a.time:visible").nth(4).click();
   await expect(page).toHaveURL(/\/book\/move\?/);
   const start = new URL(page.url()).searchParams.get("start")!;
   sql(`update availability_slots set status = 'blocked' where start_time = '${start}' and status = 'free'`);

@@ -48,6 +48,7 @@ test("a new patient books, sees, downloads, reschedules and cancels a visit", as
   await expect(page).toHaveURL(/\/appointments\/\d+\?booked=1/);
   await expect(page.getByRole("status").filter({ hasText: "You're booked" })).toBeVisible();
   await expect(page.getByText(/^Dr\. /)).toBeVisible();
+  const doctor = (await page.getByText(/^Dr\. /).textContent())!.trim();
   await expect(page.getByText("sore knee")).toBeVisible();
   const startIso = (await page.locator("dl.details").getAttribute("data-start"))!;
   await expectAccessible(page, "booked");
@@ -87,12 +88,17 @@ test("a new patient books, sees, downloads, reschedules and cancels a visit", as
   const firstWeek = await page.locator(".week-label").textContent();
   await page.getByRole("link", { name: "Later days →" }).click();
   await expect(page.locator(".week-label")).not.toHaveText(firstWeek!);
-  const newTime = page.locator("ul.times a.time").nth(3);
+  const newTime = page.locator("ul.times a.time:visible").nth(3);
   await newTime.click();
   await expect(page).toHaveURL(/\/book\/move\?/);
   await hydrated(page);
+  // The move page says who the visit will be with: the same doctor when free then.
+  const moveDoctor = page.locator(".move-doctor");
+  await expect(moveDoctor).toContainText(new RegExp(`^${doctor}, as now$|instead of ${doctor}`));
+  const willBeWith = (await moveDoctor.textContent())!.match(/^(Dr\. [^,(]+?)(,| \()/)![1];
   await page.getByRole("button", { name: "Move appointment" }).click();
   await expect(page).toHaveURL(/\?moved=1/);
+  await expect(page.getByText(/^Dr\. /)).toHaveText(willBeWith);
   const movedIso = (await page.locator("dl.details").getAttribute("data-start"))!;
   expect(movedIso).not.toBe(startIso);
 
@@ -255,7 +261,7 @@ test("the finder opens on the next available time, and a signed-in patient books
   await expect(page).toHaveURL(/\/book/);
   await hydrated(page);
   // Never a span of days wholly past or empty: the first day shown has open times.
-  await expect(page.locator("section.day").first().locator("ul.times")).toBeVisible();
+  await expect(page.locator("section.day").first().locator("ul.times").first()).toBeVisible();
   const next = page.locator(".next-available");
   await expect(next).toContainText("Next available:");
   // One current page for assistive technology (the header's Book link).
@@ -284,4 +290,119 @@ test("a bad phone number on the profile is marked on its field for assistive tec
   const described = (await phone.getAttribute("aria-describedby")) ?? "";
   expect(described).toContain("field-phone-error");
   await expect(page.locator("#field-phone-error")).toContainText("Enter a phone number");
+});
+
+test("the finder fits a phone: a strip of the days with openings, a few times per part of the day", async ({ page }, testInfo) => {
+  await page.goto("/book");
+  await hydrated(page);
+  await expect(page.locator("section.day ul.times").first()).toBeVisible();
+  const strip = page.getByRole("navigation", { name: "Days with open times" });
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  if (testInfo.project.name === "phone") {
+    // One day at a time: at most two screens (it was 6,118 px, 7.5 screens, for a week).
+    await expect(strip).toBeVisible();
+    await expect(page.locator("section.day:visible")).toHaveCount(1);
+    expect(height).toBeLessThanOrEqual(2 * 812);
+    const days = strip.getByRole("link");
+    expect(await days.count()).toBeGreaterThan(1);
+    await expect(strip.locator('[aria-current="date"]')).toHaveCount(1);
+    // Another day, in place: that one shows instead.
+    const second = days.nth(1);
+    const date = (await second.locator(".strip-date").textContent())!.trim();
+    await second.click();
+    await expect(second).toHaveAttribute("aria-current", "date");
+    await expect(page.locator("section.day:visible")).toHaveCount(1);
+    await expect(page.locator("section.day:visible h2")).toContainText(new RegExp(` ${date}$`));
+    // The header is two short rows (it was 176 px, the account name on three lines).
+    const header = await page.locator("header.site-header").boundingBox();
+    expect(header!.height).toBeLessThanOrEqual(100);
+  } else {
+    await expect(strip).toBeHidden();
+    expect(await page.locator("section.day:visible").count()).toBeGreaterThan(1);
+  }
+  // A few times per part of the day; the rest one tap away.
+  const day = page.locator("section.day:visible").first();
+  for (const list of await day.locator(":scope > ul.times").all()) {
+    expect(await list.locator("li").count()).toBeLessThanOrEqual(4);
+  }
+  const more = day.locator("details.more-times summary").first();
+  if (await more.count()) {
+    const hidden = day.locator("details.more-times").first().locator(".time").first();
+    await expect(hidden).toBeHidden();
+    await more.click();
+    await expect(hidden).toBeVisible();
+  }
+  await expectAccessible(page, "finder, day at a time");
+  await expectNoHorizontalScroll(page);
+  await screenshot(page, testInfo, "finder-day");
+});
+
+test("by keyboard the open times are one Tab stop, moved through with the arrow keys", async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== "desktop", "keyboard");
+  await signUp(page, uniqueEmail("keys"), "/book");
+  await hydrated(page);
+  const grid = page.locator(".week");
+  await expect(grid.locator('.rove[tabindex="0"]')).toHaveCount(1);
+  const focusedLabel = () => page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.textContent ?? "");
+  const inGrid = () => page.evaluate(() => !!document.activeElement?.closest(".week"));
+  const dayOfFocus = () => page.evaluate(() => document.activeElement?.closest("section.day")?.querySelector("h2")?.textContent ?? "");
+  // From the top of the page to the first open time.
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  let tabs = 0;
+  while (!(await inGrid()) && tabs < 40) {
+    await page.keyboard.press("Tab");
+    tabs++;
+  }
+  expect(tabs).toBeLessThanOrEqual(15);
+  const first = await focusedLabel();
+  const firstDay = await dayOfFocus();
+  await page.keyboard.press("ArrowRight");
+  expect(await focusedLabel()).not.toBe(first);
+  await expect(grid.locator('.rove[tabindex="0"]')).toHaveCount(1);
+  await page.keyboard.press("ArrowLeft");
+  expect(await focusedLabel()).toBe(first);
+  // Page Down: the next day's first time.
+  await page.keyboard.press("PageDown");
+  const nextDay = await dayOfFocus();
+  expect(nextDay).not.toBe(firstDay);
+  await page.keyboard.press("PageUp");
+  expect(await dayOfFocus()).toBe(firstDay);
+  // One Tab leaves the times; Shift+Tab comes back to the same one.
+  await page.keyboard.press("Tab");
+  expect(await inGrid()).toBe(false);
+  await page.keyboard.press("Shift+Tab");
+  expect(await focusedLabel()).toBe(first);
+  // Enter reserves it: the confirm page, its heading focused.
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/book\/confirm\?hold=/);
+  await expect(page.getByRole("heading", { level: 1 })).toBeFocused();
+});
+
+test("a time taken meanwhile: the message takes focus where the eye is, and the time leaves the grid", async ({ page }, testInfo) => {
+  await signUp(page, uniqueEmail("taken"), "/book");
+  await hydrated(page);
+  if (testInfo.project.name === "phone") {
+    // The last day in the strip: far below the top of a week's page before.
+    await page.getByRole("navigation", { name: "Days with open times" }).getByRole("link").last().click();
+  }
+  const day = page.locator("section.day:visible", { has: page.locator("ul.times") }).last();
+  const form = day.locator(":scope > ul.times form.time-form").last();
+  const button = form.locator("button.time");
+  await button.scrollIntoViewIfNeeded();
+  const label = (await button.getAttribute("aria-label"))!;
+  const start = await form.locator('input[name="start"]').inputValue();
+  // Someone else takes it while the page is open: no doctor is free then any more.
+  const ids = sql(`update availability_slots set status = 'blocked' where start_time = '${start}' and status = 'free' returning slot_id`)
+    .split("\n")
+    .filter(Boolean);
+  try {
+    await button.click();
+    const alert = page.getByRole("alert").filter({ hasText: /taken|no longer/i });
+    await expect(alert).toBeFocused();
+    await expect(alert).toBeInViewport();
+    await expect(page.getByRole("button", { name: label, exact: true })).toBeHidden();
+    await screenshot(page, testInfo, "finder-taken");
+  } finally {
+    if (ids.length) sql(`update availability_slots set status = 'free' where slot_id in (${ids.join(",")})`);
+  }
 });

@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { expectAccessible, hydrated, screenshot, signUp, sql, uniqueEmail } from "./helpers";
+import { expectAccessible, hydrated, screenshot, signUp, sql, uniqueEmail, timeButton } from "./helpers";
 
 async function signInAsAdmin(page: Page) {
   await page.goto("/login?next=/admin");
@@ -79,7 +79,7 @@ test("staff run the clinic: a new doctor and hours, booking for a caller, a holi
   const weekday = sql(`select to_char('${earlyDay}'::date, 'FMDay, FMMonth FMDD')`);
   await patientPage.goto(`/book?week=${earlyDay}`);
   await hydrated(patientPage);
-  await patientPage.getByRole("button", { name: `${earlyClock} on ${weekday}`, exact: true }).click();
+  await (await timeButton(patientPage, `${earlyClock} on ${weekday}`)).click();
   await expect(patientPage).toHaveURL(/\/book\/confirm\?hold=/);
   await hydrated(patientPage);
   await patientPage.getByRole("button", { name: "Confirm appointment" }).click();

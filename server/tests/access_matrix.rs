@@ -67,6 +67,7 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     // Holding a time and moving or cancelling a visit: patients, their own visits only.
     ("hold_time", [401, 200, 200, 403, 403, 403]),
     ("reschedule_appointment", [401, 200, 404, 403, 403, 403]),
+    ("move_preview", [401, 200, 404, 403, 403, 403]),
     ("cancel_appointment", [401, 200, 404, 403, 403, 403]),
     // Letting go of a hold: patients; someone else's hold is left alone (200, no change).
     ("release_hold", [401, 200, 200, 403, 403, 403]),
@@ -201,7 +202,7 @@ impl World {
                 ("start", self.open_for_hold.clone()),
                 ("appointment_type_id", "1".into()),
             ],
-            "reschedule_appointment" => vec![
+            "reschedule_appointment" | "move_preview" => vec![
                 ("appointment_id", self.appointment_a_d1.to_string()),
                 ("start", self.open_for_move.clone()),
             ],

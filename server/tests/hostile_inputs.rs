@@ -85,6 +85,11 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
         &["hold", "appointment_type_id"],
     ),
     (
+        "move_preview",
+        Caller::Patient,
+        &["appointment_id", "start"],
+    ),
+    (
         "confirm_booking",
         Caller::Patient,
         &["hold", "reason", "idempotency_key"],
@@ -610,7 +615,7 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
             ("start", "2030-01-07T15:00:00Z".into()),
             ("appointment_type_id", "1".into()),
         ],
-        "reschedule_appointment" => vec![
+        "reschedule_appointment" | "move_preview" => vec![
             ("appointment_id", "1".into()),
             ("start", "2030-01-07T15:00:00Z".into()),
         ],

@@ -77,7 +77,6 @@ pub async fn get_hold(token: Uuid) -> Result<HoldView, AppError> {
     crate::server::respond(crate::server::patient::hold_view(token).await)
 }
 
-/// Books the held time. Submitting again with the same `idempotency_key` books nothing new.
 /// Lets go of the signed-in patient's hold ("Choose another time"): the time is offered
 /// again at once. Someone else's hold, or none, changes nothing.
 #[server(prefix = "/api", endpoint = "release_hold")]
@@ -85,6 +84,7 @@ pub async fn release_hold(hold: Uuid, appointment_type_id: Option<i64>) -> Resul
     crate::server::respond(crate::server::patient::release_hold(hold, appointment_type_id).await)
 }
 
+/// Books the held time. Submitting again with the same `idempotency_key` books nothing new.
 #[server(prefix = "/api", endpoint = "confirm_booking")]
 pub async fn confirm_booking(
     hold: Uuid,
@@ -104,6 +104,25 @@ pub async fn reschedule_appointment(
     start: DateTime<Utc>,
 ) -> Result<i64, AppError> {
     crate::server::respond(crate::server::patient::reschedule(appointment_id, start).await)
+}
+
+/// Who a move would be with (the move page says so before the patient confirms).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveDoctor {
+    /// `None`: nobody is free at that time any more.
+    pub doctor_name: Option<String>,
+    /// The visit keeps its doctor.
+    pub same_doctor: bool,
+}
+
+/// Who moving the signed-in patient's own appointment to `start` would be with, as things
+/// stand: the same doctor when free then, else whom the clinic would assign.
+#[server(prefix = "/api", endpoint = "move_preview")]
+pub async fn move_preview(
+    appointment_id: i64,
+    start: DateTime<Utc>,
+) -> Result<MoveDoctor, AppError> {
+    crate::server::respond(crate::server::patient::move_preview(appointment_id, start).await)
 }
 
 #[server(prefix = "/api", endpoint = "cancel_appointment")]

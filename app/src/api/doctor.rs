@@ -2,6 +2,10 @@
 //! booked visits), visit outcomes and a private calendar feed. Every function acts on the
 //! signed-in doctor's own calendar only.
 
+// The hours forms send one argument per weekday (a plain HTML form's wire format), in
+// the server and the browser builds alike.
+#![allow(clippy::too_many_arguments)]
+
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::booking::AppointmentStatus;
 use leptos::prelude::*;
@@ -184,7 +188,6 @@ pub async fn weekly_hours() -> Result<HoursView, AppError> {
 
 /// What setting these hours from `from` would change, without changing anything.
 #[server(prefix = "/api", endpoint = "preview_hours")]
-#[allow(clippy::too_many_arguments)]
 pub async fn preview_hours(
     from: NaiveDate,
     monday: String,
@@ -204,7 +207,6 @@ pub async fn preview_hours(
 /// Sets the doctor's weekly hours from `from` on: free times follow at once, booked
 /// visits outside the new hours move to a free colleague or go to the staff.
 #[server(prefix = "/api", endpoint = "save_hours")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_hours(
     from: NaiveDate,
     monday: String,

@@ -79,7 +79,7 @@ pub fn UserMenu() -> impl IntoView {
                                 <A href="/appointments">"My appointments"</A>
                                 <A href="/profile">"Profile"</A>
                             })}
-                            <A href="/account">{format!("{} (account)", user.display_name)}</A>
+                            <A href="/account" attr:class="account-link">{format!("{} (account)", user.display_name)}</A>
                             <ActionForm action=auth.log_out>
                                 <button type="submit" class="link-button">"Sign out"</button>
                             </ActionForm>

@@ -91,10 +91,45 @@ async fn slot_count(conn: &mut PgConnection, appointment_type_id: i64) -> Result
         .ok_or(AppError::Booking(BookingError::UnknownAppointmentType))
 }
 
-/// Takes `slot_count` consecutive open slots starting at `start` from the doctor the
-/// assignment policy prefers (never `except`), falling through to the next doctor
-/// whenever a concurrent transaction has locked one. Returns the doctor and the locked
-/// slot ids. New bookings and reassignment (`unavailable`) both take slots this way.
+/// The doctors with `slot_count` consecutive open slots from `start`, in the order they
+/// are tried: `prefer` first when free (a moved visit stays with its doctor when it can),
+/// then by the assignment policy; never `except`. Reads without locking.
+pub(crate) async fn ranked_doctors(
+    conn: &mut PgConnection,
+    policy: &ClinicPolicy,
+    start: DateTime<Utc>,
+    slot_count: i32,
+    now: DateTime<Utc>,
+    except: Option<i64>,
+    prefer: Option<i64>,
+) -> Result<Vec<i64>, AppError> {
+    let end = start + policy.slot_length() * slot_count;
+    let mut doctors =
+        db::slots::doctors_open_for(conn, start, end, i64::from(slot_count), now).await?;
+    doctors.retain(|&d| Some(d) != except);
+    if doctors.is_empty() {
+        return Ok(doctors);
+    }
+    let tz = policy.time_zone();
+    let (day_start, day_end) = local_day_bounds(tz, local_date(tz, start));
+    let load = db::appointments::counts_per_doctor(conn, &doctors, day_start, day_end).await?;
+    let preferred = prefer.filter(|p| doctors.contains(p));
+    let candidates = doctors
+        .iter()
+        .filter(|&&d| Some(d) != preferred)
+        .map(|&doctor_id| Candidate {
+            doctor_id,
+            appointments_that_day: load.get(&doctor_id).copied().unwrap_or(0),
+        })
+        .collect();
+    let ranked = rank_candidates(candidates, rotation_key(start, policy.slot_length()));
+    Ok(preferred.into_iter().chain(ranked).collect())
+}
+
+/// Takes `slot_count` consecutive open slots starting at `start` from the first doctor of
+/// [`ranked_doctors`], falling through to the next doctor whenever a concurrent
+/// transaction has locked one. Returns the doctor and the locked slot ids. New bookings,
+/// moves and reassignment (`unavailable`) all take slots this way.
 pub(crate) async fn take_slots(
     conn: &mut PgConnection,
     policy: &ClinicPolicy,
@@ -102,25 +137,10 @@ pub(crate) async fn take_slots(
     slot_count: i32,
     now: DateTime<Utc>,
     except: Option<i64>,
+    prefer: Option<i64>,
 ) -> Result<Option<(i64, Vec<i64>)>, AppError> {
     let end = start + policy.slot_length() * slot_count;
-    let mut doctors =
-        db::slots::doctors_open_for(conn, start, end, i64::from(slot_count), now).await?;
-    doctors.retain(|&d| Some(d) != except);
-    if doctors.is_empty() {
-        return Ok(None);
-    }
-    let tz = policy.time_zone();
-    let (day_start, day_end) = local_day_bounds(tz, local_date(tz, start));
-    let load = db::appointments::counts_per_doctor(conn, &doctors, day_start, day_end).await?;
-    let candidates = doctors
-        .iter()
-        .map(|&doctor_id| Candidate {
-            doctor_id,
-            appointments_that_day: load.get(&doctor_id).copied().unwrap_or(0),
-        })
-        .collect();
-    for doctor_id in rank_candidates(candidates, rotation_key(start, policy.slot_length())) {
+    for doctor_id in ranked_doctors(conn, policy, start, slot_count, now, except, prefer).await? {
         if !db::doctors::lock_if_bookable(conn, doctor_id).await? {
             continue;
         }
@@ -198,7 +218,7 @@ pub async fn hold(
     db::slots::release_holds_of(&mut tx, patient_id).await?;
 
     let Some((_doctor_id, slot_ids)) =
-        take_slots(&mut tx, policy, start, slots_needed, now, None).await?
+        take_slots(&mut tx, policy, start, slots_needed, now, None, None).await?
     else {
         tx.rollback().await?;
         let alternatives = alternatives(pool, policy, slots_needed, start, now).await?;
@@ -481,7 +501,8 @@ pub async fn cancel(
     Ok(cancelled)
 }
 
-/// Moves an appointment to `new_start` (any doctor free then, by the assignment policy).
+/// Moves an appointment to `new_start`: with the same doctor when they are free then,
+/// else any doctor free then, by the assignment policy.
 /// The new slots are taken before the old ones are freed, in one transaction; asking
 /// again for the time it already has changes nothing.
 #[tracing::instrument(skip_all, fields(appointment_id))]
@@ -522,8 +543,16 @@ pub async fn reschedule(
     )
     .await?;
 
-    let Some((doctor_id, new_slots)) =
-        take_slots(&mut tx, policy, new_start, slots_needed, now, None).await?
+    let Some((doctor_id, new_slots)) = take_slots(
+        &mut tx,
+        policy,
+        new_start,
+        slots_needed,
+        now,
+        None,
+        Some(current.doctor_id),
+    )
+    .await?
     else {
         tx.rollback().await?;
         let alternatives = alternatives(pool, policy, slots_needed, new_start, now).await?;

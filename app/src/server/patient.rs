@@ -8,7 +8,7 @@ use domain::ClinicPolicy;
 use uuid::Uuid;
 
 use crate::api::appointments::AppointmentView;
-use crate::api::booking::{AppointmentTypeView, DayTimes, HoldView, WeekView};
+use crate::api::booking::{AppointmentTypeView, DayTimes, HoldView, MoveDoctor, WeekView};
 use crate::server::auth::guard;
 use crate::server::booking::{self, ActingRole, ActingUser};
 use crate::server::state::{app_state, AppState};
@@ -277,6 +277,51 @@ pub async fn reschedule(appointment_id: i64, start: DateTime<Utc>) -> Result<i64
         booking::reschedule(&state.pool, &policy, &by, appointment_id, start, Utc::now()).await?;
     leptos_axum::redirect(&format!("/appointments/{}?moved=1", moved.appointment_id));
     Ok(moved.appointment_id)
+}
+
+/// Who moving the patient's own visit to `start` would be with, as things stand now (the
+/// move itself decides again, under locks).
+pub async fn move_preview(
+    appointment_id: i64,
+    start: DateTime<Utc>,
+) -> Result<MoveDoctor, AppError> {
+    let PatientRequest {
+        patient_id,
+        state,
+        policy,
+        ..
+    } = patient_request().await?;
+    let current = db::appointments::get(&state.pool, appointment_id)
+        .await?
+        .filter(|a| a.patient_id == patient_id)
+        .ok_or(AppError::NotFound)?;
+    let mut conn = state.pool.acquire().await?;
+    let Some(slots) =
+        db::appointments::type_slot_count(&mut conn, current.appointment_type_id).await?
+    else {
+        return Ok(MoveDoctor {
+            doctor_name: None,
+            same_doctor: false,
+        });
+    };
+    let ranked = booking::ranked_doctors(
+        &mut conn,
+        &policy,
+        start,
+        slots,
+        Utc::now(),
+        None,
+        Some(current.doctor_id),
+    )
+    .await?;
+    let doctor_name = match ranked.first() {
+        Some(&doctor_id) => db::doctors::display_name(&mut conn, doctor_id).await?,
+        None => None,
+    };
+    Ok(MoveDoctor {
+        doctor_name,
+        same_doctor: ranked.first() == Some(&current.doctor_id),
+    })
 }
 
 pub async fn cancel(appointment_id: i64) -> Result<i64, AppError> {

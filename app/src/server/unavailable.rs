@@ -178,6 +178,7 @@ async fn move_to_free_doctor(
         slots,
         now,
         Some(appointment.doctor_id),
+        None,
     )
     .await?
     else {

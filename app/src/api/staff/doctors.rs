@@ -2,6 +2,10 @@
 //! forms, for any doctor), and deactivation — each with the preview of what happens to
 //! booked visits.
 
+// The hours forms send one argument per weekday (a plain HTML form's wire format), in
+// the server and the browser builds alike.
+#![allow(clippy::too_many_arguments)]
+
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -51,7 +55,6 @@ pub async fn doctor_hours_for(doctor_id: i64) -> Result<HoursView, AppError> {
 
 /// What new weekly hours for the doctor would change, without changing anything.
 #[server(prefix = "/api", endpoint = "preview_doctor_hours")]
-#[allow(clippy::too_many_arguments)]
 pub async fn preview_doctor_hours(
     doctor_id: i64,
     from: NaiveDate,
@@ -75,7 +78,6 @@ pub async fn preview_doctor_hours(
 
 /// Sets the doctor's weekly hours from `from` on (as the doctor's own form does).
 #[server(prefix = "/api", endpoint = "save_doctor_hours")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_doctor_hours(
     doctor_id: i64,
     from: NaiveDate,

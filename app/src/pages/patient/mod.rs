@@ -42,12 +42,15 @@ pub fn HoldButton(
     appointment_type_id: i64,
     tz: Tz,
     #[prop(into)] label: String,
+    /// One of a group moved through with the arrow keys (see `components::roving`).
+    #[prop(optional)]
+    rove: bool,
 ) -> impl IntoView {
     view! {
         <ActionForm action=action attr:class="time-form">
             <input type="hidden" name="start" value=iso(start)/>
             <input type="hidden" name="appointment_type_id" value=appointment_type_id/>
-            <button type="submit" class="time" aria-label=label disabled=move || action.pending().get()>
+            <button type="submit" class=if rove { "time rove" } else { "time" } aria-label=label disabled=move || action.pending().get()>
                 {clock(tz, start)}
             </button>
         </ActionForm>

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::appointments::appointment_detail;
 use crate::api::auth::Role;
-use crate::api::booking::RescheduleAppointment;
+use crate::api::booking::{move_preview, MoveDoctor, RescheduleAppointment};
 use crate::api::directory::use_clinic_directory;
 use crate::components::auth::RequireRole;
 use crate::components::time::{full, iso, zone};
@@ -37,6 +37,15 @@ pub fn MovePage() -> impl IntoView {
             None => Err(AppError::NotFound),
         }
     });
+    let doctor = Resource::new(
+        move || (appointment_id(), start()),
+        |(id, start)| async move {
+            match (id, start) {
+                (Some(id), Some(start)) => move_preview(id, start).await.ok(),
+                _ => None,
+            }
+        },
+    );
     let directory = use_clinic_directory();
     let move_action = ServerAction::<RescheduleAppointment>::new();
     view! {
@@ -46,12 +55,19 @@ pub fn MovePage() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let tz = zone(&directory.await.map(|d| d.clinic.time_zone).unwrap_or_default());
+                    let doctor = doctor.await;
                     match (current.await, start()) {
                         (Ok(a), Some(new_start)) => view! {
                             <dl class="details">
                                 <dt>"From"</dt><dd>{full(tz, a.start)}</dd>
                                 <dt>"To"</dt><dd>{full(tz, new_start)}</dd>
                                 <dt>"Visit"</dt><dd>{a.type_name.clone()}</dd>
+                                <dt>"Doctor"</dt>
+                                <dd class="move-doctor">{match doctor {
+                                    Some(MoveDoctor { doctor_name: Some(name), same_doctor: true }) => format!("{name}, as now"),
+                                    Some(MoveDoctor { doctor_name: Some(name), same_doctor: false }) => format!("{name} (instead of {}, who is not free then)", a.doctor_name),
+                                    _ => "Nobody is free at that time any more; please choose another time.".to_owned(),
+                                }}</dd>
                             </dl>
                             <p>"Your current time stays booked until the new one is confirmed."</p>
                             <ActionForm action=move_action>

@@ -256,6 +256,19 @@ mod tests {
     }
 }
 
+/// "Dr. First Last", as patients see a doctor named.
+pub async fn display_name(
+    conn: &mut PgConnection,
+    doctor_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select 'Dr. ' || first_name || ' ' || last_name from doctors where doctor_id = $1",
+    )
+    .bind(doctor_id)
+    .fetch_optional(conn)
+    .await
+}
+
 pub async fn exists(pool: &PgPool, doctor_id: i64) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("select exists (select 1 from doctors where doctor_id = $1)")
         .bind(doctor_id)
