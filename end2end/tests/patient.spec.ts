@@ -287,6 +287,8 @@ test("a bad phone number on the profile is marked on its field for assistive tec
   await phone.fill("call me maybe");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(phone).toHaveAttribute("aria-invalid", "true");
+  // Focus goes to the field the answer marked (it was left on <body>).
+  await expect(phone).toBeFocused();
   const described = (await phone.getAttribute("aria-describedby")) ?? "";
   expect(described).toContain("field-phone-error");
   await expect(page.locator("#field-phone-error")).toContainText("Enter a phone number");
@@ -311,6 +313,8 @@ test("the finder fits a phone: a strip of the days with openings, a few times pe
     const date = (await second.locator(".strip-date").textContent())!.trim();
     await second.click();
     await expect(second).toHaveAttribute("aria-current", "date");
+    // Picked in place: focus stays on the day picked (the week is not rebuilt).
+    await expect(second).toBeFocused();
     await expect(page.locator("section.day:visible")).toHaveCount(1);
     await expect(page.locator("section.day:visible h2")).toContainText(new RegExp(` ${date}$`));
     // The header is two short rows (it was 176 px, the account name on three lines).

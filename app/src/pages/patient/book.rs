@@ -23,16 +23,28 @@ pub fn BookPage() -> impl IntoView {
     let param = move |name: &str| query.read().get(name);
     let type_id = move || param("type").and_then(|v| v.parse::<i64>().ok());
     let week = move || param("week").and_then(|v| v.parse::<NaiveDate>().ok());
-    let reschedule = move || param("reschedule").and_then(|v| v.parse::<i64>().ok());
-    let pick = move || param("pick").and_then(|v| v.parse::<DateTime<Utc>>().ok());
+    // Memos: picking another day changes only the query's `day`, and must not rebuild the
+    // week (that would drop the keyboard focus on the day just picked).
+    let reschedule = Memo::new(move |_| param("reschedule").and_then(|v| v.parse::<i64>().ok()));
+    let pick = Memo::new(move |_| param("pick").and_then(|v| v.parse::<DateTime<Utc>>().ok()));
     let chosen_day = Signal::derive(move || param("day").and_then(|v| v.parse::<NaiveDate>().ok()));
-    let week_view = Resource::new(move || (type_id(), week()), |(t, w)| finder_week(t, w));
+    // The visit type and first day of the days shown, once loaded. A link that spells out
+    // the same span (the day strip's, from `/book` with no query) asks for nothing new.
+    let shown = StoredValue::new(None::<(i64, NaiveDate)>);
+    let key = Memo::new(move |before: Option<&(Option<i64>, Option<NaiveDate>)>| {
+        let asked = (type_id(), week());
+        match (before, shown.get_value()) {
+            (Some(before), Some((t, w))) if asked == (Some(t), Some(w)) => *before,
+            _ => asked,
+        }
+    });
+    let week_view = Resource::new(move || key.get(), |(t, w)| finder_week(t, w));
     let hold = ServerAction::<HoldTime>::new();
     let device = device_zone();
 
     view! {
         <Title text="Find a time"/>
-        <h1>{move || if reschedule().is_some() { "Choose a new time" } else { "Find a time" }}</h1>
+        <h1>{move || if reschedule.get().is_some() { "Choose a new time" } else { "Find a time" }}</h1>
         <Suspense fallback=|| view! { <p>"Loading open times…"</p> }>
             {move || Suspend::new(async move {
                 match week_view.await {
@@ -42,7 +54,10 @@ pub fn BookPage() -> impl IntoView {
                             <p><A href="/book">"Show this week's open times"</A></p>
                         </div>
                     }.into_any(),
-                    Ok(w) => view! { <Week w=w hold=hold reschedule=reschedule() pick=pick() device=device chosen_day=chosen_day/> }.into_any(),
+                    Ok(w) => {
+                        shown.set_value(Some((w.appointment_type.appointment_type_id, w.week_start)));
+                        view! { <Week w=w hold=hold reschedule=reschedule.get() pick=pick.get() device=device chosen_day=chosen_day/> }.into_any()
+                    }
                 }
             })}
         </Suspense>
