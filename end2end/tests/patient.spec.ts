@@ -51,6 +51,8 @@ test("a new patient books, sees, downloads, reschedules and cancels a visit", as
   const doctor = (await page.getByText(/^Dr\. /).textContent())!.trim();
   await expect(page.getByText("sore knee")).toBeVisible();
   const startIso = (await page.locator("dl.details").getAttribute("data-start"))!;
+  // No link here is to this very page (there were two marked current).
+  await expect(page.locator('[aria-current="page"]')).toHaveCount(0);
   await expectAccessible(page, "booked");
   await expectNoHorizontalScroll(page);
   await screenshot(page, testInfo, "booked");

@@ -76,10 +76,10 @@ pub fn UserMenu() -> impl IntoView {
                     Some(user) => view! {
                         <div class="user-menu">
                             {(user.role == Role::Patient).then(|| view! {
-                                <A href="/appointments">"My appointments"</A>
-                                <A href="/profile">"Profile"</A>
+                                <A href="/appointments" exact=true>"My appointments"</A>
+                                <A href="/profile" exact=true>"Profile"</A>
                             })}
-                            <A href="/account" attr:class="account-link">{format!("{} (account)", user.display_name)}</A>
+                            <A href="/account" exact=true attr:class="account-link">{format!("{} (account)", user.display_name)}</A>
                             <ActionForm action=auth.log_out>
                                 <button type="submit" class="link-button">"Sign out"</button>
                             </ActionForm>

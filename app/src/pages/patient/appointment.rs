@@ -95,7 +95,7 @@ fn Details(
                             })}
                             <p class="form-error" role="alert">{move || cancel.value().get().and_then(Result::err).map(|e| e.to_string())}</p>
                             <ChangeActions a=a cancel=cancel/>
-                            <p><A href="/appointments">"All my appointments"</A></p>
+                            <p><a href="/appointments">"All my appointments"</a></p>
                         }.into_any()
                     }
                 }
