@@ -15,6 +15,7 @@ pub mod notify;
 pub mod policy;
 pub mod reassignment;
 pub mod schedule;
+pub mod slot_index;
 pub mod text;
 pub mod throttle;
 

@@ -47,6 +47,9 @@ pub struct Config {
     pub mailbox_dir: PathBuf,
     /// `CLINIC_SMS_WEBHOOK_URL` and `CLINIC_SMS_WEBHOOK_TOKEN`: SMS gateway; unset = no SMS.
     pub sms_webhook: Option<(String, SecretString)>,
+    /// `CLINIC_AVAILABILITY_INDEX` (`on`): read open times from this instance's in-memory
+    /// index; `off` reads them from PostgreSQL (the benchmark's comparison).
+    pub availability_index: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -140,6 +143,16 @@ impl Config {
         };
         let secure_cookies = flag("CLINIC_SECURE_COOKIES")?;
         let trust_forwarded_for = flag("CLINIC_TRUST_FORWARDED_FOR")?;
+        let availability_index = match get("CLINIC_AVAILABILITY_INDEX").as_deref().map(str::trim) {
+            None | Some("on" | "true" | "1" | "yes") => true,
+            Some("off" | "false" | "0" | "no") => false,
+            Some(other) => {
+                return Err(bad(
+                    "CLINIC_AVAILABILITY_INDEX",
+                    format!("'{other}' is not on or off"),
+                ))
+            }
+        };
         let public_origin = match get("CLINIC_PUBLIC_ORIGIN") {
             None => None,
             Some(v) => {
@@ -229,6 +242,7 @@ impl Config {
             session_idle,
             session_absolute,
             trust_forwarded_for,
+            availability_index,
             database_url: SecretString::from(database_url),
             db_max_connections,
             addr,

@@ -11,8 +11,15 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The instance can do useful work: its database answers within two seconds.
+/// The instance can do useful work: its database answers within two seconds and its
+/// availability index (when switched on) is built.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if state.availability.is_enabled() && !state.availability.is_ready() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "availability index warming up",
+        );
+    }
     let ping = sqlx::query("select 1").execute(&state.pool);
     match tokio::time::timeout(Duration::from_secs(2), ping).await {
         Ok(Ok(_)) => (StatusCode::OK, "ready"),

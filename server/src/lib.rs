@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::server::auth::session::SessionPolicy;
+use app::server::availability::AvailabilityIndex;
 use app::server::state::AppState;
 use app::{shell, App};
 use axum::routing::get;
@@ -71,6 +72,16 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 /// Everything a running server needs, built from the configuration and a pool: applies
 /// the session store's schema, then assembles the router.
 pub async fn build_app(pool: PgPool, config: &Config) -> Result<Router, sqlx::Error> {
+    build_app_with_index(pool, config, AvailabilityIndex::default()).await
+}
+
+/// [`build_app`] with this instance's availability index (`serve` starts one; without it
+/// open times are read from PostgreSQL).
+pub async fn build_app_with_index(
+    pool: PgPool,
+    config: &Config,
+    availability: AvailabilityIndex,
+) -> Result<Router, sqlx::Error> {
     let store = PostgresStore::new(pool.clone());
     store.migrate().await?;
     let state = AppState {
@@ -82,6 +93,7 @@ pub async fn build_app(pool: PgPool, config: &Config) -> Result<Router, sqlx::Er
         },
         trust_forwarded_for: config.trust_forwarded_for,
         public_origin: config.public_origin.clone(),
+        availability,
     };
     // The development mailbox page exists only when mail is not going to a real server and
     // the server listens on loopback: the messages name patients and their visit times.

@@ -2,9 +2,10 @@
 
 use std::process::ExitCode;
 
+use app::server::availability::AvailabilityIndex;
 use app::server::db::MIGRATOR;
 use server::config::Config;
-use server::{admin, build_app, connect, demo, jobs, serve, shutdown_signal, telemetry};
+use server::{admin, build_app_with_index, connect, demo, jobs, serve, shutdown_signal, telemetry};
 
 const USAGE: &str = "\
 usage: server [COMMAND]
@@ -208,7 +209,12 @@ async fn run(command: &str, config: Config) -> Result<(), String> {
             print_demo_logins();
         }
         _ => {
-            let app = build_app(pool.clone(), &config)
+            let availability = if config.availability_index {
+                AvailabilityIndex::start(pool.clone())
+            } else {
+                AvailabilityIndex::default()
+            };
+            let app = build_app_with_index(pool.clone(), &config, availability)
                 .await
                 .map_err(|e| format!("preparing the session store failed: {e}"))?;
             let listener = tokio::net::TcpListener::bind(config.addr)

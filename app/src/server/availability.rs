@@ -1,16 +1,287 @@
-//! The one way pages and services read availability. Today it asks PostgreSQL and applies
-//! the pure rule in `domain::availability`; an in-memory index can replace the SQL behind
-//! these functions without any caller changing.
+//! The one way pages and services read availability: from this instance's in-memory
+//! index of open slots when it is warm, else from PostgreSQL through the pure rule in
+//! `domain::availability`. Both answer the same (a property test holds them to it).
+//!
+//! The index (`domain::slot_index`) is built at start-up and kept current by PostgreSQL
+//! `LISTEN/NOTIFY` (migration 013: a change to a doctor's slots or their `active` flag
+//! notifies `doctor:<id>`, a new slot length or time zone `all`); every instance reloads
+//! what it is told, so several instances on one database agree within moments. A lost
+//! listener connection reconnects and rebuilds everything; a periodic reconciliation
+//! rebuilds from the database and counts (and logs) any doctor-day that had drifted.
+//! Booking stays authoritative in the database: a stale index can at worst offer a time
+//! the booking then refuses, with fresh alternatives.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
 use domain::availability::{open_start_times, BookingWindow, OpenTime};
+use domain::slot_index::SlotIndex;
 use domain::ClinicPolicy;
+use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 
 use crate::server::db;
+use crate::AppError;
+
+/// How often the index is compared with the database and repaired.
+const RECONCILE_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// This instance's index of open slots. Cloning shares it. A default one is switched off
+/// (tests and tools that build the app without [`AvailabilityIndex::start`]): readers then
+/// ask PostgreSQL.
+#[derive(Clone, Default)]
+pub struct AvailabilityIndex {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    enabled: AtomicBool,
+    index: RwLock<Option<SlotIndex>>,
+    rebuilds: AtomicU64,
+    doctor_reloads: AtomicU64,
+    drift_repairs: AtomicU64,
+    task: std::sync::Mutex<Option<tokio::task::AbortHandle>>,
+}
+
+impl std::fmt::Debug for AvailabilityIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AvailabilityIndex")
+            .field("enabled", &self.is_enabled())
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+/// Figures for operators (and the benchmark).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexStats {
+    pub ready: bool,
+    pub doctor_days: usize,
+    pub approx_bytes: usize,
+    pub rebuilds: u64,
+    pub doctor_reloads: u64,
+    pub drift_repairs: u64,
+}
+
+impl AvailabilityIndex {
+    /// Switches the index on and keeps it current in the background (see the module docs).
+    pub fn start(pool: PgPool) -> Self {
+        let index = Self::default();
+        index.inner.enabled.store(true, Ordering::SeqCst);
+        let task = tokio::spawn(index.clone().keep_current(pool)).abort_handle();
+        *index
+            .inner
+            .task
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(task);
+        index
+    }
+
+    /// Stops following the database (its listener connection closes); answers stay as
+    /// they were.
+    pub fn stop(&self) {
+        if let Some(task) = self
+            .inner
+            .task
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
+            task.abort();
+        }
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.inner.enabled.load(Ordering::SeqCst)
+    }
+
+    /// Built and answering.
+    pub fn is_ready(&self) -> bool {
+        self.read(|i| i.is_some())
+    }
+
+    pub fn stats(&self) -> IndexStats {
+        let (ready, doctor_days, approx_bytes) = self.read(|i| match i {
+            Some(i) => (true, i.doctor_days(), i.approx_bytes()),
+            None => (false, 0, 0),
+        });
+        IndexStats {
+            ready,
+            doctor_days,
+            approx_bytes,
+            rebuilds: self.inner.rebuilds.load(Ordering::Relaxed),
+            doctor_reloads: self.inner.doctor_reloads.load(Ordering::Relaxed),
+            drift_repairs: self.inner.drift_repairs.load(Ordering::Relaxed),
+        }
+    }
+
+    fn read<T>(&self, f: impl FnOnce(Option<&SlotIndex>) -> T) -> T {
+        let guard = self
+            .inner
+            .index
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(guard.as_ref())
+    }
+
+    fn write(&self, f: impl FnOnce(&mut Option<SlotIndex>)) {
+        let mut guard = self
+            .inner
+            .index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut guard);
+    }
+
+    /// The index's answer, when it is warm and built for `policy`'s grid (right after a
+    /// change of slot length or time zone it is not, until rebuilt: then `None`).
+    fn answer<T>(&self, policy: &ClinicPolicy, f: impl FnOnce(&SlotIndex) -> T) -> Option<T> {
+        self.read(|i| {
+            i.filter(|i| i.is_for(policy.time_zone(), policy.slot_length()))
+                .map(f)
+        })
+    }
+
+    /// Loads every open slot of the active doctors into a fresh index.
+    pub async fn load(pool: &PgPool) -> Result<SlotIndex, AppError> {
+        let policy = db::settings::clinic_policy(pool).await?;
+        let slots = db::slots::indexable_slots(pool, None).await?;
+        Ok(SlotIndex::build(
+            policy.time_zone(),
+            policy.slot_length(),
+            &slots,
+        ))
+    }
+
+    /// Rebuilds everything from the database.
+    pub async fn rebuild(&self, pool: &PgPool) -> Result<(), AppError> {
+        let fresh = Self::load(pool).await?;
+        self.write(|i| *i = Some(fresh));
+        self.inner.rebuilds.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Rebuilds from the database and counts the doctor-days that differed.
+    pub async fn reconcile(&self, pool: &PgPool) -> Result<usize, AppError> {
+        let fresh = Self::load(pool).await?;
+        let mut drifted = 0;
+        self.write(|i| {
+            drifted = i.as_ref().map_or(0, |old| old.differences(&fresh));
+            *i = Some(fresh);
+        });
+        if drifted > 0 {
+            // Changes in flight while loading can count here too; a steady count means a
+            // lost notification.
+            self.inner
+                .drift_repairs
+                .fetch_add(drifted as u64, Ordering::Relaxed);
+            tracing::warn!(drifted, "availability index: repaired drift");
+        }
+        Ok(drifted)
+    }
+
+    /// Reloads one doctor's open slots (none when inactive).
+    pub async fn reload_doctor(&self, pool: &PgPool, doctor_id: i64) -> Result<(), AppError> {
+        let slots = db::slots::indexable_slots(pool, Some(doctor_id)).await?;
+        self.write(|i| {
+            if let Some(i) = i {
+                i.replace_doctor(doctor_id, &slots);
+            }
+        });
+        self.inner.doctor_reloads.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    async fn apply(&self, pool: &PgPool, payload: &str) -> Result<(), AppError> {
+        match payload.strip_prefix("doctor:").map(str::parse::<i64>) {
+            Some(Ok(doctor_id)) => self.reload_doctor(pool, doctor_id).await,
+            _ => self.rebuild(pool).await,
+        }
+    }
+
+    /// Listens first, then builds (so no change falls between), then follows the
+    /// notifications; on a lost connection starts over.
+    async fn keep_current(self, pool: PgPool) {
+        loop {
+            if let Err(err) = self.follow(&pool).await {
+                tracing::warn!(error = %err, "availability index: listener failed; starting over");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
+
+    async fn follow(&self, pool: &PgPool) -> Result<(), AppError> {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen("availability").await?;
+        self.rebuild(pool).await?;
+        tracing::info!(stats = ?self.stats(), "availability index built");
+        let mut reconcile = tokio::time::interval(RECONCILE_EVERY);
+        reconcile.tick().await;
+        loop {
+            tokio::select! {
+                message = listener.try_recv() => match message? {
+                    Some(n) => self.apply(pool, n.payload()).await?,
+                    None => {
+                        tracing::warn!("availability index: listener connection lost; rebuilding");
+                        return Ok(());
+                    }
+                },
+                _ = reconcile.tick() => {
+                    self.reconcile(pool).await?;
+                }
+            }
+        }
+    }
+}
 
 /// Open start times in `[from, to)` for an appointment of `slot_count` slots, limited to
-/// what a patient may book at `now` (minimum notice, horizon).
+/// what a patient may book at `now` (minimum notice, horizon): from `index` when it can
+/// answer, else from the database.
+pub async fn open_times_from(
+    index: &AvailabilityIndex,
+    pool: &PgPool,
+    policy: &ClinicPolicy,
+    slot_count: usize,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<OpenTime>, sqlx::Error> {
+    let (from_c, to_c) = BookingWindow::for_patients(policy, now).clamp(from, to);
+    if from_c >= to_c {
+        return Ok(Vec::new());
+    }
+    match index.answer(policy, |i| i.open_times(slot_count, from_c, to_c, now)) {
+        Some(times) => Ok(times),
+        None => open_times(pool, policy, slot_count, from, to, now).await,
+    }
+}
+
+/// The first open start time from `now` to the horizon (the finder's "Next available").
+pub async fn next_available_from(
+    index: &AvailabilityIndex,
+    pool: &PgPool,
+    policy: &ClinicPolicy,
+    slot_count: usize,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let (from, to) =
+        BookingWindow::for_patients(policy, now).clamp(now, now + policy.booking_horizon());
+    if from >= to {
+        return Ok(None);
+    }
+    match index.answer(policy, |i| i.first_open(slot_count, from, to, now)) {
+        Some(first) => Ok(first),
+        None => Ok(open_times(pool, policy, slot_count, from, to, now)
+            .await?
+            .first()
+            .map(|o| o.start)),
+    }
+}
+
+/// Open start times in `[from, to)` for an appointment of `slot_count` slots, limited to
+/// what a patient may book at `now` (minimum notice, horizon), asking PostgreSQL.
 pub async fn open_times(
     pool: &PgPool,
     policy: &ClinicPolicy,

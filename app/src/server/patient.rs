@@ -85,17 +85,9 @@ pub async fn finder_week(
     // Seven days from a day: today at the earliest, never a span wholly past.
     let today = local_date(tz, now);
     let last_day = local_date(tz, now + policy.booking_horizon());
-    let next_available = availability::open_times(
-        &state.pool,
-        &policy,
-        slots,
-        now,
-        now + policy.booking_horizon(),
-        now,
-    )
-    .await?
-    .first()
-    .map(|o| o.start);
+    let next_available =
+        availability::next_available_from(&state.availability, &state.pool, &policy, slots, now)
+            .await?;
     let first_day = match week {
         // Without a day: the first day with openings (or today).
         None => next_available.map_or(today, |t| local_date(tz, t)),
@@ -115,7 +107,16 @@ pub async fn finder_week(
 
     let (from, _) = local_day_bounds(tz, first_day);
     let (_, to) = local_day_bounds(tz, first_day + Duration::days(6));
-    let open = availability::open_times(&state.pool, &policy, slots, from, to, now).await?;
+    let open = availability::open_times_from(
+        &state.availability,
+        &state.pool,
+        &policy,
+        slots,
+        from,
+        to,
+        now,
+    )
+    .await?;
     let days: Vec<DayTimes> = (0..7)
         .map(|i| {
             let date = first_day + Duration::days(i);

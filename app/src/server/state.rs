@@ -19,6 +19,8 @@ pub struct AppState {
     /// `CLINIC_PUBLIC_ORIGIN` (e.g. `https://clinic.example.org`): the base of links
     /// handed out for use elsewhere, such as a doctor's calendar feed.
     pub public_origin: Option<String>,
+    /// This instance's index of open slots (switched off unless started).
+    pub availability: crate::server::availability::AvailabilityIndex,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ mod tests {
             session_policy: SessionPolicy::default(),
             trust_forwarded_for: false,
             public_origin: public_origin.map(str::to_owned),
+            availability: Default::default(),
         }
     }
 

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use domain::availability::FreeSlot;
 use domain::schedule::SlotSpan;
+use domain::slot_index::IndexedSlot;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -41,6 +42,36 @@ pub async fn open_slots_between(
             doctor_id,
             start,
             end,
+        })
+        .collect())
+}
+
+/// What the availability index holds: every slot of the active doctors (or of one doctor)
+/// that is free or held with an end (a lapsed hold is open), from yesterday on.
+pub async fn indexable_slots(
+    pool: &PgPool,
+    doctor_id: Option<i64>,
+) -> Result<Vec<IndexedSlot>, sqlx::Error> {
+    // doctor, start, end, the hold's end (held slots)
+    type Row = (i64, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "select s.doctor_id, s.start_time, s.end_time,
+                case when s.status = 'held' then s.hold_expires_at end
+         from availability_slots s join doctors d on d.doctor_id = s.doctor_id
+         where d.active and ($1::bigint is null or s.doctor_id = $1)
+           and s.start_time >= now() - interval '1 day'
+           and (s.status = 'free' or (s.status = 'held' and s.hold_expires_at is not null))",
+    )
+    .bind(doctor_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(doctor_id, start, end, hold_expires)| IndexedSlot {
+            doctor_id,
+            start,
+            end,
+            hold_expires,
         })
         .collect())
 }

@@ -1,0 +1,216 @@
+//! The in-memory availability index against the SQL path on the same database (random
+//! slot states, an inactive doctor, the spring DST change), and kept current by
+//! LISTEN/NOTIFY, including after its listener connection is killed.
+
+mod common;
+
+use std::time::{Duration as StdDuration, Instant};
+
+use app::server::availability::{self, AvailabilityIndex};
+use chrono::{DateTime, Duration, Utc};
+use common::*;
+use sqlx::PgPool;
+
+type M = sqlx::migrate::Migrator;
+static MIGRATOR: &M = &app::server::db::MIGRATOR;
+
+/// A small deterministic generator (no extra dependency; the same states every run).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+}
+
+/// Gives every slot from `from` on a random state: free, held (live or lapsed), booked,
+/// blocked or holiday.
+async fn scramble(pool: &PgPool, seed: u64, from: DateTime<Utc>, now: DateTime<Utc>) {
+    let patient = patient_id(&add_patient(pool, seed as usize).await);
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "select slot_id from availability_slots where start_time >= $1 order by slot_id",
+    )
+    .bind(from)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut rng = Lcg(seed);
+    for id in ids {
+        let (status, expires) = match rng.next() % 10 {
+            0..=4 => ("free", None),
+            5 => ("held", Some(now + Duration::minutes(10))),
+            6 => ("held", Some(now - Duration::minutes(10))),
+            7 => ("booked", None),
+            8 => ("blocked", None),
+            _ => ("holiday", None),
+        };
+        sqlx::query(
+            "update availability_slots
+                set status = $2, hold_expires_at = $3,
+                    hold_token = case when $2 = 'held' then gen_random_uuid() end,
+                    hold_patient_id = case when $2 = 'held' then $4::bigint end,
+                    hold_appointment_type_id = case when $2 = 'held' then 1::bigint end
+              where slot_id = $1",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(expires)
+        .bind(patient)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn the_index_answers_exactly_what_the_sql_answers(pool: PgPool) {
+    let doctors = nine_to_five_doctors(&pool, "Idx", 6).await;
+    // One doctor is no longer active: never offered, by either path.
+    sqlx::query("update doctors set active = false where doctor_id = $1")
+        .bind(doctors[5])
+        .execute(&pool)
+        .await
+        .unwrap();
+    let p = policy();
+    // The spring-forward night (2030-03-10) lies inside the days compared.
+    for seed in [1_u64, 2, 3] {
+        scramble(&pool, seed, ny(5, 0, 0), now()).await;
+        let index = AvailabilityIndex::default();
+        let built = AvailabilityIndex::load(&pool).await.unwrap();
+        for k in [1_usize, 2, 3] {
+            for (from, days) in [(now(), 1), (ny(5, 11, 0), 7), (ny(8, 0, 0), 5), (now(), 30)] {
+                let to = from + Duration::days(days);
+                let sql = availability::open_times(&pool, &p, k, from, to, now())
+                    .await
+                    .unwrap();
+                let window = domain::availability::BookingWindow::for_patients(&p, now());
+                let (f, t) = window.clamp(from, to);
+                let from_index = if f < t {
+                    built.open_times(k, f, t, now())
+                } else {
+                    Vec::new()
+                };
+                assert_eq!(
+                    from_index, sql,
+                    "seed {seed}, k {k}, from {from}, {days} days"
+                );
+                assert!(
+                    !sql.is_empty() || days == 1,
+                    "an empty comparison proves little"
+                );
+            }
+        }
+        // Unwarmed, the handle falls back to SQL and answers the same.
+        let fallback = availability::open_times_from(
+            &index,
+            &pool,
+            &p,
+            2,
+            now(),
+            now() + Duration::days(7),
+            now(),
+        )
+        .await
+        .unwrap();
+        let sql = availability::open_times(&pool, &p, 2, now(), now() + Duration::days(7), now())
+            .await
+            .unwrap();
+        assert_eq!(fallback, sql);
+    }
+}
+
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) -> StdDuration {
+    let started = Instant::now();
+    while started.elapsed() < StdDuration::from_secs(5) {
+        if check().await {
+            return started.elapsed();
+        }
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    panic!("{what}: not within 5 s");
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn the_index_follows_changes_and_survives_losing_its_listener(pool: PgPool) {
+    let doctors = nine_to_five_doctors(&pool, "Sync", 2).await;
+    let p = policy();
+    let index = AvailabilityIndex::start(pool.clone());
+    eventually("built", async || index.is_ready()).await;
+    let open_at = |t: DateTime<Utc>| {
+        let index = index.clone();
+        let pool = pool.clone();
+        let p = p.clone();
+        async move {
+            availability::open_times_from(&index, &pool, &p, 1, t, t + Duration::minutes(1), now())
+                .await
+                .unwrap()
+                .first()
+                .map_or(0, |o| o.doctors)
+        }
+    };
+    let t = ny(6, 10, 0);
+    assert_eq!(open_at(t).await, 2);
+
+    // A slot taken elsewhere (another instance, a script): gone from this index at once.
+    let take = |doctor: i64, at: DateTime<Utc>, status: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query("update availability_slots set status = $3 where doctor_id = $1 and start_time = $2")
+                .bind(doctor)
+                .bind(at)
+                .bind(status)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    };
+    take(doctors[0], t, "blocked").await;
+    let lag = eventually("a blocked slot leaves", async || open_at(t).await == 1).await;
+    assert!(lag < StdDuration::from_secs(1), "took {lag:?}");
+
+    // A deactivated doctor leaves altogether; reactivated, comes back.
+    sqlx::query("update doctors set active = false where doctor_id = $1")
+        .bind(doctors[1])
+        .execute(&pool)
+        .await
+        .unwrap();
+    eventually("an inactive doctor leaves", async || open_at(t).await == 0).await;
+    sqlx::query("update doctors set active = true where doctor_id = $1")
+        .bind(doctors[1])
+        .execute(&pool)
+        .await
+        .unwrap();
+    eventually("a reactivated doctor returns", async || {
+        open_at(t).await == 1
+    })
+    .await;
+
+    // Kill the listener's connection, and change something at once: the index reconnects,
+    // rebuilds, and the change is there.
+    let rebuilds = index.stats().rebuilds;
+    let killed: i64 = sqlx::query_scalar(
+        "select count(pg_terminate_backend(pid)) from pg_stat_activity
+          where datname = current_database() and pid <> pg_backend_pid()
+            and query ilike 'listen%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(killed, 1, "the listener's connection");
+    let t2 = ny(6, 11, 0);
+    take(doctors[1], t2, "blocked").await;
+    eventually("rebuilt after losing the listener", async || {
+        index.stats().rebuilds > rebuilds && open_at(t2).await == 1
+    })
+    .await;
+    // And it follows changes again.
+    take(doctors[0], t2, "blocked").await;
+    eventually("following again", async || open_at(t2).await == 0).await;
+
+    // A reconciliation against the database finds nothing to repair.
+    assert_eq!(index.reconcile(&pool).await.unwrap(), 0);
+    index.stop();
+}

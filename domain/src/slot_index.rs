@@ -1,0 +1,469 @@
+//! An exact in-memory index of open slots, answering what `availability::open_start_times`
+//! answers over the same slots, without asking the database.
+//!
+//! Per clinic day and doctor, the day's open slots as a bitset on the slot grid (bit `p` =
+//! the slot starting `p` slot lengths after the day's first instant). A start time is open
+//! for a `k`-slot visit where `k` consecutive bits are set: `b & b>>1 & … & b>>(k-1)`,
+//! a word at a time. Held slots keep their hold's end: a lapsed hold counts as open, as in
+//! SQL. A doctor-day whose slots are off the grid (left from an earlier slot length) keeps
+//! its slots as a list and is walked the slow, general way; answers stay exact.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::availability::{open_start_times, FreeSlot, OpenTime};
+use crate::schedule::{local_date, local_day_bounds};
+
+/// One slot that may be open: free (`hold_expires` `None`) or held until `hold_expires`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexedSlot {
+    pub doctor_id: i64,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub hold_expires: Option<DateTime<Utc>>,
+}
+
+impl IndexedSlot {
+    fn open_at(&self, now: DateTime<Utc>) -> bool {
+        self.hold_expires.is_none_or(|e| e <= now)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DoctorDay {
+    /// On the grid: free slots as bits, held ones with their hold's end.
+    Grid {
+        free: Vec<u64>,
+        held: Vec<(u32, DateTime<Utc>)>,
+    },
+    /// Off the grid: the slots themselves.
+    Slots(Vec<IndexedSlot>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Day {
+    origin: DateTime<Utc>,
+    positions: u32,
+    doctors: HashMap<i64, DoctorDay>,
+}
+
+/// The index: built from the open slots of active doctors, updated a doctor at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotIndex {
+    tz: Tz,
+    step: Duration,
+    days: BTreeMap<NaiveDate, Day>,
+}
+
+fn words(positions: u32) -> usize {
+    positions.div_ceil(64) as usize
+}
+
+fn set(bits: &mut [u64], p: u32) {
+    bits[(p / 64) as usize] |= 1 << (p % 64);
+}
+
+/// `bits >> n` across words (bit p of the result = bit p+n of `bits`).
+fn shifted(bits: &[u64], n: u32) -> Vec<u64> {
+    let (w, b) = ((n / 64) as usize, n % 64);
+    (0..bits.len())
+        .map(|i| {
+            let lo = bits.get(i + w).copied().unwrap_or(0);
+            let hi = bits.get(i + w + 1).copied().unwrap_or(0);
+            if b == 0 {
+                lo
+            } else {
+                (lo >> b) | (hi << (64 - b))
+            }
+        })
+        .collect()
+}
+
+impl SlotIndex {
+    /// An empty index for a clinic in `tz` with slots of `step`.
+    pub fn new(tz: Tz, step: Duration) -> Self {
+        Self {
+            tz,
+            step,
+            days: BTreeMap::new(),
+        }
+    }
+
+    /// Built from every open slot of the active doctors.
+    pub fn build(tz: Tz, step: Duration, slots: &[IndexedSlot]) -> Self {
+        let mut index = Self::new(tz, step);
+        let mut by_doctor: HashMap<i64, Vec<IndexedSlot>> = HashMap::new();
+        for s in slots {
+            by_doctor.entry(s.doctor_id).or_default().push(*s);
+        }
+        for (doctor_id, slots) in by_doctor {
+            index.replace_doctor(doctor_id, &slots);
+        }
+        index
+    }
+
+    /// Built for this grid (time zone and slot length)?
+    pub fn is_for(&self, tz: Tz, step: Duration) -> bool {
+        self.tz == tz && self.step == step
+    }
+
+    /// How many doctor-days differ between two indexes.
+    pub fn differences(&self, other: &SlotIndex) -> usize {
+        if !other.is_for(self.tz, self.step) {
+            return self.doctor_days().max(other.doctor_days());
+        }
+        let mut keys: std::collections::BTreeSet<(NaiveDate, i64)> =
+            std::collections::BTreeSet::new();
+        for index in [self, other] {
+            for (date, day) in &index.days {
+                keys.extend(day.doctors.keys().map(|d| (*date, *d)));
+            }
+        }
+        fn get(i: &SlotIndex, (date, doctor): (NaiveDate, i64)) -> Option<&DoctorDay> {
+            i.days.get(&date).and_then(|d| d.doctors.get(&doctor))
+        }
+        keys.into_iter()
+            .filter(|k| get(self, *k) != get(other, *k))
+            .count()
+    }
+
+    /// How many doctor-days the index holds.
+    pub fn doctor_days(&self) -> usize {
+        self.days.values().map(|d| d.doctors.len()).sum()
+    }
+
+    /// Approximate heap bytes held (for the memory figure).
+    pub fn approx_bytes(&self) -> usize {
+        self.days
+            .values()
+            .map(|d| {
+                64 + d
+                    .doctors
+                    .values()
+                    .map(|dd| {
+                        48 + match dd {
+                            DoctorDay::Grid { free, held } => free.len() * 8 + held.len() * 16,
+                            DoctorDay::Slots(s) => s.len() * std::mem::size_of::<IndexedSlot>(),
+                        }
+                    })
+                    .sum::<usize>()
+            })
+            .sum()
+    }
+
+    /// Replaces everything known of one doctor with `slots` (their open slots; none when
+    /// the doctor is inactive or gone).
+    pub fn replace_doctor(&mut self, doctor_id: i64, slots: &[IndexedSlot]) {
+        for day in self.days.values_mut() {
+            day.doctors.remove(&doctor_id);
+        }
+        let mut per_day: BTreeMap<NaiveDate, Vec<IndexedSlot>> = BTreeMap::new();
+        for s in slots.iter().filter(|s| s.doctor_id == doctor_id) {
+            per_day
+                .entry(local_date(self.tz, s.start))
+                .or_default()
+                .push(*s);
+        }
+        for (date, mut slots) in per_day {
+            slots.sort_by_key(|s| s.start);
+            let (origin, end) = local_day_bounds(self.tz, date);
+            let step = self.step.num_seconds().max(1);
+            let positions = ((end - origin).num_seconds() / step) as u32;
+            let day = self.days.entry(date).or_insert_with(|| Day {
+                origin,
+                positions,
+                doctors: HashMap::new(),
+            });
+            let on_grid = slots.iter().all(|s| {
+                let offset = (s.start - origin).num_seconds();
+                s.end - s.start == self.step
+                    && offset >= 0
+                    && offset % step == 0
+                    && ((offset / step) as u32) < positions
+                    && s.end <= end
+            });
+            let entry = if on_grid {
+                let mut free = vec![0; words(positions)];
+                let mut held = Vec::new();
+                for s in &slots {
+                    let p = ((s.start - origin).num_seconds() / step) as u32;
+                    match s.hold_expires {
+                        None => set(&mut free, p),
+                        Some(e) => held.push((p, e)),
+                    }
+                }
+                DoctorDay::Grid { free, held }
+            } else {
+                DoctorDay::Slots(slots)
+            };
+            day.doctors.insert(doctor_id, entry);
+        }
+        self.days.retain(|_, d| !d.doctors.is_empty());
+    }
+
+    /// Open start times in `[from, to)` for `k` consecutive slots at `now`, with how many
+    /// doctors could take each, in time order. Exactly `open_start_times` over the same
+    /// open slots, for runs inside one clinic day (hours never cross midnight).
+    pub fn open_times(
+        &self,
+        k: usize,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Vec<OpenTime> {
+        let mut out = Vec::new();
+        self.each_day(k, from, to, now, |mut times| {
+            out.append(&mut times);
+            false
+        });
+        out
+    }
+
+    /// The first open start time in `[from, to)`, looking a day at a time.
+    pub fn first_open(
+        &self,
+        k: usize,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        let mut first = None;
+        self.each_day(k, from, to, now, |times| {
+            first = times.first().map(|t| t.start);
+            first.is_some()
+        });
+        first
+    }
+
+    /// Calls `visit` with each day's open times in order until it returns `true`.
+    fn each_day(
+        &self,
+        k: usize,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+        mut visit: impl FnMut(Vec<OpenTime>) -> bool,
+    ) {
+        if k == 0 || from >= to {
+            return;
+        }
+        let first = local_date(self.tz, from);
+        let last = local_date(self.tz, to);
+        for (_, day) in self.days.range(first..=last) {
+            let times = day.open_times(self.step, k, from, to, now);
+            if !times.is_empty() && visit(times) {
+                return;
+            }
+        }
+    }
+}
+
+impl Day {
+    fn open_times(
+        &self,
+        step: Duration,
+        k: usize,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Vec<OpenTime> {
+        let mut counts = vec![0_u32; self.positions as usize];
+        let mut off_grid: Vec<FreeSlot> = Vec::new();
+        let mut bits = vec![0_u64; words(self.positions)];
+        for (&doctor_id, dd) in &self.doctors {
+            match dd {
+                DoctorDay::Grid { free, held } => {
+                    bits.copy_from_slice(free);
+                    for &(p, expires) in held {
+                        if expires <= now {
+                            set(&mut bits, p);
+                        }
+                    }
+                    let mut run = bits.clone();
+                    for n in 1..k as u32 {
+                        for (r, s) in run.iter_mut().zip(shifted(&bits, n)) {
+                            *r &= s;
+                        }
+                    }
+                    for (w, word) in run.iter().enumerate() {
+                        let mut word = *word;
+                        while word != 0 {
+                            let p = w * 64 + word.trailing_zeros() as usize;
+                            counts[p] += 1;
+                            word &= word - 1;
+                        }
+                    }
+                }
+                DoctorDay::Slots(slots) => {
+                    off_grid.extend(slots.iter().filter(|s| s.open_at(now)).map(|s| FreeSlot {
+                        doctor_id,
+                        start: s.start,
+                        end: s.end,
+                    }))
+                }
+            }
+        }
+        let mut merged: BTreeMap<DateTime<Utc>, u32> = counts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(p, c)| (self.origin + step * p as i32, *c))
+            .filter(|(t, _)| *t >= from && *t < to)
+            .collect();
+        if !off_grid.is_empty() {
+            for o in open_start_times(&off_grid, k, from, to) {
+                *merged.entry(o.start).or_default() += o.doctors;
+            }
+        }
+        merged
+            .into_iter()
+            .map(|(start, doctors)| OpenTime { start, doctors })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    const NY: Tz = chrono_tz::America::New_York;
+
+    fn slots_from(
+        spec: &[(i64, u32, u32, u8)],
+        day: NaiveDate,
+        step_min: i64,
+        now: DateTime<Utc>,
+    ) -> Vec<IndexedSlot> {
+        // (doctor, day offset, position, state): 0 free, 1 held (live), 2 held (lapsed),
+        // 3 off-grid free (shifted by 5 minutes), 4 not open (absent).
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for &(doctor, offset, pos, state) in spec {
+            if !seen.insert((doctor, offset, pos)) {
+                continue;
+            }
+            let date = day + Duration::days(offset as i64);
+            let (origin, end) = local_day_bounds(NY, date);
+            let mut start = origin + Duration::minutes(step_min * pos as i64);
+            if state == 3 {
+                start += Duration::minutes(5);
+            }
+            let end_of = start + Duration::minutes(step_min);
+            // Clinic hours never reach midnight: keep an hour clear at either end.
+            if start < origin + Duration::hours(1)
+                || end_of > end - Duration::hours(1)
+                || state == 4
+            {
+                continue;
+            }
+            out.push(IndexedSlot {
+                doctor_id: doctor,
+                start,
+                end: end_of,
+                hold_expires: match state {
+                    1 => Some(now + Duration::minutes(3)),
+                    2 => Some(now - Duration::minutes(3)),
+                    _ => None,
+                },
+            });
+        }
+        // Off-grid slots may overlap grid ones of the same doctor; the schema forbids
+        // that, so drop any overlap.
+        out.sort_by_key(|s| (s.doctor_id, s.start));
+        let mut kept: Vec<IndexedSlot> = Vec::new();
+        for s in out {
+            if kept
+                .last()
+                .is_some_and(|l| l.doctor_id == s.doctor_id && l.end > s.start)
+            {
+                continue;
+            }
+            kept.push(s);
+        }
+        kept
+    }
+
+    fn reference(
+        slots: &[IndexedSlot],
+        k: usize,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Vec<OpenTime> {
+        let free: Vec<FreeSlot> = slots
+            .iter()
+            .filter(|s| s.open_at(now))
+            .map(|s| FreeSlot {
+                doctor_id: s.doctor_id,
+                start: s.start,
+                end: s.end,
+            })
+            .collect();
+        open_start_times(&free, k, from, to)
+    }
+
+    proptest! {
+        /// Random slot states on days including both 2030 DST changes: the index answers
+        /// what the reference answers, for every visit length and window.
+        #[test]
+        fn the_index_answers_exactly_what_the_walk_answers(
+            spec in prop::collection::vec((1_i64..6, 0_u32..4, 0_u32..60, 0_u8..5), 0..300),
+            first_day in prop::sample::select(vec![
+                NaiveDate::from_ymd_opt(2030, 3, 9).unwrap(),
+                NaiveDate::from_ymd_opt(2030, 11, 2).unwrap(),
+                NaiveDate::from_ymd_opt(2030, 6, 10).unwrap(),
+            ]),
+            step_min in prop::sample::select(vec![15_i64, 30, 60]),
+            k in 1_usize..5,
+            from_h in 0_i64..72,
+            len_h in 1_i64..96,
+        ) {
+            let now = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap() + Duration::days(
+                (first_day - NaiveDate::from_ymd_opt(2030, 1, 1).unwrap()).num_days());
+            let slots = slots_from(&spec, first_day, step_min, now);
+            let index = SlotIndex::build(NY, Duration::minutes(step_min), &slots);
+            let (origin, _) = local_day_bounds(NY, first_day);
+            let from = origin + Duration::hours(from_h);
+            let to = from + Duration::hours(len_h);
+            prop_assert_eq!(index.open_times(k, from, to, now), reference(&slots, k, from, to, now));
+            prop_assert_eq!(
+                index.first_open(k, from, to, now),
+                reference(&slots, k, from, to, now).first().map(|o| o.start)
+            );
+        }
+
+        /// Replacing one doctor's slots equals building afresh.
+        #[test]
+        fn replacing_a_doctor_equals_a_rebuild(
+            before in prop::collection::vec((1_i64..4, 0_u32..2, 0_u32..40, 0_u8..5), 0..120),
+            after in prop::collection::vec((2_i64..3, 0_u32..2, 0_u32..40, 0_u8..5), 0..60),
+        ) {
+            let day = NaiveDate::from_ymd_opt(2030, 6, 10).unwrap();
+            let now = Utc.with_ymd_and_hms(2030, 6, 1, 0, 0, 0).unwrap();
+            let old = slots_from(&before, day, 30, now);
+            let new_two = slots_from(&after, day, 30, now);
+            let mut index = SlotIndex::build(NY, Duration::minutes(30), &old);
+            index.replace_doctor(2, &new_two);
+            let mut all: Vec<IndexedSlot> = old.into_iter().filter(|s| s.doctor_id != 2).collect();
+            all.extend(new_two);
+            let fresh = SlotIndex::build(NY, Duration::minutes(30), &all);
+            let (from, _) = local_day_bounds(NY, day);
+            let to = from + Duration::days(3);
+            for k in 1..4 {
+                prop_assert_eq!(index.open_times(k, from, to, now), fresh.open_times(k, from, to, now));
+            }
+        }
+    }
+
+    #[test]
+    fn shifting_crosses_word_boundaries() {
+        let bits = vec![1_u64 << 63, 0b101];
+        assert_eq!(shifted(&bits, 1), vec![(1 << 62) | (1 << 63), 0b10]);
+        assert_eq!(shifted(&bits, 64), vec![0b101, 0]);
+        assert_eq!(shifted(&bits, 65), vec![0b10, 0]);
+    }
+}
