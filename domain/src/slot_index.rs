@@ -35,7 +35,7 @@ impl IndexedSlot {
 enum DoctorDay {
     /// On the grid: free slots as bits, held ones with their hold's end.
     Grid {
-        free: Vec<u64>,
+        free: Bits,
         held: Vec<(u32, DateTime<Utc>)>,
     },
     /// Off the grid: the slots themselves.
@@ -57,28 +57,29 @@ pub struct SlotIndex {
     days: BTreeMap<NaiveDate, Day>,
 }
 
-fn words(positions: u32) -> usize {
-    positions.div_ceil(64) as usize
-}
+/// Words of a day's bitset: 320 positions, a 25-hour day of 5-minute slots (the shortest
+/// slot length allowed). Fixed size: no allocation on the read path.
+const WORDS: usize = 5;
+type Bits = [u64; WORDS];
 
-fn set(bits: &mut [u64], p: u32) {
+fn set(bits: &mut Bits, p: u32) {
     bits[(p / 64) as usize] |= 1 << (p % 64);
 }
 
 /// `bits >> n` across words (bit p of the result = bit p+n of `bits`).
-fn shifted(bits: &[u64], n: u32) -> Vec<u64> {
+fn shifted(bits: &Bits, n: u32) -> Bits {
     let (w, b) = ((n / 64) as usize, n % 64);
-    (0..bits.len())
-        .map(|i| {
-            let lo = bits.get(i + w).copied().unwrap_or(0);
-            let hi = bits.get(i + w + 1).copied().unwrap_or(0);
-            if b == 0 {
-                lo
-            } else {
-                (lo >> b) | (hi << (64 - b))
-            }
-        })
-        .collect()
+    let mut out = [0; WORDS];
+    for (i, o) in out.iter_mut().enumerate() {
+        let lo = bits.get(i + w).copied().unwrap_or(0);
+        let hi = bits.get(i + w + 1).copied().unwrap_or(0);
+        *o = if b == 0 {
+            lo
+        } else {
+            (lo >> b) | (hi << (64 - b))
+        };
+    }
+    out
 }
 
 impl SlotIndex {
@@ -144,7 +145,7 @@ impl SlotIndex {
                     .values()
                     .map(|dd| {
                         48 + match dd {
-                            DoctorDay::Grid { free, held } => free.len() * 8 + held.len() * 16,
+                            DoctorDay::Grid { held, .. } => WORDS * 8 + held.len() * 16,
                             DoctorDay::Slots(s) => s.len() * std::mem::size_of::<IndexedSlot>(),
                         }
                     })
@@ -183,9 +184,9 @@ impl SlotIndex {
                     && offset % step == 0
                     && ((offset / step) as u32) < positions
                     && s.end <= end
-            });
+            }) && positions as usize <= WORDS * 64;
             let entry = if on_grid {
-                let mut free = vec![0; words(positions)];
+                let mut free = [0; WORDS];
                 let mut held = Vec::new();
                 for s in &slots {
                     let p = ((s.start - origin).num_seconds() / step) as u32;
@@ -269,29 +270,28 @@ impl Day {
         to: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Vec<OpenTime> {
-        let mut counts = vec![0_u32; self.positions as usize];
+        let mut counts = [0_u32; WORDS * 64];
         let mut off_grid: Vec<FreeSlot> = Vec::new();
-        let mut bits = vec![0_u64; words(self.positions)];
         for (&doctor_id, dd) in &self.doctors {
             match dd {
                 DoctorDay::Grid { free, held } => {
-                    bits.copy_from_slice(free);
+                    let mut bits = *free;
                     for &(p, expires) in held {
                         if expires <= now {
                             set(&mut bits, p);
                         }
                     }
-                    let mut run = bits.clone();
+                    let mut run = bits;
                     for n in 1..k as u32 {
-                        for (r, s) in run.iter_mut().zip(shifted(&bits, n)) {
+                        let next = shifted(&bits, n);
+                        for (r, s) in run.iter_mut().zip(next) {
                             *r &= s;
                         }
                     }
                     for (w, word) in run.iter().enumerate() {
                         let mut word = *word;
                         while word != 0 {
-                            let p = w * 64 + word.trailing_zeros() as usize;
-                            counts[p] += 1;
+                            counts[w * 64 + word.trailing_zeros() as usize] += 1;
                             word &= word - 1;
                         }
                     }
@@ -305,17 +305,22 @@ impl Day {
                 }
             }
         }
-        let mut merged: BTreeMap<DateTime<Utc>, u32> = counts
+        let on_grid = counts[..self.positions as usize]
             .iter()
             .enumerate()
             .filter(|(_, c)| **c > 0)
-            .map(|(p, c)| (self.origin + step * p as i32, *c))
-            .filter(|(t, _)| *t >= from && *t < to)
-            .collect();
-        if !off_grid.is_empty() {
-            for o in open_start_times(&off_grid, k, from, to) {
-                *merged.entry(o.start).or_default() += o.doctors;
-            }
+            .map(|(p, c)| OpenTime {
+                start: self.origin + step * p as i32,
+                doctors: *c,
+            })
+            .filter(|o| o.start >= from && o.start < to);
+        if off_grid.is_empty() {
+            return on_grid.collect();
+        }
+        let mut merged: BTreeMap<DateTime<Utc>, u32> =
+            on_grid.map(|o| (o.start, o.doctors)).collect();
+        for o in open_start_times(&off_grid, k, from, to) {
+            *merged.entry(o.start).or_default() += o.doctors;
         }
         merged
             .into_iter()
@@ -461,9 +466,12 @@ mod tests {
 
     #[test]
     fn shifting_crosses_word_boundaries() {
-        let bits = vec![1_u64 << 63, 0b101];
-        assert_eq!(shifted(&bits, 1), vec![(1 << 62) | (1 << 63), 0b10]);
-        assert_eq!(shifted(&bits, 64), vec![0b101, 0]);
-        assert_eq!(shifted(&bits, 65), vec![0b10, 0]);
+        let bits = [1_u64 << 63, 0b101, 0, 0, 1];
+        assert_eq!(
+            shifted(&bits, 1),
+            [(1 << 62) | (1 << 63), 0b10, 0, 1 << 63, 0]
+        );
+        assert_eq!(shifted(&bits, 64), [0b101, 0, 0, 1, 0]);
+        assert_eq!(shifted(&bits, 65), [0b10, 0, 1 << 63, 0, 0]);
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod api_hygiene;
+pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod form_posts;

@@ -26,6 +26,10 @@ commands:
               list notifications that could not be delivered (kept for staff)
   retry-dead-letters
               queue every dead notification for delivery again
+  bench-availability [--doctors N] [--days N] [--slots-per-day N] [--taken F]
+              generate a data set into this (fresh) database and time seven days of open
+              times: the in-memory index, the seed design's SQL and the SQL path; prints
+              JSON (run by `cargo xtask bench`)
   help        show this text
 
 configuration comes from the environment: DATABASE_URL, CLINIC_ADDR, CLINIC_SITE_ROOT,
@@ -50,6 +54,7 @@ async fn main() -> ExitCode {
             | "verify-audit"
             | "dead-letters"
             | "retry-dead-letters"
+            | "bench-availability"
     ) {
         eprintln!("error: unknown command '{command}'\n\n{USAGE}");
         return ExitCode::from(2);
@@ -180,6 +185,12 @@ async fn run(command: &str, config: Config) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("requeueing failed: {e}"))?;
             println!("{n} notifications queued again");
+        }
+        "bench-availability" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            let size = server::bench::Size::from_args(&args)?;
+            let report = server::bench::run(&pool, size).await?;
+            println!("{report}");
         }
         "materialize-slots" => {
             let policy = app::server::db::settings::clinic_policy(&pool)

@@ -5,6 +5,10 @@
 //!   phone profile (1.6 Mbps, 150 ms, CPU 4× slower), first visit and repeat visit, against
 //!   the same bundle served uncompressed. Targets: wasm + js ≤ 500 KB on the wire,
 //!   hydrated ≤ 5 s, 0 bundle bytes on a repeat visit.
+//! - `availability`: seven days of open times from the in-memory index against the seed
+//!   design's SQL and the SQL path, on a generated clinic (default 500 doctors × 90 days ×
+//!   16 half-hour slots, 60% taken; `--doctors N --days N --slots-per-day N --taken F`),
+//!   release build; writes `bench/RESULTS.md`. Target: the index ≥ 100× the seed's SQL.
 
 use std::process::Command;
 
@@ -18,9 +22,30 @@ const BUNDLE_TARGET_BYTES: f64 = 500.0 * 1024.0;
 const HYDRATED_TARGET_MS: f64 = 5000.0;
 
 pub fn bench(args: &[String]) -> Result<()> {
-    let wanted = |name: &str| args.is_empty() || args.iter().any(|a| a == name);
+    // Size flags (`--doctors 50`) belong to `availability`; the rest name benchmarks.
+    let mut names = Vec::new();
+    let mut size = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a.starts_with("--") {
+            size.push(a.clone());
+            size.extend(it.next().cloned());
+        } else {
+            names.push(a.clone());
+        }
+    }
+    let wanted = |name: &str| names.is_empty() || names.iter().any(|a| a == name);
+    if let Some(unknown) = names
+        .iter()
+        .find(|n| !["bundle", "availability"].contains(&n.as_str()))
+    {
+        return Err(format!("unknown benchmark {unknown}; available: availability, bundle").into());
+    }
+    if wanted("availability") {
+        availability(&size, args)?;
+    }
     if !wanted("bundle") {
-        return Err(format!("unknown benchmark(s) {args:?}; available: bundle").into());
+        return Ok(());
     }
     tools::ensure_system_packages(&[SystemPackage::PostgreSql, SystemPackage::Chromium])?;
     tools::ensure_node_modules()?;
@@ -100,5 +125,125 @@ fn bundle(database: &Database) -> Result<()> {
         "0 B",
     );
     println!("(baseline: the same bundle served uncompressed, as before; repeat visit against the first)");
+    Ok(())
+}
+
+fn availability(size: &[String], args: &[String]) -> Result<()> {
+    tools::ensure_system_packages(&[SystemPackage::PostgreSql])?;
+    step("bench: availability (release build of the server)");
+    crate::util::run(
+        Command::new("cargo").current_dir(project_root()).args([
+            "build",
+            "--release",
+            "--package",
+            "server",
+        ]),
+        "cargo build --release (server)",
+    )?;
+    let database = Database::open("clinic_bench_availability")?;
+    // A fresh database every run: the generated clinic is added to an empty one.
+    let admin_url = match database.url.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/postgres"),
+        None => return Err("unexpected database URL".into()),
+    };
+    let psql = |sql: &str| {
+        crate::util::run(
+            Command::new("psql").args([admin_url.as_str(), "-qc", sql]),
+            "psql",
+        )
+    };
+    psql("drop database if exists clinic_bench_availability with (force)")?;
+    psql("create database clinic_bench_availability")?;
+    step("bench: generating the clinic and timing seven days of open times");
+    let out = Command::new(build::server_binary(Profile::Release))
+        .arg("bench-availability")
+        .args(size)
+        .env("DATABASE_URL", &database.url)
+        .env("CLINIC_LOG", "warn")
+        .output()?;
+    let closed = database.close();
+    if !out.status.success() {
+        return Err(format!(
+            "bench-availability failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    closed?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or("{}");
+    let r: serde_json::Value = serde_json::from_str(line)?;
+    let f = |path: &[&str]| {
+        path.iter()
+            .fold(&r, |v, k| &v[*k])
+            .as_f64()
+            .unwrap_or(f64::NAN)
+    };
+    let mut table = String::new();
+    table.push_str("| 7 days of open times | index | seed SQL (GROUP BY, partial index) | SQL path before the index | index vs seed | index vs SQL path | target |\n");
+    table.push_str("|---|---|---|---|---|---|---|\n");
+    for (name, label) in [
+        ("standard", "Standard (1 slot)"),
+        ("long", "Long (2 slots)"),
+    ] {
+        let speedup = f(&[name, "speedup_vs_seed_median"]);
+        table.push_str(&format!(
+            "| {label}, median / p99 | {:.1} / {:.1} µs | {:.0} / {:.0} µs | {:.0} / {:.0} µs | {:.0}× | {:.0}× | ≥ 100× {} |\n",
+            f(&[name, "index", "median_us"]),
+            f(&[name, "index", "p99_us"]),
+            f(&[name, "seed_sql", "median_us"]),
+            f(&[name, "seed_sql", "p99_us"]),
+            f(&[name, "sql_path", "median_us"]),
+            f(&[name, "sql_path", "p99_us"]),
+            speedup,
+            f(&[name, "speedup_vs_sql_path_median"]),
+            if speedup >= 100.0 { "ok" } else { "MISSED" },
+        ));
+        if r[name]["answers_agree"] != serde_json::Value::Bool(true) {
+            return Err(format!("{name}: the index and the SQL disagree").into());
+        }
+    }
+    table.push_str(&format!(
+        "\nIndex: {:.0} doctor-days, about {:.1} MB (target ≤ 50 MB), full rebuild from PostgreSQL {:.0} ms.\n",
+        f(&["index", "doctor_days"]),
+        f(&["index", "approx_bytes"]) / 1e6,
+        f(&["index", "rebuild_ms"]),
+    ));
+    let data = format!(
+        "{:.0} doctors × {:.0} days × {:.0} slots a day, {:.0}% taken ({:.0} slots)",
+        f(&["data", "doctors"]),
+        f(&["data", "days"]),
+        f(&["data", "slots_per_day"]),
+        f(&["data", "taken"]) * 100.0,
+        f(&["data", "slots"]),
+    );
+    println!("\n{data}\n{table}");
+    let machine = format!(
+        "{} cores, {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        crate::util::output(Command::new("uname").args(["-srm"]))
+            .unwrap_or_default()
+            .trim()
+    );
+    let commit = crate::util::output(Command::new("git").args(["rev-parse", "--short", "HEAD"]))
+        .unwrap_or_default();
+    let results = format!(
+        "# Benchmark results\n\nWritten by `cargo xtask bench availability`; every figure in a table was measured in the same run.\n\n\
+         - Command: `cargo xtask bench {}`\n- Machine: {machine}\n- Commit: {}\n- Data: {data}\n\n\
+         ## Availability: seven days of open times\n\nIn-process calls (no HTTP), release build, one PostgreSQL on the same machine. \
+         The seed's SQL counts free slots per start time (a self-join for two slots) on the partial index of open slots; \
+         the SQL path is what the finder ran before the index (open slots from PostgreSQL, runs found in Rust). \
+         All three gave the same answers in this run.\n\n{table}",
+        args.join(" "),
+        commit.trim(),
+    );
+    let path = project_root().join("bench/RESULTS.md");
+    std::fs::create_dir_all(path.parent().unwrap_or(&project_root()))?;
+    std::fs::write(&path, results)?;
+    println!("written to bench/RESULTS.md");
     Ok(())
 }
