@@ -188,6 +188,55 @@ async fn the_index_follows_changes_and_survives_losing_its_listener(pool: PgPool
     })
     .await;
 
+    // Two instances on one database: a hold taken through the booking service disappears
+    // from both within a second.
+    let other = AvailabilityIndex::start(pool.clone());
+    eventually("second instance built", async || other.is_ready()).await;
+    let t3 = ny(6, 12, 0);
+    let seen_by = |index: AvailabilityIndex| {
+        let pool = pool.clone();
+        let p = p.clone();
+        async move {
+            availability::open_times_from(
+                &index,
+                &pool,
+                &p,
+                1,
+                t3,
+                t3 + Duration::minutes(1),
+                now(),
+            )
+            .await
+            .unwrap()
+            .first()
+            .map_or(0, |o| o.doctors)
+        }
+    };
+    assert_eq!(
+        (seen_by(index.clone()).await, seen_by(other.clone()).await),
+        (2, 2)
+    );
+    let patient = add_patient(&pool, 77).await;
+    app::server::booking::hold(
+        &pool,
+        &p,
+        &patient,
+        patient_id(&patient),
+        t3,
+        STANDARD,
+        now(),
+    )
+    .await
+    .unwrap();
+    for (name, i) in [
+        ("this instance", index.clone()),
+        ("the other instance", other.clone()),
+    ] {
+        let lag = eventually(name, async || seen_by(i.clone()).await == 1).await;
+        assert!(lag < StdDuration::from_secs(1), "{name}: {lag:?}");
+    }
+    other.stop();
+
     // Kill the listener's connection, and change something at once: the index reconnects,
     // rebuilds, and the change is there.
     let rebuilds = index.stats().rebuilds;
@@ -199,7 +248,7 @@ async fn the_index_follows_changes_and_survives_losing_its_listener(pool: PgPool
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!(killed, 1, "the listener's connection");
+    assert!(killed >= 1, "the listener's connection");
     let t2 = ny(6, 11, 0);
     take(doctors[1], t2, "blocked").await;
     eventually("rebuilt after losing the listener", async || {
