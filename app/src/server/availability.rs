@@ -204,11 +204,18 @@ impl AvailabilityIndex {
     /// Listens first, then builds (so no change falls between), then follows the
     /// notifications; on a lost connection starts over.
     async fn keep_current(self, pool: PgPool) {
+        // Waits longer after each failure in a row (the database down): 0.5 s up to 10 s.
+        let mut wait = std::time::Duration::from_millis(500);
         loop {
+            let started = std::time::Instant::now();
             if let Err(err) = self.follow(&pool).await {
-                tracing::warn!(error = %err, "availability index: listener failed; starting over");
+                tracing::warn!(error = %err, retry_in_ms = wait.as_millis() as u64, "availability index: listener failed; starting over");
             }
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            if started.elapsed() > std::time::Duration::from_secs(60) {
+                wait = std::time::Duration::from_millis(500);
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(std::time::Duration::from_secs(10));
         }
     }
 
