@@ -356,28 +356,24 @@ async fn settings_name_bad_values_and_audit_old_and_new(pool: PgPool) {
     assert_eq!(status, 200);
     assert_eq!(current["policy"]["slot_minutes"], 30);
 
+    // The product defaults with the clinic's own name and contacts, then `changes`.
     let form = |changes: &[(&'static str, &'static str)]| {
-        let mut pairs = vec![
+        let mut pairs = settings_arguments();
+        let named = [
             ("clinic_name", "Riverside"),
             ("clinic_phone", "+1 555 010 2030"),
             ("clinic_email", "desk@riverside.test"),
             ("clinic_address", "1 River St"),
-            ("time_zone", "America/New_York"),
-            ("slot_minutes", "30"),
-            ("booking_horizon_days", "60"),
-            ("min_notice_minutes", "120"),
-            ("hold_minutes", "5"),
-            ("change_freeze_minutes", "1440"),
-            ("max_changes_per_appointment", "3"),
-            ("max_active_appointments", "3"),
-            ("reminder_lead_minutes", "1440"),
-            ("notification_debounce_minutes", "5"),
         ];
-        for (k, v) in changes {
-            pairs.iter_mut().find(|(key, _)| key == k).unwrap().1 = v;
+        for (k, v) in named.iter().chain(changes) {
+            pairs.iter_mut().find(|(key, _)| key == k).unwrap().1 = (*v).to_owned();
         }
         pairs
     };
+    fn borrowed<'a>(pairs: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+        pairs.iter().map(|(k, v)| (*k, v.as_str())).collect()
+    }
+
     for (field, value) in [
         ("slot_minutes", "7"),
         ("slot_minutes", "half an hour"),
@@ -387,8 +383,16 @@ async fn settings_name_bad_values_and_audit_old_and_new(pool: PgPool) {
         ("clinic_name", " "),
         ("min_notice_minutes", "999999"),
     ] {
-        let (status, body) =
-            json(call(&staff, &base, "update_settings", &form(&[(field, value)])).await).await;
+        let (status, body) = json(
+            call(
+                &staff,
+                &base,
+                "update_settings",
+                &borrowed(&form(&[(field, value)])),
+            )
+            .await,
+        )
+        .await;
         assert_eq!(status, 400, "{field}={value}: {body}");
         assert!(body.to_string().contains(field), "{field}: {body}");
     }
@@ -397,7 +401,7 @@ async fn settings_name_bad_values_and_audit_old_and_new(pool: PgPool) {
             &staff,
             &base,
             "update_settings",
-            &form(&[("max_active_appointments", "4")]),
+            &borrowed(&form(&[("max_active_appointments", "4")])),
         )
         .await,
     )
@@ -436,7 +440,10 @@ async fn settings_name_bad_values_and_audit_old_and_new(pool: PgPool) {
             &staff,
             &base,
             "update_settings",
-            &form(&[("max_active_appointments", "4"), ("slot_minutes", "60")]),
+            &borrowed(&form(&[
+                ("max_active_appointments", "4"),
+                ("slot_minutes", "60"),
+            ])),
         )
         .await,
     )
@@ -454,7 +461,10 @@ async fn settings_name_bad_values_and_audit_old_and_new(pool: PgPool) {
             &staff,
             &base,
             "update_settings",
-            &form(&[("max_active_appointments", "4"), ("slot_minutes", "60")]),
+            &borrowed(&form(&[
+                ("max_active_appointments", "4"),
+                ("slot_minutes", "60"),
+            ])),
         )
         .await,
     )

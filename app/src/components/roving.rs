@@ -61,12 +61,17 @@ fn section_of(e: &HtmlElement) -> Option<Element> {
     e.closest("section").ok().flatten()
 }
 
-/// Moves the stop to `to` and focuses it.
-fn make_stop(visible: &[HtmlElement], to: &HtmlElement) {
+/// Makes `to` the one stop among `visible`.
+fn set_stop(visible: &[HtmlElement], to: &HtmlElement) {
     for e in visible {
         let _ = e.set_attribute("tabindex", "-1");
     }
     let _ = to.set_attribute("tabindex", "0");
+}
+
+/// Moves the stop to `to` and focuses it.
+fn make_stop(visible: &[HtmlElement], to: &HtmlElement) {
+    set_stop(visible, to);
     let _ = to.focus();
 }
 
@@ -142,10 +147,7 @@ pub fn settle_soon(group: NodeRef<Div>, class: &'static str) {
 pub fn on_focus(group: &Element, class: &str, ev: &FocusEvent) {
     if let Some(t) = ev.target().and_then(|t| t.dyn_into::<HtmlElement>().ok()) {
         if t.class_list().contains(class) {
-            for e in members(group, class) {
-                let _ = e.set_attribute("tabindex", "-1");
-            }
-            let _ = t.set_attribute("tabindex", "0");
+            set_stop(&members(group, class), &t);
         }
     }
 }
