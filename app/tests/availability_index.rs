@@ -263,3 +263,131 @@ async fn the_index_follows_changes_and_survives_losing_its_listener(pool: PgPool
     assert_eq!(index.reconcile(&pool).await.unwrap(), 0);
     index.stop();
 }
+
+/// How many doctors `index` says are free for a one-slot visit at `t`.
+async fn doctors_free_at(
+    index: &AvailabilityIndex,
+    pool: &PgPool,
+    p: &domain::ClinicPolicy,
+    t: DateTime<Utc>,
+) -> u32 {
+    availability::open_times_from(index, pool, p, 1, t, t + Duration::minutes(1), now())
+        .await
+        .unwrap()
+        .first()
+        .map_or(0, |o| o.doctors)
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn holidays_and_a_longer_horizon_reach_the_index(pool: PgPool) {
+    nine_to_five_doctors(&pool, "Hol", 2).await;
+    let p = policy();
+    let index = AvailabilityIndex::start(pool.clone());
+    eventually("built", async || index.is_ready()).await;
+
+    // A clinic holiday closes the day: gone from the index within a second.
+    let t = ny(7, 10, 0);
+    assert_eq!(doctors_free_at(&index, &pool, &p, t).await, 2);
+    let day = t.with_timezone(&p.time_zone()).date_naive();
+    app::server::schedule::add_holiday(&pool, &p, day, "Founders' Day", now())
+        .await
+        .unwrap();
+    let lag = eventually("a holiday closes the day", async || {
+        doctors_free_at(&index, &pool, &p, t).await == 0
+    })
+    .await;
+    assert!(lag < StdDuration::from_secs(1), "took {lag:?}");
+    // Removed, the day opens again.
+    assert!(app::server::schedule::remove_holiday(&pool, &p, day, now())
+        .await
+        .unwrap());
+    eventually("the day reopens", async || {
+        doctors_free_at(&index, &pool, &p, t).await == 2
+    })
+    .await;
+
+    // A longer horizon: the days past the old one have no slots yet (nothing to offer);
+    // once the new horizon's slots are made, the index offers them.
+    let longer = domain::ClinicPolicy::parse(&domain::ClinicPolicyInput {
+        booking_horizon_days: 90,
+        ..Default::default()
+    })
+    .unwrap();
+    let beyond = ny(4, 10, 0) + Duration::days(70);
+    assert_eq!(doctors_free_at(&index, &pool, &longer, beyond).await, 0);
+    app::server::schedule::materialize_slots(&pool, &longer, now())
+        .await
+        .unwrap();
+    let lag = eventually("the new horizon's days appear", async || {
+        doctors_free_at(&index, &pool, &longer, beyond).await == 2
+    })
+    .await;
+    assert!(lag < StdDuration::from_secs(1), "took {lag:?}");
+    assert_eq!(index.reconcile(&pool).await.unwrap(), 0);
+    index.stop();
+}
+
+/// The alternatives offered when a time is gone are read from the index the booking
+/// service is given (a frozen index here, so its answer differs from the database's).
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn alternatives_after_a_conflict_come_from_the_index(pool: PgPool) {
+    let doctors = nine_to_five_doctors(&pool, "Alt", 1).await;
+    let p = policy();
+    let index = AvailabilityIndex::start(pool.clone());
+    eventually("built", async || index.is_ready()).await;
+    index.stop();
+    // Behind the frozen index's back: 10:30 closes, 10:00 is held by someone.
+    sqlx::query(
+        "update availability_slots set status = 'blocked' where doctor_id = $1 and start_time = $2",
+    )
+    .bind(doctors[0])
+    .bind(ny(6, 10, 30))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let first = add_patient(&pool, 1).await;
+    let second = add_patient(&pool, 2).await;
+    app::server::booking::hold(
+        &pool,
+        &p,
+        &first,
+        patient_id(&first),
+        ny(6, 10, 0),
+        STANDARD,
+        now(),
+    )
+    .await
+    .unwrap();
+
+    let offered = async |store: app::server::booking::Store<'_>| {
+        let err = app::server::booking::hold(
+            store,
+            &p,
+            &second,
+            patient_id(&second),
+            ny(6, 10, 0),
+            STANDARD,
+            now(),
+        )
+        .await
+        .unwrap_err();
+        let app::AppError::Booking(domain::booking::BookingError::SlotTaken { alternatives }) = err
+        else {
+            panic!("{err:?}");
+        };
+        alternatives
+    };
+    let from_sql = offered((&pool).into()).await;
+    let from_index = offered(app::server::booking::Store {
+        pool: &pool,
+        availability: Some(&index),
+    })
+    .await;
+    assert!(!from_sql.contains(&ny(6, 10, 30)), "{from_sql:?}");
+    assert!(from_index.contains(&ny(6, 10, 30)), "{from_index:?}");
+    assert!(
+        !from_index.contains(&ny(6, 10, 0)),
+        "the time asked for is not offered"
+    );
+    assert_eq!(from_index.len(), 5);
+}

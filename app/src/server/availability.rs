@@ -308,8 +308,10 @@ pub async fn open_times(
 }
 
 /// Up to `limit` open start times nearest to `around` (within three days either side),
-/// in time order: what we offer when the chosen time is gone.
+/// in time order: what we offer when the chosen time is gone (from `index` when it can
+/// answer).
 pub async fn nearest_open_times(
+    index: &AvailabilityIndex,
     pool: &PgPool,
     policy: &ClinicPolicy,
     slot_count: usize,
@@ -318,13 +320,20 @@ pub async fn nearest_open_times(
     limit: usize,
 ) -> Result<Vec<DateTime<Utc>>, sqlx::Error> {
     let span = Duration::days(3);
-    let mut times: Vec<DateTime<Utc>> =
-        open_times(pool, policy, slot_count, around - span, around + span, now)
-            .await?
-            .into_iter()
-            .map(|o| o.start)
-            .filter(|t| *t != around)
-            .collect();
+    let mut times: Vec<DateTime<Utc>> = open_times_from(
+        index,
+        pool,
+        policy,
+        slot_count,
+        around - span,
+        around + span,
+        now,
+    )
+    .await?
+    .into_iter()
+    .map(|o| o.start)
+    .filter(|t| *t != around)
+    .collect();
     times.sort_by_key(|t| ((*t - around).num_seconds().abs(), *t));
     times.truncate(limit);
     times.sort();

@@ -24,7 +24,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::server::audit;
-use crate::server::availability::nearest_open_times;
+use crate::server::availability::{nearest_open_times, AvailabilityIndex};
 use crate::server::db::{self, appointments::Appointment};
 use crate::server::notify;
 use crate::AppError;
@@ -34,6 +34,33 @@ use domain::notify::NotificationKind;
 const ALTERNATIVES: usize = 5;
 /// Longest visit reason we store.
 const MAX_REASON_CHARS: usize = 1000;
+
+/// Where the booking service reads and writes: the database, which decides; and, for the
+/// alternatives it offers when a time is gone, this instance's availability index when
+/// there is one (a `&PgPool` alone reads them from SQL, as tools and tests do).
+#[derive(Clone, Copy)]
+pub struct Store<'a> {
+    pub pool: &'a PgPool,
+    pub availability: Option<&'a AvailabilityIndex>,
+}
+
+impl<'a> From<&'a PgPool> for Store<'a> {
+    fn from(pool: &'a PgPool) -> Self {
+        Store {
+            pool,
+            availability: None,
+        }
+    }
+}
+
+impl<'a> From<&'a crate::server::state::AppState> for Store<'a> {
+    fn from(state: &'a crate::server::state::AppState) -> Self {
+        Store {
+            pool: &state.pool,
+            availability: Some(&state.availability),
+        }
+    }
+}
 
 /// Who is acting, established by the caller from the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,20 +207,31 @@ async fn check_no_overlap(
 }
 
 async fn alternatives(
-    pool: &PgPool,
+    store: Store<'_>,
     policy: &ClinicPolicy,
     slot_count: i32,
     around: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<DateTime<Utc>>, AppError> {
-    Ok(nearest_open_times(pool, policy, slot_count as usize, around, now, ALTERNATIVES).await?)
+    let sql_only = AvailabilityIndex::default();
+    let index = store.availability.unwrap_or(&sql_only);
+    Ok(nearest_open_times(
+        index,
+        store.pool,
+        policy,
+        slot_count as usize,
+        around,
+        now,
+        ALTERNATIVES,
+    )
+    .await?)
 }
 
 /// Reserves `start` for the patient for the policy's hold time, assigning a doctor.
 /// A patient has one hold at a time: a new hold replaces the previous one.
 #[tracing::instrument(skip_all, fields(patient_id, appointment_type_id))]
 pub async fn hold(
-    pool: &PgPool,
+    store: impl Into<Store<'_>>,
     policy: &ClinicPolicy,
     by: &ActingUser,
     patient_id: i64,
@@ -201,6 +239,8 @@ pub async fn hold(
     appointment_type_id: i64,
     now: DateTime<Utc>,
 ) -> Result<Hold, AppError> {
+    let store = store.into();
+    let pool = store.pool;
     if !by.may_act_for(patient_id) {
         return Err(AppError::Forbidden);
     }
@@ -221,7 +261,7 @@ pub async fn hold(
         take_slots(&mut tx, policy, start, slots_needed, now, None, None).await?
     else {
         tx.rollback().await?;
-        let alternatives = alternatives(pool, policy, slots_needed, start, now).await?;
+        let alternatives = alternatives(store, policy, slots_needed, start, now).await?;
         return Err(BookingError::SlotTaken { alternatives }.into());
     };
     let token = Uuid::new_v4();
@@ -249,7 +289,7 @@ pub async fn hold(
 #[tracing::instrument(skip_all, fields(patient_id))]
 #[allow(clippy::too_many_arguments)]
 pub async fn confirm(
-    pool: &PgPool,
+    store: impl Into<Store<'_>>,
     policy: &ClinicPolicy,
     by: &ActingUser,
     patient_id: i64,
@@ -258,6 +298,8 @@ pub async fn confirm(
     idempotency_key: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Appointment, AppError> {
+    let store = store.into();
+    let pool = store.pool;
     if !by.may_act_for(patient_id) {
         return Err(AppError::Forbidden);
     }
@@ -306,7 +348,7 @@ pub async fn confirm(
     let doctor_gone = !db::doctors::lock_if_bookable(&mut tx, first.doctor_id).await?;
     if first.hold_expires_at <= now || doctor_gone {
         tx.rollback().await?;
-        let alternatives = alternatives(pool, policy, held.len() as i32, start, now).await?;
+        let alternatives = alternatives(store, policy, held.len() as i32, start, now).await?;
         return Err(BookingError::HoldExpired { alternatives }.into());
     }
     let upcoming = db::appointments::count_upcoming(&mut tx, patient_id, now).await?;
@@ -507,13 +549,15 @@ pub async fn cancel(
 /// again for the time it already has changes nothing.
 #[tracing::instrument(skip_all, fields(appointment_id))]
 pub async fn reschedule(
-    pool: &PgPool,
+    store: impl Into<Store<'_>>,
     policy: &ClinicPolicy,
     by: &ActingUser,
     appointment_id: i64,
     new_start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Appointment, AppError> {
+    let store = store.into();
+    let pool = store.pool;
     let mut tx = pool.begin().await?;
     let current = lock_for_change(&mut tx, by, appointment_id).await?;
     if current.status == AppointmentStatus::Booked && current.start == new_start {
@@ -555,7 +599,7 @@ pub async fn reschedule(
     .await?
     else {
         tx.rollback().await?;
-        let alternatives = alternatives(pool, policy, slots_needed, new_start, now).await?;
+        let alternatives = alternatives(store, policy, slots_needed, new_start, now).await?;
         return Err(BookingError::SlotTaken { alternatives }.into());
     };
     let old_slots = db::appointments::unlink_slots(&mut tx, appointment_id).await?;

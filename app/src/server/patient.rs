@@ -176,7 +176,7 @@ pub async fn hold_time(
         policy,
     } = patient_request().await?;
     let hold = booking::hold(
-        &state.pool,
+        &state,
         &policy,
         &by,
         patient_id,
@@ -253,7 +253,7 @@ pub async fn confirm_booking(
         policy,
     } = patient_request().await?;
     let appointment = booking::confirm(
-        &state.pool,
+        &state,
         &policy,
         &by,
         patient_id,
@@ -275,7 +275,7 @@ pub async fn reschedule(appointment_id: i64, start: DateTime<Utc>) -> Result<i64
         by, state, policy, ..
     } = patient_request().await?;
     let moved =
-        booking::reschedule(&state.pool, &policy, &by, appointment_id, start, Utc::now()).await?;
+        booking::reschedule(&state, &policy, &by, appointment_id, start, Utc::now()).await?;
     leptos_axum::redirect(&format!("/appointments/{}?moved=1", moved.appointment_id));
     Ok(moved.appointment_id)
 }

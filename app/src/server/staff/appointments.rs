@@ -196,7 +196,7 @@ pub async fn book(input: BookFor) -> Result<i64, AppError> {
         }
     }
     let hold = booking::hold(
-        &state.pool,
+        &state,
         &policy,
         &by,
         input.patient_id,
@@ -206,7 +206,7 @@ pub async fn book(input: BookFor) -> Result<i64, AppError> {
     )
     .await?;
     let appointment = booking::confirm(
-        &state.pool,
+        &state,
         &policy,
         &by,
         input.patient_id,
@@ -229,7 +229,7 @@ pub async fn reschedule(
     let state = app_state()?;
     let policy = db::settings::clinic_policy(&state.pool).await?;
     let moved =
-        booking::reschedule(&state.pool, &policy, &by, appointment_id, start, Utc::now()).await?;
+        booking::reschedule(&state, &policy, &by, appointment_id, start, Utc::now()).await?;
     Ok(moved.appointment_id)
 }
 

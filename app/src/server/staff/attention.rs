@@ -32,8 +32,16 @@ pub async fn queue() -> Result<Vec<AttentionItem>, AppError> {
         let slots = db::appointments::type_slot_count(&mut tx, visit.appointment_type_id)
             .await?
             .unwrap_or(1);
-        let mut suggestions =
-            nearest_open_times(&state.pool, &policy, slots as usize, visit.start, now, 3).await?;
+        let mut suggestions = nearest_open_times(
+            &state.availability,
+            &state.pool,
+            &policy,
+            slots as usize,
+            visit.start,
+            now,
+            3,
+        )
+        .await?;
         // The visit's own time first, when a colleague is free then.
         let colleague_free =
             db::slots::doctors_open_for(&mut tx, visit.start, visit.end, i64::from(slots), now)
