@@ -106,7 +106,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     // Before any ServerAction exists: a form returned without JavaScript shows its error.
     components::form::provide_form_flash();
-    api::directory::provide_clinic_directory();
+    api::directory::provide_clinic_profile();
     api::auth::Auth::provide();
 
     // Effects run only in the browser, so this attribute appears exactly when hydration

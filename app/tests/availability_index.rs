@@ -391,3 +391,48 @@ async fn alternatives_after_a_conflict_come_from_the_index(pool: PgPool) {
     );
     assert_eq!(from_index.len(), 5);
 }
+
+/// The finder's cached policy and appointment types follow changes made anywhere.
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn the_cached_settings_follow_changes(pool: PgPool) {
+    let index = AvailabilityIndex::start(pool.clone());
+    eventually("built", async || index.is_ready()).await;
+    let first = index.settings(&pool).await.unwrap();
+    assert_eq!(first.policy, policy());
+    assert_eq!(first.types[0].1, "Standard");
+
+    sqlx::query("update clinic_settings set booking_horizon_days = 30")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let lag = eventually("a new horizon", async || {
+        index
+            .settings(&pool)
+            .await
+            .unwrap()
+            .policy
+            .booking_horizon()
+            == Duration::days(30)
+    })
+    .await;
+    assert!(lag < StdDuration::from_secs(1), "took {lag:?}");
+
+    sqlx::query("update appointment_types set active = false where appointment_type_id = $1")
+        .bind(LONG)
+        .execute(&pool)
+        .await
+        .unwrap();
+    eventually("a withdrawn type", async || {
+        index.settings(&pool).await.unwrap().types.len() == first.types.len() - 1
+    })
+    .await;
+
+    // Not following (stopped): read from the database every time.
+    index.stop();
+    sqlx::query("update appointment_types set name = 'Quick' where appointment_type_id = $1")
+        .bind(STANDARD)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(index.settings(&pool).await.unwrap().types[0].1, "Quick");
+}

@@ -7,7 +7,9 @@
 //! - today's SQL path before the index (`availability::open_times`: open slots from
 //!   PostgreSQL, runs found in Rust).
 //!
-//! Also the index's memory and full rebuild time. Prints one JSON object.
+//! Also the index's memory and full rebuild time, and how soon a change committed to the
+//! database is visible in an index that follows it (NOTIFY → reload). Adds the patients
+//! the HTTP benchmarks of `cargo xtask bench` sign in as. Prints one JSON object.
 
 use std::time::{Duration as StdDuration, Instant};
 
@@ -43,7 +45,7 @@ impl Size {
             match flag.as_str() {
                 "--doctors" => size.doctors = number(value)?.clamp(1, 5000),
                 "--days" => size.days = number(value)?.clamp(7, 366),
-                "--slots-per-day" => size.slots_per_day = number(value)?.clamp(2, 40),
+                "--slots-per-day" => size.slots_per_day = number(value)?.clamp(2, 30),
                 "--taken" => {
                     size.taken = value
                         .parse::<f64>()
@@ -59,7 +61,8 @@ impl Size {
 }
 
 /// Adds the generated doctors and slots (30-minute slots from 08:00 clinic time, from
-/// tomorrow on) and makes them the only active doctors.
+/// tomorrow on, with weekly hours to match) and makes them the only active doctors. The
+/// slot upkeep then adds today and the days up to the horizon (two more) as open.
 async fn generate(pool: &PgPool, size: Size) -> Result<(), sqlx::Error> {
     // A fresh, migrated database (`cargo xtask bench` makes one): nothing to clear.
     let mut tx = pool.begin().await?;
@@ -106,11 +109,121 @@ async fn generate(pool: &PgPool, size: Size) -> Result<(), sqlx::Error> {
     .bind(size.taken)
     .execute(&mut *tx)
     .await?;
+    // Weekly hours that match the slots, so that a server's slot upkeep keeps them (and
+    // fills the days up to the horizon the same way).
+    sqlx::query(
+        "insert into weekly_hours (doctor_id, weekday, start_time, end_time, effective_from)
+         select d.doctor_id, w, time '08:00', time '08:00' + $1 * interval '30 minutes',
+                current_date - 1
+           from doctors d cross join generate_series(1, 7) w
+          where d.active",
+    )
+    .bind(size.slots_per_day as i32)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     sqlx::query("analyze availability_slots")
         .execute(pool)
         .await?;
     Ok(())
+}
+
+/// Patients the HTTP booking benchmark signs in as: `bench-patient-<n>@bench.test`,
+/// n in `1..=BENCH_PATIENTS`, all with [`BENCH_PASSWORD`].
+pub const BENCH_PATIENTS: i64 = 256;
+pub const BENCH_PASSWORD: &str = "bench password, not a secret";
+
+/// Adds the benchmark's patients (one password hash for all: hashing is slow on purpose)
+/// and lets each hold the most upcoming visits the policy allows.
+async fn add_patients(pool: &PgPool) -> Result<(), String> {
+    let hash = app::server::auth::password::hash_password(BENCH_PASSWORD.to_owned())
+        .await
+        .map_err(|e| format!("hashing the bench password: {e}"))?;
+    let fail = |e: sqlx::Error| format!("adding the bench patients: {e}");
+    let mut tx = pool.begin().await.map_err(fail)?;
+    let since = Utc::now() - Duration::minutes(1);
+    for n in 1..=BENCH_PATIENTS {
+        let user_id = db::users::insert_user(
+            &mut tx,
+            &format!("bench-patient-{n}@bench.test"),
+            app::api::auth::Role::Patient,
+            &hash,
+            since,
+        )
+        .await
+        .map_err(fail)?;
+        db::users::insert_patient(&mut tx, user_id, "Bench", &format!("Patient {n}"), None)
+            .await
+            .map_err(fail)?;
+    }
+    sqlx::query("update clinic_settings set max_active_appointments = 100")
+        .execute(&mut *tx)
+        .await
+        .map_err(fail)?;
+    tx.commit().await.map_err(fail)
+}
+
+/// How soon a slot change committed to the database is visible in an index following it
+/// on its own listener connection (as another instance's would be): `changes` slots are
+/// blocked and freed again, one at a time, each measured from its commit.
+async fn notify_lag(pool: &PgPool, changes: i64) -> Result<Timing, String> {
+    let fail = |e: sqlx::Error| format!("notify lag: {e}");
+    let policy = db::settings::clinic_policy(pool)
+        .await
+        .map_err(|e| format!("notify lag: {e}"))?;
+    let index = AvailabilityIndex::start(pool.clone());
+    let started = Instant::now();
+    while !index.is_ready() {
+        if started.elapsed() > StdDuration::from_secs(120) {
+            return Err("notify lag: the index was not built within 2 minutes".into());
+        }
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    let now = Utc::now();
+    let free: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
+        "select doctor_id, start_time from availability_slots
+          where status = 'free' and start_time > now() + interval '2 days'
+          order by random() limit $1",
+    )
+    .bind(changes)
+    .fetch_all(pool)
+    .await
+    .map_err(fail)?;
+    let doctors_at = |t: DateTime<Utc>| {
+        index
+            .answer(&policy, |i| {
+                i.open_times(1, t, t + Duration::minutes(1), now)
+                    .first()
+                    .map_or(0, |o| o.doctors)
+            })
+            .unwrap_or(u32::MAX)
+    };
+    let mut samples = Vec::new();
+    for (doctor_id, start) in free {
+        for (status, change) in [("blocked", -1_i64), ("free", 1)] {
+            let before = i64::from(doctors_at(start));
+            sqlx::query(
+                "update availability_slots set status = $3 where doctor_id = $1 and start_time = $2",
+            )
+            .bind(doctor_id)
+            .bind(start)
+            .bind(status)
+            .execute(pool)
+            .await
+            .map_err(fail)?;
+            let committed = Instant::now();
+            while i64::from(doctors_at(start)) != before + change {
+                if committed.elapsed() > StdDuration::from_secs(5) {
+                    index.stop();
+                    return Err("notify lag: a change was not visible within 5 s".into());
+                }
+                tokio::time::sleep(StdDuration::from_micros(200)).await;
+            }
+            samples.push(committed.elapsed());
+        }
+    }
+    index.stop();
+    Ok(summarize(samples))
 }
 
 /// The seed design's availability query.
@@ -175,10 +288,14 @@ pub async fn run(pool: &PgPool, size: Size) -> Result<serde_json::Value, String>
     generate(pool, size)
         .await
         .map_err(fail("generating the data set"))?;
-    let generate_s = generated.elapsed().as_secs_f64();
     let policy = db::settings::clinic_policy(pool)
         .await
         .map_err(|e| format!("reading the policy: {e}"))?;
+    app::server::schedule::materialize_slots(pool, &policy, Utc::now())
+        .await
+        .map_err(|e| format!("materialising slots: {e}"))?;
+    add_patients(pool).await?;
+    let generate_s = generated.elapsed().as_secs_f64();
     let slots: i64 = sqlx::query_scalar("select count(*) from availability_slots")
         .fetch_one(pool)
         .await
@@ -252,12 +369,14 @@ pub async fn run(pool: &PgPool, size: Size) -> Result<serde_json::Value, String>
             "taken": size.taken, "slots": slots, "generate_s": generate_s,
         }),
     );
+    let lag = notify_lag(pool, 100).await?;
     report.insert(
         "index".to_owned(),
         serde_json::json!({
             "doctor_days": index.doctor_days(),
             "approx_bytes": index.approx_bytes(),
             "rebuild_ms": rebuild_ms,
+            "notify_lag": json(lag),
         }),
     );
     Ok(serde_json::Value::Object(report))

@@ -38,6 +38,7 @@ const CALLERS: [Caller; 6] = [
 const MATRIX: &[(&str, [u16; 6])] = &[
     // Public.
     ("clinic_directory", [200, 200, 200, 200, 200, 200]),
+    ("clinic_profile", [200, 200, 200, 200, 200, 200]),
     ("current_user", [200, 200, 200, 200, 200, 200]),
     ("log_in", [200, 200, 200, 200, 200, 200]),
     ("sign_up", [200, 200, 200, 200, 200, 200]),

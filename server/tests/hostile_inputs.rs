@@ -26,6 +26,7 @@ enum Caller {
 /// Every server function: who calls it (one allowed to), and its arguments.
 const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
     ("clinic_directory", Caller::Anonymous, &[]),
+    ("clinic_profile", Caller::Anonymous, &[]),
     ("current_user", Caller::Anonymous, &[]),
     ("log_in", Caller::Anonymous, &["email", "password", "next"]),
     ("request_password_reset", Caller::Anonymous, &["email"]),

@@ -8,7 +8,11 @@
 //! - `availability`: seven days of open times from the in-memory index against the seed
 //!   design's SQL and the SQL path, on a generated clinic (default 500 doctors × 90 days ×
 //!   16 half-hour slots, 60% taken; `--doctors N --days N --slots-per-day N --taken F`),
-//!   release build; writes `bench/RESULTS.md`. Target: the index ≥ 100× the seed's SQL.
+//!   release build; then over HTTP on two release servers (index on / off): `finder_week`
+//!   at 2 and 64 connections, server-rendered `/book` at 16, and 64 patients holding and
+//!   confirming (`--seconds N` per HTTP window, default 10; booking runs three windows);
+//!   writes `bench/RESULTS.md`. Targets: the index ≥ 100× the seed's SQL, ≥ 10,000
+//!   finder requests/s, ≥ 500 bookings/s, `/book` p50 ≤ 5 ms.
 
 use std::process::Command;
 
@@ -128,8 +132,25 @@ fn bundle(database: &Database) -> Result<()> {
     Ok(())
 }
 
-fn availability(size: &[String], args: &[String]) -> Result<()> {
+fn availability(flags: &[String], args: &[String]) -> Result<()> {
+    // `--seconds` is ours; the rest size the generated clinic.
+    let mut seconds = 10;
+    let mut size = Vec::new();
+    let mut it = flags.iter();
+    while let Some(flag) = it.next() {
+        if flag == "--seconds" {
+            seconds = it
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|s| (1..=600).contains(s))
+                .ok_or("--seconds needs a whole number from 1 to 600")?;
+        } else {
+            size.push(flag.clone());
+            size.extend(it.next().cloned());
+        }
+    }
     tools::ensure_system_packages(&[SystemPackage::PostgreSql])?;
+    build::build_site(Profile::Release)?;
     step("bench: availability (release build of the server)");
     crate::util::run(
         Command::new("cargo").current_dir(project_root()).args([
@@ -157,19 +178,18 @@ fn availability(size: &[String], args: &[String]) -> Result<()> {
     step("bench: generating the clinic and timing seven days of open times");
     let out = Command::new(build::server_binary(Profile::Release))
         .arg("bench-availability")
-        .args(size)
+        .args(&size)
         .env("DATABASE_URL", &database.url)
         .env("CLINIC_LOG", "warn")
         .output()?;
-    let closed = database.close();
     if !out.status.success() {
+        database.close()?;
         return Err(format!(
             "bench-availability failed: {}",
             String::from_utf8_lossy(&out.stderr)
         )
         .into());
     }
-    closed?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout
         .lines()
@@ -208,11 +228,87 @@ fn availability(size: &[String], args: &[String]) -> Result<()> {
         }
     }
     table.push_str(&format!(
-        "\nIndex: {:.0} doctor-days, about {:.1} MB (target ≤ 50 MB), full rebuild from PostgreSQL {:.0} ms.\n",
+        "\nIndex: {:.0} doctor-days, about {:.1} MB (target ≤ 50 MB), full rebuild from PostgreSQL {:.0} ms. \
+         A slot change committed to the database is visible in another instance's index after {:.1} ms (median), {:.1} ms (p99) \
+         (NOTIFY → reload of that doctor, 200 changes).\n",
         f(&["index", "doctor_days"]),
         f(&["index", "approx_bytes"]) / 1e6,
         f(&["index", "rebuild_ms"]),
+        f(&["index", "notify_lag", "median_us"]) / 1e3,
+        f(&["index", "notify_lag", "p99_us"]) / 1e3,
     ));
+    let http = crate::bench_http::run(&database.url, f(&["data", "days"]) as i64, seconds);
+    database.close()?;
+    let http = http?;
+    let mut web = String::new();
+    web.push_str("| over HTTP | with the index | SQL (`CLINIC_AVAILABILITY_INDEX=off`) | ratio | target |\n|---|---|---|---|---|\n");
+    let rate = |x: &crate::load::Figures| {
+        let failed = if x.failed > 0 {
+            format!(
+                "; {} of {} failed ({})",
+                x.failed,
+                x.failed + x.done,
+                x.first_failure
+                    .as_deref()
+                    .unwrap_or("?")
+                    .chars()
+                    .take(60)
+                    .collect::<String>()
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "{:.0} req/s, p50 {:.2} ms, p99 {:.1} ms{failed}",
+            x.per_second(),
+            x.percentile_ms(0.5),
+            x.percentile_ms(0.99)
+        )
+    };
+    for (connections, index, sql) in &http.finder {
+        let ok = index.per_second() >= 10_000.0;
+        web.push_str(&format!(
+            "| `finder_week` (anonymous, random weeks), {connections} connections | {} | {} | {:.1}× | ≥ 10,000 req/s {} |\n",
+            rate(index),
+            rate(sql),
+            index.per_second() / sql.per_second(),
+            if ok { "ok" } else { "MISSED" },
+        ));
+    }
+    let (connections, index, sql) = &http.ssr;
+    web.push_str(&format!(
+        "| server-rendered `/book` (anonymous), {connections} connections | {} | {} | {:.1}× | p50 ≤ 5 ms {} |\n",
+        rate(index),
+        rate(sql),
+        index.per_second() / sql.per_second(),
+        if index.percentile_ms(0.5) <= 5.0 { "ok" } else { "MISSED" },
+    ));
+    let (connections, b) = &http.booking;
+    let booked = b.per_second();
+    web.push_str(&format!(
+        "\n| booking: {connections} patients, each a week of the finder, a random open time, hold, confirm | figure | target |\n|---|---|---|\n\
+         | confirmed bookings/s | {booked:.0} ({} in {:.0} s) | ≥ 500 {} |\n\
+         | refused: the time was taken meanwhile (or no time that week) | {} |  |\n\
+         | latency of the three requests, p50 / p99 | {:.1} / {:.1} ms |  |\n",
+        b.done,
+        b.seconds,
+        if booked >= 500.0 { "ok" } else { "MISSED" },
+        b.conflicts,
+        b.percentile_ms(0.5),
+        b.percentile_ms(0.99),
+    ));
+    web.push_str("\nInvariant check afterwards (SQL):\n\n");
+    for (name, n) in &http.overlaps {
+        web.push_str(&format!("- {name}: {n}\n"));
+    }
+    if let Some((name, n)) = http
+        .overlaps
+        .iter()
+        .find(|(name, n)| *n != 0 && name != "live appointments")
+    {
+        return Err(format!("after the booking load: {name}: {n}").into());
+    }
+    println!("{web}");
     let data = format!(
         "{:.0} doctors × {:.0} days × {:.0} slots a day, {:.0}% taken ({:.0} slots)",
         f(&["data", "doctors"]),
@@ -231,13 +327,19 @@ fn availability(size: &[String], args: &[String]) -> Result<()> {
     );
     let commit = crate::util::output(Command::new("git").args(["rev-parse", "--short", "HEAD"]))
         .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let booking_s = seconds * 3;
     let results = format!(
         "# Benchmark results\n\nWritten by `cargo xtask bench availability`; every figure in a table was measured in the same run.\n\n\
          - Command: `cargo xtask bench {}`\n- Machine: {machine}\n- Commit: {}\n- Data: {data}\n\n\
          ## Availability: seven days of open times\n\nIn-process calls (no HTTP), release build, one PostgreSQL on the same machine. \
          The seed's SQL counts free slots per start time (a self-join for two slots) on the partial index of open slots; \
          the SQL path is what the finder ran before the index (open slots from PostgreSQL, runs found in Rust). \
-         All three gave the same answers in this run.\n\n{table}",
+         All three gave the same answers in this run.\n\n{table}\n\
+         ## Over HTTP\n\nTwo release servers on the same generated clinic, one with the index and one reading SQL \
+         (`CLINIC_AVAILABILITY_INDEX=off`), measured one after the other in this run by `xtask/src/load.rs` \
+         (one thread per kept-alive connection) running on the same {cores} cores as the server and PostgreSQL. \
+         Each window {seconds} s; booking {booking_s} s, with the index, after signing in 256 patients.\n\n{web}",
         args.join(" "),
         commit.trim(),
     );

@@ -28,38 +28,39 @@ impl DemoServer {
             }
             None => database.url.clone(),
         };
-        let server = build::server_binary(profile);
-        let port = free_port()?;
-        let env = [
-            ("DATABASE_URL", url.clone()),
-            ("CLINIC_ADDR", format!("127.0.0.1:{port}")),
-            (
-                "CLINIC_SITE_ROOT",
-                build::site_root().to_string_lossy().into_owned(),
-            ),
-        ];
         run(
-            Command::new(&server)
+            Command::new(build::server_binary(profile))
                 .arg("seed-demo")
-                .envs(env.clone())
+                .env("DATABASE_URL", &url)
+                .env("CLINIC_SITE_ROOT", build::site_root())
                 .stdout(Stdio::null()),
             "server seed-demo",
         )?;
-        let log_path = project_root().join(format!("target/{db_name}-server.log"));
+        Self::serve(&url, db_name, profile, &[])
+    }
+
+    /// Serves the database at `url` as it is (`name` names the log file); `env` adds or
+    /// overrides settings.
+    pub fn serve(url: &str, name: &str, profile: Profile, env: &[(&str, &str)]) -> Result<Self> {
+        let port = free_port()?;
+        let log_path = project_root().join(format!("target/{name}-server.log"));
         let log = File::create(&log_path)?;
-        let child = Command::new(&server)
+        let child = Command::new(build::server_binary(profile))
             .arg("serve")
-            .envs(env)
+            .env("DATABASE_URL", url)
+            .env("CLINIC_ADDR", format!("127.0.0.1:{port}"))
+            .env("CLINIC_SITE_ROOT", build::site_root())
+            .envs(env.iter().copied())
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()?;
         let started = Self {
             child,
             port,
-            database_url: url,
+            database_url: url.to_owned(),
             log_path,
         };
-        if !wait_for_http_ok(port, "/readyz", Duration::from_secs(60)) {
+        if !wait_for_http_ok(port, "/readyz", Duration::from_secs(120)) {
             return Err(format!(
                 "the server did not become ready; see {}",
                 started.log_path.display()

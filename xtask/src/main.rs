@@ -10,9 +10,11 @@
 
 mod assets;
 mod bench;
+mod bench_http;
 mod build;
 mod database;
 mod demo_server;
+mod load;
 mod pg;
 mod serve;
 mod testing;

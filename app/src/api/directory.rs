@@ -45,14 +45,25 @@ pub async fn get_clinic_directory() -> Result<ClinicDirectory, AppError> {
     Ok(ClinicDirectory { clinic, doctors })
 }
 
-pub type DirectoryResource = Resource<Result<ClinicDirectory, AppError>>;
+/// Public: the clinic's name and contact details, for every page's header and footer
+/// (the doctors are only on the front page: [`get_clinic_directory`]). Cached per
+/// instance while it follows the database.
+#[server(prefix = "/api", endpoint = "clinic_profile")]
+pub async fn get_clinic_profile() -> Result<ClinicProfile, AppError> {
+    use crate::server::state::app_state;
+    let state = app_state()?;
+    Ok(state.availability.settings(&state.pool).await?.profile)
+}
 
-/// Loads the directory once per page render and shares it with the header and pages.
-pub fn provide_clinic_directory() {
-    let resource: DirectoryResource = Resource::new(|| (), |_| get_clinic_directory());
+pub type ClinicResource = Resource<Result<ClinicProfile, AppError>>;
+
+/// Loads the clinic's profile once per page render and shares it with the header and
+/// pages.
+pub fn provide_clinic_profile() {
+    let resource: ClinicResource = Resource::new(|| (), |_| get_clinic_profile());
     provide_context(resource);
 }
 
-pub fn use_clinic_directory() -> DirectoryResource {
-    expect_context::<DirectoryResource>()
+pub fn use_clinic_profile() -> ClinicResource {
+    expect_context::<ClinicResource>()
 }

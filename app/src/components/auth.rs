@@ -9,16 +9,20 @@ use crate::api::auth::{Auth, Role};
 
 /// Percent-encodes a path or any text for use as a query value (e.g. `next`).
 pub fn encode_next(path: &str) -> String {
-    path.chars()
-        .map(|c| match c {
-            'A'..='Z' | 'a'..='z' | '0'..='9' | '/' | '-' | '_' | '.' | '~' => c.to_string(),
-            other => other
-                .to_string()
-                .bytes()
-                .map(|b| format!("%{b:02X}"))
-                .collect(),
-        })
-        .collect()
+    use std::fmt::Write;
+    // One buffer (the finder writes one of these per time shown to a visitor).
+    let mut out = String::with_capacity(path.len() + 16);
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
 }
 
 /// The `next` query value of the current page, decoded exactly once from the raw query
@@ -126,5 +130,18 @@ pub fn RequireRole(roles: Vec<Role>, children: ChildrenFn) -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn encode_next_escapes_all_but_unreserved_and_slashes() {
+        assert_eq!(
+            super::encode_next("/book?type=2&day=2026-11-23"),
+            "/book%3Ftype%3D2%26day%3D2026-11-23"
+        );
+        assert_eq!(super::encode_next("café ñ"), "caf%C3%A9%20%C3%B1");
+        assert_eq!(super::encode_next("a~b_c.d-e"), "a~b_c.d-e");
     }
 }

@@ -5,18 +5,18 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::auth::{Auth, Role};
-use crate::api::directory::use_clinic_directory;
+use crate::api::directory::use_clinic_profile;
 use crate::components::auth::UserMenu;
 
 #[component]
 pub fn SiteHeader() -> impl IntoView {
-    let directory = use_clinic_directory();
+    let directory = use_clinic_profile();
     let auth = Auth::get();
     let clinic_name = move || {
         directory
             .get()
             .and_then(Result::ok)
-            .map(|d| d.clinic.name)
+            .map(|d| d.name)
             .unwrap_or_else(|| "Clinic Scheduler".to_owned())
     };
     view! {
@@ -70,7 +70,7 @@ fn PortalLinks(role: Option<Role>) -> impl IntoView {
 
 #[component]
 pub fn SiteFooter() -> impl IntoView {
-    let directory = use_clinic_directory();
+    let directory = use_clinic_profile();
     view! {
         <footer class="site-footer">
             <Transition fallback=|| ()>
@@ -81,9 +81,9 @@ pub fn SiteFooter() -> impl IntoView {
                         .map(|d| {
                             view! {
                                 <address>
-                                    <span>{d.clinic.name}</span>
-                                    <span>{d.clinic.address}</span>
-                                    <span>{d.clinic.phone}</span>
+                                    <span>{d.name}</span>
+                                    <span>{d.address}</span>
+                                    <span>{d.phone}</span>
                                 </address>
                             }
                         })

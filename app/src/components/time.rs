@@ -15,7 +15,15 @@ pub fn iso(t: DateTime<Utc>) -> String {
 
 /// "10:00 AM"
 pub fn clock(tz: Tz, t: DateTime<Utc>) -> String {
-    t.with_timezone(&tz).format("%-I:%M %p").to_string()
+    use chrono::Timelike;
+    // By hand, not `format("%-I:%M %p")`: the finder writes hundreds of these per page.
+    let local = t.with_timezone(&tz);
+    let (pm, hour) = local.hour12();
+    format!(
+        "{hour}:{:02} {}",
+        local.minute(),
+        if pm { "PM" } else { "AM" }
+    )
 }
 
 /// "Tuesday, November 24"
@@ -63,4 +71,20 @@ pub fn other_zone(device: Signal<Option<String>>, clinic: &str) -> Signal<Option
             .filter(|d| *d != clinic)
             .and_then(|d| d.parse().ok())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn clock_writes_what_the_format_string_did() {
+        let tz: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        let start = Utc.with_ymd_and_hms(2026, 3, 7, 0, 0, 0).unwrap();
+        for minutes in (0..3 * 24 * 60).step_by(5) {
+            let t = start + Duration::minutes(minutes);
+            let expected = t.with_timezone(&tz).format("%-I:%M %p").to_string();
+            assert_eq!(super::clock(tz, t), expected);
+        }
+    }
 }

@@ -39,6 +39,13 @@ pub struct AvailabilityIndex {
 struct Inner {
     enabled: AtomicBool,
     index: RwLock<Option<SlotIndex>>,
+    /// The clinic's policy and offered types while the listener follows the database;
+    /// `settings_generation` moves on every 'settings' notification and reconnect, so a
+    /// read that raced one is not kept.
+    settings: RwLock<Option<Settings>>,
+    settings_generation: AtomicU64,
+    /// The listener is connected and listening (the settings cache is trusted only then).
+    following: AtomicBool,
     rebuilds: AtomicU64,
     doctor_reloads: AtomicU64,
     drift_repairs: AtomicU64,
@@ -52,6 +59,17 @@ impl std::fmt::Debug for AvailabilityIndex {
             .field("stats", &self.stats())
             .finish()
     }
+}
+
+/// What every page and the finder read on every request besides open times: the
+/// clinic's policy, name and contacts, and the appointment types it offers (id, name,
+/// slots), in display order.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub policy: ClinicPolicy,
+    /// Name and contacts, on every page.
+    pub profile: crate::api::directory::ClinicProfile,
+    pub types: Vec<(i64, String, i32)>,
 }
 
 /// Figures for operators (and the benchmark).
@@ -91,6 +109,7 @@ impl AvailabilityIndex {
         {
             task.abort();
         }
+        self.inner.following.store(false, Ordering::SeqCst);
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -136,12 +155,63 @@ impl AvailabilityIndex {
     }
 
     /// The index's answer, when it is warm and built for `policy`'s grid (right after a
-    /// change of slot length or time zone it is not, until rebuilt: then `None`).
-    fn answer<T>(&self, policy: &ClinicPolicy, f: impl FnOnce(&SlotIndex) -> T) -> Option<T> {
+    /// change of slot length or time zone it is not, until rebuilt: then `None`). Only the
+    /// index, never the database: the benchmark measures how soon a change reaches it.
+    pub fn answer<T>(&self, policy: &ClinicPolicy, f: impl FnOnce(&SlotIndex) -> T) -> Option<T> {
         self.read(|i| {
             i.filter(|i| i.is_for(policy.time_zone(), policy.slot_length()))
                 .map(f)
         })
+    }
+
+    /// The clinic's policy and offered types: cached while the index follows the database
+    /// (migration 014 notifies 'settings' on any change to either), else read.
+    pub async fn settings(&self, pool: &PgPool) -> Result<Settings, AppError> {
+        let following = || self.inner.following.load(Ordering::SeqCst);
+        let cached = following().then(|| {
+            self.inner
+                .settings
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone()
+        });
+        if let Some(Some(settings)) = cached {
+            return Ok(settings);
+        }
+        let generation = self.inner.settings_generation.load(Ordering::SeqCst);
+        let settings = Settings {
+            policy: db::settings::clinic_policy(pool).await?,
+            profile: db::settings::clinic_profile(pool).await?,
+            types: sqlx::query_as(
+                "select appointment_type_id, name, slot_count from appointment_types
+                  where active order by sort_order, name",
+            )
+            .fetch_all(pool)
+            .await?,
+        };
+        if following() {
+            let mut slot = self
+                .inner
+                .settings
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if self.inner.settings_generation.load(Ordering::SeqCst) == generation {
+                *slot = Some(settings.clone());
+            }
+        }
+        Ok(settings)
+    }
+
+    fn forget_settings(&self) {
+        let mut slot = self
+            .inner
+            .settings
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.inner
+            .settings_generation
+            .fetch_add(1, Ordering::SeqCst);
+        *slot = None;
     }
 
     /// Loads every open slot of the active doctors into a fresh index.
@@ -195,6 +265,10 @@ impl AvailabilityIndex {
     }
 
     async fn apply(&self, pool: &PgPool, payload: &str) -> Result<(), AppError> {
+        if payload == "settings" {
+            self.forget_settings();
+            return Ok(());
+        }
         match payload.strip_prefix("doctor:").map(str::parse::<i64>) {
             Some(Ok(doctor_id)) => self.reload_doctor(pool, doctor_id).await,
             _ => self.rebuild(pool).await,
@@ -208,7 +282,9 @@ impl AvailabilityIndex {
         let mut wait = std::time::Duration::from_millis(500);
         loop {
             let started = std::time::Instant::now();
-            if let Err(err) = self.follow(&pool).await {
+            let followed = self.follow(&pool).await;
+            self.inner.following.store(false, Ordering::SeqCst);
+            if let Err(err) = followed {
                 tracing::warn!(error = %err, retry_in_ms = wait.as_millis() as u64, "availability index: listener failed; starting over");
             }
             if started.elapsed() > std::time::Duration::from_secs(60) {
@@ -222,6 +298,9 @@ impl AvailabilityIndex {
     async fn follow(&self, pool: &PgPool) -> Result<(), AppError> {
         let mut listener = PgListener::connect_with(pool).await?;
         listener.listen("availability").await?;
+        // Whatever changed while nobody listened is read afresh.
+        self.forget_settings();
+        self.inner.following.store(true, Ordering::SeqCst);
         self.rebuild(pool).await?;
         tracing::info!(stats = ?self.stats(), "availability index built");
         let mut reconcile = tokio::time::interval(RECONCILE_EVERY);

@@ -40,34 +40,25 @@ async fn patient_request() -> Result<PatientRequest, AppError> {
     })
 }
 
-async fn types(
-    state: &AppState,
-    policy: &ClinicPolicy,
-) -> Result<Vec<AppointmentTypeView>, AppError> {
-    let rows: Vec<(i64, String, i32)> = sqlx::query_as(
-        "select appointment_type_id, name, slot_count from appointment_types where active order by sort_order, name",
-    )
-    .fetch_all(&state.pool)
-    .await?;
-    Ok(rows
+pub async fn finder_week(
+    appointment_type_id: Option<i64>,
+    week: Option<NaiveDate>,
+) -> Result<WeekView, AppError> {
+    let state = app_state()?;
+    // The finder is the hottest read (anonymous too): policy and types from the cache.
+    let settings = state.availability.settings(&state.pool).await?;
+    let policy = settings.policy;
+    let now = Utc::now();
+    let tz = policy.time_zone();
+    let types: Vec<AppointmentTypeView> = settings
+        .types
         .into_iter()
         .map(|(id, name, slots)| AppointmentTypeView {
             appointment_type_id: id,
             name,
             minutes: policy.slot_length().num_minutes() * i64::from(slots),
         })
-        .collect())
-}
-
-pub async fn finder_week(
-    appointment_type_id: Option<i64>,
-    week: Option<NaiveDate>,
-) -> Result<WeekView, AppError> {
-    let state = app_state()?;
-    let policy = db::settings::clinic_policy(&state.pool).await?;
-    let now = Utc::now();
-    let tz = policy.time_zone();
-    let types = types(&state, &policy).await?;
+        .collect();
     let appointment_type = match appointment_type_id {
         None => types.first().cloned().ok_or(AppError::NotFound)?,
         Some(id) => types

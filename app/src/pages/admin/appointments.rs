@@ -9,7 +9,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::appointments::{visit_record, VisitFile};
-use crate::api::directory::use_clinic_directory;
+use crate::api::directory::use_clinic_profile;
 use crate::api::staff::appointments::{
     appointment_messages, search_appointments, staff_open_times, AppointmentPage, MessageRow,
     StaffCancel, StaffReschedule,
@@ -49,12 +49,12 @@ pub fn StaffAppointmentsPage() -> impl IntoView {
         search_appointments(from, to, doctor, patient, status, page)
     });
     let doctors = Resource::new(|| (), |_| list_doctors());
-    let directory = use_clinic_directory();
+    let directory = use_clinic_profile();
     view! {
         <StaffFrame title="Appointments">
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    let tz = zone(&directory.await.map(|d| d.clinic.time_zone).unwrap_or_default());
+                    let tz = zone(&directory.await.map(|d| d.time_zone).unwrap_or_default());
                     let doctors = doctors.await.unwrap_or_default();
                     let (from, to, doctor, patient, status, page) = asked();
                     view! {
@@ -202,12 +202,12 @@ pub fn StaffAppointmentPage() -> impl IntoView {
             }
         },
     );
-    let directory = use_clinic_directory();
+    let directory = use_clinic_profile();
     view! {
         <StaffFrame title="Appointment">
             <Suspense fallback=|| view! { <p>"Loading the visit…"</p> }>
                 {move || Suspend::new(async move {
-                    let tz = zone(&directory.await.map(|d| d.clinic.time_zone).unwrap_or_default());
+                    let tz = zone(&directory.await.map(|d| d.time_zone).unwrap_or_default());
                     let messages = messages.await.unwrap_or_default();
                     let open = open.await;
                     match file.await {

@@ -6,7 +6,7 @@ use chrono::Utc;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::directory::use_clinic_directory;
+use crate::api::directory::use_clinic_profile;
 use crate::api::staff::clinic::{attention_queue, AttentionItem, ResolveAttention};
 use crate::components::time::{full, iso, zone};
 use crate::pages::admin::appointments::ActionResult;
@@ -40,13 +40,13 @@ pub fn AttentionPage() -> impl IntoView {
     // Created here, outside the guard: see `RequireRole`.
     let resolve = ServerAction::<ResolveAttention>::new();
     let queue = Resource::new(move || resolve.version().get(), |_| attention_queue());
-    let directory = use_clinic_directory();
+    let directory = use_clinic_profile();
     view! {
         <StaffFrame title="Attention queue">
             <ActionResult result=Signal::derive(move || resolve.value().get().map(|r| r.map(|_| "Done. The patient is told of any change.".to_owned())))/>
             <Suspense fallback=|| view! { <p>"Loading the queue…"</p> }>
                 {move || Suspend::new(async move {
-                    let tz = zone(&directory.await.map(|d| d.clinic.time_zone).unwrap_or_default());
+                    let tz = zone(&directory.await.map(|d| d.time_zone).unwrap_or_default());
                     match queue.await {
                         Ok(items) if items.is_empty() => view! { <p class="empty" role="status">"Nothing is waiting."</p> }.into_any(),
                         Ok(items) => view! {

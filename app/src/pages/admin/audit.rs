@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::directory::use_clinic_directory;
+use crate::api::directory::use_clinic_profile;
 use crate::api::staff::operations::{audit_log, VerifyAuditChain};
 use crate::components::auth::encode_next;
 use crate::components::time::{full, zone};
@@ -32,7 +32,7 @@ pub fn AuditPage() -> impl IntoView {
     let rows = Resource::new(asked, |(patient, actor, action, from, to, page)| {
         audit_log(patient, actor, action, from, to, page)
     });
-    let directory = use_clinic_directory();
+    let directory = use_clinic_profile();
     let filter_query = move || {
         FILTERS
             .iter()
@@ -63,7 +63,7 @@ pub fn AuditPage() -> impl IntoView {
             </p>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    let tz = zone(&directory.await.map(|d| d.clinic.time_zone).unwrap_or_default());
+                    let tz = zone(&directory.await.map(|d| d.time_zone).unwrap_or_default());
                     match rows.await {
                         Ok(page) if page.rows.is_empty() => view! { <p class="empty">"No rows match."</p> }.into_any(),
                         Ok(page) => view! {

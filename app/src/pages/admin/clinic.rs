@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::directory::use_clinic_directory;
+use crate::api::directory::use_clinic_profile;
 use crate::api::staff::clinic::{list_holidays, preview_holiday, AddHoliday, RemoveHoliday};
 use crate::api::staff::operations::{
     get_clinic_settings, outbox, ClinicSettings, RetryNotifications, UpdateSettings,
@@ -183,7 +183,7 @@ pub fn NotificationsPage() -> impl IntoView {
         move || (asked(), retry.version().get()),
         |((status, page), _)| outbox(status, page),
     );
-    let directory = use_clinic_directory();
+    let directory = use_clinic_profile();
     view! {
         <StaffFrame title="Notifications">
             <p class="hint">"Every message to patients goes through this outbox. Shown: kind, channel, state, attempts and the last error (addresses removed) — never the message itself."</p>
@@ -193,7 +193,7 @@ pub fn NotificationsPage() -> impl IntoView {
             <ActionResult result=Signal::derive(move || retry.value().get().map(|r| r.map(|n| format!("{n} message(s) queued again."))))/>
             <Suspense fallback=|| view! { <p>"Loading the outbox…"</p> }>
                 {move || Suspend::new(async move {
-                    let tz = zone(&directory.await.map(|d| d.clinic.time_zone).unwrap_or_default());
+                    let tz = zone(&directory.await.map(|d| d.time_zone).unwrap_or_default());
                     match page.await {
                         Ok(p) => view! {
                             <nav class="status-filter" aria-label="States">

@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::accounts::SetAccountDisabled;
 use crate::api::booking::finder_week;
-use crate::api::directory::use_clinic_directory;
+use crate::api::directory::use_clinic_profile;
 use crate::api::staff::appointments::{staff_open_times, StaffBook};
 use crate::api::staff::patients::{
     find_patients, open_patient, InvitePatient, OnlineAccess, PatientFile, RecordPatient,
@@ -141,12 +141,12 @@ pub fn StaffPatientPage() -> impl IntoView {
         || (),
         |_| async { finder_week(None, None).await.map(|w| w.types) },
     );
-    let directory = use_clinic_directory();
+    let directory = use_clinic_profile();
     view! {
         <StaffFrame title="Patient">
             <Suspense fallback=|| view! { <p>"Loading the patient…"</p> }>
                 {move || Suspend::new(async move {
-                    let tz = zone(&directory.await.map(|d| d.clinic.time_zone).unwrap_or_default());
+                    let tz = zone(&directory.await.map(|d| d.time_zone).unwrap_or_default());
                     let types = types.await.unwrap_or_default();
                     let open = open.await;
                     match file.await {

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::appointments::{visit_record, VisitEvent, VisitFile};
 use crate::api::auth::Role;
-use crate::api::directory::use_clinic_directory;
+use crate::api::directory::use_clinic_profile;
 use crate::api::doctor::SetVisitOutcome;
 use crate::components::auth::RequireRole;
 use crate::components::time::{full, zone};
@@ -31,14 +31,14 @@ pub fn VisitPage() -> impl IntoView {
             }
         },
     );
-    let directory = use_clinic_directory();
+    let directory = use_clinic_profile();
     view! {
         <Title text="Visit"/>
         <RequireRole roles=vec![Role::Doctor]>
             <p><A href="/doctor">"← Your calendar"</A></p>
             <Suspense fallback=|| view! { <p>"Loading the visit…"</p> }>
                 {move || Suspend::new(async move {
-                    let tz = zone(&directory.await.map(|d| d.clinic.time_zone).unwrap_or_default());
+                    let tz = zone(&directory.await.map(|d| d.time_zone).unwrap_or_default());
                     match visit.await {
                         Ok(v) => view! { <Visit v=v tz=tz outcome=outcome/> }.into_any(),
                         Err(e) => view! { <h1>"Visit"</h1><p class="error" role="alert">{e.message()}</p> }.into_any(),

@@ -9,7 +9,7 @@ use super::appointments::{status_label, ChangeActions};
 use crate::api::appointments::{appointment_detail, AppointmentView};
 use crate::api::auth::Role;
 use crate::api::booking::CancelAppointment;
-use crate::api::directory::use_clinic_directory;
+use crate::api::directory::use_clinic_profile;
 use crate::components::auth::RequireRole;
 use crate::components::time::{device_zone, full, iso, other_zone, zone};
 use crate::AppError;
@@ -43,7 +43,7 @@ fn Details(
     appointment: Resource<Result<AppointmentView, AppError>>,
 ) -> impl IntoView {
     let query = use_query_map();
-    let directory = use_clinic_directory();
+    let directory = use_clinic_profile();
     let device = device_zone();
     let banner = move || {
         let q = query.read();
@@ -61,7 +61,7 @@ fn Details(
         <p class="banner" role="status">{banner}</p>
         <Suspense fallback=|| view! { <p>"Loading your appointment…"</p> }>
             {move || Suspend::new(async move {
-                let clinic = directory.await.ok().map(|d| d.clinic);
+                let clinic = directory.await.ok();
                 let time_zone = clinic.as_ref().map(|c| c.time_zone.clone()).unwrap_or_default();
                 let tz = zone(&time_zone);
                 let theirs = other_zone(device, &time_zone);

@@ -9,7 +9,7 @@ use super::CallTheClinic;
 use crate::api::appointments::{my_appointments, AppointmentView};
 use crate::api::auth::Role;
 use crate::api::booking::CancelAppointment;
-use crate::api::directory::use_clinic_directory;
+use crate::api::directory::use_clinic_profile;
 use crate::components::auth::RequireRole;
 use crate::components::time::{full, zone};
 use domain::booking::AppointmentStatus;
@@ -41,7 +41,7 @@ fn AppointmentList(
     cancel: ServerAction<CancelAppointment>,
     list: Resource<Result<Vec<AppointmentView>, crate::AppError>>,
 ) -> impl IntoView {
-    let directory = use_clinic_directory();
+    let directory = use_clinic_profile();
     view! {
         <div class="heading-row">
             <h1>"My appointments"</h1>
@@ -50,7 +50,7 @@ fn AppointmentList(
         <p class="form-error" role="alert">{move || cancel.value().get().and_then(Result::err).map(|e| e.to_string())}</p>
         <Suspense fallback=|| view! { <p>"Loading your appointments…"</p> }>
             {move || Suspend::new(async move {
-                let tz = zone(&directory.await.map(|d| d.clinic.time_zone).unwrap_or_default());
+                let tz = zone(&directory.await.map(|d| d.time_zone).unwrap_or_default());
                 match list.await {
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                     Ok(all) => {

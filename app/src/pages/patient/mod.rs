@@ -24,11 +24,11 @@ use chrono_tz::Tz;
 /// Clinic contact details, shown wherever a patient is told to call instead.
 #[component]
 pub fn CallTheClinic() -> impl IntoView {
-    let directory = crate::api::directory::use_clinic_directory();
+    let directory = crate::api::directory::use_clinic_profile();
     view! {
         <Transition fallback=|| ()>
             {move || directory.get().and_then(Result::ok).map(|d| view! {
-                <p class="contact">"Call " {d.clinic.name} " at " <a href=format!("tel:{}", d.clinic.phone)>{d.clinic.phone.clone()}</a> "."</p>
+                <p class="contact">"Call " {d.name} " at " <a href=format!("tel:{}", d.phone)>{d.phone.clone()}</a> "."</p>
             })}
         </Transition>
     }

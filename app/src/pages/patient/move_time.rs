@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::appointments::appointment_detail;
 use crate::api::auth::Role;
 use crate::api::booking::{move_preview, MoveDoctor, RescheduleAppointment};
-use crate::api::directory::use_clinic_directory;
+use crate::api::directory::use_clinic_profile;
 use crate::components::auth::RequireRole;
 use crate::components::time::{full, iso, zone};
 use crate::AppError;
@@ -46,7 +46,7 @@ pub fn MovePage() -> impl IntoView {
             }
         },
     );
-    let directory = use_clinic_directory();
+    let directory = use_clinic_profile();
     let move_action = ServerAction::<RescheduleAppointment>::new();
     view! {
         <Title text="Move your appointment"/>
@@ -54,7 +54,7 @@ pub fn MovePage() -> impl IntoView {
             <h1>"Move your appointment"</h1>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    let tz = zone(&directory.await.map(|d| d.clinic.time_zone).unwrap_or_default());
+                    let tz = zone(&directory.await.map(|d| d.time_zone).unwrap_or_default());
                     let doctor = doctor.await;
                     match (current.await, start()) {
                         (Ok(a), Some(new_start)) => view! {

@@ -2,20 +2,22 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::api::directory::use_clinic_directory;
+use crate::api::directory::{get_clinic_directory, use_clinic_profile};
 use crate::components::doctor_directory::DoctorDirectory;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let directory = use_clinic_directory();
+    let clinic = use_clinic_profile();
+    // The doctors only here: every other page needs the clinic's name and contacts alone.
+    let directory = Resource::new(|| (), |_| get_clinic_directory());
     view! {
         <Title text=""/>
         <section class="hero" aria-labelledby="welcome-heading">
             <h1 id="welcome-heading">
                 <Suspense fallback=|| "Welcome">
                     {move || Suspend::new(async move {
-                        match directory.await {
-                            Ok(d) => format!("Welcome to {}", d.clinic.name),
+                        match clinic.await {
+                            Ok(c) => format!("Welcome to {}", c.name),
                             Err(_) => "Welcome".to_owned(),
                         }
                     })}

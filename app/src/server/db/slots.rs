@@ -54,17 +54,22 @@ pub async fn indexable_slots(
 ) -> Result<Vec<IndexedSlot>, sqlx::Error> {
     // doctor, start, end, the hold's end (held slots)
     type Row = (i64, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "select s.doctor_id, s.start_time, s.end_time,
+    // Two statements, not `$1 is null or doctor_id = $1`: one doctor's reload (after every
+    // booking change) must use the (doctor_id, start_time) index, not scan every slot.
+    const SELECT: &str = "select s.doctor_id, s.start_time, s.end_time,
                 case when s.status = 'held' then s.hold_expires_at end
          from availability_slots s join doctors d on d.doctor_id = s.doctor_id
-         where d.active and ($1::bigint is null or s.doctor_id = $1)
-           and s.start_time >= now() - interval '1 day'
-           and (s.status = 'free' or (s.status = 'held' and s.hold_expires_at is not null))",
-    )
-    .bind(doctor_id)
-    .fetch_all(pool)
-    .await?;
+         where d.active and s.start_time >= now() - interval '1 day'
+           and (s.status = 'free' or (s.status = 'held' and s.hold_expires_at is not null))";
+    let rows: Vec<Row> = match doctor_id {
+        Some(id) => {
+            sqlx::query_as(&format!("{SELECT} and s.doctor_id = $1"))
+                .bind(id)
+                .fetch_all(pool)
+                .await?
+        }
+        None => sqlx::query_as(SELECT).fetch_all(pool).await?,
+    };
     Ok(rows
         .into_iter()
         .map(|(doctor_id, start, end, hold_expires)| IndexedSlot {
@@ -88,7 +93,8 @@ pub async fn doctors_open_for(
     let sql = format!(
         "select s.doctor_id
          from availability_slots s join doctors d on d.doctor_id = s.doctor_id
-         where d.active and s.start_time >= $1 and s.end_time <= $2 and {}
+         where d.active and s.start_time >= $1 and s.start_time < $2 and s.end_time <= $2
+           and {}
          group by s.doctor_id
          having count(*) = $4",
         open_clause("$3")
@@ -114,7 +120,8 @@ pub async fn lock_open_run(
 ) -> Result<Vec<i64>, sqlx::Error> {
     let sql = format!(
         "select s.slot_id from availability_slots s
-         where s.doctor_id = $1 and s.start_time >= $2 and s.end_time <= $3 and {}
+         where s.doctor_id = $1 and s.start_time >= $2 and s.start_time < $3
+           and s.end_time <= $3 and {}
          order by s.start_time
          for update skip locked",
         open_clause("$4")

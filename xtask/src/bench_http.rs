@@ -1,0 +1,324 @@
+//! The HTTP half of `cargo xtask bench availability`: release servers on the generated
+//! clinic, driven by [`crate::load`] — the finder's `finder_week` (anonymous) and the
+//! server-rendered `/book`, each with the index and with `CLINIC_AVAILABILITY_INDEX=off`
+//! in the same run, then 64 patients holding and confirming times, then the booking
+//! invariants checked in SQL.
+
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::build::Profile;
+use crate::demo_server::DemoServer;
+use crate::load::{self, Conn, Figures, Outcome};
+use crate::util::{step, Result};
+
+/// Must match `server::bench::{BENCH_PATIENTS, BENCH_PASSWORD}`.
+const BENCH_PATIENTS: usize = 256;
+const BENCH_PASSWORD: &str = "bench password, not a secret";
+const STANDARD: &str = "1";
+
+pub struct HttpFigures {
+    pub finder: Vec<(usize, Figures, Figures)>,
+    pub ssr: (usize, Figures, Figures),
+    pub booking: (usize, Figures),
+    pub overlaps: Vec<(String, i64)>,
+}
+
+/// A day `n` days after `date` (`YYYY-MM-DD`), by the proleptic Gregorian calendar.
+fn add_days(date: &str, n: i64) -> Option<String> {
+    let mut parts = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+    // Howard Hinnant's days_from_civil / civil_from_days.
+    let y0 = if m <= 2 { y - 1 } else { y };
+    let era = y0.div_euclid(400);
+    let yoe = y0 - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let z = era * 146_097 + doe - 719_468 + n;
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    Some(format!("{y:04}-{m:02}-{d:02}"))
+}
+
+/// A cheap, deterministic spread of numbers (no dependency).
+fn mix(n: u64) -> u64 {
+    let mut x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5851_F42D_4C95_7F2D;
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    x ^ (x >> 29)
+}
+
+fn week(first_day: &str, days: i64, n: u64) -> String {
+    add_days(first_day, (mix(n) % days.max(1) as u64) as i64).unwrap_or_default()
+}
+
+fn finder(conn: &mut Conn, first_day: &str, days: i64, n: u64) -> Outcome {
+    let day = week(first_day, days, n);
+    match conn.post_form(
+        "/api/finder_week",
+        &[("appointment_type_id", STANDARD), ("week", &day)],
+    ) {
+        Ok(r) if r.status == 200 => Outcome::Done,
+        Ok(r) => Outcome::Failed(format!("finder_week {}: {}", r.status, r.text())),
+        Err(e) => Outcome::Failed(format!("finder_week: {e}")),
+    }
+}
+
+fn ssr(conn: &mut Conn) -> Outcome {
+    match conn.get("/book") {
+        Ok(r) if r.status == 200 => Outcome::Done,
+        Ok(r) => Outcome::Failed(format!("/book {}", r.status)),
+        Err(e) => Outcome::Failed(format!("/book: {e}")),
+    }
+}
+
+/// One patient's booking: a week of the finder, a random open time, hold, confirm.
+fn book(conn: &mut Conn, first_day: &str, days: i64, n: u64) -> Outcome {
+    let day = week(first_day, days, n);
+    let week = match conn.post_form(
+        "/api/finder_week",
+        &[("appointment_type_id", STANDARD), ("week", &day)],
+    ) {
+        Ok(r) if r.status == 200 => serde_json::from_slice::<Value>(&r.body).unwrap_or_default(),
+        Ok(r) => return Outcome::Failed(format!("finder_week {}: {}", r.status, r.text())),
+        Err(e) => return Outcome::Failed(format!("finder_week: {e}")),
+    };
+    let times: Vec<&str> = week["days"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|d| d["times"].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect();
+    if times.is_empty() {
+        return Outcome::Conflict;
+    }
+    let start = times[(mix(n ^ 0xB00C) % times.len() as u64) as usize];
+    let hold = match conn.post_form(
+        "/api/hold_time",
+        &[("start", start), ("appointment_type_id", STANDARD)],
+    ) {
+        Ok(r) if r.status == 200 => serde_json::from_slice::<Value>(&r.body).unwrap_or_default(),
+        Ok(r) if r.status == 409 => return Outcome::Conflict,
+        Ok(r) => return Outcome::Failed(format!("hold_time {}: {}", r.status, r.text())),
+        Err(e) => return Outcome::Failed(format!("hold_time: {e}")),
+    };
+    let (Some(token), Some(key)) = (hold["token"].as_str(), hold["idempotency_key"].as_str())
+    else {
+        return Outcome::Failed(format!("hold_time answered {hold}"));
+    };
+    match conn.post_form(
+        "/api/confirm_booking",
+        &[("hold", token), ("idempotency_key", key)],
+    ) {
+        Ok(r) if r.status == 200 => Outcome::Done,
+        Ok(r) if r.status == 409 => Outcome::Conflict,
+        Ok(r) => Outcome::Failed(format!("confirm_booking {}: {}", r.status, r.text())),
+        Err(e) => Outcome::Failed(format!("confirm_booking: {e}")),
+    }
+}
+
+/// The patients of one connection, signed in; their session cookies in turn.
+struct Patients {
+    cookies: Vec<String>,
+    turn: usize,
+}
+
+fn sign_in(conn: &mut Conn, n: usize) -> Result<String> {
+    conn.set_cookie(None);
+    let email = format!("bench-patient-{n}@bench.test");
+    let r = conn.post_form(
+        "/api/log_in",
+        &[("email", &email), ("password", BENCH_PASSWORD)],
+    )?;
+    if r.status != 200 {
+        return Err(format!("signing in {email}: {} {}", r.status, r.text()).into());
+    }
+    conn.cookie()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("signing in {email}: no session cookie").into())
+}
+
+fn check(what: &str, f: &Figures) -> Result<()> {
+    if f.failed > 0 {
+        return Err(format!(
+            "{what}: {} of {} requests failed; first: {}",
+            f.failed,
+            f.failed + f.done + f.conflicts,
+            f.first_failure.as_deref().unwrap_or("?")
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The booking invariants that hold on the generated data (its 'booked' slots belong to
+/// no appointment, so the slot-level checks of the test suite do not apply): overlaps.
+fn overlaps(database_url: &str) -> Result<Vec<(String, i64)>> {
+    let checks = [
+        (
+            "overlapping live appointments of one doctor",
+            "select count(*) from appointments a join appointments b
+               on a.doctor_id = b.doctor_id and a.appointment_id < b.appointment_id
+              and tstzrange(a.start_time, a.end_time) && tstzrange(b.start_time, b.end_time)
+             where a.status <> 'cancelled' and b.status <> 'cancelled'",
+        ),
+        (
+            "slot linked to two live appointments",
+            "select count(*) from (select l.slot_id from appointment_slots l
+               join appointments a using (appointment_id)
+              where a.status <> 'cancelled' group by l.slot_id having count(*) > 1) x",
+        ),
+        (
+            "live appointment whose slots are not booked for its doctor",
+            "select count(*) from appointments a join appointment_slots l using (appointment_id)
+               join availability_slots s using (slot_id)
+              where a.status = 'booked' and (s.doctor_id <> a.doctor_id or s.status <> 'booked')",
+        ),
+        (
+            "patient with two overlapping live visits",
+            "select count(*) from appointments a join appointments b
+               on a.patient_id = b.patient_id and a.appointment_id < b.appointment_id
+              and tstzrange(a.start_time, a.end_time) && tstzrange(b.start_time, b.end_time)
+             where a.status <> 'cancelled' and b.status <> 'cancelled'",
+        ),
+        (
+            "live appointments",
+            "select count(*) from appointments where status = 'booked'",
+        ),
+    ];
+    let mut out = Vec::new();
+    for (name, sql) in checks {
+        let text = crate::util::output(Command::new("psql").args([database_url, "-tAc", sql]))
+            .ok_or_else(|| format!("psql: {name}"))?;
+        let n = text
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| format!("psql {name}: {text}"))?;
+        out.push((name.to_owned(), n));
+    }
+    Ok(out)
+}
+
+pub fn run(database_url: &str, days: i64, seconds: u64) -> Result<HttpFigures> {
+    step("bench: HTTP — two release servers on the generated clinic (index on / off)");
+    let quiet = ("CLINIC_LOG", "warn");
+    let indexed = DemoServer::serve(database_url, "bench-indexed", Profile::Release, &[quiet])?;
+    let sql = DemoServer::serve(
+        database_url,
+        "bench-sql",
+        Profile::Release,
+        &[quiet, ("CLINIC_AVAILABILITY_INDEX", "off")],
+    )?;
+    // The first day with openings, from the finder itself (the clinic's "today" is its own).
+    let first = Conn::new(indexed.port).post_form("/api/finder_week", &[])?;
+    let first: Value = serde_json::from_slice(&first.body)?;
+    let first_day = first["week_start"]
+        .as_str()
+        .ok_or("finder_week gave no week_start")?
+        .to_owned();
+    let span = days - 8;
+    let window = Duration::from_secs(seconds);
+
+    let mut finder_rows = Vec::new();
+    for connections in [2, 64] {
+        let mut pair = Vec::new();
+        for server in [&indexed, &sql] {
+            step(&format!(
+                "bench: finder_week, {connections} connections, {}",
+                if std::ptr::eq(server, &indexed) {
+                    "index"
+                } else {
+                    "SQL"
+                }
+            ));
+            let f = load::run(
+                server.port,
+                connections,
+                window,
+                |_, _| Ok(()),
+                |conn, _, n| finder(conn, &first_day, span, n),
+            )?;
+            // The SQL baseline may give up under load (pool timeouts): that is its figure.
+            if std::ptr::eq(server, &indexed) {
+                check("finder_week", &f)?;
+            }
+            pair.push(f);
+        }
+        let sql_f = pair.pop().unwrap_or_default();
+        let index_f = pair.pop().unwrap_or_default();
+        finder_rows.push((connections, index_f, sql_f));
+    }
+
+    let mut pair = Vec::new();
+    for server in [&indexed, &sql] {
+        step("bench: server-rendered /book, 16 connections");
+        let f = load::run(
+            server.port,
+            16,
+            window,
+            |_, _| Ok(()),
+            |conn, _, _| ssr(conn),
+        )?;
+        if std::ptr::eq(server, &indexed) {
+            check("/book", &f)?;
+        }
+        pair.push(f);
+    }
+    let ssr_sql = pair.pop().unwrap_or_default();
+    let ssr_index = pair.pop().unwrap_or_default();
+    drop(sql);
+
+    step("bench: 64 patients holding and confirming (signing in 256 patients first)");
+    let connections = 64;
+    let per = BENCH_PATIENTS / connections;
+    let booking = load::run(
+        indexed.port,
+        connections,
+        Duration::from_secs(seconds * 3),
+        |i, conn| {
+            let cookies = (0..per)
+                .map(|j| sign_in(conn, i * per + j + 1))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Patients { cookies, turn: 0 })
+        },
+        |conn, patients, n| {
+            patients.turn = (patients.turn + 1) % patients.cookies.len();
+            conn.set_cookie(Some(patients.cookies[patients.turn].clone()));
+            book(conn, &first_day, span, n)
+        },
+    )?;
+    check("booking", &booking)?;
+    drop(indexed);
+    let overlaps = overlaps(database_url)?;
+    Ok(HttpFigures {
+        finder: finder_rows,
+        ssr: (16, ssr_index, ssr_sql),
+        booking: (connections, booking),
+        overlaps,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::add_days;
+
+    #[test]
+    fn adds_days_across_months_years_and_leap_days() {
+        assert_eq!(add_days("2026-11-22", 0).as_deref(), Some("2026-11-22"));
+        assert_eq!(add_days("2026-11-22", 10).as_deref(), Some("2026-12-02"));
+        assert_eq!(add_days("2026-12-31", 1).as_deref(), Some("2027-01-01"));
+        assert_eq!(add_days("2028-02-28", 1).as_deref(), Some("2028-02-29"));
+        assert_eq!(add_days("2100-02-28", 1).as_deref(), Some("2100-03-01"));
+        assert_eq!(add_days("2026-03-01", -1).as_deref(), Some("2026-02-28"));
+    }
+}
