@@ -61,15 +61,28 @@ fn week(first_day: &str, days: i64, n: u64) -> String {
     add_days(first_day, (mix(n) % days.max(1) as u64) as i64).unwrap_or_default()
 }
 
-fn finder(conn: &mut Conn, first_day: &str, days: i64, n: u64) -> Outcome {
+/// A random week of the finder, as an anonymous visitor or the signed-in patient.
+fn finder_week(
+    conn: &mut Conn,
+    first_day: &str,
+    days: i64,
+    n: u64,
+) -> std::result::Result<Vec<u8>, String> {
     let day = week(first_day, days, n);
     match conn.post_form(
         "/api/finder_week",
         &[("appointment_type_id", STANDARD), ("week", &day)],
     ) {
-        Ok(r) if r.status == 200 => Outcome::Done,
-        Ok(r) => Outcome::Failed(format!("finder_week {}: {}", r.status, r.text())),
-        Err(e) => Outcome::Failed(format!("finder_week: {e}")),
+        Ok(r) if r.status == 200 => Ok(r.body),
+        Ok(r) => Err(format!("finder_week {}: {}", r.status, r.text())),
+        Err(e) => Err(format!("finder_week: {e}")),
+    }
+}
+
+fn finder(conn: &mut Conn, first_day: &str, days: i64, n: u64) -> Outcome {
+    match finder_week(conn, first_day, days, n) {
+        Ok(_) => Outcome::Done,
+        Err(why) => Outcome::Failed(why),
     }
 }
 
@@ -83,14 +96,9 @@ fn ssr(conn: &mut Conn) -> Outcome {
 
 /// One patient's booking: a week of the finder, a random open time, hold, confirm.
 fn book(conn: &mut Conn, first_day: &str, days: i64, n: u64) -> Outcome {
-    let day = week(first_day, days, n);
-    let week = match conn.post_form(
-        "/api/finder_week",
-        &[("appointment_type_id", STANDARD), ("week", &day)],
-    ) {
-        Ok(r) if r.status == 200 => serde_json::from_slice::<Value>(&r.body).unwrap_or_default(),
-        Ok(r) => return Outcome::Failed(format!("finder_week {}: {}", r.status, r.text())),
-        Err(e) => return Outcome::Failed(format!("finder_week: {e}")),
+    let week = match finder_week(conn, first_day, days, n) {
+        Ok(body) => serde_json::from_slice::<Value>(&body).unwrap_or_default(),
+        Err(why) => return Outcome::Failed(why),
     };
     let times: Vec<&str> = week["days"]
         .as_array()
@@ -209,6 +217,33 @@ fn overlaps(database_url: &str) -> Result<Vec<(String, i64)>> {
     Ok(out)
 }
 
+/// The same load on the index-backed server, then on the SQL-backed one. Only the first
+/// must not fail: the SQL baseline may give up under load (pool timeouts), and that is
+/// its figure.
+fn side_by_side(
+    [indexed, sql]: [&DemoServer; 2],
+    what: &str,
+    connections: usize,
+    window: Duration,
+    work: impl Fn(&mut Conn, u64) -> Outcome + Sync,
+) -> Result<(Figures, Figures)> {
+    let mut figures = Vec::new();
+    for (server, label) in [(indexed, "index"), (sql, "SQL")] {
+        step(&format!("bench: {what}, {label}"));
+        figures.push(load::run(
+            server.port,
+            connections,
+            window,
+            |_, _| Ok(()),
+            |conn, _, n| work(conn, n),
+        )?);
+    }
+    let sql_figures = figures.pop().unwrap_or_default();
+    let index_figures = figures.pop().unwrap_or_default();
+    check(what, &index_figures)?;
+    Ok((index_figures, sql_figures))
+}
+
 pub fn run(database_url: &str, days: i64, seconds: u64) -> Result<HttpFigures> {
     step("bench: HTTP — two release servers on the generated clinic (index on / off)");
     let quiet = ("CLINIC_LOG", "warn");
@@ -231,51 +266,22 @@ pub fn run(database_url: &str, days: i64, seconds: u64) -> Result<HttpFigures> {
 
     let mut finder_rows = Vec::new();
     for connections in [2, 64] {
-        let mut pair = Vec::new();
-        for server in [&indexed, &sql] {
-            step(&format!(
-                "bench: finder_week, {connections} connections, {}",
-                if std::ptr::eq(server, &indexed) {
-                    "index"
-                } else {
-                    "SQL"
-                }
-            ));
-            let f = load::run(
-                server.port,
-                connections,
-                window,
-                |_, _| Ok(()),
-                |conn, _, n| finder(conn, &first_day, span, n),
-            )?;
-            // The SQL baseline may give up under load (pool timeouts): that is its figure.
-            if std::ptr::eq(server, &indexed) {
-                check("finder_week", &f)?;
-            }
-            pair.push(f);
-        }
-        let sql_f = pair.pop().unwrap_or_default();
-        let index_f = pair.pop().unwrap_or_default();
+        let (index_f, sql_f) = side_by_side(
+            [&indexed, &sql],
+            &format!("finder_week, {connections} connections"),
+            connections,
+            window,
+            |conn, n| finder(conn, &first_day, span, n),
+        )?;
         finder_rows.push((connections, index_f, sql_f));
     }
-
-    let mut pair = Vec::new();
-    for server in [&indexed, &sql] {
-        step("bench: server-rendered /book, 16 connections");
-        let f = load::run(
-            server.port,
-            16,
-            window,
-            |_, _| Ok(()),
-            |conn, _, _| ssr(conn),
-        )?;
-        if std::ptr::eq(server, &indexed) {
-            check("/book", &f)?;
-        }
-        pair.push(f);
-    }
-    let ssr_sql = pair.pop().unwrap_or_default();
-    let ssr_index = pair.pop().unwrap_or_default();
+    let (ssr_index, ssr_sql) = side_by_side(
+        [&indexed, &sql],
+        "server-rendered /book, 16 connections",
+        16,
+        window,
+        |conn, _| ssr(conn),
+    )?;
     drop(sql);
 
     step("bench: 64 patients holding and confirming (signing in 256 patients first)");

@@ -10,6 +10,10 @@
 //! rebuilds from the database and counts (and logs) any doctor-day that had drifted.
 //! Booking stays authoritative in the database: a stale index can at worst offer a time
 //! the booking then refuses, with fresh alternatives.
+//!
+//! The same listener keeps [`AvailabilityIndex::settings`] current: the clinic's policy,
+//! profile and appointment types, which the finder and every page read (migration 014
+//! notifies 'settings'). Bookings read the policy from the database.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
