@@ -436,3 +436,41 @@ async fn the_cached_settings_follow_changes(pool: PgPool) {
         .unwrap();
     assert_eq!(index.settings(&pool).await.unwrap().types[0].1, "Quick");
 }
+
+/// A read that must see a change just committed waits for the index with `catch_up`:
+/// right after a holiday the index has not yet heard of it, and once caught up it shows
+/// it without polling. Another instance's barriers do not count as this one's; a stopped
+/// index says it cannot catch up (its caller reads the database).
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn catching_up_shows_a_change_just_committed(pool: PgPool) {
+    nine_to_five_doctors(&pool, "Bar", 12).await;
+    let p = policy();
+    let index = AvailabilityIndex::start(pool.clone());
+    let other = AvailabilityIndex::start(pool.clone());
+    eventually("built", async || index.is_ready() && other.is_ready()).await;
+    assert!(index.catch_up(&pool, StdDuration::from_secs(5)).await);
+
+    let t = ny(7, 10, 0);
+    assert_eq!(doctors_free_at(&index, &pool, &p, t).await, 12);
+    let day = t.with_timezone(&p.time_zone()).date_naive();
+    app::server::schedule::add_holiday(&pool, &p, day, "Barrier Day", now())
+        .await
+        .unwrap();
+    // The other instance's barrier, sent first, does not release this one early.
+    let (mine, theirs) = tokio::join!(
+        index.catch_up(&pool, StdDuration::from_secs(5)),
+        other.catch_up(&pool, StdDuration::from_secs(5)),
+    );
+    assert!(mine && theirs);
+    assert_eq!(doctors_free_at(&index, &pool, &p, t).await, 0);
+    assert_eq!(doctors_free_at(&other, &pool, &p, t).await, 0);
+
+    other.stop();
+    assert!(!other.catch_up(&pool, StdDuration::from_secs(1)).await);
+    assert!(
+        !AvailabilityIndex::default()
+            .catch_up(&pool, StdDuration::from_secs(1))
+            .await
+    );
+    index.stop();
+}

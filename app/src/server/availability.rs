@@ -9,7 +9,9 @@
 //! listener connection reconnects and rebuilds everything; a periodic reconciliation
 //! rebuilds from the database and counts (and logs) any doctor-day that had drifted.
 //! Booking stays authoritative in the database: a stale index can at worst offer a time
-//! the booking then refuses, with fresh alternatives.
+//! the booking then refuses, with fresh alternatives. A read that must see a change just
+//! committed first waits for it with [`AvailabilityIndex::catch_up`] (payload
+//! `barrier:<instance tag>:<n>` on the same channel).
 //!
 //! The same listener keeps [`AvailabilityIndex::settings`] current: the clinic's policy,
 //! profile and appointment types, which the finder and every page read (migration 014
@@ -54,6 +56,12 @@ struct Inner {
     doctor_reloads: AtomicU64,
     drift_repairs: AtomicU64,
     task: std::sync::Mutex<Option<tokio::task::AbortHandle>>,
+    /// [`AvailabilityIndex::catch_up`]'s barriers: this instance's own tag (other
+    /// instances hear its barriers too and ignore them), the last barrier sent and the
+    /// last one the listener has reached.
+    barrier_tag: std::sync::OnceLock<String>,
+    barriers_sent: AtomicU64,
+    barrier_reached: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for AvailabilityIndex {
@@ -268,9 +276,53 @@ impl AvailabilityIndex {
         Ok(())
     }
 
+    fn barrier_tag(&self) -> &str {
+        self.inner
+            .barrier_tag
+            .get_or_init(|| uuid::Uuid::new_v4().simple().to_string())
+    }
+
+    /// Waits until every change committed before this call is in the index, for a read
+    /// that must see what was just written (possibly by another instance): staff
+    /// suggestions right after a holiday, say. A barrier through the listener:
+    /// PostgreSQL delivers notifications in commit order, and the listener applies them
+    /// one by one, so once it reaches this call's own notification everything committed
+    /// earlier has been applied. False when the index is not following the database or
+    /// did not get there `within`: the caller then reads the database.
+    pub async fn catch_up(&self, pool: &PgPool, within: std::time::Duration) -> bool {
+        if !self.is_enabled() || !self.inner.following.load(Ordering::SeqCst) {
+            return false;
+        }
+        let mut reached = self.inner.barrier_reached.subscribe();
+        let barrier = self.inner.barriers_sent.fetch_add(1, Ordering::SeqCst) + 1;
+        let payload = format!("barrier:{}:{barrier}", self.barrier_tag());
+        if let Err(err) = sqlx::query("select pg_notify('availability', $1)")
+            .bind(&payload)
+            .execute(pool)
+            .await
+        {
+            tracing::warn!(error = %err, "availability index: could not send a barrier");
+            return false;
+        }
+        let waited = tokio::time::timeout(within, reached.wait_for(|seen| *seen >= barrier)).await;
+        matches!(waited, Ok(Ok(_)))
+    }
+
     async fn apply(&self, pool: &PgPool, payload: &str) -> Result<(), AppError> {
         if payload == "settings" {
             self.forget_settings();
+            return Ok(());
+        }
+        if let Some(barrier) = payload.strip_prefix("barrier:") {
+            let ours = barrier
+                .strip_prefix(self.barrier_tag())
+                .and_then(|rest| rest.strip_prefix(':'))
+                .and_then(|n| n.parse::<u64>().ok());
+            if let Some(n) = ours {
+                self.inner
+                    .barrier_reached
+                    .send_modify(|seen| *seen = (*seen).max(n));
+            }
             return Ok(());
         }
         match payload.strip_prefix("doctor:").map(str::parse::<i64>) {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::api::staff::clinic::AttentionItem;
 use crate::server::auth::guard;
-use crate::server::availability::nearest_open_times;
+use crate::server::availability::{nearest_open_times, AvailabilityIndex};
 use crate::server::db;
 use crate::server::staff::{appointments, audit_staff};
 use crate::server::state::app_state;
@@ -14,6 +14,8 @@ use crate::AppError;
 
 /// The queue shows at most this many items at once (oldest first).
 const SHOWN: i64 = 200;
+/// How long the queue waits for the availability index to catch up before reading SQL.
+const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub async fn queue() -> Result<Vec<AttentionItem>, AppError> {
     let admin = guard::require_admin().await?;
@@ -21,6 +23,15 @@ pub async fn queue() -> Result<Vec<AttentionItem>, AppError> {
     let policy = db::settings::clinic_policy(&state.pool).await?;
     let now = Utc::now();
     let items = db::attention::open_items(&state.pool, SHOWN).await?;
+    // Items arrive from a holiday or leave just committed, which the index may still be
+    // applying: the suggestions must not offer the day just closed. Wait for the index
+    // (or, when it cannot say, read the database).
+    let sql_only = AvailabilityIndex::default();
+    let index = if state.availability.catch_up(&state.pool, CATCH_UP).await {
+        &state.availability
+    } else {
+        &sql_only
+    };
     let mut out = Vec::with_capacity(items.len());
     let mut tx = state.pool.begin().await?;
     for item in items {
@@ -33,7 +44,7 @@ pub async fn queue() -> Result<Vec<AttentionItem>, AppError> {
             .await?
             .unwrap_or(1);
         let mut suggestions = nearest_open_times(
-            &state.availability,
+            index,
             &state.pool,
             &policy,
             slots as usize,
