@@ -38,6 +38,10 @@ pub enum AppError {
     /// The browser could not reach the server or read its answer.
     #[error("We could not reach the clinic's server. Check your connection and try again.")]
     Unreachable,
+    /// The server is up but its database is not answering (restarting, failing over,
+    /// every connection busy): nothing was changed, and trying again shortly works.
+    #[error("The clinic's system is briefly unavailable. Nothing was changed; please try again in a minute.")]
+    Unavailable,
     #[error("Something went wrong on our side. If it keeps happening, quote reference {id}.")]
     Internal { id: String },
 }
@@ -68,7 +72,7 @@ impl AppError {
             Self::NotFound => 404,
             Self::Booking(_) => 409,
             Self::TooManyAttempts => 429,
-            Self::Unreachable => 503,
+            Self::Unreachable | Self::Unavailable => 503,
             Self::Internal { .. } => 500,
         }
     }
@@ -79,6 +83,30 @@ impl AppError {
         let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
         tracing::error!(error.id = %id, error.cause = %cause, "internal error");
         Self::Internal { id }
+    }
+
+    /// The database cannot be reached or has no connection to spare: logged (the cause
+    /// names no person), and told as [`AppError::Unavailable`].
+    #[cfg(feature = "ssr")]
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(error.cause = %cause, "database unavailable");
+        Self::Unavailable
+    }
+}
+
+/// Errors that mean "the database is not there right now" rather than "this request is
+/// wrong": no connection within the pool's timeout, a broken or refused connection, or
+/// PostgreSQL shutting down, starting up or out of connections (SQLSTATE classes 08, 57P
+/// and 53300).
+#[cfg(feature = "ssr")]
+pub fn database_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(e) => e
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
+        _ => false,
     }
 }
 
@@ -130,7 +158,31 @@ impl From<sqlx::Error> for AppError {
                 "email",
                 "An account with this email already exists. Sign in instead.",
             ),
+            _ if database_unavailable(&err) => Self::unavailable(err),
             _ => Self::internal(err),
         }
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_that_is_away_is_a_503_not_an_internal_error() {
+        for err in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+        ] {
+            let app: AppError = err.into();
+            assert_eq!(app, AppError::Unavailable);
+            assert_eq!(app.status_code(), 503);
+        }
+        // Anything else stays an internal error with a reference only.
+        let app: AppError = sqlx::Error::RowNotFound.into();
+        assert!(matches!(app, AppError::Internal { .. }));
+        assert_eq!(app.status_code(), 500);
+        assert!(!AppError::Unavailable.to_string().contains("sqlx"));
     }
 }

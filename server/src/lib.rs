@@ -12,6 +12,7 @@ pub mod health;
 pub mod jobs;
 pub mod notifications;
 pub mod owner_scope;
+pub mod page_cache;
 pub mod security;
 pub mod telemetry;
 
@@ -144,6 +145,7 @@ pub fn router(
             tower_sessions::cookie::time::Duration::seconds(config.session_idle.num_seconds()),
         ));
     let (csrf, headers) = (security.clone(), security);
+    let pages = page_cache::PageCache::new(state.availability.clone());
 
     Router::new()
         .merge(extra_routes.unwrap_or_default())
@@ -177,6 +179,10 @@ pub fn router(
                 }))
                 .layer(axum::middleware::from_fn(move |req, next| {
                     security::refuse_cross_site(csrf.clone(), req, next)
+                }))
+                // Outside the sessions layer: it sees (and skips) a page that sets a cookie.
+                .layer(axum::middleware::from_fn(move |req, next| {
+                    page_cache::cached_pages(pages.clone(), req, next)
                 }))
                 .layer(sessions)
                 .layer(axum::middleware::from_fn(form_posts::plain_form_posts))

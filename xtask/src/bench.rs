@@ -283,6 +283,10 @@ fn availability(flags: &[String], args: &[String]) -> Result<()> {
         index.per_second() / sql.per_second(),
         if index.percentile_ms(0.5) <= 5.0 { "ok" } else { "MISSED" },
     ));
+    web.push_str(&format!(
+        "| the same, rendered every time (a visitor with a cookie skips the page cache) | {} | | | |\n",
+        rate(&http.ssr_rendered),
+    ));
     let (connections, b) = &http.booking;
     let booked = b.per_second();
     web.push_str(&format!(

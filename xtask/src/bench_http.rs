@@ -17,17 +17,20 @@ use crate::util::{step, Result};
 /// Must match `server::bench::{BENCH_PATIENTS, BENCH_PASSWORD}`.
 const BENCH_PATIENTS: usize = 256;
 const BENCH_PASSWORD: &str = "bench password, not a secret";
-const STANDARD: &str = "1";
+pub const STANDARD: &str = "1";
 
 pub struct HttpFigures {
     pub finder: Vec<(usize, Figures, Figures)>,
     pub ssr: (usize, Figures, Figures),
+    /// `/book` rendered every time, with the index: a visitor with a cookie skips the
+    /// server's page cache.
+    pub ssr_rendered: Figures,
     pub booking: (usize, Figures),
     pub overlaps: Vec<(String, i64)>,
 }
 
 /// A day `n` days after `date` (`YYYY-MM-DD`), by the proleptic Gregorian calendar.
-fn add_days(date: &str, n: i64) -> Option<String> {
+pub fn add_days(date: &str, n: i64) -> Option<String> {
     let mut parts = date.split('-').map(|p| p.parse::<i64>().ok());
     let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
     // Howard Hinnant's days_from_civil / civil_from_days.
@@ -86,8 +89,10 @@ fn finder(conn: &mut Conn, first_day: &str, days: i64, n: u64) -> Outcome {
     }
 }
 
-fn ssr(conn: &mut Conn) -> Outcome {
-    match conn.get("/book") {
+/// `/book` for one of the first four weeks (as visitors spread over them).
+fn ssr(conn: &mut Conn, first_day: &str, n: u64) -> Outcome {
+    let week = add_days(first_day, 7 * (n % 4) as i64).unwrap_or_default();
+    match conn.get(&format!("/book?type={STANDARD}&week={week}")) {
         Ok(r) if r.status == 200 => Outcome::Done,
         Ok(r) => Outcome::Failed(format!("/book {}", r.status)),
         Err(e) => Outcome::Failed(format!("/book: {e}")),
@@ -141,7 +146,7 @@ struct Patients {
     turn: usize,
 }
 
-fn sign_in(conn: &mut Conn, n: usize) -> Result<String> {
+pub fn sign_in(conn: &mut Conn, n: usize) -> Result<String> {
     conn.set_cookie(None);
     let email = format!("bench-patient-{n}@bench.test");
     let r = conn.post_form(
@@ -171,7 +176,7 @@ fn check(what: &str, f: &Figures) -> Result<()> {
 
 /// The booking invariants that hold on the generated data (its 'booked' slots belong to
 /// no appointment, so the slot-level checks of the test suite do not apply): overlaps.
-fn overlaps(database_url: &str) -> Result<Vec<(String, i64)>> {
+pub fn overlaps(database_url: &str) -> Result<Vec<(String, i64)>> {
     let checks = [
         (
             "overlapping live appointments of one doctor",
@@ -280,9 +285,21 @@ pub fn run(database_url: &str, days: i64, seconds: u64) -> Result<HttpFigures> {
         "server-rendered /book, 16 connections",
         16,
         window,
-        |conn, _| ssr(conn),
+        |conn, n| ssr(conn, &first_day, n),
     )?;
     drop(sql);
+    step("bench: server-rendered /book, 16 connections, rendered every time (a cookie)");
+    let ssr_rendered = load::run(
+        indexed.port,
+        16,
+        window,
+        |_, conn| {
+            conn.set_cookie(Some("bench_visitor=1".to_owned()));
+            Ok(())
+        },
+        |conn, _, n| ssr(conn, &first_day, n),
+    )?;
+    check("server-rendered /book, rendered every time", &ssr_rendered)?;
 
     step("bench: 64 patients holding and confirming (signing in 256 patients first)");
     let connections = 64;
@@ -309,6 +326,7 @@ pub fn run(database_url: &str, days: i64, seconds: u64) -> Result<HttpFigures> {
     Ok(HttpFigures {
         finder: finder_rows,
         ssr: (16, ssr_index, ssr_sql),
+        ssr_rendered,
         booking: (connections, booking),
         overlaps,
     })

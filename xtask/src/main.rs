@@ -3,8 +3,10 @@
 //! - `cargo xtask run [--port N] [--release]` — install missing tools, start the private
 //!   PostgreSQL (unless `DATABASE_URL` is set), build, migrate, load demo data, serve.
 //! - `cargo xtask test [--skip-e2e]` — every test: cargo tests against the private
-//!   cluster, the wasm32 build, and the Playwright suite against a server it starts.
+//!   cluster, the wasm32 build, the Playwright suite against a server it starts, and the
+//!   failure drills on a cluster of their own.
 //! - `cargo xtask bench [bundle]` — performance figures against an in-run baseline.
+//! - `cargo xtask drill` — the failure drills alone (against the debug server binary).
 //! - `cargo xtask build [--release]` — build the site and server only.
 //! - `cargo xtask db start|stop|status|url|psql` — manage the private cluster.
 
@@ -14,6 +16,7 @@ mod bench_http;
 mod build;
 mod database;
 mod demo_server;
+mod drills;
 mod load;
 mod pg;
 mod serve;
@@ -23,7 +26,7 @@ mod util;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <run [--port N] [--release] | test [--skip-e2e] | bench [bundle] | build [--release] | db <start|stop|status|url|psql>>";
+const USAGE: &str = "usage: cargo xtask <run [--port N] [--release] | test [--skip-e2e] | bench [bundle] | build [--release] | drill | db <start|stop|status|url|psql>>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         } else {
             build::Profile::Debug
         }),
+        Some("drill") => drills::postgres_restart(),
         Some("db") => db_command(rest),
         _ => {
             eprintln!("{USAGE}");

@@ -47,6 +47,21 @@ impl Cluster {
         })
     }
 
+    /// A throwaway cluster for the failure drills (`crate::drills`): `target/drill-pg`,
+    /// the private cluster's port + 1, initialised afresh each time (and [`Self::remove`]d).
+    pub fn for_drills() -> Result<Self> {
+        let mut cluster = Self::locate()?;
+        cluster.home = project_root().join("target/drill-pg");
+        cluster.port += 1;
+        cluster.stop()?;
+        cluster.remove();
+        Ok(cluster)
+    }
+
+    pub fn remove(&self) {
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+
     fn data_dir(&self) -> PathBuf {
         self.home.join("data")
     }

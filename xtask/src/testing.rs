@@ -45,6 +45,9 @@ pub fn test_all(args: &[String]) -> Result<()> {
     if !skip_e2e && suites.iter().all(Suite::ok) {
         suites.push(playwright(&database));
     }
+    if suites.iter().all(Suite::ok) {
+        suites.push(drills());
+    }
     database.close()?;
 
     eprintln!();
@@ -179,6 +182,27 @@ fn wasm_build() -> Suite {
 
 /// Starts the built server on a free port against a fresh database with demo data and
 /// runs the Playwright suite in Debian's Chromium against it.
+/// The failure drills (`drills.rs`), each one pass or fail.
+fn drills() -> Suite {
+    let started = Instant::now();
+    let mut suite = Suite {
+        name: "drills",
+        passed: 0,
+        failed: 0,
+        broken: None,
+        took: Duration::ZERO,
+    };
+    match crate::drills::postgres_restart() {
+        Ok(()) => suite.passed += 1,
+        Err(e) => {
+            eprintln!("drill failed: {e}");
+            suite.failed += 1;
+        }
+    }
+    suite.took = started.elapsed();
+    suite
+}
+
 fn playwright(database: &Database) -> Suite {
     step("Playwright end-to-end tests");
     let started = Instant::now();

@@ -52,6 +52,8 @@ struct Inner {
     settings_generation: AtomicU64,
     /// The listener is connected and listening (the settings cache is trusted only then).
     following: AtomicBool,
+    /// Moves on every change applied (slots or settings): what a page cache keys on.
+    changes: AtomicU64,
     rebuilds: AtomicU64,
     doctor_reloads: AtomicU64,
     drift_repairs: AtomicU64,
@@ -164,6 +166,18 @@ impl AvailabilityIndex {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut guard);
+        self.inner.changes.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A number that moves whenever the index or the cached settings change: something
+    /// rendered from them earlier than a move is stale.
+    pub fn generation(&self) -> u64 {
+        self.inner.changes.load(Ordering::SeqCst)
+    }
+
+    /// Warm and following the database: its answers track every committed change.
+    pub fn is_following(&self) -> bool {
+        self.inner.following.load(Ordering::SeqCst) && self.is_ready()
     }
 
     /// The index's answer, when it is warm and built for `policy`'s grid (right after a
@@ -224,6 +238,7 @@ impl AvailabilityIndex {
             .settings_generation
             .fetch_add(1, Ordering::SeqCst);
         *slot = None;
+        self.inner.changes.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Loads every open slot of the active doctors into a fresh index.

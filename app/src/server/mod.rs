@@ -29,7 +29,10 @@ use crate::AppError;
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     let page_render =
         leptos::prelude::use_context::<leptos_router::location::RequestUrl>().is_some();
-    if let (Err(err), false) = (&result, page_render) {
+    // A page whose data cannot be read because the database is away says so with 503
+    // (load balancers and monitors see it; the page shows the message).
+    let unavailable = matches!(result, Err(AppError::Unavailable));
+    if let (Err(err), false) = (&result, page_render && !unavailable) {
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(
                 axum::http::StatusCode::from_u16(err.status_code())

@@ -59,8 +59,16 @@ impl CurrentUser {
     }
 }
 
+/// The session store is PostgreSQL: when it fails, the database is not answering.
 fn session_error(err: tower_sessions::session::Error) -> AppError {
-    AppError::internal(format!("session store: {err}"))
+    use tower_sessions::session::Error;
+    use tower_sessions::session_store::Error as Store;
+    match err {
+        Error::Store(Store::Backend(cause)) => {
+            AppError::unavailable(format!("session store: {cause}"))
+        }
+        other => AppError::internal(format!("session store: {other}")),
+    }
 }
 
 /// Starts a signed-in session under a **new** session id (no fixation).
