@@ -99,19 +99,24 @@ fn ssr(conn: &mut Conn, first_day: &str, n: u64) -> Outcome {
     }
 }
 
+/// The open start times of a `finder_week` answer.
+pub fn open_times(week: &Value) -> Vec<&str> {
+    week["days"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|d| d["times"].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 /// One patient's booking: a week of the finder, a random open time, hold, confirm.
 fn book(conn: &mut Conn, first_day: &str, days: i64, n: u64) -> Outcome {
     let week = match finder_week(conn, first_day, days, n) {
         Ok(body) => serde_json::from_slice::<Value>(&body).unwrap_or_default(),
         Err(why) => return Outcome::Failed(why),
     };
-    let times: Vec<&str> = week["days"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|d| d["times"].as_array().into_iter().flatten())
-        .filter_map(Value::as_str)
-        .collect();
+    let times = open_times(&week);
     if times.is_empty() {
         return Outcome::Conflict;
     }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::bench_http::{add_days, overlaps, sign_in, STANDARD};
+use crate::bench_http::{add_days, open_times, overlaps, sign_in, STANDARD};
 use crate::build::{self, Profile};
 use crate::demo_server::DemoServer;
 use crate::load::Conn;
@@ -102,13 +102,7 @@ fn attempt(conn: &mut Conn, tally: &Mutex<Tally>, first_day: &str, n: u64) {
         return;
     };
     let week: Value = serde_json::from_slice(&week).unwrap_or_default();
-    let times: Vec<&str> = week["days"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|d| d["times"].as_array().into_iter().flatten())
-        .filter_map(Value::as_str)
-        .collect();
+    let times = open_times(&week);
     let Some(start) = times.get((n as usize * 7919) % times.len().max(1)) else {
         return;
     };
