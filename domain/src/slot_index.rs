@@ -61,6 +61,8 @@ pub struct SlotIndex {
 /// slot length allowed). Fixed size: no allocation on the read path.
 const WORDS: usize = 5;
 type Bits = [u64; WORDS];
+/// Bit planes of the per-position doctor counts: up to 2^20 - 1 doctors on one day.
+const PLANES: usize = 20;
 
 fn set(bits: &mut Bits, p: u32) {
     bits[(p / 64) as usize] |= 1 << (p % 64);
@@ -270,7 +272,11 @@ impl Day {
         to: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Vec<OpenTime> {
-        let mut counts = [0_u32; WORDS * 64];
+        // Per position, how many doctors can start there, counted word-parallel in
+        // bit-sliced counters (plane i holds bit i of every position's count): adding a
+        // doctor's run is a ripple carry over a few planes, not an increment per bit.
+        let words = (self.positions as usize).div_ceil(64).min(WORDS);
+        let mut planes = [[0_u64; WORDS]; PLANES];
         let mut off_grid: Vec<FreeSlot> = Vec::new();
         for (&doctor_id, dd) in &self.doctors {
             match dd {
@@ -288,11 +294,17 @@ impl Day {
                             *r &= s;
                         }
                     }
-                    for (w, word) in run.iter().enumerate() {
-                        let mut word = *word;
-                        while word != 0 {
-                            counts[w * 64 + word.trailing_zeros() as usize] += 1;
-                            word &= word - 1;
+                    let mut carry = run;
+                    for plane in planes.iter_mut() {
+                        let mut more = 0;
+                        for w in 0..words {
+                            let c = plane[w] & carry[w];
+                            plane[w] ^= carry[w];
+                            carry[w] = c;
+                            more |= c;
+                        }
+                        if more == 0 {
+                            break;
                         }
                     }
                 }
@@ -305,15 +317,28 @@ impl Day {
                 }
             }
         }
-        let on_grid = counts[..self.positions as usize]
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c > 0)
-            .map(|(p, c)| OpenTime {
-                start: self.origin + step * p as i32,
-                doctors: *c,
-            })
-            .filter(|o| o.start >= from && o.start < to);
+        let mut on_grid = Vec::new();
+        for w in 0..words {
+            let mut any = planes.iter().fold(0, |acc, plane| acc | plane[w]);
+            while any != 0 {
+                let b = any.trailing_zeros();
+                any &= any - 1;
+                let p = w * 64 + b as usize;
+                if p >= self.positions as usize {
+                    break;
+                }
+                let doctors = planes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, plane)| (((plane[w] >> b) & 1) as u32) << i)
+                    .sum();
+                let start = self.origin + step * p as i32;
+                if start >= from && start < to {
+                    on_grid.push(OpenTime { start, doctors });
+                }
+            }
+        }
+        let on_grid = on_grid.into_iter();
         if off_grid.is_empty() {
             return on_grid.collect();
         }
@@ -462,6 +487,42 @@ mod tests {
                 prop_assert_eq!(index.open_times(k, from, to, now), fresh.open_times(k, from, to, now));
             }
         }
+    }
+
+    /// The bit-sliced counters carry through many planes: 1,000 doctors on one day, the next
+    /// position open for every third of them too.
+    #[test]
+    fn counts_of_many_doctors_are_exact() {
+        let day = NaiveDate::from_ymd_opt(2030, 6, 10).unwrap();
+        let now = Utc.with_ymd_and_hms(2030, 6, 1, 0, 0, 0).unwrap();
+        let spec: Vec<(i64, u32, u32, u8)> = (0..1000)
+            .flat_map(|d| {
+                let mut own = vec![(d, 0, 20, 0)];
+                if d % 3 == 0 {
+                    own.push((d, 0, 21, 0));
+                }
+                own
+            })
+            .collect();
+        let slots = slots_from(&spec, day, 30, now);
+        let index = SlotIndex::build(NY, Duration::minutes(30), &slots);
+        let (from, to) = local_day_bounds(NY, day);
+        let counts: Vec<u32> = index
+            .open_times(1, from, to, now)
+            .iter()
+            .map(|o| o.doctors)
+            .collect();
+        assert_eq!(counts, vec![1000, 334]);
+        assert_eq!(
+            index.open_times(1, from, to, now),
+            reference(&slots, 1, from, to, now)
+        );
+        let long: Vec<u32> = index
+            .open_times(2, from, to, now)
+            .iter()
+            .map(|o| o.doctors)
+            .collect();
+        assert_eq!(long, vec![334]);
     }
 
     #[test]

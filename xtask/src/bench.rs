@@ -341,11 +341,13 @@ fn availability(flags: &[String], args: &[String]) -> Result<()> {
          the SQL path is what the finder ran before the index (open slots from PostgreSQL, runs found in Rust). \
          All three gave the same answers in this run.\n\n{table}\n\
          ## Over HTTP\n\nTwo release servers on the same generated clinic, one with the index and one reading SQL \
-         (`CLINIC_AVAILABILITY_INDEX=off`), measured one after the other in this run by `xtask/src/load.rs` \
+         (`CLINIC_AVAILABILITY_INDEX=off`), each with a pool of {pool} connections (`CLINIC_DB_MAX_CONNECTIONS`), \
+         measured one after the other in this run by `xtask/src/load.rs` \
          (one thread per kept-alive connection) running on the same {cores} cores as the server and PostgreSQL. \
          Each window {seconds} s; booking {booking_s} s, with the index, after signing in 256 patients.\n\n{web}",
         args.join(" "),
         commit.trim(),
+        pool = crate::bench_http::POOL,
     );
     let path = project_root().join("bench/RESULTS.md");
     std::fs::create_dir_all(path.parent().unwrap_or(&project_root()))?;

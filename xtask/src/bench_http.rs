@@ -17,6 +17,8 @@ use crate::util::{step, Result};
 /// Must match `server::bench::{BENCH_PATIENTS, BENCH_PASSWORD}`.
 const BENCH_PATIENTS: usize = 256;
 const BENCH_PASSWORD: &str = "bench password, not a secret";
+/// Connections per bench server (`CLINIC_DB_MAX_CONNECTIONS`).
+pub const POOL: &str = "32";
 pub const STANDARD: &str = "1";
 
 pub struct HttpFigures {
@@ -257,12 +259,20 @@ fn side_by_side(
 pub fn run(database_url: &str, days: i64, seconds: u64) -> Result<HttpFigures> {
     step("bench: HTTP — two release servers on the generated clinic (index on / off)");
     let quiet = ("CLINIC_LOG", "warn");
-    let indexed = DemoServer::serve(database_url, "bench-indexed", Profile::Release, &[quiet])?;
+    // Sized for 64 clients: a booking is two transactions of about a dozen round trips
+    // each, so with the default pool of 10 the clients mostly queue for a connection.
+    let pool = ("CLINIC_DB_MAX_CONNECTIONS", POOL);
+    let indexed = DemoServer::serve(
+        database_url,
+        "bench-indexed",
+        Profile::Release,
+        &[quiet, pool],
+    )?;
     let sql = DemoServer::serve(
         database_url,
         "bench-sql",
         Profile::Release,
-        &[quiet, ("CLINIC_AVAILABILITY_INDEX", "off")],
+        &[quiet, pool, ("CLINIC_AVAILABILITY_INDEX", "off")],
     )?;
     // The first day with openings, from the finder itself (the clinic's "today" is its own).
     let first = Conn::new(indexed.port).post_form("/api/finder_week", &[])?;

@@ -108,17 +108,19 @@ pub async fn finder_week(
         now,
     )
     .await?;
-    let days: Vec<DayTimes> = (0..7)
-        .map(|i| {
-            let date = first_day + Duration::days(i);
-            let times = open
-                .iter()
-                .filter(|o| local_date(tz, o.start) == date)
-                .map(|o| o.start)
-                .collect();
-            DayTimes { date, times }
+    let mut days: Vec<DayTimes> = (0..7)
+        .map(|i| DayTimes {
+            date: first_day + Duration::days(i),
+            times: Vec::new(),
         })
         .collect();
+    // One time-zone conversion per time (this is the finder's hot path).
+    for o in &open {
+        let date = local_date(tz, o.start);
+        if let Some(day) = days.iter_mut().find(|d| d.date == date) {
+            day.times.push(o.start);
+        }
+    }
     // Nothing in these days but something later: the way there.
     let first_open_week = next_available
         .map(|t| local_date(tz, t))
