@@ -50,6 +50,9 @@ pub struct Config {
     /// `CLINIC_AVAILABILITY_INDEX` (`on`): read open times from this instance's in-memory
     /// index; `off` reads them from PostgreSQL (the benchmark's comparison).
     pub availability_index: bool,
+    /// `CLINIC_METRICS_TOKEN`: `GET /metrics` answers only with this bearer token (at
+    /// least 24 characters); unset = no metrics endpoint (404).
+    pub metrics_token: Option<SecretString>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -232,7 +235,21 @@ impl Config {
             }
         };
 
+        let metrics_token = match get("CLINIC_METRICS_TOKEN") {
+            None => None,
+            Some(token) if token.trim().chars().count() >= 24 => {
+                Some(SecretString::from(token.trim().to_owned()))
+            }
+            Some(_) => {
+                return Err(bad(
+                    "CLINIC_METRICS_TOKEN",
+                    "must be at least 24 characters (e.g. `openssl rand -hex 24`)",
+                ))
+            }
+        };
+
         Ok(Self {
+            metrics_token,
             smtp_url: smtp_url.map(SecretString::from),
             mail_from,
             mailbox_dir,
@@ -257,6 +274,26 @@ impl Config {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn a_metrics_token_must_be_long() {
+        assert!(parse(&[DB]).unwrap().metrics_token.is_none());
+        assert_eq!(
+            parse(&[DB, ("CLINIC_METRICS_TOKEN", "short")])
+                .unwrap_err()
+                .var,
+            "CLINIC_METRICS_TOKEN"
+        );
+        let long = "0123456789abcdef01234567";
+        use secrecy::ExposeSecret;
+        let token = parse(&[DB, ("CLINIC_METRICS_TOKEN", long)])
+            .unwrap()
+            .metrics_token;
+        assert_eq!(
+            token.map(|t| t.expose_secret().to_owned()).as_deref(),
+            Some(long)
+        );
+    }
 
     fn parse(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = vars

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod form_posts;
 pub mod health;
 pub mod jobs;
+pub mod metrics;
 pub mod notifications;
 pub mod owner_scope;
 pub mod page_cache;
@@ -146,11 +147,20 @@ pub fn router(
         ));
     let (csrf, headers) = (security.clone(), security);
     let pages = page_cache::PageCache::new(state.availability.clone());
+    let http_metrics = metrics::HttpMetrics::default();
+    let metrics_setup = metrics::MetricsSetup {
+        token: config
+            .metrics_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_owned()),
+        http: http_metrics.clone(),
+    };
 
     Router::new()
         .merge(extra_routes.unwrap_or_default())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .route("/appointments/{id}/calendar.ics", get(app::server::calendar::appointment_ics))
         .route("/calendar/{file}", get(app::server::calendar::doctor_feed))
         .route("/admin/audit.csv", get(app::server::staff::audit_export::audit_csv))
@@ -158,6 +168,10 @@ pub fn router(
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(
             ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(move |req, next| {
+                    metrics::record(http_metrics.clone(), req, next)
+                }))
+                .layer(axum::Extension(metrics_setup))
                 .layer(axum::middleware::from_fn(owner_scope::isolate_owner))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(

@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 use crate::server::audit;
 use crate::server::availability::{nearest_open_times, AvailabilityIndex};
+use crate::server::counters;
 use crate::server::db::{self, appointments::Appointment};
 use crate::server::notify;
 use crate::AppError;
@@ -262,6 +263,7 @@ pub async fn hold(
     else {
         tx.rollback().await?;
         let alternatives = alternatives(store, policy, slots_needed, start, now).await?;
+        counters::note(&counters::CONFLICTS);
         return Err(BookingError::SlotTaken { alternatives }.into());
     };
     let token = Uuid::new_v4();
@@ -276,6 +278,7 @@ pub async fn hold(
     )
     .await?;
     tx.commit().await?;
+    counters::note(&counters::HOLDS);
     Ok(Hold {
         token,
         start,
@@ -349,6 +352,7 @@ pub async fn confirm(
     if first.hold_expires_at <= now || doctor_gone {
         tx.rollback().await?;
         let alternatives = alternatives(store, policy, held.len() as i32, start, now).await?;
+        counters::note(&counters::CONFLICTS);
         return Err(BookingError::HoldExpired { alternatives }.into());
     }
     let upcoming = db::appointments::count_upcoming(&mut tx, patient_id, now).await?;
@@ -398,6 +402,7 @@ pub async fn confirm(
     )
     .await?;
     tx.commit().await?;
+    counters::note(&counters::BOOKINGS);
     Ok(appointment)
 }
 
@@ -540,6 +545,7 @@ pub async fn cancel(
     )
     .await?;
     tx.commit().await?;
+    counters::note(&counters::CANCELLATIONS);
     Ok(cancelled)
 }
 
@@ -600,6 +606,7 @@ pub async fn reschedule(
     else {
         tx.rollback().await?;
         let alternatives = alternatives(store, policy, slots_needed, new_start, now).await?;
+        counters::note(&counters::CONFLICTS);
         return Err(BookingError::SlotTaken { alternatives }.into());
     };
     let old_slots = db::appointments::unlink_slots(&mut tx, appointment_id).await?;
@@ -625,5 +632,6 @@ pub async fn reschedule(
     )
     .await?;
     tx.commit().await?;
+    counters::note(&counters::RESCHEDULES);
     Ok(moved)
 }

@@ -7,6 +7,7 @@ pub mod availability;
 pub mod blocks;
 pub mod booking;
 pub mod calendar;
+pub mod counters;
 pub mod db;
 pub mod doctor;
 pub mod jobs;
