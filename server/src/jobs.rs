@@ -16,12 +16,29 @@ use tokio::task::JoinHandle;
 const DELIVER_EVERY: Duration = Duration::from_secs(3);
 const DELIVERY_BATCH: i64 = 20;
 
-pub struct Jobs(Vec<JoinHandle<()>>);
+pub struct Jobs {
+    scheduled: Vec<JoinHandle<()>>,
+    delivery: JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
 
 impl Jobs {
-    pub fn abort(self) {
-        for handle in self.0 {
+    /// Stops the scheduled jobs at once (a job cut short rolls back and runs again next
+    /// time) and lets the delivery worker finish the batch it is sending, so no message
+    /// is left claimed but unrecorded (it would be sent again after its claim lapsed).
+    /// Gives up waiting after `within`.
+    pub async fn shutdown(self, within: Duration) {
+        for handle in self.scheduled {
             handle.abort();
+        }
+        let _ = self.stop.send(true);
+        let delivery = self.delivery.abort_handle();
+        if tokio::time::timeout(within, self.delivery).await.is_err() {
+            tracing::warn!(
+                waited_s = within.as_secs(),
+                "the delivery worker did not finish in time; stopping it"
+            );
+            delivery.abort();
         }
     }
 }
@@ -50,7 +67,7 @@ fn text<E: std::fmt::Display>(e: E) -> String {
 }
 
 pub fn spawn(pool: PgPool, channels: Channels) -> Jobs {
-    let mut handles = vec![
+    let scheduled = vec![
         every(
             &pool,
             "release-expired-holds",
@@ -120,13 +137,21 @@ pub fn spawn(pool: PgPool, channels: Channels) -> Jobs {
             },
         ),
     ];
-    handles.push(tokio::spawn(async move {
+    let (stop, mut stopping) = tokio::sync::watch::channel(false);
+    let delivery = tokio::spawn(async move {
         let mut tick = tokio::time::interval(DELIVER_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
-            // Drain: keep going while full batches come back.
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.changed() => return,
+            }
+            // Drain: keep going while full batches come back (a batch once started is
+            // finished; shutting down stops between batches).
             loop {
+                if *stopping.borrow() {
+                    return;
+                }
                 let started = Utc::now();
                 let clock = std::time::Instant::now();
                 match deliver_due(&pool, &channels, started, DELIVERY_BATCH).await {
@@ -151,6 +176,10 @@ pub fn spawn(pool: PgPool, channels: Channels) -> Jobs {
                 }
             }
         }
-    }));
-    Jobs(handles)
+    });
+    Jobs {
+        scheduled,
+        delivery,
+        stop,
+    }
 }

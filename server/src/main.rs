@@ -235,7 +235,7 @@ async fn run(command: &str, config: Config) -> Result<(), String> {
             let channels = server::notifications::channels(&config)?;
             let jobs = jobs::spawn(pool.clone(), channels);
             let served = serve(listener, app, shutdown_signal()).await;
-            jobs.abort();
+            jobs.shutdown(std::time::Duration::from_secs(20)).await;
             served.map_err(|e| format!("server error: {e}"))?;
             tracing::info!("stopped");
         }
