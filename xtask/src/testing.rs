@@ -235,10 +235,46 @@ fn run_playwright(database: &Database, suite: &mut Suite) -> Result<()> {
     let (passed, failed) = read_playwright_stats(&results)?;
     suite.passed = passed;
     suite.failed = failed;
+    // One more check over the whole run: the server's log names no patient.
+    let log = std::fs::read_to_string(&server.log_path)?;
+    match personal_data_in_log(&log).first() {
+        None => suite.passed += 1,
+        Some(line) => {
+            eprintln!(
+                "personal data in the server log ({}): {line}",
+                server.log_path.display()
+            );
+            suite.failed += 1;
+        }
+    }
     if !status.success() && failed == 0 {
         return Err(format!("playwright exited with {status}").into());
     }
     Ok(())
+}
+
+/// What would identify a patient of the Playwright run in a log line: their email
+/// domains (`uniqueEmail` and the demo data use `example.test`), the demo patients' and
+/// the journeys' last names, and the demo and journey phone numbers.
+const PERSONAL: [&str; 11] = [
+    "@example.test",
+    "@bench.test",
+    "Moreno",
+    "Nguyen",
+    "Carter",
+    "Journey",
+    "Tester",
+    "Formless",
+    "555 010",
+    "555010",
+    "555-010",
+];
+
+/// The log lines that carry any of [`PERSONAL`].
+fn personal_data_in_log(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|line| PERSONAL.iter().any(|needle| line.contains(needle)))
+        .collect()
 }
 
 fn read_playwright_stats(path: &std::path::Path) -> Result<(u64, u64)> {
@@ -251,7 +287,17 @@ fn read_playwright_stats(path: &std::path::Path) -> Result<(u64, u64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_cargo_result;
+    use super::{parse_cargo_result, personal_data_in_log};
+
+    #[test]
+    fn finds_a_patient_in_a_log_line() {
+        let log = "INFO request{path=/api/hold_time}: finished latency=3 ms status=200\n\
+                   WARN sending to alice@example.test failed\n\
+                   INFO patient Pat Journey booked\n\
+                   INFO sms to +1 555 010 4411";
+        assert_eq!(personal_data_in_log(log).len(), 3);
+        assert!(personal_data_in_log("INFO request{path=/book} status=200").is_empty());
+    }
 
     #[test]
     fn reads_cargo_test_result_lines() {
