@@ -39,12 +39,7 @@ async fn metrics_need_the_token_and_count_what_happened(pool: PgPool) {
     // One doctor, two patients after the same time: one holds it, the other is refused.
     let doctor = create_person(&pool, Role::Doctor, "Metricdoc").await;
     daily_hours_and_slots(&pool, &[&doctor], "09:00", "17:00").await;
-    let start: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
-        "select min(start_time) from availability_slots where status = 'free' and start_time > now() + interval '1 day'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let start = first_free_time_after_a_day(&pool).await;
     let (a, b) = (client(), client());
     let first = create_person(&pool, Role::Patient, "Metricone").await;
     let second = create_person(&pool, Role::Patient, "Metrictwo").await;

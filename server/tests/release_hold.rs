@@ -15,12 +15,7 @@ async fn a_patient_lets_go_of_their_own_hold_only(pool: PgPool) {
     let base = spawn_app(pool.clone()).await;
     let doctor = create_person(&pool, Role::Doctor, "Holddoc").await;
     daily_hours_and_slots(&pool, &[&doctor], "09:00", "17:00").await;
-    let start: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
-        "select min(start_time) from availability_slots where status = 'free' and start_time > now() + interval '1 day'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let start = first_free_time_after_a_day(&pool).await;
     let owner = create_person(&pool, Role::Patient, "Holder").await;
     let other = create_person(&pool, Role::Patient, "Otherone").await;
     let (a, b) = (client(), client());

@@ -29,12 +29,7 @@ async fn shutting_down_finishes_the_message_being_sent(pool: PgPool) {
     let doctor = create_person(&pool, Role::Doctor, "Stopdoc").await;
     daily_hours_and_slots(&pool, &[&doctor], "09:00", "17:00").await;
     let patient = create_person(&pool, Role::Patient, "Stoppat").await;
-    let start: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
-        "select min(start_time) from availability_slots where status = 'free' and start_time > now() + interval '1 day'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let start = first_free_time_after_a_day(&pool).await;
     let c = client();
     log_in(&c, &base, &patient.email).await;
     let (status, hold) = json(

@@ -154,6 +154,17 @@ pub async fn daily_hours_and_slots(pool: &PgPool, doctors: &[&Person], start: &s
         .unwrap();
 }
 
+/// The first free slot's start more than a day ahead (outside every notice rule).
+pub async fn first_free_time_after_a_day(pool: &PgPool) -> chrono::DateTime<Utc> {
+    sqlx::query_scalar(
+        "select min(start_time) from availability_slots
+          where status = 'free' and start_time > now() + interval '1 day'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
 /// A response's status and its body as JSON (or as a JSON string when it is not JSON).
 pub async fn json(response: reqwest::Response) -> (u16, serde_json::Value) {
     let status = response.status().as_u16();
