@@ -70,6 +70,12 @@ impl DemoServer {
         Ok(started)
     }
 
+    /// `kill -9`: no shutdown, no goodbye (the failure drills).
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     pub fn base_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }

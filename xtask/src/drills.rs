@@ -77,7 +77,7 @@ impl Tally {
                 None
             }
             Err(e) => {
-                self.wrong.push(format!("{what}: {e}"));
+                self.wrong.push(format!("{what}: connection: {e}"));
                 None
             }
         }
@@ -144,21 +144,25 @@ fn sql_number(url: &str, sql: &str) -> Result<i64> {
         .map_err(|_| format!("psql {sql}: {text}").into())
 }
 
-/// The PostgreSQL restart drill against the debug server.
-pub fn postgres_restart() -> Result<()> {
-    step("drill: PostgreSQL restart under booking load (a cluster of its own)");
+/// Every drill, on a cluster of their own, against the debug server.
+pub fn all() -> Result<()> {
     let cluster = Cluster::for_drills()?;
     cluster.start()?;
-    let result = restart_drill(&cluster);
+    step("drill: PostgreSQL restart under booking load");
+    let result = restart_drill(&cluster).and_then(|()| {
+        step("drill: kill -9 one of two instances under booking load");
+        kill_drill(&cluster)
+    });
     let stopped = cluster.stop();
     cluster.remove();
     result.and(stopped)
 }
 
-fn restart_drill(cluster: &Cluster) -> Result<()> {
+/// A fresh database on the drill cluster with a small generated clinic and the
+/// benchmark's patients (who may hold many visits); its URL.
+fn drill_clinic(cluster: &Cluster) -> Result<String> {
     cluster.recreate_database("clinic_drill")?;
     let url = cluster.url("clinic_drill");
-    // A small generated clinic with the benchmark's patients (they may hold many visits).
     run(
         Command::new(build::server_binary(Profile::Debug))
             .args(["bench-availability", "--doctors", "12", "--days", "8"])
@@ -167,14 +171,24 @@ fn restart_drill(cluster: &Cluster) -> Result<()> {
             .stdout(std::process::Stdio::null()),
         "server bench-availability (the drill's data)",
     )?;
-    let server = DemoServer::serve(&url, "drill", Profile::Debug, &[("CLINIC_LOG", "warn")])?;
-    let port = server.port;
+    Ok(url)
+}
+
+/// The first day the finder offers (the clinic's "today" is its own).
+fn first_day(port: u16) -> Result<String> {
     let first = Conn::new(port).post_form("/api/finder_week", &[])?;
     let first: Value = serde_json::from_slice(&first.body)?;
-    let first_day = first["week_start"]
+    Ok(first["week_start"]
         .as_str()
         .ok_or("finder_week gave no week_start")?
-        .to_owned();
+        .to_owned())
+}
+
+fn restart_drill(cluster: &Cluster) -> Result<()> {
+    let url = drill_clinic(cluster)?;
+    let server = DemoServer::serve(&url, "drill", Profile::Debug, &[("CLINIC_LOG", "warn")])?;
+    let port = server.port;
+    let first_day = first_day(port)?;
 
     let tally = Mutex::new(Tally::default());
     let stop = AtomicBool::new(false);
@@ -312,6 +326,253 @@ fn restart_drill(cluster: &Cluster) -> Result<()> {
         if n != 0 && name != "live appointments" {
             return Err(format!("drill: after the restart: {name}: {n}").into());
         }
+    }
+    Ok(())
+}
+
+/// The `Message-ID`s of the messages in the development mailbox, with how often each
+/// was written.
+fn mailbox_message_ids(dir: &std::path::Path) -> Result<std::collections::HashMap<String, u32>> {
+    let mut seen = std::collections::HashMap::new();
+    for entry in std::fs::read_dir(dir)? {
+        let text = std::fs::read_to_string(entry?.path())?;
+        let id = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Message-ID: <"))
+            .and_then(|rest| rest.split('@').next())
+            .ok_or("a mailbox message without a Message-ID")?;
+        *seen.entry(id.to_owned()).or_insert(0) += 1;
+    }
+    Ok(seen)
+}
+
+/// Through `port`, a patient of their own holds an open time and walks away; returns the time.
+fn hold_and_leave(port: u16, first_day: &str) -> Result<String> {
+    let mut conn = Conn::new(port);
+    sign_in(&mut conn, CONNECTIONS + 2)?;
+    for n in 0..7 {
+        let day = add_days(first_day, n).unwrap_or_default();
+        let week = conn.post_form(
+            "/api/finder_week",
+            &[("appointment_type_id", STANDARD), ("week", &day)],
+        )?;
+        let week: Value = serde_json::from_slice(&week.body).unwrap_or_default();
+        for start in open_times(&week).into_iter().rev() {
+            let r = conn.post_form(
+                "/api/hold_time",
+                &[("start", start), ("appointment_type_id", STANDARD)],
+            )?;
+            if r.status == 200 {
+                return Ok(start.to_owned());
+            }
+        }
+    }
+    Err("drill: no open time to hold".into())
+}
+
+/// Two instances on one database under booking load; one is killed with SIGKILL. Its
+/// clients go on at the other (as a load balancer sends them). Afterwards: every booking
+/// confirmed to a client exists; the dead instance's holds come back once they lapse;
+/// every confirmation is delivered, and by Message-ID none twice — except a message the
+/// dead instance had claimed at the moment it died, which the survivor sends again once
+/// the claim lapses (at-least-once: the Message-ID lets the receiver drop the repeat).
+fn kill_drill(cluster: &Cluster) -> Result<()> {
+    let url = drill_clinic(cluster)?;
+    // Confirmations go out at once (the clinic's debounce would hold them 5 minutes).
+    sql_number(
+        &url,
+        "with x as (update clinic_settings set notification_debounce_minutes = 0 returning 1) select count(*) from x",
+    )?;
+    let mailbox = crate::util::project_root().join("target/drill-mailbox");
+    let _ = std::fs::remove_dir_all(&mailbox);
+    let mailbox_env = mailbox.to_string_lossy().into_owned();
+    let env = [
+        ("CLINIC_LOG", "warn"),
+        ("CLINIC_MAILBOX_DIR", mailbox_env.as_str()),
+    ];
+    let mut doomed = DemoServer::serve(&url, "drill-a", Profile::Debug, &env)?;
+    let survivor = DemoServer::serve(&url, "drill-b", Profile::Debug, &env)?;
+    let (port_a, port_b) = (doomed.port, survivor.port);
+    let first_day = first_day(port_b)?;
+
+    let tally = Mutex::new(Tally::default());
+    let (stop, killed) = (AtomicBool::new(false), AtomicBool::new(false));
+    let mut in_flight = 0;
+    let mut left_held = String::new();
+    std::thread::scope(|scope| -> Result<()> {
+        let mut workers = Vec::new();
+        for i in 0..CONNECTIONS {
+            let (tally, stop, killed, first_day) = (&tally, &stop, &killed, &first_day);
+            workers.push(scope.spawn(move || -> std::result::Result<(), String> {
+                let mut port = if i % 2 == 0 { port_a } else { port_b };
+                let mut conn = Conn::new(port);
+                let cookie = sign_in(&mut conn, i + 1).map_err(|e| e.to_string())?;
+                let mut n = i as u64 * 1000;
+                while !stop.load(Ordering::Relaxed) {
+                    if port == port_a && killed.load(Ordering::Relaxed) {
+                        // Sessions live in PostgreSQL: the same cookie works there.
+                        port = port_b;
+                        conn = Conn::new(port);
+                    }
+                    conn.set_cookie(Some(cookie.clone()));
+                    attempt(&mut conn, tally, first_day, n);
+                    n += 1;
+                }
+                Ok(())
+            }));
+        }
+        std::thread::sleep(Duration::from_secs(4));
+        left_held = hold_and_leave(port_a, &first_day)?;
+        // The load balancer stops sending new requests to it as it dies (in life, once
+        // its health check fails): what fails is what was in flight there.
+        killed.store(true, Ordering::Relaxed);
+        doomed.kill_hard();
+        in_flight = sql_number(
+            &url,
+            "select count(*) from notifications where status = 'sending'",
+        )?;
+        std::thread::sleep(Duration::from_secs(4));
+        stop.store(true, Ordering::Relaxed);
+        for worker in workers {
+            worker.join().map_err(|_| "a drill client panicked")??;
+        }
+        Ok(())
+    })?;
+    let tally = tally.into_inner().unwrap_or_else(|e| e.into_inner());
+    eprintln!(
+        "  {} answered, {} refused as taken, {} booked, {} cut off by the kill, {} messages in flight at the kill",
+        tally.ok,
+        tally.conflicts,
+        tally.booked.len(),
+        tally.wrong.len(),
+        in_flight
+    );
+    // Only requests in flight on the killed instance may fail, and only by losing
+    // their connection.
+    if let Some(other) = tally.wrong.iter().find(|w| !w.contains("connection:")) {
+        return Err(format!("drill: an answer was neither served nor refused: {other}").into());
+    }
+    if tally.wrong.len() > CONNECTIONS / 2 {
+        return Err(format!(
+            "drill: {} requests failed (more than were on the killed instance)",
+            tally.wrong.len()
+        )
+        .into());
+    }
+    if tally.booked.is_empty() {
+        return Err("drill: nothing was booked".into());
+    }
+
+    // Every booking a client was told of exists.
+    let ids: Vec<String> = tally.booked.iter().map(|(_, id)| id.to_string()).collect();
+    let missing = sql_number(
+        &url,
+        &format!(
+            "select {} - count(*) from appointments where status = 'booked' and appointment_id in ({})",
+            ids.len(),
+            ids.join(",")
+        ),
+    )?;
+    if missing != 0 {
+        return Err(format!("drill: {missing} confirmed bookings are not in the database").into());
+    }
+    for (name, n) in overlaps(&url)? {
+        if n != 0 && name != "live appointments" {
+            return Err(format!("drill: {name}: {n}").into());
+        }
+    }
+
+    // The time held through the dead instance stays held (the hold is in the database)…
+    let mut conn = Conn::new(port_b);
+    sign_in(&mut conn, CONNECTIONS + 1)?;
+    let take = |conn: &mut Conn| {
+        conn.post_form(
+            "/api/hold_time",
+            &[
+                ("start", left_held.as_str()),
+                ("appointment_type_id", STANDARD),
+            ],
+        )
+    };
+    let r = take(&mut conn)?;
+    if r.status != 409 {
+        return Err(format!(
+            "drill: a time held through the dead instance was not held: {} {}",
+            r.status,
+            r.text()
+        )
+        .into());
+    }
+    // …until time moves on: every hold lapses, and the dead instance's message claims.
+    sql_number(
+        &url,
+        "with x as (update availability_slots set hold_expires_at = now() - interval '1 second'
+                     where status = 'held' returning 1) select count(*) from x",
+    )?;
+    sql_number(
+        &url,
+        "with x as (update notifications set claimed_until = now() where status = 'sending' returning 1)
+         select count(*) from x",
+    )?;
+    let r = take(&mut conn)?;
+    if r.status != 200 {
+        return Err(format!(
+            "drill: the lapsed hold at {left_held} could not be taken again: {} {}",
+            r.status,
+            r.text()
+        )
+        .into());
+    }
+
+    // Every confirmation goes out (the survivor's worker), within 30 s.
+    let waited = Instant::now();
+    loop {
+        let unsent = sql_number(
+            &url,
+            "select count(*) from appointments a where a.status = 'booked' and a.booked_by_role = 'patient'
+               and not exists (select 1 from notifications n where n.appointment_id = a.appointment_id
+                                and n.channel = 'email' and n.status = 'sent')",
+        )?;
+        if unsent == 0 {
+            break;
+        }
+        if waited.elapsed() > Duration::from_secs(30) {
+            return Err(
+                format!("drill: {unsent} confirmations were not delivered within 30 s").into(),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    drop(survivor);
+    let delivered = mailbox_message_ids(&mailbox)?;
+    let sent: Vec<String> = crate::util::output(Command::new("psql").args([
+        url.as_str(),
+        "-tAc",
+        "select message_id::text from notifications where channel = 'email' and status = 'sent'",
+    ]))
+    .unwrap_or_default()
+    .lines()
+    .map(|l| l.trim().to_owned())
+    .filter(|l| !l.is_empty())
+    .collect();
+    let lost = sent
+        .iter()
+        .filter(|id| !delivered.contains_key(*id))
+        .count();
+    let twice = delivered.values().filter(|n| **n > 1).count() as i64;
+    eprintln!(
+        "  {} emails sent, {} in the mailbox, {lost} lost, {twice} written twice",
+        sent.len(),
+        delivered.len()
+    );
+    if lost > 0 {
+        return Err(format!("drill: {lost} sent emails are not in the mailbox").into());
+    }
+    if twice > in_flight {
+        return Err(format!(
+            "drill: {twice} emails were written twice, more than the {in_flight} the killed instance was sending"
+        )
+        .into());
     }
     Ok(())
 }

@@ -40,7 +40,7 @@ fn main() -> ExitCode {
         } else {
             build::Profile::Debug
         }),
-        Some("drill") => drills::postgres_restart(),
+        Some("drill") => drills::all(),
         Some("db") => db_command(rest),
         _ => {
             eprintln!("{USAGE}");
