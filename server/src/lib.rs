@@ -173,6 +173,7 @@ pub fn router(
                 }))
                 .layer(axum::Extension(metrics_setup))
                 .layer(axum::middleware::from_fn(owner_scope::isolate_owner))
+                .layer(axum::middleware::from_fn(security::clean_request_id))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()

@@ -129,3 +129,24 @@ mod tests {
         assert!(!is_fingerprinted("/appointments/0123456789abcdef.ics"));
     }
 }
+
+/// An incoming `x-request-id` is kept (a proxy's id ties its logs to ours) only when it
+/// is a plain token: at most 64 letters, digits, `-`, `_` or `.`. Anything else (long,
+/// spaces, newlines that would forge log lines, text that could carry personal data) is
+/// dropped, and a fresh id is made in its place. The id also goes into audit rows.
+pub async fn clean_request_id(mut req: Request, next: Next) -> Response {
+    let acceptable = |v: &http::HeaderValue| {
+        let bytes = v.as_bytes();
+        !bytes.is_empty()
+            && bytes.len() <= 64
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
+    let headers = req.headers_mut();
+    let values: Vec<_> = headers.get_all("x-request-id").iter().cloned().collect();
+    if values.len() != 1 || !values.iter().all(acceptable) {
+        headers.remove("x-request-id");
+    }
+    next.run(req).await
+}
