@@ -115,21 +115,6 @@ fn is_fingerprinted(path: &str) -> bool {
         && parts[1].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::is_fingerprinted;
-
-    #[test]
-    fn only_content_named_bundle_files_are_immutable() {
-        assert!(is_fingerprinted("/pkg/clinic.0123456789abcdef.wasm"));
-        assert!(is_fingerprinted("/pkg/clinic.0123456789abcdef.js"));
-        assert!(!is_fingerprinted("/pkg/clinic.js"));
-        assert!(!is_fingerprinted("/pkg/clinic_bg.wasm"));
-        assert!(!is_fingerprinted("/favicon.svg"));
-        assert!(!is_fingerprinted("/appointments/0123456789abcdef.ics"));
-    }
-}
-
 /// An incoming `x-request-id` is kept (a proxy's id ties its logs to ours) only when it
 /// is a plain token: at most 64 letters, digits, `-`, `_` or `.`. Anything else (long,
 /// spaces, newlines that would forge log lines, text that could carry personal data) is
@@ -149,4 +134,19 @@ pub async fn clean_request_id(mut req: Request, next: Next) -> Response {
         headers.remove("x-request-id");
     }
     next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_fingerprinted;
+
+    #[test]
+    fn only_content_named_bundle_files_are_immutable() {
+        assert!(is_fingerprinted("/pkg/clinic.0123456789abcdef.wasm"));
+        assert!(is_fingerprinted("/pkg/clinic.0123456789abcdef.js"));
+        assert!(!is_fingerprinted("/pkg/clinic.js"));
+        assert!(!is_fingerprinted("/pkg/clinic_bg.wasm"));
+        assert!(!is_fingerprinted("/favicon.svg"));
+        assert!(!is_fingerprinted("/appointments/0123456789abcdef.ics"));
+    }
 }
