@@ -17,6 +17,9 @@ pub enum LogFormat {
 pub struct Config {
     /// `DATABASE_URL`: PostgreSQL connection string (may hold a password, hence secret).
     pub database_url: SecretString,
+    /// `DATABASE_READ_URL`: a streaming replica for reads that may be a moment old
+    /// (public listings); unset = everything on `DATABASE_URL`.
+    pub database_read_url: Option<SecretString>,
     /// `CLINIC_DB_MAX_CONNECTIONS`: pool size per server instance.
     pub db_max_connections: u32,
     /// `CLINIC_ADDR`: where to listen.
@@ -91,6 +94,19 @@ impl Config {
                 "must start with postgres:// or postgresql://",
             ));
         }
+
+        let database_read_url = match get("DATABASE_READ_URL") {
+            None => None,
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Some(SecretString::from(url))
+            }
+            Some(_) => {
+                return Err(bad(
+                    "DATABASE_READ_URL",
+                    "must start with postgres:// or postgresql://",
+                ))
+            }
+        };
 
         let db_max_connections = match get("CLINIC_DB_MAX_CONNECTIONS") {
             None => 10,
@@ -261,6 +277,7 @@ impl Config {
             trust_forwarded_for,
             availability_index,
             database_url: SecretString::from(database_url),
+            database_read_url,
             db_max_connections,
             addr,
             site_root,
@@ -274,6 +291,23 @@ impl Config {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn a_read_replica_url_is_optional_and_checked() {
+        assert!(parse(&[DB]).unwrap().database_read_url.is_none());
+        assert_eq!(
+            parse(&[DB, ("DATABASE_READ_URL", "mysql://replica/clinic")])
+                .unwrap_err()
+                .var,
+            "DATABASE_READ_URL"
+        );
+        assert!(
+            parse(&[DB, ("DATABASE_READ_URL", "postgres://replica:5432/clinic")])
+                .unwrap()
+                .database_read_url
+                .is_some()
+        );
+    }
 
     #[test]
     fn a_metrics_token_must_be_long() {

@@ -97,6 +97,18 @@ pub async fn build_app_with_index(
         trust_forwarded_for: config.trust_forwarded_for,
         public_origin: config.public_origin.clone(),
         availability,
+        read_pool: config
+            .database_read_url
+            .as_ref()
+            .map(|url| {
+                // Lazy: a replica that is down at start-up does not stop the server (its
+                // readers fall back to the primary).
+                PgPoolOptions::new()
+                    .max_connections(config.db_max_connections)
+                    .acquire_timeout(Duration::from_secs(2))
+                    .connect_lazy(url.expose_secret())
+            })
+            .transpose()?,
     };
     // The development mailbox page exists only when mail is not going to a real server and
     // the server listens on loopback: the messages name patients and their visit times.

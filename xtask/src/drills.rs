@@ -153,6 +153,10 @@ pub fn all() -> Result<()> {
         step("drill: kill -9 one of two instances under booking load");
         kill_drill(&cluster)
     });
+    let result = result.and_then(|()| {
+        step("drill: a read replica that lags");
+        replica_drill(&cluster)
+    });
     let stopped = cluster.stop();
     cluster.remove();
     result.and(stopped)
@@ -350,24 +354,7 @@ fn mailbox_message_ids(dir: &std::path::Path) -> Result<std::collections::HashMa
 fn hold_and_leave(port: u16, first_day: &str) -> Result<String> {
     let mut conn = Conn::new(port);
     sign_in(&mut conn, CONNECTIONS + 2)?;
-    for n in 0..7 {
-        let day = add_days(first_day, n).unwrap_or_default();
-        let week = conn.post_form(
-            "/api/finder_week",
-            &[("appointment_type_id", STANDARD), ("week", &day)],
-        )?;
-        let week: Value = serde_json::from_slice(&week.body).unwrap_or_default();
-        for start in open_times(&week).into_iter().rev() {
-            let r = conn.post_form(
-                "/api/hold_time",
-                &[("start", start), ("appointment_type_id", STANDARD)],
-            )?;
-            if r.status == 200 {
-                return Ok(start.to_owned());
-            }
-        }
-    }
-    Err("drill: no open time to hold".into())
+    Ok(hold_and_leave_as(&mut conn, first_day)?.0)
 }
 
 /// Two instances on one database under booking load; one is killed with SIGKILL. Its
@@ -575,4 +562,124 @@ fn kill_drill(cluster: &Cluster) -> Result<()> {
         .into());
     }
     Ok(())
+}
+
+/// One value from `psql`.
+fn sql_text(url: &str, sql: &str) -> Result<String> {
+    crate::util::output(Command::new("psql").args([url, "-tAc", sql]))
+        .map(|t| t.trim().to_owned())
+        .ok_or_else(|| format!("psql: {sql}").into())
+}
+
+/// A server with a streaming read replica (`DATABASE_READ_URL`) whose replay is paused:
+/// the public doctor list, read from the replica, is behind; a patient who books at that
+/// moment still sees the booking on their own pages (read from the primary). Once replay
+/// resumes the replica catches up.
+fn replica_drill(cluster: &Cluster) -> Result<()> {
+    let url = drill_clinic(cluster)?;
+    let standby = cluster.standby()?;
+    let result = (|| -> Result<()> {
+        let replica = standby.url("clinic_drill");
+        let server = DemoServer::serve(
+            &url,
+            "drill-replica",
+            Profile::Debug,
+            &[
+                ("CLINIC_LOG", "warn"),
+                ("DATABASE_READ_URL", replica.as_str()),
+            ],
+        )?;
+        let first_day = first_day(server.port)?;
+        sql_text(&replica, "select pg_wal_replay_pause()")?;
+
+        // A change the replica has not replayed: a doctor's specialty.
+        let doctor = sql_text(&url, "select min(doctor_id) from doctors")?;
+        sql_text(
+            &url,
+            &format!("update doctors set specialty = 'Replica Drill Medicine' where doctor_id = {doctor}"),
+        )?;
+        let directory = |port: u16| -> Result<String> {
+            Ok(Conn::new(port)
+                .post_form("/api/clinic_directory", &[])?
+                .text())
+        };
+        if directory(server.port)?.contains("Replica Drill Medicine") {
+            return Err("drill: the doctor list did not come from the paused replica".into());
+        }
+
+        // A patient books and sees it at once.
+        let mut conn = Conn::new(server.port);
+        sign_in(&mut conn, 1)?;
+        let start = hold_and_leave_as(&mut conn, &first_day)?;
+        let hold: Value = serde_json::from_slice(&start.1)?;
+        let (Some(token), Some(key)) = (hold["token"].as_str(), hold["idempotency_key"].as_str())
+        else {
+            return Err(format!("drill: hold_time answered {hold}").into());
+        };
+        let r = conn.post_form(
+            "/api/confirm_booking",
+            &[("hold", token), ("idempotency_key", key)],
+        )?;
+        if r.status != 200 {
+            return Err(format!("drill: confirm_booking {} {}", r.status, r.text()).into());
+        }
+        let id = r.text().trim().to_owned();
+        let mine: Value =
+            serde_json::from_slice(&conn.post_form("/api/my_appointments", &[])?.body)?;
+        let listed = mine
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|a| a["appointment_id"].as_i64() == id.parse().ok());
+        if !listed {
+            return Err(format!("drill: appointment {id} is missing from the patient's own list while the replica lags").into());
+        }
+        let behind = sql_text(
+            &replica,
+            &format!("select count(*) from appointments where appointment_id = {id}"),
+        )?;
+        if behind != "0" {
+            return Err("drill: the replica was not behind".into());
+        }
+
+        // Replay resumes: the replica catches up.
+        sql_text(&replica, "select pg_wal_replay_resume()")?;
+        let waited = Instant::now();
+        while !directory(server.port)?.contains("Replica Drill Medicine") {
+            if waited.elapsed() > Duration::from_secs(15) {
+                return Err("drill: the replica did not catch up within 15 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        eprintln!(
+            "  replica paused: the doctor list was behind, the patient saw booking {id} at once; resumed: caught up in {:.1} s",
+            waited.elapsed().as_secs_f64()
+        );
+        Ok(())
+    })();
+    let stopped = standby.stop();
+    standby.remove();
+    result.and(stopped)
+}
+
+/// Holds the last open time of the first days with openings; the time and the answer.
+fn hold_and_leave_as(conn: &mut Conn, first_day: &str) -> Result<(String, Vec<u8>)> {
+    for n in 0..7 {
+        let day = add_days(first_day, n).unwrap_or_default();
+        let week = conn.post_form(
+            "/api/finder_week",
+            &[("appointment_type_id", STANDARD), ("week", &day)],
+        )?;
+        let week: Value = serde_json::from_slice(&week.body).unwrap_or_default();
+        for start in open_times(&week).into_iter().rev() {
+            let r = conn.post_form(
+                "/api/hold_time",
+                &[("start", start), ("appointment_type_id", STANDARD)],
+            )?;
+            if r.status == 200 {
+                return Ok((start.to_owned(), r.body));
+            }
+        }
+    }
+    Err("drill: no open time to hold".into())
 }

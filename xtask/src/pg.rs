@@ -58,6 +58,54 @@ impl Cluster {
         Ok(cluster)
     }
 
+    /// A streaming standby of this cluster (`target/drill-standby`, this port + 1), made
+    /// with `pg_basebackup -R` and started: the read replica of the drills.
+    pub fn standby(&self) -> Result<Self> {
+        let standby = Self {
+            bin: self.bin.clone(),
+            home: project_root().join("target/drill-standby"),
+            port: self.port + 1,
+            as_postgres_user: self.as_postgres_user,
+        };
+        standby.stop()?;
+        standby.remove();
+        std::fs::create_dir_all(&standby.home)?;
+        if self.as_postgres_user {
+            run(
+                Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&standby.home),
+                "chown of the standby folder",
+            )?;
+        }
+        run(
+            standby
+                .server_tool("pg_basebackup")
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &self.port.to_string(),
+                    "-U",
+                    "postgres",
+                ])
+                .arg("-D")
+                .arg(standby.data_dir())
+                .args(["-R", "-X", "stream", "-c", "fast"]),
+            "pg_basebackup",
+        )?;
+        let conf = standby.data_dir().join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf)?;
+        text.push_str(&format!(
+            "\n# standby of the drill cluster\nport = {}\nunix_socket_directories = '{}'\nhot_standby = on\n",
+            standby.port,
+            standby.data_dir().display()
+        ));
+        std::fs::write(&conf, text)?;
+        standby.start()?;
+        Ok(standby)
+    }
+
     pub fn remove(&self) {
         let _ = std::fs::remove_dir_all(&self.home);
     }

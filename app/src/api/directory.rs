@@ -41,7 +41,17 @@ pub async fn get_clinic_directory() -> Result<ClinicDirectory, AppError> {
     use crate::server::{db, state::app_state};
     let state = app_state()?;
     let clinic = db::settings::clinic_profile(&state.pool).await?;
-    let doctors = db::doctors::list_active(&state.pool).await?;
+    // A moment old is fine here: from the read replica when there is one.
+    let doctors = match &state.read_pool {
+        Some(replica) => match db::doctors::list_active(replica).await {
+            Ok(doctors) => doctors,
+            Err(err) => {
+                tracing::warn!(error = %err, "read replica unavailable; reading the primary");
+                db::doctors::list_active(&state.pool).await?
+            }
+        },
+        None => db::doctors::list_active(&state.pool).await?,
+    };
     Ok(ClinicDirectory { clinic, doctors })
 }
 

@@ -21,6 +21,11 @@ pub struct AppState {
     pub public_origin: Option<String>,
     /// This instance's index of open slots (switched off unless started).
     pub availability: crate::server::availability::AvailabilityIndex,
+    /// `DATABASE_READ_URL`: a streaming replica, for reads that may be a moment old and
+    /// are nobody's own just-written data (the public doctor list). Writes, booking, the
+    /// index (which must match the NOTIFYs it follows) and a person's own pages stay on
+    /// `pool`, so everyone reads their own writes.
+    pub read_pool: Option<PgPool>,
 }
 
 impl AppState {
@@ -58,6 +63,7 @@ mod tests {
 
     fn state(public_origin: Option<&str>) -> AppState {
         AppState {
+            read_pool: None,
             pool: PgPool::connect_lazy("postgres://unused/clinic").expect("lazy pool"),
             leptos_options: LeptosOptions::builder().output_name("clinic").build(),
             session_policy: SessionPolicy::default(),
