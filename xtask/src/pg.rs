@@ -69,15 +69,7 @@ impl Cluster {
         };
         standby.stop()?;
         standby.remove();
-        std::fs::create_dir_all(&standby.home)?;
-        if self.as_postgres_user {
-            run(
-                Command::new("chown")
-                    .args(["-R", "postgres:postgres"])
-                    .arg(&standby.home),
-                "chown of the standby folder",
-            )?;
-        }
+        standby.make_home()?;
         run(
             standby
                 .server_tool("pg_basebackup")
@@ -104,6 +96,20 @@ impl Cluster {
         std::fs::write(&conf, text)?;
         standby.start()?;
         Ok(standby)
+    }
+
+    /// Creates the cluster's folder, owned by the user the server runs as.
+    fn make_home(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.home)?;
+        if self.as_postgres_user {
+            run(
+                Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&self.home),
+                "chown of the cluster folder",
+            )?;
+        }
+        Ok(())
     }
 
     pub fn remove(&self) {
@@ -156,14 +162,8 @@ impl Cluster {
             "creating the private PostgreSQL cluster in {}",
             self.home.display()
         ));
-        std::fs::create_dir_all(&self.home)?;
+        self.make_home()?;
         if self.as_postgres_user {
-            run(
-                Command::new("chown")
-                    .args(["-R", "postgres:postgres"])
-                    .arg(&self.home),
-                "chown of the cluster folder",
-            )?;
             let reachable = Command::new("runuser")
                 .args(["-u", "postgres", "--", "test", "-w"])
                 .arg(&self.home)
