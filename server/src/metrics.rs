@@ -120,7 +120,8 @@ fn authorized(token: Option<&str>, headers: &HeaderMap) -> Option<bool> {
     Some(same(given.as_bytes(), token.as_bytes()))
 }
 
-fn gauge(out: &mut String, name: &str, help: &str, kind: &str, rows: &[(String, f64)]) {
+/// One metric family: its help and type lines, then a sample per label set.
+fn family(out: &mut String, name: &str, help: &str, kind: &str, rows: &[(String, f64)]) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
     for (labels, value) in rows {
         if labels.is_empty() {
@@ -153,7 +154,7 @@ pub async fn metrics(
     setup.http.render(&mut out);
 
     let booking = counters::snapshot();
-    gauge(
+    family(
         &mut out,
         "clinic_booking_operations_total",
         "Booking operations done by this instance, by kind (refused ones under conflicts).",
@@ -165,21 +166,21 @@ pub async fn metrics(
     );
 
     let index = state.availability.stats();
-    gauge(
+    family(
         &mut out,
         "clinic_availability_index_doctor_days",
         "Doctor-days held by this instance's availability index.",
         "gauge",
         &[(String::new(), index.doctor_days as f64)],
     );
-    gauge(
+    family(
         &mut out,
         "clinic_availability_index_bytes",
         "Approximate memory of the availability index.",
         "gauge",
         &[(String::new(), index.approx_bytes as f64)],
     );
-    gauge(
+    family(
         &mut out,
         "clinic_availability_index_ready",
         "1 when the index is built and following the database.",
@@ -189,7 +190,7 @@ pub async fn metrics(
             f64::from(u8::from(state.availability.is_following())),
         )],
     );
-    gauge(
+    family(
         &mut out,
         "clinic_availability_index_events_total",
         "Index maintenance: full rebuilds, one-doctor reloads, doctor-days repaired by reconciliation.",
@@ -203,7 +204,7 @@ pub async fn metrics(
 
     let size = state.pool.size();
     let idle = state.pool.num_idle() as u32;
-    gauge(
+    family(
         &mut out,
         "clinic_db_pool_connections",
         "This instance's database connections, by state.",
@@ -220,7 +221,7 @@ pub async fn metrics(
             ),
         ],
     );
-    gauge(
+    family(
         &mut out,
         "clinic_db_unavailable_total",
         "Requests answered 503 because the database was away or no connection came in time.",
@@ -233,7 +234,7 @@ pub async fn metrics(
         Ok(text) => out.push_str(&text),
         Err(err) => {
             tracing::warn!(error = %err, "metrics: database figures unavailable");
-            gauge(
+            family(
                 &mut out,
                 "clinic_metrics_database_up",
                 "0 when the database figures could not be read.",
@@ -266,7 +267,7 @@ async fn database_figures(pool: &sqlx::PgPool) -> Result<String, sqlx::Error> {
     )
     .fetch_all(pool)
     .await?;
-    gauge(
+    family(
         &mut out,
         "clinic_outbox_messages",
         "Notifications waiting, being sent, or given up on.",
@@ -276,7 +277,7 @@ async fn database_figures(pool: &sqlx::PgPool) -> Result<String, sqlx::Error> {
             .map(|(s, n, _)| (format!("state=\"{s}\""), *n as f64))
             .collect::<Vec<_>>(),
     );
-    gauge(
+    family(
         &mut out,
         "clinic_outbox_oldest_pending_seconds",
         "Age of the oldest notification not yet sent (0 when none).",
@@ -299,7 +300,7 @@ async fn database_figures(pool: &sqlx::PgPool) -> Result<String, sqlx::Error> {
     )
     .fetch_all(pool)
     .await?;
-    gauge(
+    family(
         &mut out,
         "clinic_job_seconds_since_success",
         "Seconds since each scheduled job last succeeded (absent: not in 7 days).",
@@ -309,7 +310,7 @@ async fn database_figures(pool: &sqlx::PgPool) -> Result<String, sqlx::Error> {
             .filter_map(|(job, ok, _)| ok.map(|s| (format!("job=\"{job}\""), s)))
             .collect::<Vec<_>>(),
     );
-    gauge(
+    family(
         &mut out,
         "clinic_job_seconds_since_run",
         "Seconds since each scheduled job last ran, whatever its outcome.",

@@ -136,12 +136,40 @@ fn attempt(conn: &mut Conn, tally: &Mutex<Tally>, first_day: &str, n: u64) {
     }
 }
 
+/// One value from `psql`.
+fn sql_text(url: &str, sql: &str) -> Result<String> {
+    crate::util::output(Command::new("psql").args([url, "-tAc", sql]))
+        .map(|t| t.trim().to_owned())
+        .ok_or_else(|| format!("psql: {sql}").into())
+}
+
 fn sql_number(url: &str, sql: &str) -> Result<i64> {
-    let text = crate::util::output(Command::new("psql").args([url, "-tAc", sql]))
-        .ok_or_else(|| format!("psql: {sql}"))?;
-    text.trim()
-        .parse()
+    let text = sql_text(url, sql)?;
+    text.parse()
         .map_err(|_| format!("psql {sql}: {text}").into())
+}
+
+/// Every booking confirmed to a client (`booked`) is in the database, and no two live
+/// visits overlap.
+fn check_bookings(url: &str, booked: &[(Instant, i64)]) -> Result<()> {
+    let ids: Vec<String> = booked.iter().map(|(_, id)| id.to_string()).collect();
+    let missing = sql_number(
+        url,
+        &format!(
+            "select {} - count(*) from appointments where status = 'booked' and appointment_id in ({})",
+            ids.len(),
+            ids.join(",")
+        ),
+    )?;
+    if missing != 0 {
+        return Err(format!("drill: {missing} confirmed bookings are not in the database").into());
+    }
+    for (name, n) in overlaps(url)? {
+        if n != 0 && name != "live appointments" {
+            return Err(format!("drill: {name}: {n}").into());
+        }
+    }
+    Ok(())
 }
 
 /// Every drill, on a cluster of their own, against the debug server.
@@ -314,24 +342,7 @@ fn restart_drill(cluster: &Cluster) -> Result<()> {
     drop(server);
 
     // Every booking a client was told of exists, and the invariants hold.
-    let ids: Vec<String> = tally.booked.iter().map(|(_, id)| id.to_string()).collect();
-    let missing = sql_number(
-        &url,
-        &format!(
-            "select {} - count(*) from appointments where status = 'booked' and appointment_id in ({})",
-            ids.len(),
-            ids.join(",")
-        ),
-    )?;
-    if missing != 0 {
-        return Err(format!("drill: {missing} confirmed bookings are not in the database").into());
-    }
-    for (name, n) in overlaps(&url)? {
-        if n != 0 && name != "live appointments" {
-            return Err(format!("drill: after the restart: {name}: {n}").into());
-        }
-    }
-    Ok(())
+    check_bookings(&url, &tally.booked)
 }
 
 /// The `Message-ID`s of the messages in the development mailbox, with how often each
@@ -450,24 +461,8 @@ fn kill_drill(cluster: &Cluster) -> Result<()> {
         return Err("drill: nothing was booked".into());
     }
 
-    // Every booking a client was told of exists.
-    let ids: Vec<String> = tally.booked.iter().map(|(_, id)| id.to_string()).collect();
-    let missing = sql_number(
-        &url,
-        &format!(
-            "select {} - count(*) from appointments where status = 'booked' and appointment_id in ({})",
-            ids.len(),
-            ids.join(",")
-        ),
-    )?;
-    if missing != 0 {
-        return Err(format!("drill: {missing} confirmed bookings are not in the database").into());
-    }
-    for (name, n) in overlaps(&url)? {
-        if n != 0 && name != "live appointments" {
-            return Err(format!("drill: {name}: {n}").into());
-        }
-    }
+    // Every booking a client was told of exists, and the invariants hold.
+    check_bookings(&url, &tally.booked)?;
 
     // The time held through the dead instance stays held (the hold is in the database)…
     let mut conn = Conn::new(port_b);
@@ -532,12 +527,10 @@ fn kill_drill(cluster: &Cluster) -> Result<()> {
     }
     drop(survivor);
     let delivered = mailbox_message_ids(&mailbox)?;
-    let sent: Vec<String> = crate::util::output(Command::new("psql").args([
-        url.as_str(),
-        "-tAc",
+    let sent: Vec<String> = sql_text(
+        &url,
         "select message_id::text from notifications where channel = 'email' and status = 'sent'",
-    ]))
-    .unwrap_or_default()
+    )?
     .lines()
     .map(|l| l.trim().to_owned())
     .filter(|l| !l.is_empty())
@@ -562,13 +555,6 @@ fn kill_drill(cluster: &Cluster) -> Result<()> {
         .into());
     }
     Ok(())
-}
-
-/// One value from `psql`.
-fn sql_text(url: &str, sql: &str) -> Result<String> {
-    crate::util::output(Command::new("psql").args([url, "-tAc", sql]))
-        .map(|t| t.trim().to_owned())
-        .ok_or_else(|| format!("psql: {sql}").into())
 }
 
 /// A server with a streaming read replica (`DATABASE_READ_URL`) whose replay is paused:

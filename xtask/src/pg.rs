@@ -73,14 +73,7 @@ impl Cluster {
         run(
             standby
                 .server_tool("pg_basebackup")
-                .args([
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &self.port.to_string(),
-                    "-U",
-                    "postgres",
-                ])
+                .args(self.connection_args())
                 .arg("-D")
                 .arg(standby.data_dir())
                 .args(["-R", "-X", "stream", "-c", "fast"]),
@@ -139,15 +132,21 @@ impl Cluster {
     /// A client tool (psql, createdb) connecting over TCP as the `postgres` role.
     fn client_tool(&self, tool: &str) -> Command {
         let mut cmd = Command::new(self.bin.join(tool));
-        cmd.args([
+        cmd.args(self.connection_args());
+        cmd
+    }
+
+    /// Over TCP to this cluster as the `postgres` role.
+    fn connection_args(&self) -> [String; 6] {
+        [
             "-h",
             "127.0.0.1",
             "-p",
             &self.port.to_string(),
             "-U",
             "postgres",
-        ]);
-        cmd
+        ]
+        .map(str::to_owned)
     }
 
     pub fn url(&self, database: &str) -> String {
