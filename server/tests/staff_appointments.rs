@@ -19,14 +19,28 @@ async fn all_day_doctor(pool: &PgPool, name: &str) -> Person {
     doctor
 }
 
-/// A free start time in `[now + from_minutes, now + to_minutes)`.
+/// A free start time in `[now + from_minutes, now + to_minutes)` where a one-slot visit
+/// fits (see `free_run` for longer ones).
 async fn free_time(pool: &PgPool, from_minutes: i32, to_minutes: i32) -> String {
+    free_run(pool, from_minutes, to_minutes, 1).await
+}
+
+/// A start time in `[now + from_minutes, now + to_minutes)` followed by `slots` free slots of
+/// one doctor in a row — a two-slot visit cannot start in the working day's last slot.
+async fn free_run(pool: &PgPool, from_minutes: i32, to_minutes: i32, slots: i64) -> String {
     let t: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
-        "select min(start_time) from availability_slots where status = 'free'
-           and start_time >= now() + make_interval(mins => $1) and start_time < now() + make_interval(mins => $2)",
+        "select min(s.start_time) from availability_slots s
+          where s.status = 'free'
+            and s.start_time >= now() + make_interval(mins => $1)
+            and s.start_time < now() + make_interval(mins => $2)
+            and (select count(*) from availability_slots n
+                  where n.doctor_id = s.doctor_id and n.status = 'free'
+                    and n.start_time >= s.start_time
+                    and n.start_time < s.start_time + (s.end_time - s.start_time) * $3) = $3",
     )
     .bind(from_minutes)
     .bind(to_minutes)
+    .bind(slots)
     .fetch_one(pool)
     .await
     .unwrap();
@@ -219,7 +233,7 @@ async fn search_by_day_doctor_patient_and_status_pages_and_audits(pool: PgPool) 
     .await;
     assert_eq!(status, 200, "{body}");
     let patient_id = body.as_i64().unwrap().to_string();
-    let start = free_time(&pool, 26 * 60, 30 * 60).await;
+    let start = free_run(&pool, 26 * 60, 30 * 60, 2).await;
     let (status, body) = json(
         call(
             &staff,
