@@ -41,7 +41,17 @@ export function uniqueEmail(prefix: string) {
   return `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.test`;
 }
 
+/** Waits past the next :00 or :30 when it is under a minute away. The first open time
+ *  is the first slot past the two-hour notice, and it passes into the notice at such a
+ *  boundary (the clinic's zone is whole hours from UTC): a test that signs up and then
+ *  takes the first time must not straddle one. */
+export async function awayFromSlotEdge() {
+  const left = 1_800_000 - (Date.now() % 1_800_000);
+  if (left < 60_000) await new Promise((r) => setTimeout(r, left + 1_000));
+}
+
 export async function signUp(page: Page, email: string, next = "/book") {
+  await awayFromSlotEdge();
   await page.goto(`/signup?next=${encodeURIComponent(next)}`);
   await hydrated(page);
   await page.getByLabel("First name").fill("Pat");

@@ -1,5 +1,5 @@
 import { test, expect, Page, Browser } from "@playwright/test";
-import { confirmEmail, sql, uniqueEmail } from "./helpers";
+import { awayFromSlotEdge, confirmEmail, sql, uniqueEmail } from "./helpers";
 
 // Every form works without JavaScript: a failing post comes back to its page with the
 // message next to the field and what was typed kept (never a password), not a JSON page.
@@ -18,6 +18,7 @@ async function expectReturnedTo(page: Page, path: RegExp) {
 }
 
 async function signUpWithoutScript(page: Page, next = "/book") {
+  await awayFromSlotEdge();
   const email = uniqueEmail("nojs");
   await page.goto(`/signup?next=${encodeURIComponent(next)}`);
   await page.getByLabel("First name").fill("Nora");
