@@ -171,6 +171,28 @@ async fn the_index_follows_changes_and_survives_losing_its_listener(pool: PgPool
     let lag = eventually("a blocked slot leaves", async || open_at(t).await == 1).await;
     assert!(lag < StdDuration::from_secs(1), "took {lag:?}");
 
+    // One statement over two days and a day between (one notification naming the span):
+    // the index reloads just those days of that doctor, and has all three right.
+    let (d7, d8) = (ny(7, 10, 0), ny(8, 14, 0));
+    assert_eq!((open_at(d7).await, open_at(d8).await), (2, 2));
+    let reloads = index.stats().doctor_reloads;
+    sqlx::query(
+        "update availability_slots set status = 'blocked'
+          where doctor_id = $1 and start_time = any($2)",
+    )
+    .bind(doctors[0])
+    .bind(vec![d7, d8])
+    .execute(&pool)
+    .await
+    .unwrap();
+    eventually("both days follow", async || {
+        open_at(d7).await == 1 && open_at(d8).await == 1
+    })
+    .await;
+    assert_eq!(index.stats().doctor_reloads, reloads + 1);
+    assert_eq!(open_at(t).await, 1, "the day before the span is as it was");
+    assert_eq!(index.reconcile(&pool).await.unwrap(), 0, "nothing drifted");
+
     // A deactivated doctor leaves altogether; reactivated, comes back.
     sqlx::query("update doctors set active = false where doctor_id = $1")
         .bind(doctors[1])

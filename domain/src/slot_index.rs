@@ -159,15 +159,51 @@ impl SlotIndex {
     /// Replaces everything known of one doctor with `slots` (their open slots; none when
     /// the doctor is inactive or gone).
     pub fn replace_doctor(&mut self, doctor_id: i64, slots: &[IndexedSlot]) {
-        for day in self.days.values_mut() {
-            day.doctors.remove(&doctor_id);
+        self.replace(doctor_id, None, slots);
+    }
+
+    /// Replaces what is known of one doctor on the clinic days `first..=last` with `slots`
+    /// (their open slots on those days; slots on other days are ignored). A booking
+    /// touches one day: its reload reads that day, not the doctor's whole horizon.
+    pub fn replace_doctor_days(
+        &mut self,
+        doctor_id: i64,
+        first: NaiveDate,
+        last: NaiveDate,
+        slots: &[IndexedSlot],
+    ) {
+        if first <= last {
+            self.replace(doctor_id, Some((first, last)), slots);
+        }
+    }
+
+    /// The clinic's time zone the index's days are in.
+    pub fn time_zone(&self) -> Tz {
+        self.tz
+    }
+
+    fn replace(
+        &mut self,
+        doctor_id: i64,
+        days: Option<(NaiveDate, NaiveDate)>,
+        slots: &[IndexedSlot],
+    ) {
+        let within =
+            |date: &NaiveDate| days.is_none_or(|(first, last)| (first..=last).contains(date));
+        match days {
+            None => self.days.values_mut().for_each(|day| {
+                day.doctors.remove(&doctor_id);
+            }),
+            Some((first, last)) => self.days.range_mut(first..=last).for_each(|(_, day)| {
+                day.doctors.remove(&doctor_id);
+            }),
         }
         let mut per_day: BTreeMap<NaiveDate, Vec<IndexedSlot>> = BTreeMap::new();
         for s in slots.iter().filter(|s| s.doctor_id == doctor_id) {
-            per_day
-                .entry(local_date(self.tz, s.start))
-                .or_default()
-                .push(*s);
+            let date = local_date(self.tz, s.start);
+            if within(&date) {
+                per_day.entry(date).or_default().push(*s);
+            }
         }
         for (date, mut slots) in per_day {
             slots.sort_by_key(|s| s.start);
@@ -483,6 +519,38 @@ mod tests {
             let fresh = SlotIndex::build(NY, Duration::minutes(30), &all);
             let (from, _) = local_day_bounds(NY, day);
             let to = from + Duration::days(3);
+            for k in 1..4 {
+                prop_assert_eq!(index.open_times(k, from, to, now), fresh.open_times(k, from, to, now));
+            }
+            prop_assert_eq!(index.differences(&fresh), 0);
+        }
+
+        /// Replacing one doctor's slots on some days (what a booking's notification
+        /// reloads) equals building afresh; their other days stay as they were.
+        #[test]
+        fn replacing_a_doctors_days_equals_a_rebuild(
+            before in prop::collection::vec((1_i64..4, 0_u32..4, 0_u32..40, 0_u8..5), 0..160),
+            after in prop::collection::vec((2_i64..3, 0_u32..4, 0_u32..40, 0_u8..5), 0..80),
+            first in 0_u32..4,
+            len in 0_u32..3,
+        ) {
+            let day = NaiveDate::from_ymd_opt(2030, 3, 9).unwrap(); // DST starts on the 10th
+            let now = Utc.with_ymd_and_hms(2030, 3, 1, 0, 0, 0).unwrap();
+            let old = slots_from(&before, day, 30, now);
+            let changed = slots_from(&after, day, 30, now);
+            let (first, last) = (day + Duration::days(first.into()), day + Duration::days((first + len).into()));
+            let on = |s: &IndexedSlot| (first..=last).contains(&local_date(NY, s.start));
+            let mut index = SlotIndex::build(NY, Duration::minutes(30), &old);
+            // The reload reads the doctor's slots on those days only; give it more, too:
+            // what lies outside the days must be ignored.
+            index.replace_doctor_days(2, first, last, &changed);
+            let mut all: Vec<IndexedSlot> =
+                old.into_iter().filter(|s| s.doctor_id != 2 || !on(s)).collect();
+            all.extend(changed.into_iter().filter(on));
+            let fresh = SlotIndex::build(NY, Duration::minutes(30), &all);
+            prop_assert_eq!(index.differences(&fresh), 0);
+            let (from, _) = local_day_bounds(NY, day);
+            let to = from + Duration::days(5);
             for k in 1..4 {
                 prop_assert_eq!(index.open_times(k, from, to, now), fresh.open_times(k, from, to, now));
             }

@@ -13,6 +13,8 @@
 //!   confirming (`--seconds N` per HTTP window, default 10; booking runs three windows);
 //!   writes `bench/RESULTS.md`. Targets: the index ≥ 100× the seed's SQL, ≥ 10,000
 //!   finder requests/s, ≥ 500 bookings/s, `/book` p50 ≤ 5 ms.
+//! - `booking` (only when named): the booking window again on the clinic the last
+//!   `availability` run generated, figures printed — for profiling booking changes.
 
 use std::process::Command;
 
@@ -41,12 +43,19 @@ pub fn bench(args: &[String]) -> Result<()> {
     let wanted = |name: &str| names.is_empty() || names.iter().any(|a| a == name);
     if let Some(unknown) = names
         .iter()
-        .find(|n| !["bundle", "availability"].contains(&n.as_str()))
+        .find(|n| !["bundle", "availability", "booking"].contains(&n.as_str()))
     {
-        return Err(format!("unknown benchmark {unknown}; available: availability, bundle").into());
+        return Err(format!(
+            "unknown benchmark {unknown}; available: availability, bundle, booking"
+        )
+        .into());
     }
     if wanted("availability") {
         availability(&size, args)?;
+    }
+    // Only when named: it reuses the clinic `availability` generated.
+    if names.iter().any(|n| n == "booking") {
+        booking_again(&size)?;
     }
     if !wanted("bundle") {
         return Ok(());
@@ -132,6 +141,46 @@ fn bundle(database: &Database) -> Result<()> {
     Ok(())
 }
 
+/// Builds the release server and runs the booking window again on the last generated
+/// clinic (`--seconds N`, default 30; `--days N` as generated, default 90).
+fn booking_again(flags: &[String]) -> Result<()> {
+    let (mut seconds, mut days) = (30, 90);
+    let mut it = flags.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().and_then(|v| v.parse::<u64>().ok());
+        match (flag.as_str(), value) {
+            ("--seconds", Some(v @ 1..=600)) => seconds = v,
+            ("--days", Some(v @ 9..=366)) => days = v as i64,
+            _ => {
+                return Err(format!(
+                    "bench booking: {flag} needs a whole number (--seconds 1-600, --days 9-366)"
+                )
+                .into())
+            }
+        }
+    }
+    build_release_server()?;
+    let database = Database::open("clinic_bench_availability")?;
+    let result = crate::bench_http::booking_again(&database.url, days, seconds);
+    database.close()?;
+    result
+}
+
+fn build_release_server() -> Result<()> {
+    tools::ensure_system_packages(&[SystemPackage::PostgreSql])?;
+    build::build_site(Profile::Release)?;
+    step("bench: release build of the server");
+    crate::util::run(
+        Command::new("cargo").current_dir(project_root()).args([
+            "build",
+            "--release",
+            "--package",
+            "server",
+        ]),
+        "cargo build --release (server)",
+    )
+}
+
 fn availability(flags: &[String], args: &[String]) -> Result<()> {
     // `--seconds` is ours; the rest size the generated clinic.
     let mut seconds = 10;
@@ -149,18 +198,7 @@ fn availability(flags: &[String], args: &[String]) -> Result<()> {
             size.extend(it.next().cloned());
         }
     }
-    tools::ensure_system_packages(&[SystemPackage::PostgreSql])?;
-    build::build_site(Profile::Release)?;
-    step("bench: availability (release build of the server)");
-    crate::util::run(
-        Command::new("cargo").current_dir(project_root()).args([
-            "build",
-            "--release",
-            "--package",
-            "server",
-        ]),
-        "cargo build --release (server)",
-    )?;
+    build_release_server()?;
     let database = Database::open("clinic_bench_availability")?;
     // A fresh database every run: the generated clinic is added to an empty one.
     let admin_url = match database.url.rsplit_once('/') {

@@ -120,7 +120,7 @@ fn book(conn: &mut Conn, first_day: &str, days: i64, n: u64) -> Outcome {
     };
     let times = open_times(&week);
     if times.is_empty() {
-        return Outcome::Conflict;
+        return Outcome::Conflict("no open time that week");
     }
     let start = times[(mix(n ^ 0xB00C) % times.len() as u64) as usize];
     let hold = match conn.post_form(
@@ -128,7 +128,7 @@ fn book(conn: &mut Conn, first_day: &str, days: i64, n: u64) -> Outcome {
         &[("start", start), ("appointment_type_id", STANDARD)],
     ) {
         Ok(r) if r.status == 200 => serde_json::from_slice::<Value>(&r.body).unwrap_or_default(),
-        Ok(r) if r.status == 409 => return Outcome::Conflict,
+        Ok(r) if r.status == 409 => return Outcome::Conflict(conflict_kind("hold", &r.body)),
         Ok(r) => return Outcome::Failed(format!("hold_time {}: {}", r.status, r.text())),
         Err(e) => return Outcome::Failed(format!("hold_time: {e}")),
     };
@@ -141,10 +141,45 @@ fn book(conn: &mut Conn, first_day: &str, days: i64, n: u64) -> Outcome {
         &[("hold", token), ("idempotency_key", key)],
     ) {
         Ok(r) if r.status == 200 => Outcome::Done,
-        Ok(r) if r.status == 409 => Outcome::Conflict,
+        Ok(r) if r.status == 409 => Outcome::Conflict(conflict_kind("confirm", &r.body)),
         Ok(r) => Outcome::Failed(format!("confirm_booking {}: {}", r.status, r.text())),
         Err(e) => Outcome::Failed(format!("confirm_booking: {e}")),
     }
+}
+
+/// A 409's reason, from the error's name in its body (`{"Booking":{"SlotTaken":…}}`).
+fn conflict_kind(step: &str, body: &[u8]) -> &'static str {
+    let text = String::from_utf8_lossy(body);
+    let known = [
+        ("hold", "SlotTaken", "hold: the time was taken"),
+        (
+            "hold",
+            "OverlapsOwnAppointment",
+            "hold: overlaps the patient's own visit",
+        ),
+        (
+            "hold",
+            "TooManyActiveAppointments",
+            "hold: the patient's limit of upcoming visits",
+        ),
+        ("confirm", "HoldExpired", "confirm: the hold lapsed"),
+        (
+            "confirm",
+            "OverlapsOwnAppointment",
+            "confirm: overlaps the patient's own visit",
+        ),
+    ];
+    known
+        .iter()
+        .find(|(s, name, _)| *s == step && text.contains(name))
+        .map_or(
+            if step == "hold" {
+                "hold: other"
+            } else {
+                "confirm: other"
+            },
+            |k| k.2,
+        )
 }
 
 /// The patients of one connection, signed in; their session cookies in turn.
@@ -317,26 +352,7 @@ pub fn run(database_url: &str, days: i64, seconds: u64) -> Result<HttpFigures> {
     )?;
     check("server-rendered /book, rendered every time", &ssr_rendered)?;
 
-    step("bench: 64 patients holding and confirming (signing in 256 patients first)");
-    let connections = 64;
-    let per = BENCH_PATIENTS / connections;
-    let booking = load::run(
-        indexed.port,
-        connections,
-        Duration::from_secs(seconds * 3),
-        |i, conn| {
-            let cookies = (0..per)
-                .map(|j| sign_in(conn, i * per + j + 1))
-                .collect::<Result<Vec<_>>>()?;
-            Ok(Patients { cookies, turn: 0 })
-        },
-        |conn, patients, n| {
-            patients.turn = (patients.turn + 1) % patients.cookies.len();
-            conn.set_cookie(Some(patients.cookies[patients.turn].clone()));
-            book(conn, &first_day, span, n)
-        },
-    )?;
-    check("booking", &booking)?;
+    let (connections, booking) = booking(&indexed, &first_day, span, window * 3, 0)?;
     drop(indexed);
     let overlaps = overlaps(database_url)?;
     Ok(HttpFigures {
@@ -346,6 +362,120 @@ pub fn run(database_url: &str, days: i64, seconds: u64) -> Result<HttpFigures> {
         booking: (connections, booking),
         overlaps,
     })
+}
+
+/// 64 patients, each in turn: a week of the finder, a random open time, hold, confirm.
+/// `salt` varies the patients' choices: the same salt picks the same weeks and times again,
+/// which on a clinic already booked that way overlaps their own visits.
+fn booking(
+    server: &DemoServer,
+    first_day: &str,
+    span: i64,
+    window: Duration,
+    salt: u64,
+) -> Result<(usize, Figures)> {
+    step("bench: 64 patients holding and confirming (signing in 256 patients first)");
+    let connections = 64;
+    let per = BENCH_PATIENTS / connections;
+    let figures = load::run(
+        server.port,
+        connections,
+        window,
+        |i, conn| {
+            let cookies = (0..per)
+                .map(|j| sign_in(conn, i * per + j + 1))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Patients { cookies, turn: 0 })
+        },
+        |conn, patients, n| {
+            patients.turn = (patients.turn + 1) % patients.cookies.len();
+            conn.set_cookie(Some(patients.cookies[patients.turn].clone()));
+            book(conn, first_day, span, n ^ salt)
+        },
+    )?;
+    check("booking", &figures)?;
+    Ok((connections, figures))
+}
+
+/// `cargo xtask bench booking`: only the booking window, again, on the clinic the last
+/// `availability` run generated, with the bookings of earlier runs undone first (so runs
+/// compare) — for profiling a change to booking without generating the clinic anew.
+/// Prints the figures; writes no results file.
+pub fn booking_again(database_url: &str, days: i64, seconds: u64) -> Result<()> {
+    step("bench: undoing the bookings of earlier runs");
+    let psql = |sql: &str| {
+        crate::util::run(
+            Command::new("psql").args([database_url, "-v", "ON_ERROR_STOP=1", "-qc", sql]),
+            "psql",
+        )
+    };
+    // The generated clinic's taken slots belong to no appointment; the bench's own do.
+    psql(
+        "begin;
+         update availability_slots set status = 'free', hold_token = null, hold_patient_id = null,
+                hold_appointment_type_id = null, hold_expires_at = null
+          where status = 'held' or slot_id in (select slot_id from appointment_slots);
+         delete from attention_items;
+         delete from appointment_events;
+         delete from notifications where appointment_id is not null;
+         delete from appointment_slots;
+         delete from appointments;
+         delete from job_runs where job = 'materialize-slots';
+         commit;",
+    )?;
+    psql("vacuum analyze")?;
+    let server = DemoServer::serve(
+        database_url,
+        "bench-booking",
+        Profile::Release,
+        &[("CLINIC_LOG", "warn"), ("CLINIC_DB_MAX_CONNECTIONS", POOL)],
+    )?;
+    // A starting server tops up every doctor's slots (the daily job runs at once): wait
+    // for it, as the full run's earlier windows do, so it does not share the window.
+    step("bench: waiting for the server's start-up slot job");
+    let waited = std::time::Instant::now();
+    loop {
+        let done = crate::util::output(Command::new("psql").args([
+            database_url,
+            "-tAc",
+            "select count(*) from job_runs where job = 'materialize-slots'
+                and finished_at > now() - interval '10 minutes'",
+        ]))
+        .unwrap_or_default();
+        if done.trim() != "0" {
+            break;
+        }
+        if waited.elapsed() > Duration::from_secs(180) {
+            return Err("the start-up slot job did not finish within 3 minutes".into());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let first = Conn::new(server.port).post_form("/api/finder_week", &[])?;
+    let first: Value = serde_json::from_slice(&first.body)?;
+    let first_day = first["week_start"]
+        .as_str()
+        .ok_or("finder_week gave no week_start")?
+        .to_owned();
+    let salt = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    let window = Duration::from_secs(seconds);
+    let (connections, b) = booking(&server, &first_day, days - 8, window, salt)?;
+    drop(server);
+    println!(
+        "booking, {connections} patients: {:.0} confirmed/s ({} in {:.0} s), {} refused {:?}, p50 {:.1} ms, p99 {:.1} ms",
+        b.per_second(),
+        b.done,
+        b.seconds,
+        b.conflicts,
+        b.conflict_kinds,
+        b.percentile_ms(0.5),
+        b.percentile_ms(0.99)
+    );
+    for (name, n) in overlaps(database_url)? {
+        println!("- {name}: {n}");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

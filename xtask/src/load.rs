@@ -168,8 +168,9 @@ fn encode(s: &str) -> String {
 pub enum Outcome {
     /// Done as intended (a page served, a booking confirmed).
     Done,
-    /// Refused the way a busy clinic refuses (the time was taken meanwhile).
-    Conflict,
+    /// Refused the way a busy clinic refuses (the time was taken meanwhile), and why
+    /// (a short fixed label: the figures count each).
+    Conflict(&'static str),
     /// Anything else: a wrong status, a lost connection.
     Failed(String),
 }
@@ -178,6 +179,8 @@ pub enum Outcome {
 pub struct Figures {
     pub done: usize,
     pub conflicts: usize,
+    /// How many conflicts of each kind.
+    pub conflict_kinds: std::collections::BTreeMap<&'static str, usize>,
     pub failed: usize,
     pub first_failure: Option<String>,
     pub seconds: f64,
@@ -233,7 +236,10 @@ pub fn run<S: Send>(
                                 f.done += 1;
                                 f.latencies.push(t.elapsed());
                             }
-                            Outcome::Conflict => f.conflicts += 1,
+                            Outcome::Conflict(why) => {
+                                f.conflicts += 1;
+                                *f.conflict_kinds.entry(why).or_default() += 1;
+                            }
                             Outcome::Failed(why) => {
                                 f.failed += 1;
                                 f.first_failure.get_or_insert(why);
@@ -259,6 +265,9 @@ pub fn run<S: Send>(
     for p in parts {
         all.done += p.done;
         all.conflicts += p.conflicts;
+        for (why, n) in p.conflict_kinds {
+            *all.conflict_kinds.entry(why).or_default() += n;
+        }
         all.failed += p.failed;
         all.latencies.extend(p.latencies);
         if all.first_failure.is_none() {

@@ -4,8 +4,9 @@
 //!
 //! The index (`domain::slot_index`) is built at start-up and kept current by PostgreSQL
 //! `LISTEN/NOTIFY` (migration 013: a change to a doctor's slots or their `active` flag
-//! notifies `doctor:<id>`, a new slot length or time zone `all`); every instance reloads
-//! what it is told, so several instances on one database agree within moments. A lost
+//! notifies `doctor:<id>`, a new slot length or time zone `all`; migration 016: a slot
+//! change names its span, `doctor:<id>:<from>:<to>`, and only those days are reloaded);
+//! every instance reloads what it is told, so several instances on one database agree within moments. A lost
 //! listener connection reconnects and rebuilds everything; a periodic reconciliation
 //! rebuilds from the database and counts (and logs) any doctor-day that had drifted.
 //! Booking stays authoritative in the database: a stale index can at worst offer a time
@@ -291,6 +292,36 @@ impl AvailabilityIndex {
         Ok(())
     }
 
+    /// Reloads one doctor's open slots on the clinic days that `[from, to)` touches: what a
+    /// slot change's notification names (migration 016).
+    pub async fn reload_doctor_span(
+        &self,
+        pool: &PgPool,
+        doctor_id: i64,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        // The index's own days (its zone), so the reload covers whole days of it.
+        let Some(tz) = self.read(|i| i.map(SlotIndex::time_zone)) else {
+            return Ok(());
+        };
+        let first = domain::schedule::local_date(tz, from);
+        let last = domain::schedule::local_date(tz, (to - Duration::seconds(1)).max(from));
+        let (read_from, _) = domain::schedule::local_day_bounds(tz, first);
+        let (_, read_to) = domain::schedule::local_day_bounds(tz, last);
+        let slots =
+            db::slots::indexable_slots_of_doctor_between(pool, doctor_id, read_from, read_to)
+                .await?;
+        self.write(|i| {
+            // A rebuild for another zone in between: it read everything afresh.
+            if let Some(i) = i.as_mut().filter(|i| i.time_zone() == tz) {
+                i.replace_doctor_days(doctor_id, first, last, &slots);
+            }
+        });
+        self.inner.doctor_reloads.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
     fn barrier_tag(&self) -> &str {
         self.inner
             .barrier_tag
@@ -340,8 +371,12 @@ impl AvailabilityIndex {
             }
             return Ok(());
         }
-        match payload.strip_prefix("doctor:").map(str::parse::<i64>) {
-            Some(Ok(doctor_id)) => self.reload_doctor(pool, doctor_id).await,
+        match payload.strip_prefix("doctor:").map(parse_doctor_change) {
+            Some(Some((doctor_id, None))) => self.reload_doctor(pool, doctor_id).await,
+            Some(Some((doctor_id, Some((from, to))))) => {
+                self.reload_doctor_span(pool, doctor_id, from, to).await
+            }
+            // 'all', or anything not understood: everything afresh.
             _ => self.rebuild(pool).await,
         }
     }
@@ -391,6 +426,21 @@ impl AvailabilityIndex {
             }
         }
     }
+}
+
+/// `<id>` or `<id>:<from>:<to>` (epoch seconds) of a `doctor:` notification.
+fn parse_doctor_change(rest: &str) -> Option<(i64, Option<(DateTime<Utc>, DateTime<Utc>)>)> {
+    let mut parts = rest.split(':');
+    let doctor_id = parts.next()?.parse().ok()?;
+    let span = match (parts.next(), parts.next(), parts.next()) {
+        (None, _, _) => None,
+        (Some(from), Some(to), None) => {
+            let at = |t: &str| DateTime::from_timestamp(t.parse().ok()?, 0);
+            Some((at(from)?, at(to)?))
+        }
+        _ => return None,
+    };
+    Some((doctor_id, span))
 }
 
 /// Open start times in `[from, to)` for an appointment of `slot_count` slots, limited to
@@ -488,4 +538,33 @@ pub async fn nearest_open_times(
     times.truncate(limit);
     times.sort();
     Ok(times)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_doctor_change;
+    use chrono::DateTime;
+
+    #[test]
+    fn reads_a_doctor_or_a_doctors_span() {
+        assert_eq!(parse_doctor_change("42"), Some((42, None)));
+        let (from, to) = (
+            DateTime::from_timestamp(1_900_000_000, 0).unwrap(),
+            DateTime::from_timestamp(1_900_001_800, 0).unwrap(),
+        );
+        assert_eq!(
+            parse_doctor_change("42:1900000000:1900001800"),
+            Some((42, Some((from, to))))
+        );
+        for bad in [
+            "",
+            "x",
+            "42:1",
+            "42:1:2:3",
+            "42:a:b",
+            "42:1:99999999999999999999",
+        ] {
+            assert_eq!(parse_doctor_change(bad), None, "{bad}");
+        }
+    }
 }

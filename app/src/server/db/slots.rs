@@ -52,33 +52,55 @@ pub async fn indexable_slots(
     pool: &PgPool,
     doctor_id: Option<i64>,
 ) -> Result<Vec<IndexedSlot>, sqlx::Error> {
-    // doctor, start, end, the hold's end (held slots)
-    type Row = (i64, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>);
-    // Two statements, not `$1 is null or doctor_id = $1`: one doctor's reload (after every
-    // booking change) must use the (doctor_id, start_time) index, not scan every slot.
-    const SELECT: &str = "select s.doctor_id, s.start_time, s.end_time,
-                case when s.status = 'held' then s.hold_expires_at end
-         from availability_slots s join doctors d on d.doctor_id = s.doctor_id
-         where d.active and s.start_time >= now() - interval '1 day'
-           and (s.status = 'free' or (s.status = 'held' and s.hold_expires_at is not null))";
-    let rows: Vec<Row> = match doctor_id {
+    // Two statements, not `$1 is null or doctor_id = $1`: one doctor's reload must use the
+    // (doctor_id, start_time) index, not scan every slot.
+    let rows: Vec<IndexedRow> = match doctor_id {
         Some(id) => {
-            sqlx::query_as(&format!("{SELECT} and s.doctor_id = $1"))
+            sqlx::query_as(&format!("{INDEXABLE} and s.doctor_id = $1"))
                 .bind(id)
                 .fetch_all(pool)
                 .await?
         }
-        None => sqlx::query_as(SELECT).fetch_all(pool).await?,
+        None => sqlx::query_as(INDEXABLE).fetch_all(pool).await?,
     };
-    Ok(rows
-        .into_iter()
-        .map(|(doctor_id, start, end, hold_expires)| IndexedSlot {
-            doctor_id,
-            start,
-            end,
-            hold_expires,
-        })
-        .collect())
+    Ok(rows.into_iter().map(indexed).collect())
+}
+
+/// What the index holds of one doctor for slots starting in `[from, to)` (the clinic days
+/// a change touched).
+pub async fn indexable_slots_of_doctor_between(
+    pool: &PgPool,
+    doctor_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<IndexedSlot>, sqlx::Error> {
+    let rows: Vec<IndexedRow> = sqlx::query_as(&format!(
+        "{INDEXABLE} and s.doctor_id = $1 and s.start_time >= $2 and s.start_time < $3"
+    ))
+    .bind(doctor_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(indexed).collect())
+}
+
+// doctor, start, end, the hold's end (held slots)
+type IndexedRow = (i64, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>);
+
+const INDEXABLE: &str = "select s.doctor_id, s.start_time, s.end_time,
+        case when s.status = 'held' then s.hold_expires_at end
+    from availability_slots s join doctors d on d.doctor_id = s.doctor_id
+    where d.active and s.start_time >= now() - interval '1 day'
+      and (s.status = 'free' or (s.status = 'held' and s.hold_expires_at is not null))";
+
+fn indexed((doctor_id, start, end, hold_expires): IndexedRow) -> IndexedSlot {
+    IndexedSlot {
+        doctor_id,
+        start,
+        end,
+        hold_expires,
+    }
 }
 
 /// Active doctors with `slot_count` open slots covering `[start, end)`. Slots are on a
