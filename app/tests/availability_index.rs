@@ -265,7 +265,7 @@ async fn the_index_follows_changes_and_survives_losing_its_listener(pool: PgPool
     let killed: i64 = sqlx::query_scalar(
         "select count(pg_terminate_backend(pid)) from pg_stat_activity
           where datname = current_database() and pid <> pg_backend_pid()
-            and query ilike 'listen%'",
+            and application_name = 'clinic availability listener'",
     )
     .fetch_one(&pool)
     .await

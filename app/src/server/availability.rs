@@ -21,15 +21,21 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::availability::{open_start_times, BookingWindow, OpenTime};
-use domain::slot_index::SlotIndex;
+use domain::schedule::{local_date, local_day_bounds};
+use domain::slot_index::{IndexedSlot, SlotIndex};
 use domain::ClinicPolicy;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 
 use crate::server::db;
 use crate::AppError;
+
+/// Most notifications applied together (one read for their slot changes).
+const MAX_BATCH: usize = 512;
 
 /// How often the index is compared with the database and repaired.
 const RECONCILE_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
@@ -292,34 +298,81 @@ impl AvailabilityIndex {
         Ok(())
     }
 
-    /// Reloads one doctor's open slots on the clinic days that `[from, to)` touches: what a
-    /// slot change's notification names (migration 016).
-    pub async fn reload_doctor_span(
+    /// Reloads, for each (doctor, from, to), that doctor's open slots on the clinic days
+    /// `[from, to)` touches — what slot changes' notifications name (migration 016) — in
+    /// one read on `conn`.
+    pub async fn reload_spans<'c>(
         &self,
-        pool: &PgPool,
-        doctor_id: i64,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        conn: impl sqlx::PgExecutor<'c>,
+        spans: &[(i64, DateTime<Utc>, DateTime<Utc>)],
     ) -> Result<(), AppError> {
-        // The index's own days (its zone), so the reload covers whole days of it.
+        // The index's own days (its zone), so each reload covers whole days of it.
         let Some(tz) = self.read(|i| i.map(SlotIndex::time_zone)) else {
             return Ok(());
         };
-        let first = domain::schedule::local_date(tz, from);
-        let last = domain::schedule::local_date(tz, (to - Duration::seconds(1)).max(from));
-        let (read_from, _) = domain::schedule::local_day_bounds(tz, first);
-        let (_, read_to) = domain::schedule::local_day_bounds(tz, last);
-        let slots =
-            db::slots::indexable_slots_of_doctor_between(pool, doctor_id, read_from, read_to)
-                .await?;
+        if spans.is_empty() {
+            return Ok(());
+        }
+        let days: Vec<(i64, NaiveDate, NaiveDate)> = spans
+            .iter()
+            .map(|&(doctor_id, from, to)| {
+                let last = (to - Duration::seconds(1)).max(from);
+                (doctor_id, local_date(tz, from), local_date(tz, last))
+            })
+            .collect();
+        let reads: Vec<_> = days
+            .iter()
+            .map(|&(doctor_id, first, last)| {
+                (
+                    doctor_id,
+                    local_day_bounds(tz, first).0,
+                    local_day_bounds(tz, last).1,
+                )
+            })
+            .collect();
+        let slots = db::slots::indexable_slots_in_spans(conn, &reads).await?;
+        let mut by_doctor: HashMap<i64, Vec<IndexedSlot>> = HashMap::new();
+        for s in slots {
+            by_doctor.entry(s.doctor_id).or_default().push(s);
+        }
         self.write(|i| {
             // A rebuild for another zone in between: it read everything afresh.
             if let Some(i) = i.as_mut().filter(|i| i.time_zone() == tz) {
-                i.replace_doctor_days(doctor_id, first, last, &slots);
+                for &(doctor_id, first, last) in &days {
+                    let slots = by_doctor.get(&doctor_id).map_or(&[][..], Vec::as_slice);
+                    i.replace_doctor_days(doctor_id, first, last, slots);
+                }
             }
         });
-        self.inner.doctor_reloads.fetch_add(1, Ordering::Relaxed);
+        self.inner
+            .doctor_reloads
+            .fetch_add(spans.len() as u64, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Applies notifications received together, in order. Runs of slot changes are read
+    /// in one query on the listener's own connection: under booking load the pool's
+    /// connections are all busy with requests, and the index must not queue behind them.
+    async fn apply_all(
+        &self,
+        listener: &mut PgListener,
+        pool: &PgPool,
+        payloads: Vec<String>,
+    ) -> Result<(), AppError> {
+        let mut spans = Vec::new();
+        for payload in payloads {
+            if let Some(Some((doctor_id, Some((from, to))))) =
+                payload.strip_prefix("doctor:").map(parse_doctor_change)
+            {
+                spans.push((doctor_id, from, to));
+                continue;
+            }
+            // Anything else (a barrier above all) comes after the changes before it.
+            self.reload_spans(&mut *listener, &std::mem::take(&mut spans))
+                .await?;
+            self.apply(pool, &payload).await?;
+        }
+        self.reload_spans(&mut *listener, &spans).await
     }
 
     fn barrier_tag(&self) -> &str {
@@ -374,7 +427,7 @@ impl AvailabilityIndex {
         match payload.strip_prefix("doctor:").map(parse_doctor_change) {
             Some(Some((doctor_id, None))) => self.reload_doctor(pool, doctor_id).await,
             Some(Some((doctor_id, Some((from, to))))) => {
-                self.reload_doctor_span(pool, doctor_id, from, to).await
+                self.reload_spans(pool, &[(doctor_id, from, to)]).await
             }
             // 'all', or anything not understood: everything afresh.
             _ => self.rebuild(pool).await,
@@ -403,6 +456,10 @@ impl AvailabilityIndex {
 
     async fn follow(&self, pool: &PgPool) -> Result<(), AppError> {
         let mut listener = PgListener::connect_with(pool).await?;
+        // Named, for whoever reads pg_stat_activity: it also runs the index's reloads.
+        sqlx::query("set application_name = 'clinic availability listener'")
+            .execute(&mut listener)
+            .await?;
         listener.listen("availability").await?;
         // Whatever changed while nobody listened is read afresh.
         self.forget_settings();
@@ -414,7 +471,17 @@ impl AvailabilityIndex {
         loop {
             tokio::select! {
                 message = listener.try_recv() => match message? {
-                    Some(n) => self.apply(pool, n.payload()).await?,
+                    Some(n) => {
+                        // And whatever else has arrived meanwhile, applied together.
+                        let mut payloads = vec![n.payload().to_owned()];
+                        while payloads.len() < MAX_BATCH {
+                            match listener.next_buffered() {
+                                Some(n) => payloads.push(n.payload().to_owned()),
+                                None => break,
+                            }
+                        }
+                        self.apply_all(&mut listener, pool, payloads).await?
+                    }
                     None => {
                         tracing::warn!("availability index: listener connection lost; rebuilding");
                         return Ok(());

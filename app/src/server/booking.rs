@@ -190,6 +190,17 @@ async fn lock_patient(conn: &mut PgConnection, patient_id: i64) -> Result<(), Ap
     }
 }
 
+/// Refuses a time that overlaps `overlap`, another live visit of the same patient.
+fn refuse_overlap(overlap: Option<i64>) -> Result<(), AppError> {
+    match overlap {
+        Some(appointment_id) => Err(BookingError::OverlapsOwnAppointment {
+            appointment_id: Some(appointment_id),
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
 /// Refuses a time that overlaps another live visit of the same patient.
 async fn check_no_overlap(
     conn: &mut PgConnection,
@@ -251,11 +262,22 @@ pub async fn hold(
     }
     let mut tx = pool.begin().await?;
     lock_patient(&mut tx, patient_id).await?;
-    let slots_needed = slot_count(&mut tx, appointment_type_id).await?;
-    let upcoming = db::appointments::count_upcoming(&mut tx, patient_id, now).await?;
-    booking::check_new_booking(policy, now, start, upcoming, &by.actor())?;
+    let facts = db::appointments::booking_facts(
+        &mut tx,
+        patient_id,
+        appointment_type_id,
+        start,
+        None,
+        policy.slot_length(),
+        now,
+    )
+    .await?;
+    let slots_needed = facts
+        .slot_count
+        .ok_or(AppError::Booking(BookingError::UnknownAppointmentType))?;
+    booking::check_new_booking(policy, now, start, facts.upcoming, &by.actor())?;
     let end = start + policy.slot_length() * slots_needed;
-    check_no_overlap(&mut tx, patient_id, start, end, None).await?;
+    refuse_overlap(facts.overlap)?;
     db::slots::release_holds_of(&mut tx, patient_id).await?;
 
     let Some((_doctor_id, slot_ids)) =
@@ -355,20 +377,29 @@ pub async fn confirm(
         counters::note(&counters::CONFLICTS);
         return Err(BookingError::HoldExpired { alternatives }.into());
     }
-    let upcoming = db::appointments::count_upcoming(&mut tx, patient_id, now).await?;
+    let end = held.last().map_or(first.end_time, |s| s.end_time);
+    let facts = db::appointments::booking_facts(
+        &mut tx,
+        patient_id,
+        appointment_type_id,
+        start,
+        Some(end),
+        policy.slot_length(),
+        now,
+    )
+    .await?;
     // A patient's hold was inside the window when taken; staff overrides are re-judged
     // (and recorded) here.
     let override_reason = match by.role {
         ActingRole::Patient { .. } => {
-            booking::check_active_limit(policy, upcoming)?;
+            booking::check_active_limit(policy, facts.upcoming)?;
             None
         }
         ActingRole::Staff { .. } => {
-            booking::check_new_booking(policy, now, start, upcoming, &by.actor())?
+            booking::check_new_booking(policy, now, start, facts.upcoming, &by.actor())?
         }
     };
-    let end = held.last().map_or(first.end_time, |s| s.end_time);
-    check_no_overlap(&mut tx, patient_id, start, end, None).await?;
+    refuse_overlap(facts.overlap)?;
 
     let slot_ids: Vec<i64> = held.iter().map(|s| s.slot_id).collect();
     let new = db::appointments::NewAppointment {
@@ -383,9 +414,7 @@ pub async fn confirm(
         idempotency_key,
         hold_token: Some(hold_token),
     };
-    let appointment = db::appointments::insert(&mut tx, &new, now).await?;
-    db::appointments::link_slots(&mut tx, appointment.appointment_id, &slot_ids).await?;
-    db::slots::mark_booked(&mut tx, &slot_ids).await?;
+    let appointment = db::appointments::insert_booked(&mut tx, &new, &slot_ids, now).await?;
     record_change(
         &mut tx,
         policy,

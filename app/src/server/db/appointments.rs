@@ -106,6 +106,59 @@ pub async fn count_upcoming(
     Ok(n as u32)
 }
 
+/// What a booking checks about the patient, read in one statement once the patient's row
+/// is locked (a statement of its own, so this one's snapshot sees everything committed
+/// before the lock was granted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookingFacts {
+    /// Slots of the appointment type; `None` when it is not offered.
+    pub slot_count: Option<i32>,
+    /// Upcoming booked appointments (the abuse limit counts these).
+    pub upcoming: u32,
+    /// A live appointment of the patient overlapping the new time.
+    pub overlap: Option<i64>,
+}
+
+/// [`BookingFacts`] for a visit of `appointment_type_id` at `start`. The new time ends at
+/// `end` when given (the slots of a hold), else after the type's slots of `slot_length`.
+pub async fn booking_facts(
+    conn: &mut PgConnection,
+    patient_id: i64,
+    appointment_type_id: i64,
+    start: DateTime<Utc>,
+    end: Option<DateTime<Utc>>,
+    slot_length: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<BookingFacts, sqlx::Error> {
+    let (slot_count, upcoming, overlap): (Option<i32>, i64, Option<i64>) = sqlx::query_as(
+        "select t.slot_count,
+                (select count(*) from appointments
+                  where patient_id = $1 and status = 'booked' and start_time > $6),
+                (select appointment_id from appointments
+                  where patient_id = $1 and status <> 'cancelled'
+                    and t.new_end is not null
+                    and tstzrange(start_time, end_time) && tstzrange($3, t.new_end)
+                  limit 1)
+         from (select c.slot_count,
+                      coalesce($4, $3 + make_interval(secs => $5 * c.slot_count)) as new_end
+                 from (select (select slot_count from appointment_types
+                                where appointment_type_id = $2 and active) as slot_count) c) t",
+    )
+    .bind(patient_id)
+    .bind(appointment_type_id)
+    .bind(start)
+    .bind(end)
+    .bind(slot_length.num_seconds() as f64)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(BookingFacts {
+        slot_count,
+        upcoming: upcoming as u32,
+        overlap,
+    })
+}
+
 /// Live appointments per doctor starting in `[from, to)` (the assignment policy's load).
 pub async fn counts_per_doctor(
     conn: &mut PgConnection,
@@ -189,17 +242,30 @@ pub struct NewAppointment {
     pub hold_token: Option<Uuid>,
 }
 
-pub async fn insert(
+/// Creates the appointment on `slot_ids` (held for it, locked by the caller): the
+/// appointment, its slot links and the slots marked booked, in one statement.
+pub async fn insert_booked(
     conn: &mut PgConnection,
     new: &NewAppointment,
+    slot_ids: &[i64],
     now: DateTime<Utc>,
 ) -> Result<Appointment, sqlx::Error> {
     let row: AppointmentRow = sqlx::query_as(&format!(
-        "insert into appointments (patient_id, doctor_id, appointment_type_id, start_time, end_time,
-                                   reason, booked_by_user_id, booked_by_role, idempotency_key,
-                                   hold_token, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $10)
-         returning {COLUMNS}"
+        "with created as (
+             insert into appointments (patient_id, doctor_id, appointment_type_id, start_time,
+                                       end_time, reason, booked_by_user_id, booked_by_role,
+                                       idempotency_key, hold_token, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $10)
+             returning {COLUMNS}),
+         linked as (
+             insert into appointment_slots (appointment_id, slot_id)
+             select created.appointment_id, unnest($12::bigint[]) from created),
+         booked as (
+             update availability_slots
+                set status = 'booked', hold_token = null, hold_patient_id = null,
+                    hold_appointment_type_id = null, hold_expires_at = null
+              where slot_id = any($12))
+         select {COLUMNS} from created"
     ))
     .bind(new.patient_id)
     .bind(new.doctor_id)
@@ -212,6 +278,7 @@ pub async fn insert(
     .bind(new.idempotency_key)
     .bind(now)
     .bind(new.hold_token)
+    .bind(slot_ids)
     .fetch_one(conn)
     .await?;
     row.into_appointment()

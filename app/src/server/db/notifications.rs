@@ -43,6 +43,35 @@ pub async fn patient_channels(
     Ok(Some((user_id, channels)))
 }
 
+/// Queues the message about an appointment on each of the patient's channels (email when
+/// they have an online account, text messages too when they opted in with a phone), in
+/// one statement; none for a patient without an account. Each row gets its own message id.
+pub async fn insert_for_patient(
+    conn: &mut PgConnection,
+    kind: NotificationKind,
+    patient_id: i64,
+    appointment_id: i64,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into notifications (message_id, kind, channel, recipient_user_id, appointment_id,
+                                    next_attempt_at, created_at, updated_at)
+         select gen_random_uuid(), $1, c.channel, p.user_id, $3, $4, $5, $5
+         from patients p cross join (values ('email'), ('sms')) as c (channel)
+         where p.patient_id = $2 and p.user_id is not null
+           and (c.channel = 'email' or (p.phone is not null and p.sms_opt_in))",
+    )
+    .bind(kind.as_str())
+    .bind(patient_id)
+    .bind(appointment_id)
+    .bind(due)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// The appointment-change message still waiting to go out on `channel`, locked.
 pub async fn pending_change(
     conn: &mut PgConnection,

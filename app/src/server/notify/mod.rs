@@ -28,9 +28,13 @@ pub async fn appointment_changed(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let due = now + policy.notification_debounce();
-    if kind != NotificationKind::AppointmentBooked {
-        outbox::supersede_pending_reminders(conn, appointment_id, now).await?;
+    if kind == NotificationKind::AppointmentBooked {
+        // A visit just booked has no message waiting to merge with: one insert for the
+        // patient's channels (the hot path of every booking).
+        outbox::insert_for_patient(conn, kind, patient_id, appointment_id, due, now).await?;
+        return Ok(());
     }
+    outbox::supersede_pending_reminders(conn, appointment_id, now).await?;
     let Some((user_id, channels)) = outbox::patient_channels(conn, patient_id).await? else {
         return Ok(());
     };
