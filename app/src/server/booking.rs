@@ -108,6 +108,8 @@ impl ActingUser {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hold {
     pub token: Uuid,
+    /// The appointment type's name.
+    pub type_name: String,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -132,22 +134,26 @@ pub(crate) async fn ranked_doctors(
     prefer: Option<i64>,
 ) -> Result<Vec<i64>, AppError> {
     let end = start + policy.slot_length() * slot_count;
-    let mut doctors =
-        db::slots::doctors_open_for(conn, start, end, i64::from(slot_count), now).await?;
-    doctors.retain(|&d| Some(d) != except);
-    if doctors.is_empty() {
-        return Ok(doctors);
-    }
     let tz = policy.time_zone();
     let (day_start, day_end) = local_day_bounds(tz, local_date(tz, start));
-    let load = db::appointments::counts_per_doctor(conn, &doctors, day_start, day_end).await?;
-    let preferred = prefer.filter(|p| doctors.contains(p));
-    let candidates = doctors
+    let mut open = db::slots::doctors_open_for_with_load(
+        conn,
+        start,
+        end,
+        i64::from(slot_count),
+        now,
+        day_start,
+        day_end,
+    )
+    .await?;
+    open.retain(|&(d, _)| Some(d) != except);
+    let preferred = prefer.filter(|p| open.iter().any(|&(d, _)| d == *p));
+    let candidates = open
         .iter()
-        .filter(|&&d| Some(d) != preferred)
-        .map(|&doctor_id| Candidate {
+        .filter(|&&(d, _)| Some(d) != preferred)
+        .map(|&(doctor_id, n)| Candidate {
             doctor_id,
-            appointments_that_day: load.get(&doctor_id).copied().unwrap_or(0),
+            appointments_that_day: n as u32,
         })
         .collect();
     let ranked = rank_candidates(candidates, rotation_key(start, policy.slot_length()));
@@ -272,9 +278,9 @@ pub async fn hold(
         now,
     )
     .await?;
-    let slots_needed = facts
-        .slot_count
-        .ok_or(AppError::Booking(BookingError::UnknownAppointmentType))?;
+    let (Some(slots_needed), Some(type_name)) = (facts.slot_count, facts.type_name) else {
+        return Err(BookingError::UnknownAppointmentType.into());
+    };
     booking::check_new_booking(policy, now, start, facts.upcoming, &by.actor())?;
     let end = start + policy.slot_length() * slots_needed;
     refuse_overlap(facts.overlap)?;
@@ -303,6 +309,7 @@ pub async fn hold(
     counters::note(&counters::HOLDS);
     Ok(Hold {
         token,
+        type_name,
         start,
         end,
         expires_at,

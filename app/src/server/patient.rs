@@ -178,11 +178,7 @@ pub async fn hold_time(
         Utc::now(),
     )
     .await?;
-    let name: String =
-        sqlx::query_scalar("select name from appointment_types where appointment_type_id = $1")
-            .bind(appointment_type_id)
-            .fetch_one(&state.pool)
-            .await?;
+    let name = hold.type_name.clone();
     let view = hold_to_view(hold, name, appointment_type_id, policy.time_zone().name());
     leptos_axum::redirect(&format!("/book/confirm?hold={}", view.token));
     Ok(view)

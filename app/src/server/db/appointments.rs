@@ -1,7 +1,5 @@
 //! Appointments, their slot links and their change history.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use domain::booking::AppointmentStatus;
 use sqlx::{PgConnection, PgPool};
@@ -109,10 +107,12 @@ pub async fn count_upcoming(
 /// What a booking checks about the patient, read in one statement once the patient's row
 /// is locked (a statement of its own, so this one's snapshot sees everything committed
 /// before the lock was granted).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookingFacts {
     /// Slots of the appointment type; `None` when it is not offered.
     pub slot_count: Option<i32>,
+    /// The type's name (for the patient's confirmation page).
+    pub type_name: Option<String>,
     /// Upcoming booked appointments (the abuse limit counts these).
     pub upcoming: u32,
     /// A live appointment of the patient overlapping the new time.
@@ -130,8 +130,13 @@ pub async fn booking_facts(
     slot_length: chrono::Duration,
     now: DateTime<Utc>,
 ) -> Result<BookingFacts, sqlx::Error> {
-    let (slot_count, upcoming, overlap): (Option<i32>, i64, Option<i64>) = sqlx::query_as(
-        "select t.slot_count,
+    let (slot_count, type_name, upcoming, overlap): (
+        Option<i32>,
+        Option<String>,
+        i64,
+        Option<i64>,
+    ) = sqlx::query_as(
+        "select t.slot_count, t.name,
                 (select count(*) from appointments
                   where patient_id = $1 and status = 'booked' and start_time > $6),
                 (select appointment_id from appointments
@@ -139,10 +144,11 @@ pub async fn booking_facts(
                     and t.new_end is not null
                     and tstzrange(start_time, end_time) && tstzrange($3, t.new_end)
                   limit 1)
-         from (select c.slot_count,
+         from (select c.slot_count, c.name,
                       coalesce($4, $3 + make_interval(secs => $5 * c.slot_count)) as new_end
-                 from (select (select slot_count from appointment_types
-                                where appointment_type_id = $2 and active) as slot_count) c) t",
+                 from (select max(slot_count) as slot_count, max(name) as name
+                         from appointment_types
+                        where appointment_type_id = $2 and active) c) t",
     )
     .bind(patient_id)
     .bind(appointment_type_id)
@@ -154,29 +160,10 @@ pub async fn booking_facts(
     .await?;
     Ok(BookingFacts {
         slot_count,
+        type_name,
         upcoming: upcoming as u32,
         overlap,
     })
-}
-
-/// Live appointments per doctor starting in `[from, to)` (the assignment policy's load).
-pub async fn counts_per_doctor(
-    conn: &mut PgConnection,
-    doctor_ids: &[i64],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<HashMap<i64, u32>, sqlx::Error> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "select doctor_id, count(*) from appointments
-         where doctor_id = any($1) and status <> 'cancelled' and start_time >= $2 and start_time < $3
-         group by doctor_id",
-    )
-    .bind(doctor_ids)
-    .bind(from)
-    .bind(to)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|(d, n)| (d, n as u32)).collect())
 }
 
 /// The patient's live appointment overlapping `[start, end)`, other than `except`.
