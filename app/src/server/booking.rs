@@ -134,26 +134,22 @@ pub(crate) async fn ranked_doctors(
     prefer: Option<i64>,
 ) -> Result<Vec<i64>, AppError> {
     let end = start + policy.slot_length() * slot_count;
+    let mut doctors =
+        db::slots::doctors_open_for(conn, start, end, i64::from(slot_count), now).await?;
+    doctors.retain(|&d| Some(d) != except);
+    if doctors.is_empty() {
+        return Ok(doctors);
+    }
     let tz = policy.time_zone();
     let (day_start, day_end) = local_day_bounds(tz, local_date(tz, start));
-    let mut open = db::slots::doctors_open_for_with_load(
-        conn,
-        start,
-        end,
-        i64::from(slot_count),
-        now,
-        day_start,
-        day_end,
-    )
-    .await?;
-    open.retain(|&(d, _)| Some(d) != except);
-    let preferred = prefer.filter(|p| open.iter().any(|&(d, _)| d == *p));
-    let candidates = open
+    let load = db::appointments::counts_per_doctor(conn, &doctors, day_start, day_end).await?;
+    let preferred = prefer.filter(|p| doctors.contains(p));
+    let candidates = doctors
         .iter()
-        .filter(|&&(d, _)| Some(d) != preferred)
-        .map(|&(doctor_id, n)| Candidate {
+        .filter(|&&d| Some(d) != preferred)
+        .map(|&doctor_id| Candidate {
             doctor_id,
-            appointments_that_day: n as u32,
+            appointments_that_day: load.get(&doctor_id).copied().unwrap_or(0),
         })
         .collect();
     let ranked = rank_candidates(candidates, rotation_key(start, policy.slot_length()));

@@ -1,5 +1,7 @@
 //! Appointments, their slot links and their change history.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use domain::booking::AppointmentStatus;
 use sqlx::{PgConnection, PgPool};
@@ -164,6 +166,26 @@ pub async fn booking_facts(
         upcoming: upcoming as u32,
         overlap,
     })
+}
+
+/// Live appointments per doctor starting in `[from, to)` (the assignment policy's load).
+pub async fn counts_per_doctor(
+    conn: &mut PgConnection,
+    doctor_ids: &[i64],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<HashMap<i64, u32>, sqlx::Error> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "select doctor_id, count(*) from appointments
+         where doctor_id = any($1) and status <> 'cancelled' and start_time >= $2 and start_time < $3
+         group by doctor_id",
+    )
+    .bind(doctor_ids)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(d, n)| (d, n as u32)).collect())
 }
 
 /// The patient's live appointment overlapping `[start, end)`, other than `except`.

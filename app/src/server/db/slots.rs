@@ -156,41 +156,6 @@ pub async fn doctors_open_for(
         .await
 }
 
-/// [`doctors_open_for`], each with their live appointments starting in
-/// `[day_start, day_end)` (the assignment policy's load), in one read.
-#[allow(clippy::too_many_arguments)]
-pub async fn doctors_open_for_with_load(
-    conn: &mut PgConnection,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    slot_count: i64,
-    now: DateTime<Utc>,
-    day_start: DateTime<Utc>,
-    day_end: DateTime<Utc>,
-) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-    let sql = format!(
-        "select s.doctor_id,
-                (select count(*) from appointments a
-                  where a.doctor_id = s.doctor_id and a.status <> 'cancelled'
-                    and a.start_time >= $5 and a.start_time < $6)
-         from availability_slots s join doctors d on d.doctor_id = s.doctor_id
-         where d.active and s.start_time >= $1 and s.start_time < $2 and s.end_time <= $2
-           and {}
-         group by s.doctor_id
-         having count(*) = $4",
-        open_clause("$3")
-    );
-    sqlx::query_as(&sql)
-        .bind(start)
-        .bind(end)
-        .bind(now)
-        .bind(slot_count)
-        .bind(day_start)
-        .bind(day_end)
-        .fetch_all(conn)
-        .await
-}
-
 /// Locks one doctor's open slots in `[start, end)`, **skipping rows another transaction
 /// holds locked**, so concurrent bookers never wait on each other: whoever gets fewer
 /// rows than needed moves on to the next doctor. Returns the locked slot ids.
