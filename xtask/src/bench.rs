@@ -268,7 +268,7 @@ fn availability(flags: &[String], args: &[String]) -> Result<()> {
     table.push_str(&format!(
         "\nIndex: {:.0} doctor-days, about {:.1} MB (target ≤ 50 MB), full rebuild from PostgreSQL {:.0} ms. \
          A slot change committed to the database is visible in another instance's index after {:.1} ms (median), {:.1} ms (p99) \
-         (NOTIFY → reload of that doctor, 200 changes).\n",
+         (NOTIFY → reload of that doctor's changed days, 200 changes).\n",
         f(&["index", "doctor_days"]),
         f(&["index", "approx_bytes"]) / 1e6,
         f(&["index", "rebuild_ms"]),
