@@ -129,6 +129,21 @@ pub fn check_new_booking(
     active_now: u32,
     actor: &Actor,
 ) -> Result<Option<String>, BookingError> {
+    check_bookable_start(policy, now, start)?;
+    let broken = check_new_start(policy, now, start)
+        .err()
+        .or_else(|| check_active_limit(policy, active_now).err());
+    patient_rule(actor, broken)
+}
+
+/// The rules no one may pass: a new visit starts on the grid and in the future. Checked
+/// before anything is read, for staff too (a start far in the past is not even a time the
+/// database can compute with).
+pub fn check_bookable_start(
+    policy: &ClinicPolicy,
+    now: DateTime<Utc>,
+    start: DateTime<Utc>,
+) -> Result<(), BookingError> {
     if !policy.is_on_grid(start) {
         return Err(BookingError::NotOnGrid);
     }
@@ -139,10 +154,7 @@ pub fn check_new_booking(
             latest: window.latest,
         });
     }
-    let broken = check_new_start(policy, now, start)
-        .err()
-        .or_else(|| check_active_limit(policy, active_now).err());
-    patient_rule(actor, broken)
+    Ok(())
 }
 
 /// A patient may hold at most the policy's number of upcoming appointments.

@@ -310,13 +310,7 @@ pub fn run(database_url: &str, days: i64, seconds: u64) -> Result<HttpFigures> {
         Profile::Release,
         &[quiet, pool, ("CLINIC_AVAILABILITY_INDEX", "off")],
     )?;
-    // The first day with openings, from the finder itself (the clinic's "today" is its own).
-    let first = Conn::new(indexed.port).post_form("/api/finder_week", &[])?;
-    let first: Value = serde_json::from_slice(&first.body)?;
-    let first_day = first["week_start"]
-        .as_str()
-        .ok_or("finder_week gave no week_start")?
-        .to_owned();
+    let first_day = first_open_day(&indexed)?;
     let span = days - 8;
     let window = Duration::from_secs(seconds);
 
@@ -362,6 +356,16 @@ pub fn run(database_url: &str, days: i64, seconds: u64) -> Result<HttpFigures> {
         booking: (connections, booking),
         overlaps,
     })
+}
+
+/// The first day with openings, from the finder itself (the clinic's "today" is its own).
+fn first_open_day(server: &DemoServer) -> Result<String> {
+    let first = Conn::new(server.port).post_form("/api/finder_week", &[])?;
+    let first: Value = serde_json::from_slice(&first.body)?;
+    Ok(first["week_start"]
+        .as_str()
+        .ok_or("finder_week gave no week_start")?
+        .to_owned())
 }
 
 /// 64 patients, each in turn: a week of the finder, a random open time, hold, confirm.
@@ -450,12 +454,7 @@ pub fn booking_again(database_url: &str, days: i64, seconds: u64) -> Result<()> 
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-    let first = Conn::new(server.port).post_form("/api/finder_week", &[])?;
-    let first: Value = serde_json::from_slice(&first.body)?;
-    let first_day = first["week_start"]
-        .as_str()
-        .ok_or("finder_week gave no week_start")?
-        .to_owned();
+    let first_day = first_open_day(&server)?;
     let salt = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64);

@@ -258,8 +258,10 @@ pub async fn hold(
     if !by.may_act_for(patient_id) {
         return Err(AppError::Forbidden);
     }
+    // Cheap refusals before any lock: the rules for everyone, and for patients the booking
+    // window; staff get the window below, with overrides.
+    booking::check_bookable_start(policy, now, start)?;
     if matches!(by.role, ActingRole::Patient { .. }) {
-        // Cheap refusals before any lock; staff get the same rules below, with overrides.
         booking::check_new_start(policy, now, start)?;
     }
     let mut tx = pool.begin().await?;
