@@ -2,6 +2,9 @@ import { test, expect } from "@playwright/test";
 import { expectAccessible, hydrated, readMail, screenshot, signUp, uniqueEmail } from "./helpers";
 
 test("a patient who forgot their password resets it through the emailed link", async ({ page, browser }, testInfo) => {
+  // Two emails to wait for (each up to a delivery round and an admin sign-in to read it):
+  // it came within a few seconds of the default 30 s on this machine.
+  test.setTimeout(60_000);
   const email = uniqueEmail("forgot");
   await signUp(page, email, "/book");
   await expect(page).toHaveURL(/\/book/);

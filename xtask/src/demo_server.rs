@@ -45,11 +45,19 @@ impl DemoServer {
         let port = free_port()?;
         let log_path = project_root().join(format!("target/{name}-server.log"));
         let log = File::create(&log_path)?;
+        // Its own mailbox unless told otherwise: a bench's thousands of confirmations must
+        // not land in the development mailbox that `cargo xtask run` and the browser
+        // tests read.
+        let mailbox = project_root().join(format!("target/{name}-mailbox"));
+        if !env.iter().any(|(k, _)| *k == "CLINIC_MAILBOX_DIR") {
+            let _ = std::fs::remove_dir_all(&mailbox);
+        }
         let child = Command::new(build::server_binary(profile))
             .arg("serve")
             .env("DATABASE_URL", url)
             .env("CLINIC_ADDR", format!("127.0.0.1:{port}"))
             .env("CLINIC_SITE_ROOT", build::site_root())
+            .env("CLINIC_MAILBOX_DIR", &mailbox)
             .envs(env.iter().copied())
             .stdout(log.try_clone()?)
             .stderr(log)
