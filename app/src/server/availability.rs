@@ -495,8 +495,11 @@ impl AvailabilityIndex {
     }
 }
 
+/// A changed span of time, `[from, to)`.
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
 /// `<id>` or `<id>:<from>:<to>` (epoch seconds) of a `doctor:` notification.
-fn parse_doctor_change(rest: &str) -> Option<(i64, Option<(DateTime<Utc>, DateTime<Utc>)>)> {
+fn parse_doctor_change(rest: &str) -> Option<(i64, Option<Span>)> {
     let mut parts = rest.split(':');
     let doctor_id = parts.next()?.parse().ok()?;
     let span = match (parts.next(), parts.next(), parts.next()) {
