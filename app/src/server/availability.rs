@@ -306,13 +306,13 @@ impl AvailabilityIndex {
         conn: impl sqlx::PgExecutor<'c>,
         spans: &[(i64, DateTime<Utc>, DateTime<Utc>)],
     ) -> Result<(), AppError> {
+        if spans.is_empty() {
+            return Ok(());
+        }
         // The index's own days (its zone), so each reload covers whole days of it.
         let Some(tz) = self.read(|i| i.map(SlotIndex::time_zone)) else {
             return Ok(());
         };
-        if spans.is_empty() {
-            return Ok(());
-        }
         let days: Vec<(i64, NaiveDate, NaiveDate)> = spans
             .iter()
             .map(|&(doctor_id, from, to)| {

@@ -211,13 +211,7 @@ async fn check_no_overlap(
     end: DateTime<Utc>,
     except: Option<i64>,
 ) -> Result<(), AppError> {
-    match db::appointments::patient_overlap(conn, patient_id, start, end, except).await? {
-        Some(appointment_id) => Err(BookingError::OverlapsOwnAppointment {
-            appointment_id: Some(appointment_id),
-        }
-        .into()),
-        None => Ok(()),
-    }
+    refuse_overlap(db::appointments::patient_overlap(conn, patient_id, start, end, except).await?)
 }
 
 async fn alternatives(
