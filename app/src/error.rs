@@ -95,6 +95,25 @@ impl AppError {
     }
 }
 
+/// For plain HTTP routes (downloads, feeds, exports): the status of the error and its
+/// message as text. Internal causes were logged with their id when the error was made.
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        let status = axum::http::StatusCode::from_u16(self.status_code())
+            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        (
+            status,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
+            self.message(),
+        )
+            .into_response()
+    }
+}
+
 /// Errors that mean "the database is not there right now" rather than "this request is
 /// wrong": no connection within the pool's timeout, a broken or refused connection, or
 /// PostgreSQL shutting down, starting up or out of connections (SQLSTATE classes 08, 57P
@@ -107,6 +126,23 @@ pub fn database_unavailable(err: &sqlx::Error) -> bool {
         sqlx::Error::Database(e) => e
             .code()
             .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
+        _ => false,
+    }
+}
+
+/// Errors that a submitted value causes by itself, whatever the request: a byte sequence
+/// PostgreSQL cannot store (a NUL: 22021, 22P05) or a value over its size limits (54000),
+/// a string too long for its column (22001), a number or time out of range (22003,
+/// 22008). They are the caller's fault, so `400`, never `500`.
+#[cfg(feature = "ssr")]
+pub fn value_not_storable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(e) => e.code().is_some_and(|c| {
+            matches!(
+                c.as_ref(),
+                "22021" | "22P05" | "54000" | "22001" | "22003" | "22008"
+            )
+        }),
         _ => false,
     }
 }
@@ -160,6 +196,15 @@ impl From<sqlx::Error> for AppError {
                 "An account with this email already exists. Sign in instead.",
             ),
             _ if database_unavailable(&err) => Self::unavailable(err),
+            _ if value_not_storable(&err) => {
+                // The last line of defence: input checks refuse these first. The cause
+                // names no value (PostgreSQL's text for these quotes no data).
+                tracing::warn!(error.cause = %err, "a value the database cannot store");
+                Self::BadRequest(
+                    "a value sent contains characters, or is of a size, that the clinic's records cannot hold"
+                        .to_owned(),
+                )
+            }
             _ => Self::internal(err),
         }
     }

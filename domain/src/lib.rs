@@ -8,6 +8,7 @@ pub mod account;
 pub mod assignment;
 pub mod availability;
 pub mod booking;
+pub mod bounded;
 pub mod directory;
 pub mod hours;
 pub mod ics;

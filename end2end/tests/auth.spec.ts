@@ -89,6 +89,14 @@ test("staff and doctors land in their own portals and nowhere else", async ({ pa
   await expect(page).toHaveURL(/\/doctor$/);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Your calendar");
   await expect(page.getByRole("banner").getByRole("link", { name: "Dr. Ada Okafor (account)" })).toBeVisible();
-  await page.goto("/admin");
+  // Another portal's page: refused (403), says whom it is for, leads home.
+  const refused = await page.goto("/admin");
+  expect(refused?.status()).toBe(403);
+  await hydrated(page);
+  await expect(page).toHaveTitle(/^Not available/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("This page is not for your account");
+  await expect(page.getByText("It is for clinic staff.", { exact: false })).toBeVisible();
+  await page.getByRole("main").getByRole("link", { name: "Go to your calendar" }).click();
   await expect(page).toHaveURL(/\/doctor$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Your calendar");
 });

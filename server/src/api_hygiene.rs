@@ -1,5 +1,8 @@
 //! Every server-function call passes here before any of the application's work:
 //! - a body larger than [`MAX_BODY_BYTES`] is refused with `413`;
+//! - a body that is not labelled `application/x-www-form-urlencoded` is refused with
+//!   `415`: Leptos decodes every body as a form whatever its label, so accepting other
+//!   labels would let a body skip the text rule below. One label, one parse, one rule;
 //! - a form whose text is not UTF-8, or whose values break the shared text rule
 //!   (`domain::text`: bounded length, no control characters but line breaks and tabs), is
 //!   refused with `400` naming the field — before any database query or password hash;
@@ -30,7 +33,12 @@ pub async fn api_hygiene(req: Request, next: Next) -> Response {
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| {
+            essence
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
     let (parts, body) = req.into_parts();
     let declared = parts
         .headers
@@ -56,12 +64,17 @@ pub async fn api_hygiene(req: Request, next: Next) -> Response {
     let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
         return too_large();
     };
-    if is_form {
-        if let Err(error) = check_form(&bytes) {
-            let status =
-                StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::BAD_REQUEST);
-            return refuse(status, &error);
-        }
+    // An empty body carries no arguments, whatever its label (or none).
+    if !bytes.is_empty() && !is_form {
+        let error = AppError::BadRequest(
+            "send the arguments as a form (Content-Type: application/x-www-form-urlencoded)"
+                .to_owned(),
+        );
+        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, &error);
+    }
+    if let Err(error) = check_form(&bytes) {
+        let status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::BAD_REQUEST);
+        return refuse(status, &error);
     }
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))

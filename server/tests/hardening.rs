@@ -282,3 +282,40 @@ async fn a_burst_of_wrong_passwords_gets_no_further_than_one_by_one(pool: PgPool
     .unwrap();
     assert_eq!(checked as usize, evaluated);
 }
+
+/// The last line of defence behind the input checks: a value PostgreSQL cannot store
+/// (a NUL byte, a string longer than its column, a timestamp past its range) is the
+/// caller's fault — `400` with a plain message, never an internal error.
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn values_the_database_cannot_store_answer_400(pool: PgPool) {
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::query("create temporary table narrow (v varchar(3))")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let failures = [
+        sqlx::query("select $1::text")
+            .bind("a\u{0}b")
+            .execute(&mut *conn)
+            .await
+            .unwrap_err(),
+        sqlx::query("insert into narrow values ($1)")
+            .bind("four")
+            .execute(&mut *conn)
+            .await
+            .unwrap_err(),
+        sqlx::query("select timestamptz '294276-12-31 00:00:00+00' + interval '1 year'")
+            .execute(&mut *conn)
+            .await
+            .unwrap_err(),
+    ];
+    for err in failures {
+        let code = err
+            .as_database_error()
+            .and_then(|e| e.code())
+            .map(|c| c.into_owned());
+        let answer = app::AppError::from(err);
+        assert_eq!(answer.status_code(), 400, "{code:?}: {answer:?}");
+        assert!(!answer.message().contains("UTF8") && !answer.message().contains("varying"));
+    }
+}

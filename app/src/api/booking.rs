@@ -2,6 +2,7 @@
 //! confirming, moving and cancelling need a signed-in patient and touch only their own.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::bounded::{BoundedDate, BoundedInstant};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -58,18 +59,22 @@ pub struct HoldView {
 #[server(prefix = "/api", endpoint = "finder_week")]
 pub async fn finder_week(
     appointment_type_id: Option<i64>,
-    week: Option<NaiveDate>,
+    week: Option<BoundedDate>,
 ) -> Result<WeekView, AppError> {
-    crate::server::respond(crate::server::patient::finder_week(appointment_type_id, week).await)
+    crate::server::respond(
+        crate::server::patient::finder_week(appointment_type_id, week.map(Into::into)).await,
+    )
 }
 
 /// Reserves a time for the signed-in patient, then continues to the confirm page.
 #[server(prefix = "/api", endpoint = "hold_time")]
 pub async fn hold_time(
-    start: DateTime<Utc>,
+    start: BoundedInstant,
     appointment_type_id: i64,
 ) -> Result<HoldView, AppError> {
-    crate::server::respond(crate::server::patient::hold_time(start, appointment_type_id).await)
+    crate::server::respond(
+        crate::server::patient::hold_time(start.into(), appointment_type_id).await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "get_hold")]
@@ -101,9 +106,9 @@ pub async fn confirm_booking(
 #[server(prefix = "/api", endpoint = "reschedule_appointment")]
 pub async fn reschedule_appointment(
     appointment_id: i64,
-    start: DateTime<Utc>,
+    start: BoundedInstant,
 ) -> Result<i64, AppError> {
-    crate::server::respond(crate::server::patient::reschedule(appointment_id, start).await)
+    crate::server::respond(crate::server::patient::reschedule(appointment_id, start.into()).await)
 }
 
 /// Who a move would be with (the move page says so before the patient confirms).
@@ -120,9 +125,9 @@ pub struct MoveDoctor {
 #[server(prefix = "/api", endpoint = "move_preview")]
 pub async fn move_preview(
     appointment_id: i64,
-    start: DateTime<Utc>,
+    start: BoundedInstant,
 ) -> Result<MoveDoctor, AppError> {
-    crate::server::respond(crate::server::patient::move_preview(appointment_id, start).await)
+    crate::server::respond(crate::server::patient::move_preview(appointment_id, start.into()).await)
 }
 
 #[server(prefix = "/api", endpoint = "cancel_appointment")]

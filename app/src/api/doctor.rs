@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::booking::AppointmentStatus;
+use domain::bounded::BoundedDate;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -66,24 +67,24 @@ pub struct BlockOutcome {
 
 /// The signed-in doctor's week (`week`: any day in it; default this week).
 #[server(prefix = "/api", endpoint = "doctor_week")]
-pub async fn doctor_week(week: Option<NaiveDate>) -> Result<WeekCalendar, AppError> {
-    crate::server::respond(crate::server::doctor::week(week).await)
+pub async fn doctor_week(week: Option<BoundedDate>) -> Result<WeekCalendar, AppError> {
+    crate::server::respond(crate::server::doctor::week(week.map(Into::into)).await)
 }
 
 /// What blocking the time would do, without doing it. Dates and times are the clinic's
 /// local ones; without times whole days are blocked (leave).
 #[server(prefix = "/api", endpoint = "preview_block")]
 pub async fn preview_block(
-    from_date: NaiveDate,
-    to_date: Option<NaiveDate>,
+    from_date: BoundedDate,
+    to_date: Option<BoundedDate>,
     from_time: Option<String>,
     to_time: Option<String>,
     note: Option<String>,
 ) -> Result<BlockOutcome, AppError> {
     use crate::server::doctor::{self, BlockForm};
     let form = BlockForm {
-        from_date,
-        to_date,
+        from_date: from_date.into(),
+        to_date: to_date.map(Into::into),
         from_time,
         to_time,
         note,
@@ -94,16 +95,16 @@ pub async fn preview_block(
 /// Blocks the time: it stops being offered, and its booked visits move or wait for staff.
 #[server(prefix = "/api", endpoint = "block_time")]
 pub async fn block_time(
-    from_date: NaiveDate,
-    to_date: Option<NaiveDate>,
+    from_date: BoundedDate,
+    to_date: Option<BoundedDate>,
     from_time: Option<String>,
     to_time: Option<String>,
     note: Option<String>,
 ) -> Result<BlockOutcome, AppError> {
     use crate::server::doctor::{self, BlockForm};
     let form = BlockForm {
-        from_date,
-        to_date,
+        from_date: from_date.into(),
+        to_date: to_date.map(Into::into),
         from_time,
         to_time,
         note,
@@ -114,15 +115,15 @@ pub async fn block_time(
 /// Frees blocked time again.
 #[server(prefix = "/api", endpoint = "unblock_time")]
 pub async fn unblock_time(
-    from_date: NaiveDate,
-    to_date: Option<NaiveDate>,
+    from_date: BoundedDate,
+    to_date: Option<BoundedDate>,
     from_time: Option<String>,
     to_time: Option<String>,
 ) -> Result<u64, AppError> {
     use crate::server::doctor::{self, BlockForm};
     let form = BlockForm {
-        from_date,
-        to_date,
+        from_date: from_date.into(),
+        to_date: to_date.map(Into::into),
         from_time,
         to_time,
         note: None,
@@ -189,7 +190,7 @@ pub async fn weekly_hours() -> Result<HoursView, AppError> {
 /// What setting these hours from `from` would change, without changing anything.
 #[server(prefix = "/api", endpoint = "preview_hours")]
 pub async fn preview_hours(
-    from: NaiveDate,
+    from: BoundedDate,
     monday: String,
     tuesday: String,
     wednesday: String,
@@ -201,14 +202,14 @@ pub async fn preview_hours(
     let lines = [
         monday, tuesday, wednesday, thursday, friday, saturday, sunday,
     ];
-    crate::server::respond(crate::server::doctor::set_hours(from, lines, false).await)
+    crate::server::respond(crate::server::doctor::set_hours(from.into(), lines, false).await)
 }
 
 /// Sets the doctor's weekly hours from `from` on: free times follow at once, booked
 /// visits outside the new hours move to a free colleague or go to the staff.
 #[server(prefix = "/api", endpoint = "save_hours")]
 pub async fn save_hours(
-    from: NaiveDate,
+    from: BoundedDate,
     monday: String,
     tuesday: String,
     wednesday: String,
@@ -220,5 +221,5 @@ pub async fn save_hours(
     let lines = [
         monday, tuesday, wednesday, thursday, friday, saturday, sunday,
     ];
-    crate::server::respond(crate::server::doctor::set_hours(from, lines, true).await)
+    crate::server::respond(crate::server::doctor::set_hours(from.into(), lines, true).await)
 }

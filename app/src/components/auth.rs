@@ -2,6 +2,7 @@
 //! page; the server functions authorize every call themselves.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_location;
 
@@ -102,8 +103,10 @@ pub fn UserMenu() -> impl IntoView {
     }
 }
 
-/// Shows `children` only to a signed-in person with one of `roles`; sends anyone else to
-/// sign in (and back here afterwards) or to their own portal.
+/// Shows `children` (under the page title `title`) only to a signed-in person with one
+/// of `roles`; sends an anonymous visitor to sign in (and back here afterwards). Someone
+/// signed in with another role gets `403` and a page that says whom this page is for and
+/// links to their own portal — neither the title nor the markup of the page refused.
 ///
 /// The children are built inside a `Suspense`, which during a server render builds them
 /// more than once (a dry run to discover resources, then the real one) and drops the
@@ -111,7 +114,7 @@ pub fn UserMenu() -> impl IntoView {
 /// find no server state. So a page creates its resources and actions *before* the guard
 /// and passes them in; the children only read them.
 #[component]
-pub fn RequireRole(roles: Vec<Role>, children: ChildrenFn) -> impl IntoView {
+pub fn RequireRole(roles: Vec<Role>, title: &'static str, children: ChildrenFn) -> impl IntoView {
     let auth = Auth::get();
     let location = use_location();
     let children = StoredValue::new(children);
@@ -122,14 +125,42 @@ pub fn RequireRole(roles: Vec<Role>, children: ChildrenFn) -> impl IntoView {
                 let here = location.pathname.get_untracked();
                 match auth.user.await {
                     Ok(Some(user)) if roles.with_value(|r| r.contains(&user.role)) => {
-                        children.with_value(|c| c()).into_any()
+                        view! { <Title text=title/> {children.with_value(|c| c())} }.into_any()
                     }
-                    Ok(Some(user)) => view! { <Redirect path=user.role.home_path()/> }.into_any(),
+                    Ok(Some(user)) => roles
+                        .with_value(|r| view! { <NotForYou for_role=r.first().copied() yours=user.role/> })
+                        .into_any(),
                     Ok(None) => view! { <Redirect path=format!("/login?next={}", encode_next(&here))/> }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// A page of another portal, as its signed-in visitor sees it: `403`, whom it is for, and
+/// the way to their own portal.
+#[component]
+fn NotForYou(for_role: Option<Role>, yours: Role) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::FORBIDDEN);
+    }
+    let whom = match for_role {
+        Some(Role::Admin) => "clinic staff",
+        Some(Role::Doctor) => "the clinic's doctors",
+        _ => "patients",
+    };
+    let (link, label) = match yours {
+        Role::Patient => ("/appointments", "Go to your appointments"),
+        Role::Doctor => ("/doctor", "Go to your calendar"),
+        Role::Admin => ("/admin", "Go to the staff portal"),
+    };
+    view! {
+        <Title text="Not available"/>
+        <h1>"This page is not for your account"</h1>
+        <p>{format!("It is for {whom}. You are signed in with another kind of account.")}</p>
+        <p><A href=link>{label}</A></p>
     }
 }
 

@@ -1,7 +1,6 @@
 //! The signed-in person's account page, the same for every role.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::auth::{Auth, Role};
 use crate::components::auth::RequireRole;
@@ -10,8 +9,7 @@ use crate::components::password::ChangePasswordForm;
 #[component]
 pub fn AccountPage() -> impl IntoView {
     view! {
-        <Title text="Your account"/>
-        <RequireRole roles=vec![Role::Patient, Role::Doctor, Role::Admin]>
+        <RequireRole roles=vec![Role::Patient, Role::Doctor, Role::Admin] title="Your account">
             <AccountDetails/>
         </RequireRole>
     }

@@ -351,6 +351,13 @@ pub async fn confirm(
         return Ok(existing);
     }
     let held = db::slots::lock_hold(&mut tx, hold_token).await?;
+    // Someone else's hold is answered exactly as an unknown one: telling them apart would
+    // confirm that the token exists.
+    let held = if held.iter().any(|s| s.hold_patient_id != patient_id) {
+        Vec::new()
+    } else {
+        held
+    };
     let Some(first) = held.first() else {
         if let Some(appointment_id) =
             db::appointments::find_by_hold_token(&mut tx, patient_id, hold_token).await?
@@ -364,9 +371,6 @@ pub async fn confirm(
         }
         .into());
     };
-    if held.iter().any(|s| s.hold_patient_id != patient_id) {
-        return Err(BookingError::HoldNotFound.into());
-    }
     let (start, appointment_type_id) = (first.start_time, first.hold_appointment_type_id);
     // The held doctor may have been disabled since: their time is no longer offered.
     let doctor_gone = !db::doctors::lock_if_bookable(&mut tx, first.doctor_id).await?;

@@ -11,6 +11,7 @@ use tower_sessions::Session;
 use crate::server::auth::session;
 use crate::server::db;
 use crate::server::state::AppState;
+use crate::AppError;
 
 pub async fn appointment_ics(
     State(state): State<AppState>,
@@ -18,7 +19,7 @@ pub async fn appointment_ics(
     Path(id): Path<i64>,
 ) -> Response {
     match render(&state, &session, id).await {
-        Ok(Some((filename, body))) => (
+        Ok((filename, body)) => (
             [
                 (
                     header::CONTENT_TYPE,
@@ -32,8 +33,16 @@ pub async fn appointment_ics(
             body,
         )
             .into_response(),
-        Ok(None) => (StatusCode::NOT_FOUND, "We could not find that appointment.").into_response(),
-        Err(status) => (status, "Please sign in to download your appointment.").into_response(),
+        // One answer for another patient's visit, a cancelled one and an unknown id.
+        Err(AppError::NotFound) => {
+            (StatusCode::NOT_FOUND, "We could not find that appointment.").into_response()
+        }
+        Err(AppError::Unauthenticated) => (
+            StatusCode::UNAUTHORIZED,
+            "Please sign in to download your appointment.",
+        )
+            .into_response(),
+        Err(other) => other.into_response(),
     }
 }
 
@@ -41,31 +50,24 @@ async fn render(
     state: &AppState,
     http_session: &Session,
     id: i64,
-) -> Result<Option<(String, String)>, StatusCode> {
+) -> Result<(String, String), AppError> {
     let now = Utc::now();
     let user = session::load(state, http_session, now)
-        .await
-        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?
-        .ok_or(StatusCode::UNAUTHORIZED)?;
-    let Some(patient_id) = user.patient_id else {
-        return Ok(None);
-    };
-    let row = db::appointments::calendar_entry(&state.pool, id, patient_id)
-        .await
-        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let patient_id = user.patient_id.ok_or(AppError::NotFound)?;
+    let row = db::appointments::calendar_entry(&state.pool, id, patient_id).await?;
     // A cancelled visit has nothing to add to a calendar.
-    let Some(row) = row.filter(|r| r.status != "cancelled") else {
-        return Ok(None);
-    };
+    let row = row
+        .filter(|r| r.status != "cancelled")
+        .ok_or(AppError::NotFound)?;
     let (start, end, sequence, doctor) = (
         row.start_time,
         row.end_time,
         row.ics_sequence,
         row.doctor_name,
     );
-    let clinic = db::settings::clinic_profile(&state.pool)
-        .await
-        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let clinic = db::settings::clinic_profile(&state.pool).await?;
     let domain = clinic
         .email
         .split('@')
@@ -91,7 +93,7 @@ async fn render(
         // A file the patient adds themselves: published, not an invitation to answer.
         method: IcsMethod::Publish,
     };
-    Ok(Some((format!("appointment-{id}.ics"), ics::render(&event))))
+    Ok((format!("appointment-{id}.ics"), ics::render(&event)))
 }
 
 /// `GET /calendar/{token}.ics`: a doctor's private feed of their booked visits — times,
@@ -103,20 +105,27 @@ pub async fn doctor_feed(
     Path(file): Path<String>,
 ) -> Response {
     let not_found = || (StatusCode::NOT_FOUND, "No such calendar.").into_response();
-    let Some(token) = file.strip_suffix(".ics").filter(|t| t.len() == 43) else {
+    let Some(token) = file.strip_suffix(".ics").filter(|t| {
+        t.len() == 43
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }) else {
         return not_found();
     };
     let now = Utc::now();
+    // A revoked feed's old token, an unknown one and a malformed one answer alike.
     let doctor = match db::doctors::by_feed_token(&state.pool, token).await {
         Ok(Some(doctor)) => doctor,
         Ok(None) => return not_found(),
-        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        Err(e) => return AppError::from(e).into_response(),
     };
-    let Ok(visits) =
-        db::doctors::feed_visits(&state.pool, doctor.0, now - chrono::Duration::days(30)).await
-    else {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    };
+    let visits =
+        match db::doctors::feed_visits(&state.pool, doctor.0, now - chrono::Duration::days(30))
+            .await
+        {
+            Ok(visits) => visits,
+            Err(e) => return AppError::from(e).into_response(),
+        };
     let origin = state.link_origin(headers.get(header::HOST).and_then(|h| h.to_str().ok()));
     let host = origin.split("://").nth(1).unwrap_or("localhost");
     let events: Vec<ics::FeedEvent> = visits

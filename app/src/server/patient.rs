@@ -281,6 +281,9 @@ pub async fn move_preview(
         policy,
         ..
     } = patient_request().await?;
+    // The rules no one may pass, as the move itself applies them: the preview answers as
+    // the move would.
+    domain::booking::check_bookable_start(&policy, Utc::now(), start)?;
     let current = db::appointments::get(&state.pool, appointment_id)
         .await?
         .filter(|a| a.patient_id == patient_id)

@@ -3,7 +3,8 @@
 //! with a reason; the reason is kept in the visit's history and in the audit log, and
 //! the patient's pages say the clinic made the booking or change.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+use domain::bounded::{BoundedDate, BoundedInstant};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -39,8 +40,8 @@ pub struct MessageRow {
 /// status; 50 a page, in time order. Each patient listed is an audited read.
 #[server(prefix = "/api", endpoint = "search_appointments")]
 pub async fn search_appointments(
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
+    from: Option<BoundedDate>,
+    to: Option<BoundedDate>,
     doctor_id: Option<i64>,
     patient: Option<String>,
     status: Option<String>,
@@ -48,8 +49,8 @@ pub async fn search_appointments(
 ) -> Result<AppointmentPage, AppError> {
     use crate::server::staff::appointments::{self, Search};
     let search = Search {
-        from,
-        to,
+        from: from.map(Into::into),
+        to: to.map(Into::into),
         doctor_id,
         patient,
         status,
@@ -62,11 +63,11 @@ pub async fn search_appointments(
 /// inside the patients' notice time).
 #[server(prefix = "/api", endpoint = "staff_open_times")]
 pub async fn staff_open_times(
-    date: NaiveDate,
+    date: BoundedDate,
     appointment_type_id: i64,
 ) -> Result<Vec<DateTime<Utc>>, AppError> {
     crate::server::respond(
-        crate::server::staff::appointments::open_times(date, appointment_type_id).await,
+        crate::server::staff::appointments::open_times(date.into(), appointment_type_id).await,
     )
 }
 
@@ -75,7 +76,7 @@ pub async fn staff_open_times(
 #[server(prefix = "/api", endpoint = "staff_book")]
 pub async fn staff_book(
     patient_id: i64,
-    start: DateTime<Utc>,
+    start: BoundedInstant,
     appointment_type_id: i64,
     reason: Option<String>,
     override_reason: Option<String>,
@@ -83,7 +84,7 @@ pub async fn staff_book(
     use crate::server::staff::appointments::{self, BookFor};
     let input = BookFor {
         patient_id,
-        start,
+        start: start.into(),
         appointment_type_id,
         reason,
         override_reason,
@@ -95,12 +96,16 @@ pub async fn staff_book(
 #[server(prefix = "/api", endpoint = "staff_reschedule")]
 pub async fn staff_reschedule(
     appointment_id: i64,
-    start: DateTime<Utc>,
+    start: BoundedInstant,
     override_reason: Option<String>,
 ) -> Result<i64, AppError> {
     crate::server::respond(
-        crate::server::staff::appointments::reschedule(appointment_id, start, override_reason)
-            .await,
+        crate::server::staff::appointments::reschedule(
+            appointment_id,
+            start.into(),
+            override_reason,
+        )
+        .await,
     )
 }
 

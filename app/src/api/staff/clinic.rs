@@ -2,6 +2,7 @@
 //! hand to another doctor).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::bounded::{BoundedDate, BoundedInstant};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -29,20 +30,22 @@ pub async fn list_holidays() -> Result<Vec<Holiday>, AppError> {
 
 /// What adding the holiday would do to that day's visits, without doing it.
 #[server(prefix = "/api", endpoint = "preview_holiday")]
-pub async fn preview_holiday(date: NaiveDate, name: String) -> Result<ClosingOutcome, AppError> {
-    crate::server::respond(crate::server::staff::clinic::add_holiday(date, name, false).await)
+pub async fn preview_holiday(date: BoundedDate, name: String) -> Result<ClosingOutcome, AppError> {
+    crate::server::respond(
+        crate::server::staff::clinic::add_holiday(date.into(), name, false).await,
+    )
 }
 
 /// Closes the clinic that day: its free times close at once; its visits wait for staff.
 #[server(prefix = "/api", endpoint = "add_holiday")]
-pub async fn add_holiday(date: NaiveDate, name: String) -> Result<ClosingOutcome, AppError> {
-    crate::server::respond(crate::server::staff::clinic::add_holiday(date, name, true).await)
+pub async fn add_holiday(date: BoundedDate, name: String) -> Result<ClosingOutcome, AppError> {
+    crate::server::respond(crate::server::staff::clinic::add_holiday(date.into(), name, true).await)
 }
 
 /// Opens the clinic that day again.
 #[server(prefix = "/api", endpoint = "remove_holiday")]
-pub async fn remove_holiday(date: NaiveDate) -> Result<(), AppError> {
-    crate::server::respond(crate::server::staff::clinic::remove_holiday(date).await)
+pub async fn remove_holiday(date: BoundedDate) -> Result<(), AppError> {
+    crate::server::respond(crate::server::staff::clinic::remove_holiday(date.into()).await)
 }
 
 /// A visit waiting for staff.
@@ -72,14 +75,14 @@ pub async fn attention_queue() -> Result<Vec<AttentionItem>, AppError> {
 pub async fn resolve_attention(
     item_id: i64,
     action: String,
-    start: Option<DateTime<Utc>>,
+    start: Option<BoundedInstant>,
     note: String,
 ) -> Result<(), AppError> {
     use crate::server::staff::attention::{self, Resolution};
     let input = Resolution {
         item_id,
         action,
-        start,
+        start: start.map(Into::into),
         note,
     };
     crate::server::respond(attention::resolve(input).await)

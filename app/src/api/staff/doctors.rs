@@ -6,7 +6,8 @@
 // the server and the browser builds alike.
 #![allow(clippy::too_many_arguments)]
 
-use chrono::NaiveDate;
+use domain::bounded::BoundedDate;
+
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -57,7 +58,7 @@ pub async fn doctor_hours_for(doctor_id: i64) -> Result<HoursView, AppError> {
 #[server(prefix = "/api", endpoint = "preview_doctor_hours")]
 pub async fn preview_doctor_hours(
     doctor_id: i64,
-    from: NaiveDate,
+    from: BoundedDate,
     monday: String,
     tuesday: String,
     wednesday: String,
@@ -71,8 +72,16 @@ pub async fn preview_doctor_hours(
         monday, tuesday, wednesday, thursday, friday, saturday, sunday,
     ];
     crate::server::respond(
-        async { set_hours_for(Editor::staff_for(doctor_id).await?, from, lines, false).await }
-            .await,
+        async {
+            set_hours_for(
+                Editor::staff_for(doctor_id).await?,
+                from.into(),
+                lines,
+                false,
+            )
+            .await
+        }
+        .await,
     )
 }
 
@@ -80,7 +89,7 @@ pub async fn preview_doctor_hours(
 #[server(prefix = "/api", endpoint = "save_doctor_hours")]
 pub async fn save_doctor_hours(
     doctor_id: i64,
-    from: NaiveDate,
+    from: BoundedDate,
     monday: String,
     tuesday: String,
     wednesday: String,
@@ -94,7 +103,16 @@ pub async fn save_doctor_hours(
         monday, tuesday, wednesday, thursday, friday, saturday, sunday,
     ];
     crate::server::respond(
-        async { set_hours_for(Editor::staff_for(doctor_id).await?, from, lines, true).await }.await,
+        async {
+            set_hours_for(
+                Editor::staff_for(doctor_id).await?,
+                from.into(),
+                lines,
+                true,
+            )
+            .await
+        }
+        .await,
     )
 }
 
@@ -102,16 +120,16 @@ pub async fn save_doctor_hours(
 #[server(prefix = "/api", endpoint = "preview_doctor_leave")]
 pub async fn preview_doctor_leave(
     doctor_id: i64,
-    from_date: NaiveDate,
-    to_date: Option<NaiveDate>,
+    from_date: BoundedDate,
+    to_date: Option<BoundedDate>,
     from_time: Option<String>,
     to_time: Option<String>,
     note: Option<String>,
 ) -> Result<BlockOutcome, AppError> {
     use crate::server::doctor::{block_for, BlockForm, Editor};
     let form = BlockForm {
-        from_date,
-        to_date,
+        from_date: from_date.into(),
+        to_date: to_date.map(Into::into),
         from_time,
         to_time,
         note,
@@ -125,16 +143,16 @@ pub async fn preview_doctor_leave(
 #[server(prefix = "/api", endpoint = "doctor_leave")]
 pub async fn doctor_leave(
     doctor_id: i64,
-    from_date: NaiveDate,
-    to_date: Option<NaiveDate>,
+    from_date: BoundedDate,
+    to_date: Option<BoundedDate>,
     from_time: Option<String>,
     to_time: Option<String>,
     note: Option<String>,
 ) -> Result<BlockOutcome, AppError> {
     use crate::server::doctor::{block_for, BlockForm, Editor};
     let form = BlockForm {
-        from_date,
-        to_date,
+        from_date: from_date.into(),
+        to_date: to_date.map(Into::into),
         from_time,
         to_time,
         note,

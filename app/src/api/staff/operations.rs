@@ -4,7 +4,8 @@
 // the server and the browser builds alike.
 #![allow(clippy::too_many_arguments)]
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+use domain::bounded::BoundedDate;
 use domain::ClinicPolicyInput;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -136,8 +137,8 @@ pub async fn audit_log(
     patient_id: Option<i64>,
     actor: Option<String>,
     action: Option<String>,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
+    from: Option<BoundedDate>,
+    to: Option<BoundedDate>,
     page: Option<u32>,
 ) -> Result<AuditPage, AppError> {
     use crate::server::staff::operations::{self, AuditFilter};
@@ -145,8 +146,8 @@ pub async fn audit_log(
         patient_id,
         actor,
         action,
-        from,
-        to,
+        from: from.map(Into::into),
+        to: to.map(Into::into),
     };
     crate::server::respond(operations::audit(filter, page.unwrap_or(0)).await)
 }

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
+use domain::bounded::BoundedDate;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -35,7 +36,7 @@ pub fn StaffAppointmentsPage() -> impl IntoView {
     // Created here, outside the guard: see `RequireRole`.
     let query = use_query_map();
     let asked = move || {
-        let date = |k: &str| query_text(query, k).and_then(|d| d.parse::<NaiveDate>().ok());
+        let date = |k: &str| query_text(query, k).and_then(|d| d.parse::<BoundedDate>().ok());
         (
             date("from"),
             date("to"),
@@ -58,7 +59,7 @@ pub fn StaffAppointmentsPage() -> impl IntoView {
                     let doctors = doctors.await.unwrap_or_default();
                     let (from, to, doctor, patient, status, page) = asked();
                     view! {
-                        <SearchForm from=from to=to doctor=doctor patient=patient.clone() status=status.clone() doctors=doctors/>
+                        <SearchForm from=from.map(BoundedDate::get) to=to.map(BoundedDate::get) doctor=doctor patient=patient.clone() status=status.clone() doctors=doctors/>
                         {match results.await {
                             Ok(found) => view! { <Results found=found tz=tz/> }.into_any(),
                             Err(e) => error_view(e),
@@ -187,7 +188,8 @@ pub fn StaffAppointmentPage() -> impl IntoView {
         },
     );
     // Open times for moving it: the day asked for, for the visit's own type.
-    let move_day = move || query_text(query, "move_date").and_then(|d| d.parse::<NaiveDate>().ok());
+    let move_day =
+        move || query_text(query, "move_date").and_then(|d| d.parse::<BoundedDate>().ok());
     let open = Resource::new(
         move || {
             (
@@ -212,7 +214,7 @@ pub fn StaffAppointmentPage() -> impl IntoView {
                     let open = open.await;
                     match file.await {
                         Ok(f) => view! {
-                            <Visit f=f tz=tz messages=messages open=open move_day=move_day() reschedule=reschedule cancel=cancel/>
+                            <Visit f=f tz=tz messages=messages open=open move_day=move_day().map(BoundedDate::get) reschedule=reschedule cancel=cancel/>
                         }.into_any(),
                         Err(e) => error_view(e),
                     }

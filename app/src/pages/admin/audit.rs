@@ -1,7 +1,8 @@
 //! `/admin/audit`: the audit log filtered by patient, actor, action and dates; the hash
 //! chain checked from the page; the filtered rows as CSV.
 
-use chrono::NaiveDate;
+use domain::bounded::BoundedDate;
+
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -19,7 +20,7 @@ pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
     let verify = ServerAction::<VerifyAuditChain>::new();
     let asked = move || {
-        let date = |k| query_text(query, k).and_then(|d| d.parse::<NaiveDate>().ok());
+        let date = |k| query_text(query, k).and_then(|d| d.parse::<BoundedDate>().ok());
         (
             query_text(query, "patient_id").and_then(|p| p.parse::<i64>().ok()),
             query_text(query, "actor"),

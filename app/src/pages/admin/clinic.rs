@@ -2,7 +2,8 @@
 //! `/admin/settings` (the clinic's details and policy) and `/admin/notifications` (the
 //! outbox by state, retry).
 
-use chrono::NaiveDate;
+use domain::bounded::BoundedDate;
+
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
@@ -31,7 +32,7 @@ pub fn HolidaysPage() -> impl IntoView {
     let asked = move || {
         query_text(query, "preview")?;
         Some((
-            query_text(query, "date")?.parse::<NaiveDate>().ok()?,
+            query_text(query, "date")?.parse::<BoundedDate>().ok()?,
             query_text(query, "name").unwrap_or_default(),
         ))
     };
@@ -75,7 +76,7 @@ pub fn HolidaysPage() -> impl IntoView {
                         {match (preview, asked) {
                             (Some(Ok(o)), Some((date, name))) => view! {
                                 <div class="preview" role="status">
-                                    <p>{format!("Closing {} sends {} booked visit(s) to the attention queue (and moves {}).", day(date), o.queued, o.moved)}</p>
+                                    <p>{format!("Closing {} sends {} booked visit(s) to the attention queue (and moves {}).", day(date.get()), o.queued, o.moved)}</p>
                                     <ActionForm action=add>
                                         <input type="hidden" name="date" value=date.to_string()/>
                                         <input type="hidden" name="name" value=name/>

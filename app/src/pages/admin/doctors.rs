@@ -2,7 +2,8 @@
 //! leave (the doctors' own forms, staff-side, with the same previews), and deactivation
 //! with a preview of what happens to their visits.
 
-use chrono::NaiveDate;
+use domain::bounded::BoundedDate;
+
 use domain::hours::{weekday_name, WEEKDAYS, WEEKDAY_FIELDS};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -54,14 +55,14 @@ pub fn StaffDoctorsPage() -> impl IntoView {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct HoursAsked {
-    from: NaiveDate,
+    from: BoundedDate,
     lines: [String; 7],
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct LeaveAsked {
-    from_date: NaiveDate,
-    to_date: Option<NaiveDate>,
+    from_date: BoundedDate,
+    to_date: Option<BoundedDate>,
     from_time: Option<String>,
     to_time: Option<String>,
     note: Option<String>,
@@ -197,7 +198,7 @@ fn HoursSection(
     };
     let (from, lines) = match &asked {
         Some(a) => (a.from, a.lines.clone()),
-        None => (h.today, h.lines.clone()),
+        None => (BoundedDate::clamped(h.today), h.lines.clone()),
     };
     let ok = preview.and_then(Result::ok);
     let kept = lines.clone();

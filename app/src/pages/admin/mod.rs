@@ -20,7 +20,6 @@ pub use patients::{StaffPatientPage, StaffPatientsPage};
 pub use today::StaffTodayPage;
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
 use crate::api::accounts::{list_accounts, CreateAccount, SetAccountDisabled};
@@ -67,8 +66,7 @@ fn StaffNav() -> impl IntoView {
 fn StaffFrame(title: &'static str, children: ChildrenFn) -> impl IntoView {
     let children = StoredValue::new(children);
     view! {
-        <Title text=title/>
-        <RequireRole roles=vec![Role::Admin]>
+        <RequireRole roles=vec![Role::Admin] title=title>
             <StaffNav/>
             <h1>{title}</h1>
             {children.with_value(|c| c())}

@@ -2,7 +2,8 @@
 //! `/admin/patients/:id`: contact, online access (invite), appointments, and booking a
 //! visit on their behalf.
 
-use chrono::NaiveDate;
+use domain::bounded::BoundedDate;
+
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -126,7 +127,8 @@ pub fn StaffPatientPage() -> impl IntoView {
             }
         },
     );
-    let book_day = move || query_text(query, "book_date").and_then(|d| d.parse::<NaiveDate>().ok());
+    let book_day =
+        move || query_text(query, "book_date").and_then(|d| d.parse::<BoundedDate>().ok());
     let book_type = move || query_text(query, "type").and_then(|t| t.parse::<i64>().ok());
     let open = Resource::new(
         move || (book_day(), book_type()),

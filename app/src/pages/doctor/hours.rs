@@ -3,10 +3,10 @@
 //! without JavaScript) that shows what would change — days, free times, booked visits
 //! that would move or go to the staff — and only "Save" changes anything.
 
-use chrono::NaiveDate;
+use domain::bounded::BoundedDate;
+
 use domain::hours::{weekday_name, WEEKDAYS, WEEKDAY_FIELDS as FIELDS};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
@@ -19,7 +19,7 @@ use crate::AppError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Asked {
-    from: Option<NaiveDate>,
+    from: Option<BoundedDate>,
     lines: [String; 7],
 }
 
@@ -49,8 +49,7 @@ pub fn HoursPage() -> impl IntoView {
         Some(preview_hours(from, mo, tu, we, th, fr, sa, su).await)
     });
     view! {
-        <Title text="Your weekly hours"/>
-        <RequireRole roles=vec![Role::Doctor]>
+        <RequireRole roles=vec![Role::Doctor] title="Your weekly hours">
             <p><A href="/doctor">"← Your calendar"</A></p>
             <h1>"Your weekly hours"</h1>
             <Suspense fallback=|| view! { <p>"Loading your hours…"</p> }>
@@ -153,8 +152,11 @@ fn Hours(
         .filter(|e| !matches!(e, AppError::Validation { .. }))
         .map(|e| e.message());
     let (from, lines) = match &asked {
-        Some(a) => (a.from.unwrap_or(h.today), a.lines.clone()),
-        None => (h.today, h.lines.clone()),
+        Some(a) => (
+            a.from.unwrap_or(BoundedDate::clamped(h.today)),
+            a.lines.clone(),
+        ),
+        None => (BoundedDate::clamped(h.today), h.lines.clone()),
     };
     let ok_preview = preview.and_then(Result::ok);
     view! {

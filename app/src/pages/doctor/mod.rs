@@ -11,8 +11,8 @@ pub use visit::VisitPage;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
+use domain::bounded::BoundedDate;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
@@ -27,8 +27,8 @@ use crate::components::time::{clock, day as day_label, zone};
 /// The block form's fields, from the page's query (the preview is a plain GET).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct BlockQuery {
-    from_date: NaiveDate,
-    to_date: Option<NaiveDate>,
+    from_date: BoundedDate,
+    to_date: Option<BoundedDate>,
     from_time: Option<String>,
     to_time: Option<String>,
     note: Option<String>,
@@ -43,7 +43,7 @@ pub fn DoctorPortalPage() -> impl IntoView {
         let q = query.read();
         q.get("week")
             .or_else(|| q.get("preview").and(q.get("from_date")))
-            .and_then(|w| w.parse::<NaiveDate>().ok())
+            .and_then(|w| w.parse::<BoundedDate>().ok())
     };
     let block = ServerAction::<BlockTime>::new();
     let unblock = ServerAction::<UnblockTime>::new();
@@ -72,8 +72,7 @@ pub fn DoctorPortalPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text="Your calendar"/>
-        <RequireRole roles=vec![Role::Doctor]>
+        <RequireRole roles=vec![Role::Doctor] title="Your calendar">
             <h1>"Your calendar"</h1>
             <p><A href="/doctor/hours">"Your weekly hours"</A></p>
             <Suspense fallback=|| view! { <p>"Loading your calendar…"</p> }>

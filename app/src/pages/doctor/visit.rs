@@ -3,7 +3,6 @@
 //! Opening it is an audited read (rule 8); another doctor's visit is "not found".
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -33,8 +32,7 @@ pub fn VisitPage() -> impl IntoView {
     );
     let directory = use_clinic_profile();
     view! {
-        <Title text="Visit"/>
-        <RequireRole roles=vec![Role::Doctor]>
+        <RequireRole roles=vec![Role::Doctor] title="Visit">
             <p><A href="/doctor">"← Your calendar"</A></p>
             <Suspense fallback=|| view! { <p>"Loading the visit…"</p> }>
                 {move || Suspend::new(async move {

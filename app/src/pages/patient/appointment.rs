@@ -1,7 +1,6 @@
 //! `/appointments/:id`: one appointment — also the page shown right after booking.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -30,8 +29,7 @@ pub fn AppointmentPage() -> impl IntoView {
         },
     );
     view! {
-        <Title text="Your appointment"/>
-        <RequireRole roles=vec![Role::Patient]>
+        <RequireRole roles=vec![Role::Patient] title="Your appointment">
             <Details cancel=cancel appointment=appointment/>
         </RequireRole>
     }

@@ -2,7 +2,6 @@
 
 use chrono::Utc;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 
 use super::CallTheClinic;
@@ -29,8 +28,7 @@ pub fn AppointmentsPage() -> impl IntoView {
     let cancel = ServerAction::<CancelAppointment>::new();
     let list = Resource::new(move || cancel.version().get(), |_| my_appointments());
     view! {
-        <Title text="My appointments"/>
-        <RequireRole roles=vec![Role::Patient]>
+        <RequireRole roles=vec![Role::Patient] title="My appointments">
             <AppointmentList cancel=cancel list=list/>
         </RequireRole>
     }

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
+use domain::bounded::{BoundedDate, BoundedInstant};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -22,11 +23,19 @@ pub fn BookPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name);
     let type_id = move || param("type").and_then(|v| v.parse::<i64>().ok());
-    let week = move || param("week").and_then(|v| v.parse::<NaiveDate>().ok());
+    let week = move || {
+        param("week")
+            .and_then(|v| v.parse::<BoundedDate>().ok())
+            .map(BoundedDate::get)
+    };
     // Memos: picking another day changes only the query's `day`, and must not rebuild the
     // week (that would drop the keyboard focus on the day just picked).
     let reschedule = Memo::new(move |_| param("reschedule").and_then(|v| v.parse::<i64>().ok()));
-    let pick = Memo::new(move |_| param("pick").and_then(|v| v.parse::<DateTime<Utc>>().ok()));
+    let pick = Memo::new(move |_| {
+        param("pick")
+            .and_then(|v| v.parse::<BoundedInstant>().ok())
+            .map(BoundedInstant::get)
+    });
     let chosen_day = Signal::derive(move || param("day").and_then(|v| v.parse::<NaiveDate>().ok()));
     // The visit type and first day of the days shown, once loaded. A link that spells out
     // the same span (the day strip's, from `/book` with no query) asks for nothing new.
@@ -38,7 +47,10 @@ pub fn BookPage() -> impl IntoView {
             _ => asked,
         }
     });
-    let week_view = Resource::new(move || key.get(), |(t, w)| finder_week(t, w));
+    let week_view = Resource::new(
+        move || key.get(),
+        |(t, w)| finder_week(t, w.map(BoundedDate::clamped)),
+    );
     let hold = ServerAction::<HoldTime>::new();
     let device = device_zone();
 
@@ -192,7 +204,7 @@ fn Week(
     let attempted = StoredValue::new(None::<DateTime<Utc>>);
     Effect::new(move |_| {
         if let Some(input) = hold.input().get() {
-            attempted.set_value(Some(input.start));
+            attempted.set_value(Some(input.start.get()));
         }
     });
     Effect::new(move |_| {
@@ -439,7 +451,7 @@ fn AutoHold(
         if let (Some(start), None, true, false) = (pick, reschedule, patient, done.get_value()) {
             done.set_value(true);
             hold.dispatch(HoldTime {
-                start,
+                start: BoundedInstant::clamped(start),
                 appointment_type_id: type_id,
             });
         }

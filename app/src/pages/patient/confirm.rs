@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
@@ -33,8 +32,7 @@ pub fn ConfirmPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text="Confirm your appointment"/>
-        <RequireRole roles=vec![Role::Patient]>
+        <RequireRole roles=vec![Role::Patient] title="Confirm your appointment">
             <h1>"Confirm your appointment"</h1>
             <Suspense fallback=|| view! { <p>"Loading your reserved time…"</p> }>
                 {move || Suspend::new(async move {

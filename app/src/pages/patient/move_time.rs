@@ -1,9 +1,9 @@
 //! `/book/move?appointment=…&start=…`: confirm moving an appointment to a new time. The
 //! old time stays booked until the new one is taken (one transaction on the server).
 
-use chrono::{DateTime, Utc};
+use domain::bounded::BoundedInstant;
+
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
@@ -29,7 +29,7 @@ pub fn MovePage() -> impl IntoView {
         query
             .read()
             .get("start")
-            .and_then(|v| v.parse::<DateTime<Utc>>().ok())
+            .and_then(|v| v.parse::<BoundedInstant>().ok())
     };
     let current = Resource::new(appointment_id, |id| async move {
         match id {
@@ -49,8 +49,7 @@ pub fn MovePage() -> impl IntoView {
     let directory = use_clinic_profile();
     let move_action = ServerAction::<RescheduleAppointment>::new();
     view! {
-        <Title text="Move your appointment"/>
-        <RequireRole roles=vec![Role::Patient]>
+        <RequireRole roles=vec![Role::Patient] title="Move your appointment">
             <h1>"Move your appointment"</h1>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -60,7 +59,7 @@ pub fn MovePage() -> impl IntoView {
                         (Ok(a), Some(new_start)) => view! {
                             <dl class="details">
                                 <dt>"From"</dt><dd>{full(tz, a.start)}</dd>
-                                <dt>"To"</dt><dd>{full(tz, new_start)}</dd>
+                                <dt>"To"</dt><dd>{full(tz, new_start.get())}</dd>
                                 <dt>"Visit"</dt><dd>{a.type_name.clone()}</dd>
                                 <dt>"Doctor"</dt>
                                 <dd class="move-doctor">{match doctor {
@@ -72,7 +71,7 @@ pub fn MovePage() -> impl IntoView {
                             <p>"Your current time stays booked until the new one is confirmed."</p>
                             <ActionForm action=move_action>
                                 <input type="hidden" name="appointment_id" value=a.appointment_id/>
-                                <input type="hidden" name="start" value=iso(new_start)/>
+                                <input type="hidden" name="start" value=iso(new_start.get())/>
                                 <p class="form-error" role="alert">
                                     {move || move_action.value().get().and_then(Result::err).map(|e| match e {
                                         AppError::Booking(BookingError::SlotTaken { .. }) => "That time was just taken. Your appointment has not changed; please choose another time.".to_owned(),

@@ -1,7 +1,6 @@
 //! `/profile`: the patient's name, phone, email, text reminders and password.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::auth::Role;
 use crate::api::profile::{my_profile, ProfileView, UpdateProfile};
@@ -15,8 +14,7 @@ pub fn ProfilePage() -> impl IntoView {
     let update = ServerAction::<UpdateProfile>::new();
     let profile = Resource::new(move || update.version().get(), |_| my_profile());
     view! {
-        <Title text="Profile"/>
-        <RequireRole roles=vec![Role::Patient]>
+        <RequireRole roles=vec![Role::Patient] title="Profile">
             <ProfileForm update=update profile=profile/>
             <ChangePasswordForm/>
         </RequireRole>

@@ -4,7 +4,8 @@
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
+use domain::bounded::BoundedDate;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -63,15 +64,15 @@ pub async fn audit_csv(
         Ok(Some(user)) if user.role == Role::Admin => user,
         Ok(Some(_)) => return (StatusCode::NOT_FOUND, "Not found.").into_response(),
         Ok(None) => return Redirect::to("/login?next=/admin/audit").into_response(),
-        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        Err(e) => return e.into_response(),
     };
     let filter = match (|| -> Result<AuditFilter, String> {
         Ok(AuditFilter {
             patient_id: parse::<i64>("patient_id", &params.patient_id)?,
             actor: params.actor.clone(),
             action: params.action.clone(),
-            from: parse::<NaiveDate>("from", &params.from)?,
-            to: parse::<NaiveDate>("to", &params.to)?,
+            from: parse::<BoundedDate>("from", &params.from)?.map(BoundedDate::get),
+            to: parse::<BoundedDate>("to", &params.to)?.map(BoundedDate::get),
         })
     })() {
         Ok(filter) => filter,
@@ -90,10 +91,7 @@ pub async fn audit_csv(
             body,
         )
             .into_response(),
-        Err(AppError::Validation { message, .. }) => {
-            (StatusCode::BAD_REQUEST, message).into_response()
-        }
-        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
