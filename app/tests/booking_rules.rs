@@ -3,7 +3,6 @@
 
 mod common;
 
-use app::api::auth::Role;
 use app::server::auth::session::CurrentUser;
 use app::server::booking::{self, ActingUser};
 use app::server::schedule;
@@ -11,6 +10,7 @@ use app::AppError;
 use chrono::{Duration, NaiveDate, Weekday};
 use common::*;
 use domain::booking::BookingError;
+use domain::role::Role;
 use domain::schedule::WeeklyInterval;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;

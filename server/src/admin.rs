@@ -1,12 +1,12 @@
 //! Operator commands that create accounts outside the web UI (the first admin).
 
-use app::api::auth::Role;
 use app::server::audit::{self, Outcome};
 use app::server::auth::password::hash_password;
 use app::server::db;
 use app::AppError;
 use chrono::Utc;
 use domain::account::{Email, NewPassword, PersonName};
+use domain::role::Role;
 use sqlx::PgPool;
 
 /// Creates an admin account; the same password rules as everywhere (no default password

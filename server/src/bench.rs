@@ -146,7 +146,7 @@ async fn add_patients(pool: &PgPool) -> Result<(), String> {
         let user_id = db::users::insert_user(
             &mut tx,
             &format!("bench-patient-{n}@bench.test"),
-            app::api::auth::Role::Patient,
+            domain::role::Role::Patient,
             &hash,
             since,
         )

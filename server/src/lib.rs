@@ -22,9 +22,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::server::auth::session::SessionPolicy;
 use app::server::availability::AvailabilityIndex;
 use app::server::state::AppState;
+use app::server::state::SessionPolicy;
 use app::{shell, App};
 use axum::routing::get;
 use axum::Router;

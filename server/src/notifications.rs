@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use app::api::auth::Role;
 use app::server::notify::channels::{Channels, Mailer, WebhookSms};
 use app::server::notify::render::LinkBase;
 use app::server::state::AppState;
@@ -12,6 +11,7 @@ use axum::extract::{Path as UrlPath, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
+use domain::role::Role;
 use http::{header, StatusCode};
 use tower_sessions::Session;
 

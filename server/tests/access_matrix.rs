@@ -7,8 +7,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use app::api::auth::Role;
 use common::*;
+use domain::role::Role;
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;

@@ -4,9 +4,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use app::api::auth::Role;
 use app::server::audit::{verify_chain, ChainReport};
 use common::*;
+use domain::role::Role;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use sqlx::PgPool;
 

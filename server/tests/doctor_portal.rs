@@ -3,8 +3,8 @@
 
 mod common;
 
-use app::api::auth::Role;
 use common::*;
+use domain::role::Role;
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;

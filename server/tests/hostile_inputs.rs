@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use app::api::auth::Role;
 use common::*;
+use domain::role::Role;
 use sqlx::PgPool;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;

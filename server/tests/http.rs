@@ -143,7 +143,7 @@ async fn the_development_mailbox_is_only_on_loopback_without_smtp(pool: PgPool) 
         .unwrap();
     assert_eq!(anonymous.status(), 303);
     assert_eq!(anonymous.headers()["location"], "/login?next=/dev/mailbox");
-    let patient = common::create_person(&pool, app::api::auth::Role::Patient, "Mailpeek").await;
+    let patient = common::create_person(&pool, domain::role::Role::Patient, "Mailpeek").await;
     let as_patient = common::client();
     common::log_in(&as_patient, &local, &patient.email).await;
     let peek = as_patient
@@ -152,7 +152,7 @@ async fn the_development_mailbox_is_only_on_loopback_without_smtp(pool: PgPool) 
         .await
         .unwrap();
     assert_eq!(peek.status(), 404);
-    let admin = common::create_person(&pool, app::api::auth::Role::Admin, "Mailadmin").await;
+    let admin = common::create_person(&pool, domain::role::Role::Admin, "Mailadmin").await;
     let as_admin = common::client();
     common::log_in(&as_admin, &local, &admin.email).await;
     let page = as_admin

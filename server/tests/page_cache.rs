@@ -7,9 +7,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use app::api::auth::Role;
 use app::server::availability::AvailabilityIndex;
 use common::*;
+use domain::role::Role;
 use sqlx::PgPool;
 
 async fn spawn_with_index(pool: PgPool) -> (String, AvailabilityIndex) {

@@ -4,8 +4,8 @@
 
 mod common;
 
-use app::api::auth::Role;
 use common::*;
+use domain::role::Role;
 use serde_json::Value;
 use sqlx::PgPool;
 

@@ -5,11 +5,11 @@
 
 mod common;
 
-use app::api::auth::Role;
 use app::server::auth::tokens::new_token;
 use app::server::db::tokens::{self, Purpose};
 use chrono::{Duration, Utc};
 use common::*;
+use domain::role::Role;
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;

@@ -1,19 +1,10 @@
 //! Staff-only account management: create doctor and admin accounts, disable accounts.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::api::auth::Role;
 use crate::AppError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccountRow {
-    pub user_id: i64,
-    pub email: String,
-    pub role: Role,
-    pub display_name: String,
-    pub disabled: bool,
-}
+pub use crate::wire::accounts::*;
 
 #[server(prefix = "/api", endpoint = "list_accounts")]
 pub async fn list_accounts() -> Result<Vec<AccountRow>, AppError> {

@@ -2,35 +2,11 @@
 //! only their own patients' visits; staff all — and every doctor or staff read of a
 //! patient's visit is written to the audit log in the same transaction.
 
-use chrono::{DateTime, Utc};
-use domain::booking::AppointmentStatus;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::AppError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppointmentView {
-    pub appointment_id: i64,
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    pub status: AppointmentStatus,
-    pub appointment_type_id: i64,
-    pub type_name: String,
-    pub doctor_name: String,
-    /// Shown to the doctor and staff; the patient knows who they are.
-    pub patient_name: Option<String>,
-    /// Private: the patient's own words, for them and their doctor.
-    pub reason: Option<String>,
-    pub change_count: u32,
-    /// "Booked by the clinic" / "Changed by the clinic" / "Cancelled by the clinic" when
-    /// staff made the booking or its latest change.
-    pub clinic_note: Option<String>,
-    /// Why the patient cannot cancel online now (`None`: they can).
-    pub cancel_blocked: Option<String>,
-    /// Why the patient cannot move it online now (`None`: they can).
-    pub reschedule_blocked: Option<String>,
-}
+pub use crate::wire::appointments::*;
 
 /// The signed-in patient's appointments, newest first, each saying whether it can still
 /// be changed online.
@@ -57,8 +33,8 @@ pub async fn my_appointments() -> Result<Vec<AppointmentView>, AppError> {
 /// it exists is not revealed).
 #[server(prefix = "/api", endpoint = "appointment_detail")]
 pub async fn appointment_detail(appointment_id: i64) -> Result<AppointmentView, AppError> {
-    use crate::api::auth::Role;
     use crate::server::{auth::guard, db, state::app_state, visits};
+    use domain::role::Role;
     crate::server::respond(
         async {
             let user = guard::require_user().await?;
@@ -75,30 +51,6 @@ pub async fn appointment_detail(appointment_id: i64) -> Result<AppointmentView, 
         }
         .await,
     )
-}
-
-/// One change in a visit's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VisitEvent {
-    pub at: DateTime<Utc>,
-    /// `booked`, `rescheduled`, `cancelled`, `reassigned`, `completed`, `no_show`
-    pub kind: String,
-    /// `patient`, `doctor`, `admin` or `system`
-    pub by: String,
-    pub old_start: Option<DateTime<Utc>>,
-    pub new_start: Option<DateTime<Utc>>,
-    pub old_doctor: Option<String>,
-    pub new_doctor: Option<String>,
-}
-
-/// A visit as its doctor and the staff see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VisitFile {
-    pub visit: AppointmentView,
-    pub patient_id: i64,
-    pub patient_email: Option<String>,
-    pub patient_phone: Option<String>,
-    pub history: Vec<VisitEvent>,
 }
 
 /// A visit with the patient's contact and its history: for its doctor and for staff (an

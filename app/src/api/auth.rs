@@ -1,108 +1,10 @@
 //! Signing up, in and out, and who is signed in.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::AppError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Patient,
-    Doctor,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Patient => "patient",
-            Self::Doctor => "doctor",
-            Self::Admin => "admin",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "patient" => Some(Self::Patient),
-            "doctor" => Some(Self::Doctor),
-            "admin" => Some(Self::Admin),
-            _ => None,
-        }
-    }
-
-    /// Where this role lands after signing in: its own portal.
-    pub fn home_path(self) -> &'static str {
-        match self {
-            Self::Patient => "/",
-            Self::Doctor => "/doctor",
-            Self::Admin => "/admin",
-        }
-    }
-}
-
-/// What the pages may know about the signed-in person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserSummary {
-    pub user_id: i64,
-    pub role: Role,
-    pub display_name: String,
-    pub email: String,
-}
-
-/// Only same-site paths are followed after signing in (no open redirects).
-pub fn safe_next(next: Option<&str>, role: Role) -> String {
-    match next {
-        Some(path) if is_local_path(path) => path.to_owned(),
-        _ => role.home_path().to_owned(),
-    }
-}
-
-/// A path on this site, safe to put in a `Location` header: one leading `/` (not `//`,
-/// which browsers read as another host) followed by printable ASCII only — no spaces,
-/// tabs or line breaks (browsers drop tabs, so `/\t/evil.example` would become
-/// `//evil.example`; a line break cannot be a header value at all), no backslashes
-/// (read as `/` by browsers). Percent-escapes stay as they are: browsers do not decode
-/// them when resolving a path.
-pub fn is_local_path(path: &str) -> bool {
-    path.starts_with('/')
-        && !path.starts_with("//")
-        && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_plain_local_paths_are_followed() {
-        for good in [
-            "/",
-            "/book?type=2&week=2026-11-23",
-            "/book/confirm?hold=abc",
-            "/%09/x",
-        ] {
-            assert_eq!(safe_next(Some(good), Role::Patient), good);
-        }
-        for bad in [
-            "//evil.example",
-            "/\t/evil.example",
-            "/\\evil.example",
-            "https://evil.example",
-            "/a\nb",
-            "/a\rb",
-            "/a\0b",
-            "/a\u{b}b",
-            "/a b",
-            "/ä",
-            "evil",
-            "",
-        ] {
-            assert_eq!(safe_next(Some(bad), Role::Doctor), "/doctor", "{bad:?}");
-        }
-        assert_eq!(safe_next(None, Role::Admin), "/admin");
-    }
-}
+pub use crate::wire::auth::*;
 
 #[server(prefix = "/api", endpoint = "current_user")]
 pub async fn get_current_user() -> Result<Option<UserSummary>, AppError> {

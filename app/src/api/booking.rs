@@ -1,60 +1,13 @@
 //! Finding a time and booking it, for patients. Browsing open times is public; holding,
 //! confirming, moving and cancelling need a signed-in patient and touch only their own.
 
-use chrono::{DateTime, NaiveDate, Utc};
 use domain::bounded::{BoundedDate, BoundedInstant};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::AppError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppointmentTypeView {
-    pub appointment_type_id: i64,
-    pub name: String,
-    pub minutes: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DayTimes {
-    pub date: NaiveDate,
-    pub times: Vec<DateTime<Utc>>,
-}
-
-/// Seven days of open start times in the clinic's time zone, from today at the earliest
-/// (by default from the first day with openings). No doctors, no counts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WeekView {
-    pub types: Vec<AppointmentTypeView>,
-    pub appointment_type: AppointmentTypeView,
-    /// The first of the seven days shown.
-    pub week_start: NaiveDate,
-    pub days: Vec<DayTimes>,
-    pub time_zone: String,
-    pub prev_week: Option<NaiveDate>,
-    pub next_week: Option<NaiveDate>,
-    /// The first day with any opening, when the days shown have none.
-    pub first_open_week: Option<NaiveDate>,
-    /// The earliest open time of this visit type from now.
-    pub next_available: Option<DateTime<Utc>>,
-}
-
-/// A time reserved for the patient while they confirm.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HoldView {
-    pub token: Uuid,
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub type_name: String,
-    pub time_zone: String,
-    /// The server's clock when this was read, so the countdown does not trust the device's.
-    pub server_now: DateTime<Utc>,
-    /// Fresh per page view: a double submit of the confirm form books once.
-    pub idempotency_key: Uuid,
-    pub appointment_type_id: i64,
-}
+pub use crate::wire::booking::*;
 
 #[server(prefix = "/api", endpoint = "finder_week")]
 pub async fn finder_week(
@@ -109,15 +62,6 @@ pub async fn reschedule_appointment(
     start: BoundedInstant,
 ) -> Result<i64, AppError> {
     crate::server::respond(crate::server::patient::reschedule(appointment_id, start.into()).await)
-}
-
-/// Who a move would be with (the move page says so before the patient confirms).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MoveDoctor {
-    /// `None`: nobody is free at that time any more.
-    pub doctor_name: Option<String>,
-    /// The visit keeps its doctor.
-    pub same_doctor: bool,
 }
 
 /// Who moving the signed-in patient's own appointment to `start` would be with, as things

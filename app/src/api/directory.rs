@@ -2,38 +2,10 @@
 //! there. Public on purpose (it is the clinic's front page), so it carries no patient data.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::AppError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DoctorCard {
-    pub doctor_id: i64,
-    pub display_name: String,
-    pub specialty: String,
-}
-
-impl DoctorCard {
-    /// Whether this doctor matches what was typed into the directory search box.
-    pub fn matches(&self, query: &str) -> bool {
-        domain::directory::matches_query(query, &[&self.display_name, &self.specialty])
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClinicProfile {
-    pub name: String,
-    pub phone: String,
-    pub email: String,
-    pub address: String,
-    pub time_zone: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClinicDirectory {
-    pub clinic: ClinicProfile,
-    pub doctors: Vec<DoctorCard>,
-}
+pub use crate::wire::directory::*;
 
 /// Public: no session needed. Lists active doctors only.
 #[server(prefix = "/api", endpoint = "clinic_directory")]

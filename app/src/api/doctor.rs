@@ -6,64 +6,12 @@
 // the server and the browser builds alike.
 #![allow(clippy::too_many_arguments)]
 
-use chrono::{DateTime, NaiveDate, Utc};
-use domain::booking::AppointmentStatus;
 use domain::bounded::BoundedDate;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::AppError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SlotState {
-    Free,
-    /// A patient is confirming it right now.
-    Held,
-    Booked {
-        appointment_id: i64,
-        patient_name: String,
-        type_name: String,
-        status: AppointmentStatus,
-    },
-    Blocked {
-        note: Option<String>,
-    },
-    Holiday,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CalendarSlot {
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    pub state: SlotState,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DoctorDay {
-    pub date: NaiveDate,
-    pub slots: Vec<CalendarSlot>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WeekCalendar {
-    pub week_start: NaiveDate,
-    pub today: NaiveDate,
-    /// Today's booked visits, whichever week is shown.
-    pub today_visits: Vec<CalendarSlot>,
-    pub time_zone: String,
-    pub days: Vec<DoctorDay>,
-    pub prev_week: NaiveDate,
-    pub next_week: NaiveDate,
-}
-
-/// What a block did, or would do, to booked visits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BlockOutcome {
-    /// Visits handed to another doctor at the same time.
-    pub moved: u32,
-    /// Visits waiting for staff (inside the change freeze, or nobody free).
-    pub queued: u32,
-}
+pub use crate::wire::doctor::*;
 
 /// The signed-in doctor's week (`week`: any day in it; default this week).
 #[server(prefix = "/api", endpoint = "doctor_week")]
@@ -148,37 +96,6 @@ pub async fn calendar_feed() -> Result<String, AppError> {
 #[server(prefix = "/api", endpoint = "revoke_calendar_feed")]
 pub async fn revoke_calendar_feed() -> Result<(), AppError> {
     crate::server::respond(crate::server::doctor::revoke_feed().await)
-}
-
-/// The doctor's weekly hours as they edit them: one line of text per weekday, Monday
-/// first (`09:00-12:00, 13:00-17:00`; empty: not working).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HoursView {
-    pub today: NaiveDate,
-    pub time_zone: String,
-    pub slot_minutes: i64,
-    /// In effect today.
-    pub lines: [String; 7],
-    /// Changes already set for later dates, each with the week from then on.
-    pub planned: Vec<PlannedHours>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlannedHours {
-    pub from: NaiveDate,
-    pub lines: [String; 7],
-}
-
-/// What new hours change (or, previewed, would change).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HoursOutcome {
-    pub from: NaiveDate,
-    pub days: Vec<domain::hours::DayChange>,
-    pub replaced_plans: Vec<NaiveDate>,
-    pub added: u64,
-    pub removed: u64,
-    pub moved: u32,
-    pub queued: u32,
 }
 
 /// The signed-in doctor's weekly hours: today's and any planned changes.

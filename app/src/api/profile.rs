@@ -1,18 +1,10 @@
 //! The signed-in patient's own details.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::AppError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProfileView {
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    pub phone: Option<String>,
-    pub sms_opt_in: bool,
-}
+pub use crate::wire::profile::*;
 
 #[server(prefix = "/api", endpoint = "my_profile")]
 pub async fn my_profile() -> Result<ProfileView, AppError> {

@@ -6,25 +6,10 @@ use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_location;
 
-use crate::api::auth::{Auth, Role};
+use domain::links::encode_next;
+use domain::role::Role;
 
-/// Percent-encodes a path or any text for use as a query value (e.g. `next`).
-pub fn encode_next(path: &str) -> String {
-    use std::fmt::Write;
-    // One buffer (the finder writes one of these per time shown to a visitor).
-    let mut out = String::with_capacity(path.len() + 16);
-    for b in path.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => {
-                let _ = write!(out, "%{b:02X}");
-            }
-        }
-    }
-    out
-}
+use crate::api::auth::Auth;
 
 /// The `next` query value of the current page, decoded exactly once from the raw query
 /// string (the router's own query map decodes escapes twice on the server: `%2509`
@@ -161,18 +146,5 @@ fn NotForYou(for_role: Option<Role>, yours: Role) -> impl IntoView {
         <h1>"This page is not for your account"</h1>
         <p>{format!("It is for {whom}. You are signed in with another kind of account.")}</p>
         <p><A href=link>{label}</A></p>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn encode_next_escapes_all_but_unreserved_and_slashes() {
-        assert_eq!(
-            super::encode_next("/book?type=2&day=2026-11-23"),
-            "/book%3Ftype%3D2%26day%3D2026-11-23"
-        );
-        assert_eq!(super::encode_next("café ñ"), "caf%C3%A9%20%C3%B1");
-        assert_eq!(super::encode_next("a~b_c.d-e"), "a~b_c.d-e");
     }
 }

@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::auth::{Auth, Role};
+use domain::role::Role;
+
+use crate::api::auth::Auth;
 use crate::api::directory::use_clinic_profile;
 use crate::components::auth::UserMenu;
 

@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
-use crate::api::auth::{Auth, Role};
+use domain::role::Role;
+
+use crate::api::auth::Auth;
 use crate::components::auth::RequireRole;
 use crate::components::password::ChangePasswordForm;
 

@@ -89,7 +89,7 @@ impl std::fmt::Debug for AvailabilityIndex {
 pub struct Settings {
     pub policy: ClinicPolicy,
     /// Name and contacts, on every page.
-    pub profile: crate::api::directory::ClinicProfile,
+    pub profile: crate::wire::directory::ClinicProfile,
     pub types: Vec<(i64, String, i32)>,
 }
 

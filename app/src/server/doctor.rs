@@ -9,10 +9,6 @@ use domain::schedule::{local_date, local_day_bounds, local_to_utc, week_start};
 
 use domain::hours::{planned_changes_after, weekday_name, WeekPattern};
 
-use crate::api::doctor::{
-    BlockOutcome, CalendarSlot, DoctorDay, HoursOutcome, HoursView, PlannedHours, SlotState,
-    WeekCalendar,
-};
 use crate::server::audit::{self, Outcome};
 use crate::server::auth::{guard, tokens};
 use crate::server::blocks::{self, Block};
@@ -20,6 +16,10 @@ use crate::server::db;
 use crate::server::schedule;
 use crate::server::state::app_state;
 use crate::server::unavailable::Actor;
+use crate::wire::doctor::{
+    BlockOutcome, CalendarSlot, DoctorDay, HoursOutcome, HoursView, PlannedHours, SlotState,
+    WeekCalendar,
+};
 use crate::AppError;
 
 /// Weeks a doctor can look at: a year back, a year ahead.

@@ -7,12 +7,12 @@ use domain::schedule::{local_date, local_day_bounds};
 use domain::ClinicPolicy;
 use uuid::Uuid;
 
-use crate::api::appointments::AppointmentView;
-use crate::api::booking::{AppointmentTypeView, DayTimes, HoldView, MoveDoctor, WeekView};
 use crate::server::auth::guard;
 use crate::server::booking::{self, ActingRole, ActingUser};
 use crate::server::state::{app_state, AppState};
 use crate::server::{availability, db};
+use crate::wire::appointments::AppointmentView;
+use crate::wire::booking::{AppointmentTypeView, DayTimes, HoldView, MoveDoctor, WeekView};
 use crate::AppError;
 
 /// Everything a patient's request needs: who is acting (from the session), the state

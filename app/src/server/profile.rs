@@ -2,9 +2,9 @@
 
 use domain::account::{PersonName, Phone};
 
-use crate::api::profile::ProfileView;
 use crate::server::auth::guard;
 use crate::server::state::app_state;
+use crate::wire::profile::ProfileView;
 use crate::AppError;
 
 async fn load(patient_id: i64) -> Result<ProfileView, AppError> {

@@ -2,11 +2,27 @@
 //! context (leptos_axum provides the router state to every server function).
 
 use axum::extract::FromRef;
+use chrono::Duration;
 use leptos::prelude::*;
 use sqlx::PgPool;
 
-use crate::server::auth::session::SessionPolicy;
 use crate::AppError;
+
+/// Session timeouts (OWASP ASVS 5.0, 7.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            idle: Duration::minutes(30),
+            absolute: Duration::hours(12),
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct AppState {

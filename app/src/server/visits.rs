@@ -2,14 +2,14 @@
 //! patients' visits, staff all; anyone else "not found") and, for doctors and staff, the
 //! audited read of rule 8 — in the same transaction as the read.
 
-use crate::api::appointments::{AppointmentView, VisitEvent, VisitFile};
-use crate::api::auth::Role;
 use crate::server::audit::{self, Outcome};
 use crate::server::auth::guard;
 use crate::server::auth::session::CurrentUser;
 use crate::server::db;
 use crate::server::state::app_state;
+use crate::wire::appointments::{AppointmentView, VisitEvent, VisitFile};
 use crate::AppError;
+use domain::role::Role;
 use sqlx::PgConnection;
 
 /// The visit if `user` may see it, with its patient's id; audited when `user` is not

@@ -3,10 +3,10 @@
 
 #![allow(dead_code)]
 
-use app::api::auth::Role;
 use app::server::auth::password::hash_password;
 use app::server::db;
 use chrono::Utc;
+use domain::role::Role;
 use server::config::Config;
 use sqlx::PgPool;
 

@@ -6,34 +6,10 @@
 use chrono::{DateTime, Utc};
 use domain::bounded::{BoundedDate, BoundedInstant};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::api::appointments::AppointmentView;
 use crate::AppError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StaffAppointment {
-    pub patient_id: i64,
-    pub view: AppointmentView,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppointmentPage {
-    pub rows: Vec<StaffAppointment>,
-    pub page: u32,
-    pub more: bool,
-}
-
-/// One message the clinic sent (or tried to) about an appointment: never its text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MessageRow {
-    pub kind: String,
-    pub channel: String,
-    pub status: String,
-    pub attempts: i32,
-    pub created_at: DateTime<Utc>,
-    pub sent_at: Option<DateTime<Utc>>,
-}
+pub use crate::wire::staff::appointments::*;
 
 /// Appointments in the clinic's local dates `from..=to` (default: today and the next
 /// six days), optionally of one doctor, matching a patient's name or email, or in one

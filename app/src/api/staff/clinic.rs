@@ -1,26 +1,12 @@
 //! Running the clinic: holidays and the attention queue (visits that rule 6 could not
 //! hand to another doctor).
 
-use chrono::{DateTime, NaiveDate, Utc};
 use domain::bounded::{BoundedDate, BoundedInstant};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::api::appointments::AppointmentView;
 use crate::AppError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Holiday {
-    pub date: NaiveDate,
-    pub name: String,
-}
-
-/// What closing a day did, or would do, to its booked visits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClosingOutcome {
-    pub moved: u32,
-    pub queued: u32,
-}
+pub use crate::wire::staff::clinic::*;
 
 /// Clinic holidays from today on.
 #[server(prefix = "/api", endpoint = "list_holidays")]
@@ -46,20 +32,6 @@ pub async fn add_holiday(date: BoundedDate, name: String) -> Result<ClosingOutco
 #[server(prefix = "/api", endpoint = "remove_holiday")]
 pub async fn remove_holiday(date: BoundedDate) -> Result<(), AppError> {
     crate::server::respond(crate::server::staff::clinic::remove_holiday(date.into()).await)
-}
-
-/// A visit waiting for staff.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttentionItem {
-    pub item_id: i64,
-    /// Why: the doctor's leave or block, a holiday, changed hours, an inactive doctor.
-    pub cause: String,
-    pub waiting_since: DateTime<Utc>,
-    pub patient_id: i64,
-    pub visit: AppointmentView,
-    /// The visit's own time when a colleague is free then, and the nearest open times
-    /// for the same visit type (any doctor).
-    pub suggestions: Vec<DateTime<Utc>>,
 }
 
 /// The open attention items, oldest first (each patient shown is an audited read).

@@ -9,24 +9,12 @@
 use domain::bounded::BoundedDate;
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::api::doctor::{BlockOutcome, HoursOutcome, HoursView};
 use crate::api::staff::clinic::ClosingOutcome;
 use crate::AppError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DoctorRow {
-    pub doctor_id: i64,
-    pub user_id: i64,
-    pub first_name: String,
-    pub last_name: String,
-    pub specialty: String,
-    pub email: String,
-    pub active: bool,
-    /// Booked visits still to come.
-    pub upcoming: i64,
-}
+pub use crate::wire::staff::doctors::*;
 
 /// Every doctor, active or not, by last name.
 #[server(prefix = "/api", endpoint = "list_doctors")]

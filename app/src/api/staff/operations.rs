@@ -4,22 +4,12 @@
 // the server and the browser builds alike.
 #![allow(clippy::too_many_arguments)]
 
-use chrono::{DateTime, Utc};
 use domain::bounded::BoundedDate;
-use domain::ClinicPolicyInput;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::AppError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClinicSettings {
-    pub clinic_name: String,
-    pub clinic_phone: String,
-    pub clinic_email: String,
-    pub clinic_address: String,
-    pub policy: ClinicPolicyInput,
-}
+pub use crate::wire::staff::operations::*;
 
 /// The clinic's details and policy as stored.
 #[server(prefix = "/api", endpoint = "get_clinic_settings")]
@@ -71,30 +61,6 @@ pub async fn update_settings(
     crate::server::respond(operations::update_settings(form).await)
 }
 
-/// One outbox row as staff see it: state, attempts, the last error with addresses
-/// removed — never the message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxRow {
-    pub notification_id: i64,
-    pub kind: String,
-    pub channel: String,
-    pub status: String,
-    pub attempts: i32,
-    pub last_error: Option<String>,
-    pub appointment_id: Option<i64>,
-    pub created_at: DateTime<Utc>,
-    pub next_attempt_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxPage {
-    /// (status, count) for every status.
-    pub counts: Vec<(String, i64)>,
-    pub rows: Vec<OutboxRow>,
-    pub page: u32,
-    pub more: bool,
-}
-
 /// The outbox, newest first, optionally of one status (`pending`, `sending`, `sent`,
 /// `dead`, `superseded`); 50 a page.
 #[server(prefix = "/api", endpoint = "outbox")]
@@ -108,26 +74,6 @@ pub async fn outbox(status: Option<String>, page: Option<u32>) -> Result<OutboxP
 #[server(prefix = "/api", endpoint = "retry_notifications")]
 pub async fn retry_notifications(notification_id: Option<i64>) -> Result<u64, AppError> {
     crate::server::respond(crate::server::staff::operations::retry(notification_id).await)
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditRow {
-    pub chain_seq: i64,
-    pub occurred_at: DateTime<Utc>,
-    pub actor: String,
-    pub actor_role: String,
-    pub action: String,
-    pub patient_id: Option<i64>,
-    pub target: Option<String>,
-    pub outcome: String,
-    pub detail: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditPage {
-    pub rows: Vec<AuditRow>,
-    pub page: u32,
-    pub more: bool,
 }
 
 /// Audit rows, newest first, filtered by patient, actor (email, part of it), action
@@ -150,15 +96,6 @@ pub async fn audit_log(
         to: to.map(Into::into),
     };
     crate::server::respond(operations::audit(filter, page.unwrap_or(0)).await)
-}
-
-/// The audit chain checked from the first row: intact, or the first broken row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChainCheck {
-    pub intact: bool,
-    pub rows: i64,
-    pub broken_at: Option<i64>,
-    pub problem: Option<String>,
 }
 
 #[server(prefix = "/api", endpoint = "verify_audit_chain")]

@@ -1,51 +1,10 @@
 //! The staff home page: today's visits and the clinic's figures at a glance.
 
-use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::api::staff::appointments::StaffAppointment;
 use crate::AppError;
 
-/// One doctor's booked and offered slots over a span (blocked time and holidays are
-/// not offered).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DoctorUse {
-    pub doctor_id: i64,
-    pub name: String,
-    pub booked: i64,
-    pub offered: i64,
-}
-
-impl DoctorUse {
-    /// Booked ÷ offered, in whole percent (0 when nothing was offered).
-    pub fn percent(&self) -> i64 {
-        if self.offered == 0 {
-            0
-        } else {
-            (self.booked * 100 + self.offered / 2) / self.offered
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TodayView {
-    pub date: NaiveDate,
-    pub time_zone: String,
-    pub generated_at: DateTime<Utc>,
-    /// Today's visits in time order (all states).
-    pub visits: Vec<StaffAppointment>,
-    /// Doctors working today, busiest first.
-    pub today_use: Vec<DoctorUse>,
-    /// Doctors working this week (Monday to Sunday), busiest first.
-    pub week_use: Vec<DoctorUse>,
-    /// Visits that ended in the last 30 days: marked no-show, and marked at all.
-    pub no_shows_30d: i64,
-    pub outcomes_30d: i64,
-    pub attention_open: i64,
-    /// Messages given up on, or retrying after a failure.
-    pub messages_failing: i64,
-}
+pub use crate::wire::staff::today::*;
 
 /// Today at the clinic (each patient listed is an audited read).
 #[server(prefix = "/api", endpoint = "staff_today")]

@@ -16,12 +16,12 @@ use crate::api::staff::appointments::{
     StaffCancel, StaffReschedule,
 };
 use crate::api::staff::doctors::{list_doctors, DoctorRow};
-use crate::components::auth::encode_next;
 use crate::components::time::{full, iso, zone};
 use crate::pages::admin::{error_view, query_text, status_label, StaffFrame};
 use crate::pages::doctor::event_line;
 use crate::AppError;
 use domain::booking::AppointmentStatus;
+use domain::links::encode_next;
 
 const STATUSES: [(&str, &str); 5] = [
     ("", "Any"),

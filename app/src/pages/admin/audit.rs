@@ -8,9 +8,9 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::directory::use_clinic_profile;
 use crate::api::staff::operations::{audit_log, VerifyAuditChain};
-use crate::components::auth::encode_next;
 use crate::components::time::{full, zone};
 use crate::pages::admin::{error_view, query_text, StaffFrame};
+use domain::links::encode_next;
 
 const FILTERS: [&str; 5] = ["patient_id", "actor", "action", "from", "to"];
 

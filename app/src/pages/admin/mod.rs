@@ -23,8 +23,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use crate::api::accounts::{list_accounts, CreateAccount, SetAccountDisabled};
-use crate::api::auth::Role;
 use crate::components::auth::RequireRole;
+use domain::role::Role;
 
 const SECTIONS: [(&str, &str); 10] = [
     ("/admin", "Today"),

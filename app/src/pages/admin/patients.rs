@@ -76,7 +76,7 @@ pub fn StaffPatientsPage() -> impl IntoView {
                                 }).collect_view()}</tbody>
                             </table></div>
                             {page.more.then(|| view! {
-                                <p><a href=format!("/admin/patients?q={}&page={}", crate::components::auth::encode_next(&query_text(query, "q").unwrap_or_default()), page.page + 1)>"More results →"</a></p>
+                                <p><a href=format!("/admin/patients?q={}&page={}", domain::links::encode_next(&query_text(query, "q").unwrap_or_default()), page.page + 1)>"More results →"</a></p>
                             })}
                         }.into_any(),
                     }

@@ -10,12 +10,12 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::Role;
 use crate::api::doctor::{preview_hours, weekly_hours, HoursOutcome, HoursView, SaveHours};
 use crate::components::auth::RequireRole;
 use crate::components::form::{field_message, Field};
 use crate::components::time::day;
 use crate::AppError;
+use domain::role::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Asked {

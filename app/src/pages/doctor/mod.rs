@@ -16,13 +16,13 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::Role;
 use crate::api::doctor::{
     doctor_week, preview_block, BlockTime, CalendarFeed, CalendarSlot, RevokeCalendarFeed,
     SlotState, UnblockTime, WeekCalendar,
 };
 use crate::components::auth::RequireRole;
 use crate::components::time::{clock, day as day_label, zone};
+use domain::role::Role;
 
 /// The block form's fields, from the page's query (the preview is a plain GET).
 #[derive(Debug, Clone, PartialEq, Eq)]

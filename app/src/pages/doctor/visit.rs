@@ -7,13 +7,13 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::appointments::{visit_record, VisitEvent, VisitFile};
-use crate::api::auth::Role;
 use crate::api::directory::use_clinic_profile;
 use crate::api::doctor::SetVisitOutcome;
 use crate::components::auth::RequireRole;
 use crate::components::time::{full, zone};
 use crate::AppError;
 use domain::booking::AppointmentStatus;
+use domain::role::Role;
 
 #[component]
 pub fn VisitPage() -> impl IntoView {

@@ -6,12 +6,12 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::appointments::{status_label, ChangeActions};
 use crate::api::appointments::{appointment_detail, AppointmentView};
-use crate::api::auth::Role;
 use crate::api::booking::CancelAppointment;
 use crate::api::directory::use_clinic_profile;
 use crate::components::auth::RequireRole;
 use crate::components::time::{device_zone, full, iso, other_zone, zone};
 use crate::AppError;
+use domain::role::Role;
 
 #[component]
 pub fn AppointmentPage() -> impl IntoView {

@@ -6,12 +6,12 @@ use leptos_router::components::A;
 
 use super::CallTheClinic;
 use crate::api::appointments::{my_appointments, AppointmentView};
-use crate::api::auth::Role;
 use crate::api::booking::CancelAppointment;
 use crate::api::directory::use_clinic_profile;
 use crate::components::auth::RequireRole;
 use crate::components::time::{full, zone};
 use domain::booking::AppointmentStatus;
+use domain::role::Role;
 
 pub fn status_label(status: AppointmentStatus) -> &'static str {
     match status {

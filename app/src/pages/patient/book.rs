@@ -11,12 +11,14 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use super::HoldButton;
-use crate::api::auth::{Auth, Role};
+use domain::role::Role;
+
+use crate::api::auth::Auth;
 use crate::api::booking::{finder_week, HoldTime, WeekView};
-use crate::components::auth::encode_next;
 use crate::components::roving;
 use crate::components::time::{clock, day, device_zone, full, iso, other_zone, zone};
 use crate::AppError;
+use domain::links::encode_next;
 
 #[component]
 pub fn BookPage() -> impl IntoView {

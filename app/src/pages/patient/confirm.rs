@@ -8,13 +8,13 @@ use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
 use super::HoldButton;
-use crate::api::auth::Role;
 use crate::api::booking::{get_hold, ConfirmBooking, HoldTime, HoldView, ReleaseHold};
 use crate::components::auth::RequireRole;
 use crate::components::form::kept_value;
 use crate::components::time::{device_zone, full, other_zone, zone};
 use crate::AppError;
 use domain::booking::BookingError;
+use domain::role::Role;
 
 #[component]
 pub fn ConfirmPage() -> impl IntoView {

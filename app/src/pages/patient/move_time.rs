@@ -8,13 +8,13 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::appointments::appointment_detail;
-use crate::api::auth::Role;
 use crate::api::booking::{move_preview, MoveDoctor, RescheduleAppointment};
 use crate::api::directory::use_clinic_profile;
 use crate::components::auth::RequireRole;
 use crate::components::time::{full, iso, zone};
 use crate::AppError;
 use domain::booking::BookingError;
+use domain::role::Role;
 
 #[component]
 pub fn MovePage() -> impl IntoView {

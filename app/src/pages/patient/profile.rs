@@ -2,11 +2,11 @@
 
 use leptos::prelude::*;
 
-use crate::api::auth::Role;
 use crate::api::profile::{my_profile, ProfileView, UpdateProfile};
 use crate::components::auth::RequireRole;
 use crate::components::form::{field_message, Field};
 use crate::components::password::ChangePasswordForm;
+use domain::role::Role;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {

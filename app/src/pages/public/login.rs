@@ -3,7 +3,9 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::auth::Auth;
-use crate::components::auth::{encode_next, next_param};
+use domain::links::encode_next;
+
+use crate::components::auth::next_param;
 use crate::components::form::{field_message, Field};
 use crate::AppError;
 

@@ -4,7 +4,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{Auth, ResendVerification};
-use crate::components::auth::{encode_next, next_param};
+use domain::links::encode_next;
+
+use crate::components::auth::next_param;
 use crate::components::form::{field_message, Field};
 use crate::AppError;
 

@@ -4,8 +4,6 @@ use chrono::{DateTime, Utc};
 use domain::account::{Email, NewPassword, PersonName};
 use sqlx::PgPool;
 
-use crate::api::accounts::AccountRow;
-use crate::api::auth::Role;
 use crate::server::audit::{self, Outcome};
 use crate::server::auth::guard::{self, request_id};
 use crate::server::auth::password::hash_password;
@@ -14,8 +12,10 @@ use crate::server::db;
 use crate::server::notify;
 use crate::server::state::app_state;
 use crate::server::unavailable;
+use crate::wire::accounts::AccountRow;
 use crate::AppError;
 use domain::notify::NotificationKind;
+use domain::role::Role;
 
 fn entry(admin: &CurrentUser, action: &'static str, target: Option<String>) -> audit::Entry {
     audit::Entry {

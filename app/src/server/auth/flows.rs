@@ -5,7 +5,9 @@ use chrono::Utc;
 use domain::account::{Email, NewPassword, PersonName, Phone};
 use domain::throttle::{self, Verdict};
 
-use crate::api::auth::{safe_next, Role, UserSummary};
+use domain::links::safe_next;
+use domain::role::Role;
+
 use crate::server::audit::{self, Outcome};
 use crate::server::auth::guard::{self, client_addr, request_id};
 use crate::server::auth::password::{hash_password, verify_dummy, verify_password};
@@ -13,6 +15,7 @@ use crate::server::auth::{session, tokens};
 use crate::server::db::{self, tokens::Purpose};
 use crate::server::notify;
 use crate::server::state::app_state;
+use crate::wire::auth::UserSummary;
 use crate::AppError;
 use domain::notify::NotificationKind;
 
@@ -214,7 +217,7 @@ async fn send_verification(
     };
     let mut query = format!("token={token}");
     let next = safe_next(next, Role::Patient);
-    let encoded = crate::components::auth::encode_next(&next);
+    let encoded = domain::links::encode_next(&next);
     // The outbox keeps at most 200 characters of a link; a longer `next` is left out.
     if query.len() + 6 + encoded.len() <= 200 {
         query.push_str(&format!("&next={encoded}"));

@@ -4,10 +4,10 @@
 use chrono::Utc;
 use tower_sessions::Session;
 
-use crate::api::auth::Role;
 use crate::server::auth::session::{self, CurrentUser};
 use crate::server::state::app_state;
 use crate::AppError;
+use domain::role::Role;
 
 pub async fn session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>()

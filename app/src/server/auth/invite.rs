@@ -6,10 +6,10 @@ use chrono::{DateTime, Duration, Utc};
 use domain::notify::NotificationKind;
 use sqlx::PgConnection;
 
-use crate::api::auth::UserSummary;
 use crate::server::auth::reset::{set_password_with_link, LinkUse};
 use crate::server::auth::tokens;
 use crate::server::db::{self, tokens::Purpose};
+use crate::wire::auth::UserSummary;
 use crate::AppError;
 
 /// How long an invitation link works.

@@ -5,13 +5,15 @@ use chrono::{Duration, Utc};
 use domain::account::{Email, NewPassword};
 use domain::notify::NotificationKind;
 
-use crate::api::auth::{Role, UserSummary};
+use domain::role::Role;
+
 use crate::server::audit::{self, Outcome};
 use crate::server::auth::guard::{self, request_id};
 use crate::server::auth::password::hash_password;
 use crate::server::auth::{session, tokens};
 use crate::server::db::{self, tokens::Purpose};
 use crate::server::state::app_state;
+use crate::wire::auth::UserSummary;
 use crate::AppError;
 
 /// How long a reset link works.

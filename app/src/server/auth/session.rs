@@ -5,30 +5,16 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use crate::api::auth::{Role, UserSummary};
+use domain::role::Role;
+
 use crate::server::db;
 use crate::server::state::AppState;
+use crate::wire::auth::UserSummary;
 use crate::AppError;
 
 const KEY: &str = "auth";
 /// `last_seen_at` is written back at most this often, so most requests cost no write.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
-
-/// Session timeouts (OWASP ASVS 5.0, 7.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SessionPolicy {
-    pub idle: Duration,
-    pub absolute: Duration,
-}
-
-impl Default for SessionPolicy {
-    fn default() -> Self {
-        Self {
-            idle: Duration::minutes(30),
-            absolute: Duration::hours(12),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SessionRecord {

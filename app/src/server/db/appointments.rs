@@ -460,12 +460,12 @@ struct ViewRow {
 impl ViewRow {
     fn into_view(
         self,
-    ) -> Result<(crate::api::appointments::AppointmentView, i64, i64), sqlx::Error> {
+    ) -> Result<(crate::wire::appointments::AppointmentView, i64, i64), sqlx::Error> {
         let status = AppointmentStatus::parse(&self.status).ok_or_else(|| {
             sqlx::Error::Decode(format!("unknown appointment status {}", self.status).into())
         })?;
         Ok((
-            crate::api::appointments::AppointmentView {
+            crate::wire::appointments::AppointmentView {
                 appointment_id: self.appointment_id,
                 start: self.start_time,
                 end: self.end_time,
@@ -507,7 +507,7 @@ const VIEW: &str =
 pub async fn view(
     conn: &mut PgConnection,
     appointment_id: i64,
-) -> Result<Option<(crate::api::appointments::AppointmentView, i64, i64)>, sqlx::Error> {
+) -> Result<Option<(crate::wire::appointments::AppointmentView, i64, i64)>, sqlx::Error> {
     let row: Option<ViewRow> = sqlx::query_as(&format!("{VIEW} where a.appointment_id = $1"))
         .bind(appointment_id)
         .fetch_optional(conn)
@@ -519,7 +519,7 @@ pub async fn view(
 pub async fn views_for_patient(
     pool: &PgPool,
     patient_id: i64,
-) -> Result<Vec<crate::api::appointments::AppointmentView>, sqlx::Error> {
+) -> Result<Vec<crate::wire::appointments::AppointmentView>, sqlx::Error> {
     let rows: Vec<ViewRow> = sqlx::query_as(&format!(
         "{VIEW} where a.patient_id = $1 order by a.start_time desc"
     ))
@@ -598,7 +598,7 @@ pub async fn staff_search(
     filter: &StaffFilter<'_>,
     limit: i64,
     offset: i64,
-) -> Result<Vec<(crate::api::appointments::AppointmentView, i64)>, sqlx::Error> {
+) -> Result<Vec<(crate::wire::appointments::AppointmentView, i64)>, sqlx::Error> {
     let patient = filter.patient.map(super::contains_pattern);
     let rows: Vec<ViewRow> = sqlx::query_as(&format!(
         "{VIEW}

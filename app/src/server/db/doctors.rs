@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use crate::api::directory::DoctorCard;
+use crate::wire::directory::DoctorCard;
 
 #[derive(sqlx::FromRow)]
 struct DoctorCardRow {

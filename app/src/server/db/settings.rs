@@ -1,8 +1,8 @@
 use domain::{ClinicPolicy, ClinicPolicyInput};
 use sqlx::PgPool;
 
-use crate::api::directory::ClinicProfile;
-use crate::api::staff::operations::ClinicSettings;
+use crate::wire::directory::ClinicProfile;
+use crate::wire::staff::operations::ClinicSettings;
 use crate::AppError;
 
 #[derive(sqlx::FromRow)]

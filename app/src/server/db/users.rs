@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use crate::api::accounts::AccountRow;
-use crate::api::auth::Role;
+use crate::wire::accounts::AccountRow;
+use domain::role::Role;
 
 /// What signing in needs.
 #[derive(Debug, sqlx::FromRow)]

@@ -9,13 +9,13 @@ use domain::availability::open_start_times;
 use domain::booking::AppointmentStatus;
 use domain::schedule::{local_date, local_day_bounds};
 
-use crate::api::staff::appointments::{AppointmentPage, MessageRow, StaffAppointment};
 use crate::server::auth::guard;
 use crate::server::auth::session::CurrentUser;
 use crate::server::booking::{self, ActingRole, ActingUser};
 use crate::server::db;
 use crate::server::staff::audit_staff_reads;
 use crate::server::state::app_state;
+use crate::wire::staff::appointments::{AppointmentPage, MessageRow, StaffAppointment};
 use crate::AppError;
 
 const PAGE_SIZE: i64 = 50;

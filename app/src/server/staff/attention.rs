@@ -3,13 +3,13 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::api::staff::clinic::AttentionItem;
 use crate::server::auth::guard;
 use crate::server::availability::{nearest_open_times, AvailabilityIndex};
 use crate::server::db;
 use crate::server::staff::{appointments, audit_staff};
 use crate::server::state::app_state;
 use crate::server::unavailable::{self, Actor};
+use crate::wire::staff::clinic::AttentionItem;
 use crate::AppError;
 
 /// The queue shows at most this many items at once (oldest first).

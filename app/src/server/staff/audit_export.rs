@@ -9,13 +9,13 @@ use domain::bounded::BoundedDate;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::api::auth::Role;
 use crate::server::audit::{self, Outcome};
 use crate::server::auth::session;
 use crate::server::db;
 use crate::server::staff::operations::{audit_query, audit_row, AuditFilter};
 use crate::server::state::AppState;
 use crate::AppError;
+use domain::role::Role;
 
 /// At most this many rows in one file (narrow the filter for more).
 const MAX_ROWS: i64 = 50_000;

@@ -3,13 +3,13 @@
 use chrono::{NaiveDate, Utc};
 use domain::schedule::local_date;
 
-use crate::api::staff::clinic::{ClosingOutcome, Holiday};
 use crate::server::auth::guard;
 use crate::server::db;
 use crate::server::schedule;
 use crate::server::staff::audit_staff;
 use crate::server::state::app_state;
 use crate::server::unavailable::Actor;
+use crate::wire::staff::clinic::{ClosingOutcome, Holiday};
 use crate::AppError;
 
 pub async fn holidays() -> Result<Vec<Holiday>, AppError> {

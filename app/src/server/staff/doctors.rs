@@ -3,12 +3,12 @@
 use chrono::Utc;
 use domain::account::PersonName;
 
-use crate::api::staff::clinic::ClosingOutcome;
-use crate::api::staff::doctors::DoctorRow;
 use crate::server::auth::{accounts, guard};
 use crate::server::db;
 use crate::server::staff::audit_staff;
 use crate::server::state::app_state;
+use crate::wire::staff::clinic::ClosingOutcome;
+use crate::wire::staff::doctors::DoctorRow;
 use crate::AppError;
 
 pub async fn list() -> Result<Vec<DoctorRow>, AppError> {

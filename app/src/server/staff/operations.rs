@@ -5,15 +5,15 @@ use domain::account::Email;
 use domain::schedule::{local_day_bounds, validate_hours};
 use domain::{ClinicPolicy, ClinicPolicyInput};
 
-use crate::api::staff::operations::{
-    AuditPage, AuditRow, ChainCheck, ClinicSettings, OutboxPage, OutboxRow,
-};
 use crate::server::audit::{self, ChainReport};
 use crate::server::auth::guard;
 use crate::server::db;
 use crate::server::schedule;
 use crate::server::staff::audit_staff;
 use crate::server::state::app_state;
+use crate::wire::staff::operations::{
+    AuditPage, AuditRow, ChainCheck, ClinicSettings, OutboxPage, OutboxRow,
+};
 use crate::AppError;
 
 pub async fn settings() -> Result<ClinicSettings, AppError> {

@@ -3,11 +3,11 @@
 use chrono::Utc;
 use domain::account::{Email, PersonName, Phone};
 
-use crate::api::staff::patients::{OnlineAccess, PatientFile, PatientPage, PatientSummary};
 use crate::server::auth::{guard, invite};
 use crate::server::db::{self, patients::PatientRow};
 use crate::server::staff::{audit_staff, audit_staff_reads};
 use crate::server::state::app_state;
+use crate::wire::staff::patients::{OnlineAccess, PatientFile, PatientPage, PatientSummary};
 use crate::AppError;
 
 const PAGE_SIZE: i64 = 25;

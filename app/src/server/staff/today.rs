@@ -3,12 +3,12 @@
 use chrono::{Duration, Utc};
 use domain::schedule::{local_date, local_day_bounds, week_start};
 
-use crate::api::staff::appointments::StaffAppointment;
-use crate::api::staff::today::{DoctorUse, TodayView};
 use crate::server::auth::guard;
 use crate::server::db;
 use crate::server::staff::audit_staff_reads;
 use crate::server::state::app_state;
+use crate::wire::staff::appointments::StaffAppointment;
+use crate::wire::staff::today::{DoctorUse, TodayView};
 use crate::AppError;
 
 /// More than this many visits in a day are cut off the list (the search shows them all).

@@ -1,0 +1,68 @@
+//! The wire and view types of `api::staff::operations`: what its server functions
+//! take and return, shared by the pages, the server functions and the services.
+
+use chrono::{DateTime, Utc};
+use domain::ClinicPolicyInput;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClinicSettings {
+    pub clinic_name: String,
+    pub clinic_phone: String,
+    pub clinic_email: String,
+    pub clinic_address: String,
+    pub policy: ClinicPolicyInput,
+}
+
+/// One outbox row as staff see it: state, attempts, the last error with addresses
+/// removed — never the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxRow {
+    pub notification_id: i64,
+    pub kind: String,
+    pub channel: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub appointment_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxPage {
+    /// (status, count) for every status.
+    pub counts: Vec<(String, i64)>,
+    pub rows: Vec<OutboxRow>,
+    pub page: u32,
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub chain_seq: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub actor: String,
+    pub actor_role: String,
+    pub action: String,
+    pub patient_id: Option<i64>,
+    pub target: Option<String>,
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    pub page: u32,
+    pub more: bool,
+}
+
+/// The audit chain checked from the first row: intact, or the first broken row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainCheck {
+    pub intact: bool,
+    pub rows: i64,
+    pub broken_at: Option<i64>,
+    pub problem: Option<String>,
+}
