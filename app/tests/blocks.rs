@@ -4,7 +4,7 @@
 mod common;
 
 use app::server::blocks::{self, Block};
-use app::server::unavailable::Actor;
+use app::server::reassignment::Actor;
 use chrono::Duration;
 use common::*;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

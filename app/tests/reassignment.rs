@@ -5,7 +5,7 @@ mod common;
 
 use app::server::db;
 use app::server::db::attention::Cause;
-use app::server::unavailable::{self, Actor};
+use app::server::reassignment::{self, Actor};
 use common::*;
 use sqlx::PgPool;
 
@@ -47,9 +47,9 @@ async fn visit_with(
     (booked.appointment_id, patient_id(&patient))
 }
 
-async fn run(pool: &PgPool, affected: &[(i64, i64)]) -> unavailable::Outcome {
+async fn run(pool: &PgPool, affected: &[(i64, i64)]) -> reassignment::Outcome {
     let mut tx = pool.begin().await.unwrap();
-    let outcome = unavailable::appointments_unavailable(
+    let outcome = reassignment::reassign_appointments(
         &mut tx,
         &policy(),
         Actor::SYSTEM,

@@ -5,8 +5,8 @@
 
 mod common;
 
+use app::server::reassignment::Actor;
 use app::server::schedule::{self, PatternChange};
-use app::server::unavailable::Actor;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use common::*;

@@ -6,7 +6,7 @@
 
 use app::server::auth::password::hash_password;
 use app::server::booking::{self, ActingRole, ActingUser};
-use app::server::unavailable::Actor;
+use app::server::reassignment::Actor;
 use app::server::{availability, blocks, db, schedule};
 use app::AppError;
 use chrono::{Datelike, Duration, NaiveTime, Utc, Weekday};

@@ -20,7 +20,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str)
             "availability index warming up",
         );
     }
-    let ping = sqlx::query("select 1").execute(&state.pool);
+    let ping = app::server::db::ping(&state.pool);
     match tokio::time::timeout(Duration::from_secs(2), ping).await {
         Ok(Ok(_)) => (StatusCode::OK, "ready"),
         Ok(Err(err)) => {

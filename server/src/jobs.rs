@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use app::server::jobs::{record, run_exclusive};
+use app::server::jobs::run_exclusive;
 use app::server::notify::channels::Channels;
 use app::server::notify::deliver::{deliver_due, queue_reminders};
 use app::server::{db, schedule};
@@ -116,21 +116,9 @@ pub fn spawn(pool: PgPool, channels: Channels) -> Jobs {
                     .delete_expired()
                     .await
                     .map_err(text)?;
-                let pruned = sqlx::query(
-                    "delete from job_runs where started_at < now() - interval '30 days'",
-                )
-                .execute(&pool)
-                .await
-                .map_err(text)?
-                .rows_affected();
+                let pruned = db::jobs::prune_runs(&pool).await.map_err(text)?;
                 // Throttling looks back 15 minutes; a day of attempts is plenty to investigate.
-                let attempts = sqlx::query(
-                    "delete from login_attempts where attempted_at < now() - interval '1 day'",
-                )
-                .execute(&pool)
-                .await
-                .map_err(text)?
-                .rows_affected();
+                let attempts = db::users::prune_login_attempts(&pool).await.map_err(text)?;
                 Ok(format!(
                     "expired sessions deleted; {pruned} old job records and {attempts} old sign-in attempts pruned"
                 ))
@@ -162,8 +150,15 @@ pub fn spawn(pool: PgPool, channels: Channels) -> Jobs {
                         );
                         tracing::info!(detail = %detail, "notifications delivered");
                         let ms = clock.elapsed().as_millis() as i64;
-                        let _ = record(&pool, "deliver-notifications", started, ms, "ok", &detail)
-                            .await;
+                        let _ = db::jobs::record_run(
+                            &pool,
+                            "deliver-notifications",
+                            started,
+                            ms,
+                            "ok",
+                            &detail,
+                        )
+                        .await;
                         if i64::from(report.handled()) < DELIVERY_BATCH {
                             break;
                         }

@@ -257,16 +257,7 @@ async fn database_figures(pool: &sqlx::PgPool) -> Result<String, sqlx::Error> {
     let mut out = String::new();
     // The partial indexes on pending/sending and dead messages keep this cheap however
     // many messages were sent.
-    let outbox: Vec<(String, i64, Option<f64>)> = sqlx::query_as(
-        "select 'dead', (select count(*) from notifications where status = 'dead'), null::float8
-         union all
-         select 'pending', count(*), extract(epoch from now() - min(created_at))::float8
-           from notifications where status = 'pending'
-         union all
-         select 'sending', (select count(*) from notifications where status = 'sending'), null",
-    )
-    .fetch_all(pool)
-    .await?;
+    let outbox = app::server::db::notifications::outbox_gauges(pool).await?;
     family(
         &mut out,
         "clinic_outbox_messages",
@@ -291,15 +282,7 @@ async fn database_figures(pool: &sqlx::PgPool) -> Result<String, sqlx::Error> {
                 .unwrap_or(0.0),
         )],
     );
-    let jobs: Vec<(String, Option<f64>, f64)> = sqlx::query_as(
-        "select job,
-                extract(epoch from now() - max(finished_at) filter (where outcome = 'ok'))::float8,
-                extract(epoch from now() - max(finished_at))::float8
-           from job_runs where started_at > now() - interval '7 days'
-          group by job order by job",
-    )
-    .fetch_all(pool)
-    .await?;
+    let jobs = app::server::db::jobs::seconds_since_runs(pool).await?;
     family(
         &mut out,
         "clinic_job_seconds_since_success",

@@ -215,12 +215,7 @@ impl AvailabilityIndex {
         let settings = Settings {
             policy: db::settings::clinic_policy(pool).await?,
             profile: db::settings::clinic_profile(pool).await?,
-            types: sqlx::query_as(
-                "select appointment_type_id, name, slot_count from appointment_types
-                  where active order by sort_order, name",
-            )
-            .fetch_all(pool)
-            .await?,
+            types: db::settings::offered_types(pool).await?,
         };
         if following() {
             let mut slot = self
@@ -395,11 +390,7 @@ impl AvailabilityIndex {
         let mut reached = self.inner.barrier_reached.subscribe();
         let barrier = self.inner.barriers_sent.fetch_add(1, Ordering::SeqCst) + 1;
         let payload = format!("barrier:{}:{barrier}", self.barrier_tag());
-        if let Err(err) = sqlx::query("select pg_notify('availability', $1)")
-            .bind(&payload)
-            .execute(pool)
-            .await
-        {
+        if let Err(err) = db::listener::notify_availability(pool, &payload).await {
             tracing::warn!(error = %err, "availability index: could not send a barrier");
             return false;
         }
@@ -457,9 +448,7 @@ impl AvailabilityIndex {
     async fn follow(&self, pool: &PgPool) -> Result<(), AppError> {
         let mut listener = PgListener::connect_with(pool).await?;
         // Named, for whoever reads pg_stat_activity: it also runs the index's reloads.
-        sqlx::query("set application_name = 'clinic availability listener'")
-            .execute(&mut listener)
-            .await?;
+        db::listener::name_connection(&mut listener, "clinic availability listener").await?;
         listener.listen("availability").await?;
         // Whatever changed while nobody listened is read afresh.
         self.forget_settings();

@@ -1,5 +1,5 @@
 //! A doctor's blocks and leave (and staff acting for them): the time stops being offered
-//! at once, and visits already booked in it go through rule 6 (`unavailable`) — all in
+//! at once, and visits already booked in it go through rule 6 (`reassignment`) — all in
 //! one transaction. [`preview`] runs exactly the same change and rolls it back, so what it
 //! reports is what confirming would do at that moment.
 //!
@@ -14,7 +14,7 @@ use domain::ClinicPolicy;
 use sqlx::{PgConnection, PgPool};
 
 use crate::server::db::{self, attention::Cause};
-use crate::server::unavailable::{self, Actor, Outcome};
+use crate::server::reassignment::{self, Actor, Outcome};
 use crate::AppError;
 
 /// What the doctor makes unavailable.
@@ -76,7 +76,7 @@ async fn apply(
         Cause::DoctorBlocked
     };
     let outcome =
-        unavailable::appointments_unavailable(conn, policy, actor, &affected, cause, now).await?;
+        reassignment::reassign_appointments(conn, policy, actor, &affected, cause, now).await?;
     // The slots of the visits that moved away are free now: block them too.
     db::slots::block_between(conn, block.doctor_id, from, block.to, note).await?;
     Ok(outcome)

@@ -159,7 +159,7 @@ pub(crate) async fn ranked_doctors(
 /// Takes `slot_count` consecutive open slots starting at `start` from the first doctor of
 /// [`ranked_doctors`], falling through to the next doctor whenever a concurrent
 /// transaction has locked one. Returns the doctor and the locked slot ids. New bookings,
-/// moves and reassignment (`unavailable`) all take slots this way.
+/// moves and reassignment (`reassignment`) all take slots this way.
 pub(crate) async fn take_slots(
     conn: &mut PgConnection,
     policy: &ClinicPolicy,

@@ -13,9 +13,9 @@ use crate::server::audit::{self, Outcome};
 use crate::server::auth::{guard, tokens};
 use crate::server::blocks::{self, Block};
 use crate::server::db;
+use crate::server::reassignment::Actor;
 use crate::server::schedule;
 use crate::server::state::app_state;
-use crate::server::unavailable::Actor;
 use crate::wire::doctor::{
     BlockOutcome, CalendarSlot, DoctorDay, HoursOutcome, HoursView, PlannedHours, SlotState,
     WeekCalendar,

@@ -4,8 +4,10 @@
 
 use std::future::Future;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use sqlx::PgPool;
+
+use crate::server::db;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobOutcome {
@@ -31,11 +33,7 @@ where
     // A session-level lock on a dedicated connection: released when we unlock, or when
     // the connection closes if this process dies.
     let mut lock_conn = pool.acquire().await?;
-    let locked: bool =
-        sqlx::query_scalar("select pg_try_advisory_lock(hashtext('clinic-job:' || $1))")
-            .bind(name)
-            .fetch_one(&mut *lock_conn)
-            .await?;
+    let locked = db::jobs::try_lock(&mut lock_conn, name).await?;
     if !locked {
         return Ok(JobOutcome::Skipped);
     }
@@ -43,10 +41,7 @@ where
     let clock = std::time::Instant::now();
     let result = job().await;
     let duration_ms = clock.elapsed().as_millis() as i64;
-    let _ = sqlx::query("select pg_advisory_unlock(hashtext('clinic-job:' || $1))")
-        .bind(name)
-        .execute(&mut *lock_conn)
-        .await;
+    let _ = db::jobs::unlock(&mut lock_conn, name).await;
     drop(lock_conn);
 
     let (outcome, detail) = match &result {
@@ -61,46 +56,10 @@ where
         Err(error) => tracing::warn!(job = name, duration_ms, error = %error, "job failed"),
     }
     if record_idle || result.is_err() || !detail.is_empty() {
-        record(pool, name, started, duration_ms, outcome, &detail).await?;
+        db::jobs::record_run(pool, name, started, duration_ms, outcome, &detail).await?;
     }
     Ok(match result {
         Ok(detail) => JobOutcome::Ran(detail),
         Err(error) => JobOutcome::Failed(error),
     })
-}
-
-/// Records one run of a job in `job_runs`.
-pub async fn record(
-    pool: &PgPool,
-    job: &str,
-    started: DateTime<Utc>,
-    duration_ms: i64,
-    outcome: &str,
-    detail: &str,
-) -> Result<(), sqlx::Error> {
-    let detail: String = detail.chars().take(1000).collect();
-    sqlx::query(
-        "insert into job_runs (job, started_at, finished_at, duration_ms, outcome, detail)
-         values ($1, $2, $2 + make_interval(secs => $3::double precision / 1000), $3, $4, nullif($5, ''))",
-    )
-    .bind(job)
-    .bind(started)
-    .bind(duration_ms)
-    .bind(outcome)
-    .bind(detail)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// The last run of each job, for operators and the staff portal.
-pub async fn last_runs(
-    pool: &PgPool,
-) -> Result<Vec<(String, DateTime<Utc>, i64, String, Option<String>)>, sqlx::Error> {
-    sqlx::query_as(
-        "select distinct on (job) job, started_at, duration_ms, outcome, detail
-         from job_runs order by job, started_at desc",
-    )
-    .fetch_all(pool)
-    .await
 }

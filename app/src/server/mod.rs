@@ -14,10 +14,10 @@ pub mod jobs;
 pub mod notify;
 pub mod patient;
 pub mod profile;
+pub mod reassignment;
 pub mod schedule;
 pub mod staff;
 pub mod state;
-pub mod unavailable;
 pub mod visits;
 
 use crate::AppError;

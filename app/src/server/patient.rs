@@ -191,26 +191,8 @@ pub async fn hold_view(token: Uuid) -> Result<HoldView, AppError> {
         policy,
         ..
     } = patient_request().await?;
-    #[derive(sqlx::FromRow)]
-    struct HeldRow {
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-        type_name: String,
-        appointment_type_id: i64,
-    }
-    let row: Option<HeldRow> = sqlx::query_as(
-        "select min(s.start_time) as start, max(s.end_time) as end, min(s.hold_expires_at) as expires_at,
-                min(t.name) as type_name, min(t.appointment_type_id) as appointment_type_id
-         from availability_slots s join appointment_types t on t.appointment_type_id = s.hold_appointment_type_id
-         where s.hold_token = $1 and s.hold_patient_id = $2 and s.status = 'held'
-         having count(*) > 0",
-    )
-    .bind(token)
-    .bind(patient_id)
-    .fetch_optional(&state.pool)
-    .await?;
-    let HeldRow {
+    let row = db::slots::held_by(&state.pool, token, patient_id).await?;
+    let db::slots::HeldTime {
         start,
         end,
         expires_at,

@@ -3,25 +3,20 @@
 use domain::account::{PersonName, Phone};
 
 use crate::server::auth::guard;
+use crate::server::db;
 use crate::server::state::app_state;
 use crate::wire::profile::ProfileView;
 use crate::AppError;
 
 async fn load(patient_id: i64) -> Result<ProfileView, AppError> {
     let state = app_state()?;
-    let (first_name, last_name, email, phone, sms_opt_in): (
-        String,
-        String,
-        String,
-        Option<String>,
-        bool,
-    ) = sqlx::query_as(
-        "select p.first_name, p.last_name, u.email, p.phone, p.sms_opt_in
-         from patients p join users u on u.user_id = p.user_id where p.patient_id = $1",
-    )
-    .bind(patient_id)
-    .fetch_one(&state.pool)
-    .await?;
+    let db::patients::Profile {
+        first_name,
+        last_name,
+        email,
+        phone,
+        sms_opt_in,
+    } = db::patients::profile(&state.pool, patient_id).await?;
     Ok(ProfileView {
         first_name,
         last_name,
@@ -53,16 +48,14 @@ pub async fn update_profile(
         ));
     }
     let state = app_state()?;
-    sqlx::query(
-        "update patients set first_name = $2, last_name = $3, phone = $4, sms_opt_in = $5, updated_at = now()
-         where patient_id = $1",
+    db::patients::update_profile(
+        &state.pool,
+        patient_id,
+        first_name.as_str(),
+        last_name.as_str(),
+        phone.as_ref().map(Phone::as_str),
+        sms_opt_in,
     )
-    .bind(patient_id)
-    .bind(first_name.as_str())
-    .bind(last_name.as_str())
-    .bind(phone.as_ref().map(Phone::as_str))
-    .bind(sms_opt_in)
-    .execute(&state.pool)
     .await?;
     load(patient_id).await
 }

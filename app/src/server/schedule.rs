@@ -5,7 +5,7 @@
 //! *unbooked* future slot (free, held or lapsed-held) follows at once, in the same
 //! transaction as the change: a held time on a new holiday is no longer offered, and a
 //! hold there ends. Booked slots stay; their appointments go through PRODUCT.md rule 6
-//! (`unavailable`). Blocked slots are the doctor's and stay as they are.
+//! (`reassignment`). Blocked slots are the doctor's and stay as they are.
 
 use std::collections::BTreeSet;
 
@@ -18,7 +18,7 @@ use domain::ClinicPolicy;
 use sqlx::{PgConnection, PgPool};
 
 use crate::server::db::{self, attention::Cause};
-use crate::server::unavailable;
+use crate::server::reassignment;
 use crate::AppError;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -119,11 +119,11 @@ pub async fn add_holiday(
     date: NaiveDate,
     name: &str,
     now: DateTime<Utc>,
-) -> Result<unavailable::Outcome, AppError> {
+) -> Result<reassignment::Outcome, AppError> {
     set_holiday(
         pool,
         policy,
-        unavailable::Actor::SYSTEM,
+        reassignment::Actor::SYSTEM,
         date,
         name,
         now,
@@ -137,12 +137,12 @@ pub async fn add_holiday(
 pub async fn set_holiday(
     pool: &PgPool,
     policy: &ClinicPolicy,
-    actor: unavailable::Actor,
+    actor: reassignment::Actor,
     date: NaiveDate,
     name: &str,
     now: DateTime<Utc>,
     commit: bool,
-) -> Result<unavailable::Outcome, AppError> {
+) -> Result<reassignment::Outcome, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::validation(
@@ -169,15 +169,9 @@ pub async fn set_holiday(
     let affected =
         db::slots::booked_appointments_outside(&mut tx, None, day_start.max(now), day_end, &[])
             .await?;
-    let outcome = unavailable::appointments_unavailable(
-        &mut tx,
-        policy,
-        actor,
-        &affected,
-        Cause::Holiday,
-        now,
-    )
-    .await?;
+    let outcome =
+        reassignment::reassign_appointments(&mut tx, policy, actor, &affected, Cause::Holiday, now)
+            .await?;
     if commit {
         tx.commit().await?;
     } else {
@@ -221,7 +215,7 @@ pub struct HoursChange {
     /// Free (or held) times no longer offered.
     pub removed: u64,
     /// Booked visits outside the new hours, moved or queued (rule 6).
-    pub visits: unavailable::Outcome,
+    pub visits: reassignment::Outcome,
 }
 
 /// Replaces a doctor's weekly hours inside the caller's transaction: their unbooked
@@ -234,7 +228,7 @@ pub struct HoursChange {
 pub async fn apply_hours(
     conn: &mut PgConnection,
     policy: &ClinicPolicy,
-    actor: unavailable::Actor,
+    actor: reassignment::Actor,
     doctor_id: i64,
     intervals: &[WeeklyInterval],
     now: DateTime<Utc>,
@@ -265,7 +259,7 @@ pub async fn apply_hours(
     .collect();
     let affected =
         db::slots::booked_appointments_outside(conn, Some(doctor_id), now, until, &keep).await?;
-    let visits = unavailable::appointments_unavailable(
+    let visits = reassignment::reassign_appointments(
         conn,
         policy,
         actor,
@@ -290,12 +284,12 @@ pub async fn replace_weekly_hours(
     doctor_id: i64,
     intervals: &[WeeklyInterval],
     now: DateTime<Utc>,
-) -> Result<unavailable::Outcome, AppError> {
+) -> Result<reassignment::Outcome, AppError> {
     let mut tx = pool.begin().await?;
     let change = apply_hours(
         &mut tx,
         policy,
-        unavailable::Actor::SYSTEM,
+        reassignment::Actor::SYSTEM,
         doctor_id,
         intervals,
         now,
@@ -329,7 +323,7 @@ pub struct PatternEdit {
 pub async fn set_pattern(
     pool: &PgPool,
     policy: &ClinicPolicy,
-    actor: unavailable::Actor,
+    actor: reassignment::Actor,
     edit: &PatternEdit,
     now: DateTime<Utc>,
     commit: bool,

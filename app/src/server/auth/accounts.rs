@@ -10,8 +10,8 @@ use crate::server::auth::password::hash_password;
 use crate::server::auth::session::CurrentUser;
 use crate::server::db;
 use crate::server::notify;
+use crate::server::reassignment;
 use crate::server::state::app_state;
-use crate::server::unavailable;
 use crate::wire::accounts::AccountRow;
 use crate::AppError;
 use domain::notify::NotificationKind;
@@ -148,7 +148,7 @@ pub async fn apply_disabled(
     user_id: i64,
     disabled: bool,
     now: DateTime<Utc>,
-) -> Result<(AccountRow, unavailable::Outcome), AppError> {
+) -> Result<(AccountRow, reassignment::Outcome), AppError> {
     if admin.user_id == user_id && disabled {
         return Err(AppError::validation(
             "user_id",
@@ -159,15 +159,15 @@ pub async fn apply_disabled(
     if !db::users::set_disabled(&mut *tx, user_id, disabled, now).await? {
         return Err(AppError::NotFound);
     }
-    let mut outcome = unavailable::Outcome::default();
+    let mut outcome = reassignment::Outcome::default();
     if let Some(doctor_id) = db::doctors::set_active_for_user(&mut *tx, user_id, !disabled).await? {
         if disabled {
-            let by = unavailable::Actor {
+            let by = reassignment::Actor {
                 user_id: Some(admin.user_id),
                 role: "admin",
             };
             outcome =
-                unavailable::doctor_deactivated(&mut *tx, &policy, by, doctor_id, now).await?;
+                reassignment::doctor_deactivated(&mut *tx, &policy, by, doctor_id, now).await?;
         }
     }
     let action = if disabled {

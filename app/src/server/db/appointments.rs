@@ -90,22 +90,6 @@ pub async fn find_by_idempotency_key(
     row.map(AppointmentRow::into_appointment).transpose()
 }
 
-/// Upcoming booked appointments of a patient (the abuse limit counts these).
-pub async fn count_upcoming(
-    conn: &mut PgConnection,
-    patient_id: i64,
-    now: DateTime<Utc>,
-) -> Result<u32, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar(
-        "select count(*) from appointments where patient_id = $1 and status = 'booked' and start_time > $2",
-    )
-    .bind(patient_id)
-    .bind(now)
-    .fetch_one(conn)
-    .await?;
-    Ok(n as u32)
-}
-
 /// What a booking checks about the patient, read in one statement once the patient's row
 /// is locked (a statement of its own, so this one's snapshot sees everything committed
 /// before the lock was granted).

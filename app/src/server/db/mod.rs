@@ -6,6 +6,8 @@ pub mod appointments;
 pub mod attention;
 pub mod audit_log;
 pub mod doctors;
+pub mod jobs;
+pub mod listener;
 pub mod notifications;
 pub mod patients;
 pub mod schedule;
@@ -15,6 +17,7 @@ pub mod tokens;
 pub mod users;
 
 use sqlx::migrate::Migrator;
+use sqlx::PgPool;
 
 /// The schema, embedded at compile time; applied by the server at start-up and by
 /// `#[sqlx::test(migrator = "app::server::db::MIGRATOR")]` in tests.
@@ -29,4 +32,10 @@ pub fn contains_pattern(text: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_");
     format!("%{escaped}%")
+}
+
+/// The cheapest statement: does the database answer at all (readiness probe)?
+pub async fn ping(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("select 1").execute(pool).await?;
+    Ok(())
 }

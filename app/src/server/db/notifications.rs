@@ -488,3 +488,19 @@ pub async fn failing_count(pool: &PgPool) -> Result<i64, sqlx::Error> {
     .fetch_one(pool)
     .await
 }
+
+/// Messages by state (dead, pending, sending) with the oldest pending one's age in
+/// seconds. The partial indexes on pending/sending and dead messages keep this cheap
+/// however many messages were sent.
+pub async fn outbox_gauges(pool: &PgPool) -> Result<Vec<(String, i64, Option<f64>)>, sqlx::Error> {
+    sqlx::query_as(
+        "select 'dead', (select count(*) from notifications where status = 'dead'), null::float8
+         union all
+         select 'pending', count(*), extract(epoch from now() - min(created_at))::float8
+           from notifications where status = 'pending'
+         union all
+         select 'sending', (select count(*) from notifications where status = 'sending'), null",
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -108,3 +108,46 @@ pub async fn email_taken(conn: &mut PgConnection, email: &str) -> Result<bool, s
         .fetch_one(conn)
         .await
 }
+
+/// A patient's own details, as their profile page shows them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Profile {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub sms_opt_in: bool,
+}
+
+/// The details of a patient with an account.
+pub async fn profile(pool: &PgPool, patient_id: i64) -> Result<Profile, sqlx::Error> {
+    sqlx::query_as(
+        "select p.first_name, p.last_name, u.email, p.phone, p.sms_opt_in
+         from patients p join users u on u.user_id = p.user_id where p.patient_id = $1",
+    )
+    .bind(patient_id)
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn update_profile(
+    pool: &PgPool,
+    patient_id: i64,
+    first_name: &str,
+    last_name: &str,
+    phone: Option<&str>,
+    sms_opt_in: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update patients set first_name = $2, last_name = $3, phone = $4, sms_opt_in = $5, updated_at = now()
+         where patient_id = $1",
+    )
+    .bind(patient_id)
+    .bind(first_name)
+    .bind(last_name)
+    .bind(phone)
+    .bind(sms_opt_in)
+    .execute(pool)
+    .await?;
+    Ok(())
+}

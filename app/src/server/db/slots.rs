@@ -569,3 +569,32 @@ pub async fn delete_all_unused_from(
     .await?
     .rows_affected())
 }
+
+/// A hold of one patient's, whole: its time, expiry and visit type.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HeldTime {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub type_name: String,
+    pub appointment_type_id: i64,
+}
+
+/// The hold `token` of `patient_id` (still marked held), or none.
+pub async fn held_by(
+    pool: &PgPool,
+    token: Uuid,
+    patient_id: i64,
+) -> Result<Option<HeldTime>, sqlx::Error> {
+    sqlx::query_as(
+        "select min(s.start_time) as start, max(s.end_time) as end, min(s.hold_expires_at) as expires_at,
+                min(t.name) as type_name, min(t.appointment_type_id) as appointment_type_id
+         from availability_slots s join appointment_types t on t.appointment_type_id = s.hold_appointment_type_id
+         where s.hold_token = $1 and s.hold_patient_id = $2 and s.status = 'held'
+         having count(*) > 0",
+    )
+    .bind(token)
+    .bind(patient_id)
+    .fetch_optional(pool)
+    .await
+}

@@ -331,3 +331,13 @@ pub async fn lock_patient(conn: &mut PgConnection, patient_id: i64) -> Result<bo
     .await?
     .is_some())
 }
+
+/// Deletes sign-in attempts older than a day (throttling looks back 15 minutes); how many.
+pub async fn prune_login_attempts(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("delete from login_attempts where attempted_at < now() - interval '1 day'")
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
+}

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use crate::server::auth::guard;
 use crate::server::availability::{nearest_open_times, AvailabilityIndex};
 use crate::server::db;
+use crate::server::reassignment::{self, Actor};
 use crate::server::staff::{appointments, audit_staff};
 use crate::server::state::app_state;
-use crate::server::unavailable::{self, Actor};
 use crate::wire::staff::clinic::AttentionItem;
 use crate::AppError;
 
@@ -126,7 +126,7 @@ pub async fn resolve(input: Resolution) -> Result<(), AppError> {
                     role: "admin",
                 };
                 let mut tx = state.pool.begin().await?;
-                let handed = unavailable::hand_to_free_colleague(
+                let handed = reassignment::hand_to_free_colleague(
                     &mut tx,
                     &policy,
                     actor,

@@ -5,10 +5,10 @@ use domain::schedule::local_date;
 
 use crate::server::auth::guard;
 use crate::server::db;
+use crate::server::reassignment::Actor;
 use crate::server::schedule;
 use crate::server::staff::audit_staff;
 use crate::server::state::app_state;
-use crate::server::unavailable::Actor;
 use crate::wire::staff::clinic::{ClosingOutcome, Holiday};
 use crate::AppError;
 

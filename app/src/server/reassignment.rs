@@ -45,7 +45,7 @@ impl Actor {
 }
 
 /// Moves each `(appointment id, patient id)` to another free doctor, or queues it.
-pub async fn appointments_unavailable(
+pub async fn reassign_appointments(
     conn: &mut PgConnection,
     policy: &ClinicPolicy,
     actor: Actor,
@@ -204,5 +204,5 @@ pub async fn doctor_deactivated(
     now: DateTime<Utc>,
 ) -> Result<Outcome, AppError> {
     let affected = db::doctors::upcoming_appointments(conn, doctor_id, now).await?;
-    appointments_unavailable(conn, policy, actor, &affected, Cause::DoctorInactive, now).await
+    reassign_appointments(conn, policy, actor, &affected, Cause::DoctorInactive, now).await
 }
