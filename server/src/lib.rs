@@ -4,9 +4,7 @@
 
 pub mod admin;
 pub mod api_hygiene;
-pub mod bench;
 pub mod config;
-pub mod demo;
 pub mod form_posts;
 pub mod health;
 pub mod jobs;

@@ -1,11 +1,12 @@
-//! `server [serve|migrate|seed-demo|help]` — see `server help`.
+//! `server [serve|migrate|...|help]` — see `server help`. The data generators (demo and
+//! benchmark clinics) are a separate development binary, `clinic-devdata` (`devdata/`).
 
 use std::process::ExitCode;
 
 use app::server::availability::AvailabilityIndex;
 use app::server::db::MIGRATOR;
 use server::config::Config;
-use server::{admin, build_app_with_index, connect, demo, jobs, serve, shutdown_signal, telemetry};
+use server::{admin, build_app_with_index, connect, jobs, serve, shutdown_signal, telemetry};
 
 const USAGE: &str = "\
 usage: server [COMMAND]
@@ -13,7 +14,6 @@ usage: server [COMMAND]
 commands:
   serve       apply migrations, then serve HTTP (default)
   migrate     apply migrations and exit
-  seed-demo   load the demo clinic (doctors, hours, patients, visits) unless already loaded
   materialize-slots
               create/update slots from weekly hours up to the booking horizon (the server
               also does this at start-up and every 6 hours)
@@ -26,10 +26,6 @@ commands:
               list notifications that could not be delivered (kept for staff)
   retry-dead-letters
               queue every dead notification for delivery again
-  bench-availability [--doctors N] [--days N] [--slots-per-day N] [--taken F]
-              generate a data set into this (fresh) database and time seven days of open
-              times: the in-memory index, the seed design's SQL and the SQL path; prints
-              JSON (run by `cargo xtask bench`)
   help        show this text
 
 configuration comes from the environment: DATABASE_URL, CLINIC_ADDR, CLINIC_SITE_ROOT,
@@ -48,13 +44,11 @@ async fn main() -> ExitCode {
         command.as_str(),
         "serve"
             | "migrate"
-            | "seed-demo"
             | "materialize-slots"
             | "create-admin"
             | "verify-audit"
             | "dead-letters"
             | "retry-dead-letters"
-            | "bench-availability"
     ) {
         eprintln!("error: unknown command '{command}'\n\n{USAGE}");
         return ExitCode::from(2);
@@ -85,18 +79,6 @@ fn flag(args: &[String], name: &str) -> Option<String> {
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
         .cloned()
-}
-
-fn print_demo_logins() {
-    println!("\ndemo logins (password for all: {})", demo::DEMO_PASSWORD);
-    println!("  admin    {}", demo::DEMO_ADMIN);
-    for (_, _, _, email) in demo::DEMO_DOCTORS {
-        println!("  doctor   {email}");
-    }
-    for (_, _, _, email) in demo::DEMO_PATIENTS {
-        println!("  patient  {email}");
-    }
-    println!();
 }
 
 async fn run(command: &str, config: Config) -> Result<(), String> {
@@ -186,12 +168,6 @@ async fn run(command: &str, config: Config) -> Result<(), String> {
                 .map_err(|e| format!("requeueing failed: {e}"))?;
             println!("{n} notifications queued again");
         }
-        "bench-availability" => {
-            let args: Vec<String> = std::env::args().skip(2).collect();
-            let size = server::bench::Size::from_args(&args)?;
-            let report = server::bench::run(&pool, size).await?;
-            println!("{report}");
-        }
         "materialize-slots" => {
             let policy = app::server::db::settings::clinic_policy(&pool)
                 .await
@@ -204,20 +180,6 @@ async fn run(command: &str, config: Config) -> Result<(), String> {
                 "slots materialised for {} doctors: {} added, {} removed, {} opened/closed for holidays",
                 report.doctors, report.inserted, report.removed, report.status_changed
             );
-        }
-        "seed-demo" => {
-            let added = demo::seed_demo(&pool)
-                .await
-                .map_err(|e| format!("loading demo data failed: {e}"))?;
-            println!(
-                "{}",
-                if added {
-                    "demo data loaded"
-                } else {
-                    "demo data already present"
-                }
-            );
-            print_demo_logins();
         }
         _ => {
             let availability = if config.availability_index {

@@ -94,7 +94,7 @@ async fn run(errors: ErrorLog) {
         .await
         .unwrap();
     app::server::db::MIGRATOR.run(&pool).await.unwrap();
-    server::demo::seed_demo(&pool).await.unwrap();
+    devdata::demo::seed_demo(&pool).await.unwrap();
 
     let root = site_root();
     let mut config = common::test_config(&[("CLINIC_DB_MAX_CONNECTIONS", "20")]);

@@ -35,7 +35,7 @@ async fn readiness_fails_when_the_database_is_unreachable(pool: PgPool) {
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
 async fn home_page_is_server_rendered_with_the_directory(pool: PgPool) {
-    server::demo::seed_demo(&pool).await.unwrap();
+    devdata::demo::seed_demo(&pool).await.unwrap();
     let base = spawn_app(pool).await;
     let response = reqwest::get(format!("{base}/")).await.unwrap();
     assert_eq!(response.status(), 200);
@@ -48,7 +48,7 @@ async fn home_page_is_server_rendered_with_the_directory(pool: PgPool) {
         html.contains("Welcome to Riverside Family Clinic"),
         "clinic name missing"
     );
-    for (first, last, _, _) in server::demo::DEMO_DOCTORS {
+    for (first, last, _, _) in devdata::demo::DEMO_DOCTORS {
         assert!(
             html.contains(&format!("Dr. {first} {last}")),
             "doctor {last} missing"
@@ -59,7 +59,7 @@ async fn home_page_is_server_rendered_with_the_directory(pool: PgPool) {
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
 async fn directory_server_function_answers_json(pool: PgPool) {
-    server::demo::seed_demo(&pool).await.unwrap();
+    devdata::demo::seed_demo(&pool).await.unwrap();
     sqlx::query("update doctors set active = false where last_name = 'Chen'")
         .execute(&pool)
         .await
@@ -90,8 +90,8 @@ async fn unknown_pages_answer_404(pool: PgPool) {
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
 async fn demo_data_loads_once(pool: PgPool) {
-    assert!(server::demo::seed_demo(&pool).await.unwrap());
-    assert!(!server::demo::seed_demo(&pool).await.unwrap());
+    assert!(devdata::demo::seed_demo(&pool).await.unwrap());
+    assert!(!devdata::demo::seed_demo(&pool).await.unwrap());
     let users: i64 = sqlx::query_scalar("select count(*) from users")
         .fetch_one(&pool)
         .await

@@ -176,8 +176,10 @@ fn build_release_server() -> Result<()> {
             "--release",
             "--package",
             "server",
+            "--package",
+            "devdata",
         ]),
-        "cargo build --release (server)",
+        "cargo build --release (server, devdata)",
     )
 }
 
@@ -214,7 +216,7 @@ fn availability(flags: &[String], args: &[String]) -> Result<()> {
     psql("drop database if exists clinic_bench_availability with (force)")?;
     psql("create database clinic_bench_availability")?;
     step("bench: generating the clinic and timing seven days of open times");
-    let out = Command::new(build::server_binary(Profile::Release))
+    let out = Command::new(build::devdata_binary(Profile::Release))
         .arg("bench-availability")
         .args(&size)
         .env("DATABASE_URL", &database.url)

@@ -14,7 +14,7 @@ use crate::demo_server::DemoServer;
 use crate::load::{self, Conn, Figures, Outcome};
 use crate::util::{step, Result};
 
-/// Must match `server::bench::{BENCH_PATIENTS, BENCH_PASSWORD}`.
+/// Must match `devdata::bench::{BENCH_PATIENTS, BENCH_PASSWORD}`.
 const BENCH_PATIENTS: usize = 256;
 const BENCH_PASSWORD: &str = "bench password, not a secret";
 /// Connections per bench server (`CLINIC_DB_MAX_CONNECTIONS`).

@@ -23,11 +23,20 @@ pub fn site_root() -> PathBuf {
 }
 
 pub fn server_binary(profile: Profile) -> PathBuf {
+    binary(profile, "server")
+}
+
+/// The data generators (`devdata/`): demo and benchmark clinics, never in `server`.
+pub fn devdata_binary(profile: Profile) -> PathBuf {
+    binary(profile, "clinic-devdata")
+}
+
+fn binary(profile: Profile, name: &str) -> PathBuf {
     let dir = match profile {
         Profile::Debug => "debug",
         Profile::Release => "release",
     };
-    project_root().join("target").join(dir).join("server")
+    project_root().join("target").join(dir).join(name)
 }
 
 /// Builds the browser bundle, size-optimised whatever the server's profile: a debug wasm
@@ -122,11 +131,11 @@ pub fn build_site(profile: Profile) -> Result<()> {
     }
     copy_dir(&root.join("public"), &site)?;
 
-    step("building the server");
+    step("building the server (and the data generators)");
     let mut server = Command::new("cargo");
     server
         .current_dir(&root)
-        .args(["build", "--package", "server"]);
+        .args(["build", "--package", "server", "--package", "devdata"]);
     if profile == Profile::Release {
         server.arg("--release");
     }

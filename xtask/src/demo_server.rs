@@ -29,12 +29,12 @@ impl DemoServer {
             None => database.url.clone(),
         };
         run(
-            Command::new(build::server_binary(profile))
+            Command::new(build::devdata_binary(profile))
                 .arg("seed-demo")
                 .env("DATABASE_URL", &url)
                 .env("CLINIC_SITE_ROOT", build::site_root())
                 .stdout(Stdio::null()),
-            "server seed-demo",
+            "clinic-devdata seed-demo",
         )?;
         Self::serve(&url, db_name, profile, &[])
     }

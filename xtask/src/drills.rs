@@ -196,12 +196,12 @@ fn drill_clinic(cluster: &Cluster) -> Result<String> {
     cluster.recreate_database("clinic_drill")?;
     let url = cluster.url("clinic_drill");
     run(
-        Command::new(build::server_binary(Profile::Debug))
+        Command::new(build::devdata_binary(Profile::Debug))
             .args(["bench-availability", "--doctors", "12", "--days", "8"])
             .env("DATABASE_URL", &url)
             .env("CLINIC_LOG", "warn")
             .stdout(std::process::Stdio::null()),
-        "server bench-availability (the drill's data)",
+        "clinic-devdata bench-availability (the drill's data)",
     )?;
     Ok(url)
 }

@@ -50,8 +50,10 @@ fn build_and_serve(profile: Profile, database_url: &str, addr: &str) -> Result<(
 
     step("applying migrations and loading demo data");
     run(
-        Command::new(&server).arg("seed-demo").envs(env.clone()),
-        "server seed-demo",
+        Command::new(build::devdata_binary(profile))
+            .arg("seed-demo")
+            .envs(env.clone()),
+        "clinic-devdata seed-demo",
     )?;
 
     step(&format!(

@@ -83,7 +83,7 @@ pub fn test_all(args: &[String]) -> Result<()> {
 
 /// Unit, property, database and HTTP tests of every host crate.
 fn cargo_tests(database_url: &str) -> Suite {
-    step("cargo test (domain, app, server, xtask)");
+    step("cargo test (domain, app, server, devdata, xtask)");
     let started = Instant::now();
     let mut suite = Suite {
         name: "cargo test",
@@ -102,6 +102,8 @@ fn cargo_tests(database_url: &str) -> Suite {
             "app",
             "--package",
             "server",
+            "--package",
+            "devdata",
             "--package",
             "xtask",
         ])

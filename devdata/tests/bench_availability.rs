@@ -1,7 +1,7 @@
 //! `cargo xtask bench availability` once on a tiny clinic: the benchmark runs, and its
 //! three ways of reading availability (index, seed SQL, SQL path) give the same answers.
 
-use server::bench::{run, Size};
+use devdata::bench::{run, Size};
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;

@@ -1,0 +1,96 @@
+//! `clinic-devdata seed-demo | bench-availability [...]` — see `clinic-devdata help`.
+
+use std::process::ExitCode;
+
+use app::server::db::MIGRATOR;
+use devdata::{bench, demo};
+use sqlx::postgres::PgPoolOptions;
+
+const USAGE: &str = "\
+usage: clinic-devdata COMMAND
+
+commands (development and testing only; DATABASE_URL names the database):
+  seed-demo   load the demo clinic (doctors, hours, patients, visits) unless already loaded
+  bench-availability [--doctors N] [--days N] [--slots-per-day N] [--taken F]
+              generate a data set into this (fresh) database and time seven days of open
+              times: the in-memory index, the seed design's SQL and the SQL path; prints
+              JSON (run by `cargo xtask bench` and the failure drills)
+  help        show this text";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let command = std::env::args().nth(1).unwrap_or_default();
+    if !matches!(command.as_str(), "seed-demo" | "bench-availability") {
+        let help = matches!(command.as_str(), "help" | "--help" | "-h");
+        if !help {
+            eprintln!("error: unknown command '{command}'\n");
+        }
+        println!("{USAGE}");
+        return if help {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(2)
+        };
+    }
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CLINIC_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    match run(&command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: &str) -> Result<(), String> {
+    let url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set".to_owned())?;
+    let pool = PgPoolOptions::new()
+        .max_connections(10)
+        .connect(&url)
+        .await
+        .map_err(|e| format!("cannot connect to the database given by DATABASE_URL: {e}"))?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .map_err(|e| format!("applying database migrations failed: {e}"))?;
+    match command {
+        "seed-demo" => {
+            let added = demo::seed_demo(&pool)
+                .await
+                .map_err(|e| format!("loading demo data failed: {e}"))?;
+            println!(
+                "{}",
+                if added {
+                    "demo data loaded"
+                } else {
+                    "demo data already present"
+                }
+            );
+            print_demo_logins();
+        }
+        _ => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            let size = bench::Size::from_args(&args)?;
+            let report = bench::run(&pool, size).await?;
+            println!("{report}");
+        }
+    }
+    Ok(())
+}
+
+fn print_demo_logins() {
+    println!("\ndemo logins (password for all: {})", demo::DEMO_PASSWORD);
+    println!("  admin    {}", demo::DEMO_ADMIN);
+    for (_, _, _, email) in demo::DEMO_DOCTORS {
+        println!("  doctor   {email}");
+    }
+    for (_, _, _, email) in demo::DEMO_PATIENTS {
+        println!("  patient  {email}");
+    }
+}
