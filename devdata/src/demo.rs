@@ -297,6 +297,7 @@ async fn book_demo_appointments(pool: &PgPool, patients: &[(i64, i64)]) -> Resul
         let by = ActingUser {
             user_id,
             role: ActingRole::Patient { patient_id },
+            request_id: None,
         };
         let hold = booking::hold(
             pool,

@@ -99,6 +99,13 @@ pub struct AppointmentFacts {
     pub change_count: u32,
 }
 
+/// A start time a client sent, in the range later arithmetic on it can handle. One outside
+/// it (say in the year 262,142) is not one of the clinic's start times: the same answer
+/// as a time off the grid, before anything is read.
+pub fn parse_start(start: DateTime<Utc>) -> Result<crate::bounded::BoundedInstant, BookingError> {
+    crate::bounded::BoundedInstant::new(start).map_err(|_| BookingError::NotOnGrid)
+}
+
 /// A patient may book `start` only inside the booking window and on the clinic grid.
 pub fn check_new_start(
     policy: &ClinicPolicy,

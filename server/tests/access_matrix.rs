@@ -361,6 +361,7 @@ async fn world(pool: &PgPool) -> World {
         role: app::server::booking::ActingRole::Patient {
             patient_id: patient_a.role_id.unwrap(),
         },
+        request_id: None,
     };
     let hold_of_a = app::server::booking::hold(
         pool,

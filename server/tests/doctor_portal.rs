@@ -149,6 +149,7 @@ async fn the_week_shows_the_doctors_own_visits_and_audits_the_names_shown(pool: 
         role: app::server::booking::ActingRole::Patient {
             patient_id: patient.role_id.unwrap(),
         },
+        request_id: None,
     };
     let start: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
         "select min(start_time) from availability_slots where doctor_id = $1 and start_time > now() + interval '3 hours'",

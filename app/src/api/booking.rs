@@ -1,7 +1,7 @@
 //! Finding a time and booking it, for patients. Browsing open times is public; holding,
 //! confirming, moving and cancelling need a signed-in patient and touch only their own.
 
-use domain::bounded::{BoundedDate, BoundedInstant};
+use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -12,22 +12,18 @@ pub use crate::wire::booking::*;
 #[server(prefix = "/api", endpoint = "finder_week")]
 pub async fn finder_week(
     appointment_type_id: Option<i64>,
-    week: Option<BoundedDate>,
+    week: Option<NaiveDate>,
 ) -> Result<WeekView, AppError> {
-    crate::server::respond(
-        crate::server::patient::finder_week(appointment_type_id, week.map(Into::into)).await,
-    )
+    crate::server::respond(crate::server::patient::finder_week(appointment_type_id, week).await)
 }
 
 /// Reserves a time for the signed-in patient, then continues to the confirm page.
 #[server(prefix = "/api", endpoint = "hold_time")]
 pub async fn hold_time(
-    start: BoundedInstant,
+    start: DateTime<Utc>,
     appointment_type_id: i64,
 ) -> Result<HoldView, AppError> {
-    crate::server::respond(
-        crate::server::patient::hold_time(start.into(), appointment_type_id).await,
-    )
+    crate::server::respond(crate::server::patient::hold_time(start, appointment_type_id).await)
 }
 
 #[server(prefix = "/api", endpoint = "get_hold")]
@@ -59,9 +55,9 @@ pub async fn confirm_booking(
 #[server(prefix = "/api", endpoint = "reschedule_appointment")]
 pub async fn reschedule_appointment(
     appointment_id: i64,
-    start: BoundedInstant,
+    start: DateTime<Utc>,
 ) -> Result<i64, AppError> {
-    crate::server::respond(crate::server::patient::reschedule(appointment_id, start.into()).await)
+    crate::server::respond(crate::server::patient::reschedule(appointment_id, start).await)
 }
 
 /// Who moving the signed-in patient's own appointment to `start` would be with, as things
@@ -69,9 +65,9 @@ pub async fn reschedule_appointment(
 #[server(prefix = "/api", endpoint = "move_preview")]
 pub async fn move_preview(
     appointment_id: i64,
-    start: BoundedInstant,
+    start: DateTime<Utc>,
 ) -> Result<MoveDoctor, AppError> {
-    crate::server::respond(crate::server::patient::move_preview(appointment_id, start.into()).await)
+    crate::server::respond(crate::server::patient::move_preview(appointment_id, start).await)
 }
 
 #[server(prefix = "/api", endpoint = "cancel_appointment")]

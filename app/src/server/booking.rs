@@ -68,6 +68,8 @@ impl<'a> From<&'a crate::server::state::AppState> for Store<'a> {
 pub struct ActingUser {
     pub user_id: i64,
     pub role: ActingRole,
+    /// The request this happens in, for audit rows (`None` outside a request).
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -501,7 +503,7 @@ async fn record_change(
             patient_id: Some(change.patient_id),
             target: Some(format!("appointment:{}", change.appointment_id)),
             outcome: audit::Outcome::Success,
-            request_id: crate::server::auth::guard::request_id().await,
+            request_id: by.request_id.clone(),
         };
         audit::record_with_detail(conn, &entry, change.override_reason).await?;
     }

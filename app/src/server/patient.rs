@@ -31,6 +31,7 @@ async fn patient_request() -> Result<PatientRequest, AppError> {
     let by = ActingUser {
         user_id: user.user_id,
         role: ActingRole::Patient { patient_id },
+        request_id: guard::request_id().await,
     };
     Ok(PatientRequest {
         by,
@@ -168,6 +169,7 @@ pub async fn hold_time(
         state,
         policy,
     } = patient_request().await?;
+    let start = domain::booking::parse_start(start)?.get();
     let hold = booking::hold(
         &state,
         &policy,
@@ -245,6 +247,7 @@ pub async fn reschedule(appointment_id: i64, start: DateTime<Utc>) -> Result<i64
     let PatientRequest {
         by, state, policy, ..
     } = patient_request().await?;
+    let start = domain::booking::parse_start(start)?.get();
     let moved =
         booking::reschedule(&state, &policy, &by, appointment_id, start, Utc::now()).await?;
     leptos_axum::redirect(&format!("/appointments/{}?moved=1", moved.appointment_id));
@@ -263,6 +266,7 @@ pub async fn move_preview(
         policy,
         ..
     } = patient_request().await?;
+    let start = domain::booking::parse_start(start)?.get();
     // The rules no one may pass, as the move itself applies them: the preview answers as
     // the move would.
     domain::booking::check_bookable_start(&policy, Utc::now(), start)?;

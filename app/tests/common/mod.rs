@@ -96,6 +96,7 @@ pub async fn add_patient(pool: &PgPool, n: usize) -> ActingUser {
     ActingUser {
         user_id,
         role: ActingRole::Patient { patient_id },
+        request_id: None,
     }
 }
 
@@ -111,6 +112,7 @@ pub async fn add_staff(pool: &PgPool, reason: Option<&str>) -> ActingUser {
         role: ActingRole::Staff {
             override_reason: reason.map(str::to_owned),
         },
+        request_id: None,
     }
 }
 

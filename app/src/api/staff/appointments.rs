@@ -4,7 +4,7 @@
 //! the patient's pages say the clinic made the booking or change.
 
 use chrono::{DateTime, Utc};
-use domain::bounded::{BoundedDate, BoundedInstant};
+use domain::bounded::BoundedDate;
 use leptos::prelude::*;
 
 use crate::AppError;
@@ -52,7 +52,7 @@ pub async fn staff_open_times(
 #[server(prefix = "/api", endpoint = "staff_book")]
 pub async fn staff_book(
     patient_id: i64,
-    start: BoundedInstant,
+    start: DateTime<Utc>,
     appointment_type_id: i64,
     reason: Option<String>,
     override_reason: Option<String>,
@@ -60,7 +60,7 @@ pub async fn staff_book(
     use crate::server::staff::appointments::{self, BookFor};
     let input = BookFor {
         patient_id,
-        start: start.into(),
+        start,
         appointment_type_id,
         reason,
         override_reason,
@@ -72,16 +72,12 @@ pub async fn staff_book(
 #[server(prefix = "/api", endpoint = "staff_reschedule")]
 pub async fn staff_reschedule(
     appointment_id: i64,
-    start: BoundedInstant,
+    start: DateTime<Utc>,
     override_reason: Option<String>,
 ) -> Result<i64, AppError> {
     crate::server::respond(
-        crate::server::staff::appointments::reschedule(
-            appointment_id,
-            start.into(),
-            override_reason,
-        )
-        .await,
+        crate::server::staff::appointments::reschedule(appointment_id, start, override_reason)
+            .await,
     )
 }
 

@@ -1,7 +1,8 @@
 //! Running the clinic: holidays and the attention queue (visits that rule 6 could not
 //! hand to another doctor).
 
-use domain::bounded::{BoundedDate, BoundedInstant};
+use chrono::{DateTime, Utc};
+use domain::bounded::BoundedDate;
 use leptos::prelude::*;
 
 use crate::AppError;
@@ -47,14 +48,14 @@ pub async fn attention_queue() -> Result<Vec<AttentionItem>, AppError> {
 pub async fn resolve_attention(
     item_id: i64,
     action: String,
-    start: Option<BoundedInstant>,
+    start: Option<DateTime<Utc>>,
     note: String,
 ) -> Result<(), AppError> {
     use crate::server::staff::attention::{self, Resolution};
     let input = Resolution {
         item_id,
         action,
-        start: start.map(Into::into),
+        start,
         note,
     };
     crate::server::respond(attention::resolve(input).await)

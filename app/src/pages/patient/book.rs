@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
-use domain::bounded::{BoundedDate, BoundedInstant};
+use domain::bounded::BoundedInstant;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -25,11 +25,7 @@ pub fn BookPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name);
     let type_id = move || param("type").and_then(|v| v.parse::<i64>().ok());
-    let week = move || {
-        param("week")
-            .and_then(|v| v.parse::<BoundedDate>().ok())
-            .map(BoundedDate::get)
-    };
+    let week = move || param("week").and_then(|v| v.parse::<NaiveDate>().ok());
     // Memos: picking another day changes only the query's `day`, and must not rebuild the
     // week (that would drop the keyboard focus on the day just picked).
     let reschedule = Memo::new(move |_| param("reschedule").and_then(|v| v.parse::<i64>().ok()));
@@ -49,10 +45,7 @@ pub fn BookPage() -> impl IntoView {
             _ => asked,
         }
     });
-    let week_view = Resource::new(
-        move || key.get(),
-        |(t, w)| finder_week(t, w.map(BoundedDate::clamped)),
-    );
+    let week_view = Resource::new(move || key.get(), |(t, w)| finder_week(t, w));
     let hold = ServerAction::<HoldTime>::new();
     let device = device_zone();
 
@@ -206,7 +199,7 @@ fn Week(
     let attempted = StoredValue::new(None::<DateTime<Utc>>);
     Effect::new(move |_| {
         if let Some(input) = hold.input().get() {
-            attempted.set_value(Some(input.start.get()));
+            attempted.set_value(Some(input.start));
         }
     });
     Effect::new(move |_| {
@@ -453,7 +446,7 @@ fn AutoHold(
         if let (Some(start), None, true, false) = (pick, reschedule, patient, done.get_value()) {
             done.set_value(true);
             hold.dispatch(HoldTime {
-                start: BoundedInstant::clamped(start),
+                start,
                 appointment_type_id: type_id,
             });
         }

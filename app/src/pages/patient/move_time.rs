@@ -41,7 +41,7 @@ pub fn MovePage() -> impl IntoView {
         move || (appointment_id(), start()),
         |(id, start)| async move {
             match (id, start) {
-                (Some(id), Some(start)) => move_preview(id, start).await.ok(),
+                (Some(id), Some(start)) => move_preview(id, start.get()).await.ok(),
                 _ => None,
             }
         },

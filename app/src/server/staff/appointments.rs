@@ -151,7 +151,10 @@ pub async fn open_times(
         .collect())
 }
 
-fn staff(admin: &CurrentUser, override_reason: Option<String>) -> Result<ActingUser, AppError> {
+async fn staff(
+    admin: &CurrentUser,
+    override_reason: Option<String>,
+) -> Result<ActingUser, AppError> {
     let override_reason = override_reason
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
@@ -167,6 +170,7 @@ fn staff(admin: &CurrentUser, override_reason: Option<String>) -> Result<ActingU
     Ok(ActingUser {
         user_id: admin.user_id,
         role: ActingRole::Staff { override_reason },
+        request_id: guard::request_id().await,
     })
 }
 
@@ -182,7 +186,8 @@ pub struct BookFor {
 
 pub async fn book(input: BookFor) -> Result<i64, AppError> {
     let admin = guard::require_admin().await?;
-    let by = staff(&admin, input.override_reason)?;
+    let start = domain::booking::parse_start(input.start)?.get();
+    let by = staff(&admin, input.override_reason).await?;
     let state = app_state()?;
     let policy = db::settings::clinic_policy(&state.pool).await?;
     let now = Utc::now();
@@ -200,7 +205,7 @@ pub async fn book(input: BookFor) -> Result<i64, AppError> {
         &policy,
         &by,
         input.patient_id,
-        input.start,
+        start,
         input.appointment_type_id,
         now,
     )
@@ -225,7 +230,8 @@ pub async fn reschedule(
     override_reason: Option<String>,
 ) -> Result<i64, AppError> {
     let admin = guard::require_admin().await?;
-    let by = staff(&admin, override_reason)?;
+    let start = domain::booking::parse_start(start)?.get();
+    let by = staff(&admin, override_reason).await?;
     let state = app_state()?;
     let policy = db::settings::clinic_policy(&state.pool).await?;
     let moved =
@@ -235,7 +241,7 @@ pub async fn reschedule(
 
 pub async fn cancel(appointment_id: i64, override_reason: Option<String>) -> Result<i64, AppError> {
     let admin = guard::require_admin().await?;
-    let by = staff(&admin, override_reason)?;
+    let by = staff(&admin, override_reason).await?;
     let state = app_state()?;
     let policy = db::settings::clinic_policy(&state.pool).await?;
     let cancelled = booking::cancel(&state.pool, &policy, &by, appointment_id, Utc::now()).await?;

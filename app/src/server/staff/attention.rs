@@ -114,6 +114,7 @@ pub async fn resolve(input: Resolution) -> Result<(), AppError> {
             let start = input
                 .start
                 .ok_or_else(|| AppError::validation("start", "Choose the new time."))?;
+            let start = domain::booking::parse_start(start)?.get();
             let current = {
                 let mut conn = state.pool.acquire().await?;
                 db::appointments::view(&mut conn, item.appointment_id).await?

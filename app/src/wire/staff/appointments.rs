@@ -1,7 +1,7 @@
 //! The wire and view types of `api::staff::appointments`: what its server functions
 //! take and return, shared by the pages, the server functions and the services.
 
-use crate::api::appointments::AppointmentView;
+use crate::wire::appointments::AppointmentView;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -1,7 +1,7 @@
 //! The wire and view types of `api::staff::patients`: what its server functions
 //! take and return, shared by the pages, the server functions and the services.
 
-use crate::api::appointments::AppointmentView;
+use crate::wire::appointments::AppointmentView;
 use serde::{Deserialize, Serialize};
 
 /// Where a patient stands with online access.

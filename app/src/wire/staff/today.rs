@@ -1,7 +1,7 @@
 //! The wire and view types of `api::staff::today`: what its server functions
 //! take and return, shared by the pages, the server functions and the services.
 
-use crate::api::staff::appointments::StaffAppointment;
+use crate::wire::staff::appointments::StaffAppointment;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
