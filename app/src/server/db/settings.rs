@@ -152,6 +152,16 @@ pub async fn save(
     Ok(())
 }
 
+/// The appointment types offered, in the order patients see them: (id, name, slots).
+pub async fn offered_types(pool: &PgPool) -> Result<Vec<(i64, String, i32)>, sqlx::Error> {
+    sqlx::query_as(
+        "select appointment_type_id, name, slot_count from appointment_types
+          where active order by sort_order, name",
+    )
+    .fetch_all(pool)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,14 +201,4 @@ mod tests {
             .unwrap();
         assert_eq!(count, 1);
     }
-}
-
-/// The appointment types offered, in the order patients see them: (id, name, slots).
-pub async fn offered_types(pool: &PgPool) -> Result<Vec<(i64, String, i32)>, sqlx::Error> {
-    sqlx::query_as(
-        "select appointment_type_id, name, slot_count from appointment_types
-          where active order by sort_order, name",
-    )
-    .fetch_all(pool)
-    .await
 }
