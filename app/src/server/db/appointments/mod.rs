@@ -1,0 +1,229 @@
+//! Appointments, their slot links and their change history: the record and the reads
+//! booking needs here, the writes in `writes.rs`, the views pages show in `views.rs`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use domain::booking::AppointmentStatus;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+mod views;
+mod writes;
+
+pub use views::*;
+pub use writes::*;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appointment {
+    pub appointment_id: i64,
+    pub patient_id: i64,
+    pub doctor_id: i64,
+    pub appointment_type_id: i64,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub status: AppointmentStatus,
+    pub change_count: u32,
+}
+
+#[derive(sqlx::FromRow)]
+struct AppointmentRow {
+    appointment_id: i64,
+    patient_id: i64,
+    doctor_id: i64,
+    appointment_type_id: i64,
+    start_time: DateTime<Utc>,
+    end_time: DateTime<Utc>,
+    status: String,
+    change_count: i32,
+}
+
+impl AppointmentRow {
+    fn into_appointment(self) -> Result<Appointment, sqlx::Error> {
+        let status = AppointmentStatus::parse(&self.status).ok_or_else(|| {
+            sqlx::Error::Decode(format!("unknown appointment status {}", self.status).into())
+        })?;
+        Ok(Appointment {
+            appointment_id: self.appointment_id,
+            patient_id: self.patient_id,
+            doctor_id: self.doctor_id,
+            appointment_type_id: self.appointment_type_id,
+            start: self.start_time,
+            end: self.end_time,
+            status,
+            change_count: self.change_count.max(0) as u32,
+        })
+    }
+}
+
+const COLUMNS: &str = "appointment_id, patient_id, doctor_id, appointment_type_id, start_time, end_time, status, change_count";
+
+pub async fn get(pool: &PgPool, appointment_id: i64) -> Result<Option<Appointment>, sqlx::Error> {
+    let row: Option<AppointmentRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from appointments where appointment_id = $1"
+    ))
+    .bind(appointment_id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(AppointmentRow::into_appointment).transpose()
+}
+
+/// Locks the appointment row for a change.
+pub async fn lock(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+) -> Result<Option<Appointment>, sqlx::Error> {
+    let row: Option<AppointmentRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from appointments where appointment_id = $1 for update"
+    ))
+    .bind(appointment_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(AppointmentRow::into_appointment).transpose()
+}
+
+pub async fn find_by_idempotency_key(
+    conn: &mut PgConnection,
+    patient_id: i64,
+    key: Uuid,
+) -> Result<Option<Appointment>, sqlx::Error> {
+    let row: Option<AppointmentRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from appointments where patient_id = $1 and idempotency_key = $2"
+    ))
+    .bind(patient_id)
+    .bind(key)
+    .fetch_optional(conn)
+    .await?;
+    row.map(AppointmentRow::into_appointment).transpose()
+}
+
+/// What a booking checks about the patient, read in one statement once the patient's row
+/// is locked (a statement of its own, so this one's snapshot sees everything committed
+/// before the lock was granted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingFacts {
+    /// Slots of the appointment type; `None` when it is not offered.
+    pub slot_count: Option<i32>,
+    /// The type's name (for the patient's confirmation page).
+    pub type_name: Option<String>,
+    /// Upcoming booked appointments (the abuse limit counts these).
+    pub upcoming: u32,
+    /// A live appointment of the patient overlapping the new time.
+    pub overlap: Option<i64>,
+}
+
+/// [`BookingFacts`] for a visit of `appointment_type_id` at `start`. The new time ends at
+/// `end` when given (the slots of a hold), else after the type's slots of `slot_length`.
+pub async fn booking_facts(
+    conn: &mut PgConnection,
+    patient_id: i64,
+    appointment_type_id: i64,
+    start: DateTime<Utc>,
+    end: Option<DateTime<Utc>>,
+    slot_length: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<BookingFacts, sqlx::Error> {
+    let (slot_count, type_name, upcoming, overlap): (
+        Option<i32>,
+        Option<String>,
+        i64,
+        Option<i64>,
+    ) = sqlx::query_as(
+        "select t.slot_count, t.name,
+                (select count(*) from appointments
+                  where patient_id = $1 and status = 'booked' and start_time > $6),
+                (select appointment_id from appointments
+                  where patient_id = $1 and status <> 'cancelled'
+                    and t.new_end is not null
+                    and tstzrange(start_time, end_time) && tstzrange($3, t.new_end)
+                  limit 1)
+         from (select c.slot_count, c.name,
+                      coalesce($4, $3 + make_interval(secs => $5 * c.slot_count)) as new_end
+                 from (select max(slot_count) as slot_count, max(name) as name
+                         from appointment_types
+                        where appointment_type_id = $2 and active) c) t",
+    )
+    .bind(patient_id)
+    .bind(appointment_type_id)
+    .bind(start)
+    .bind(end)
+    .bind(slot_length.num_seconds() as f64)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(BookingFacts {
+        slot_count,
+        type_name,
+        upcoming: upcoming as u32,
+        overlap,
+    })
+}
+
+/// Live appointments per doctor starting in `[from, to)` (the assignment policy's load).
+pub async fn counts_per_doctor(
+    conn: &mut PgConnection,
+    doctor_ids: &[i64],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<HashMap<i64, u32>, sqlx::Error> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "select doctor_id, count(*) from appointments
+         where doctor_id = any($1) and status <> 'cancelled' and start_time >= $2 and start_time < $3
+         group by doctor_id",
+    )
+    .bind(doctor_ids)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(d, n)| (d, n as u32)).collect())
+}
+
+/// The patient's live appointment overlapping `[start, end)`, other than `except`.
+pub async fn patient_overlap(
+    conn: &mut PgConnection,
+    patient_id: i64,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    except: Option<i64>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select appointment_id from appointments
+         where patient_id = $1 and status <> 'cancelled'
+           and tstzrange(start_time, end_time) && tstzrange($2, $3)
+           and appointment_id is distinct from $4
+         limit 1",
+    )
+    .bind(patient_id)
+    .bind(start)
+    .bind(end)
+    .bind(except)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The appointment confirmed from `hold_token`, if the patient has one.
+pub async fn find_by_hold_token(
+    conn: &mut PgConnection,
+    patient_id: i64,
+    hold_token: Uuid,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select appointment_id from appointments where patient_id = $1 and hold_token = $2",
+    )
+    .bind(patient_id)
+    .bind(hold_token)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The patient an appointment belongs to (unlocked: the caller locks the patient first).
+pub async fn patient_of(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("select patient_id from appointments where appointment_id = $1")
+        .bind(appointment_id)
+        .fetch_optional(conn)
+        .await
+}
