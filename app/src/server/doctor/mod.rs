@@ -1,26 +1,26 @@
 //! The doctors' portal, server side: each function establishes the doctor from the
-//! session and acts on their own calendar only.
+//! session and acts on their own calendar only. Here the week, visit outcomes and the
+//! calendar feed; blocks and leave in `time_off.rs`; weekly hours in `hours.rs`.
 
 use std::collections::BTreeSet;
 
-use chrono::{Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 use domain::booking::AppointmentStatus;
-use domain::schedule::{local_date, local_day_bounds, local_to_utc, week_start};
-
-use domain::hours::{planned_changes_after, weekday_name, WeekPattern};
+use domain::schedule::{local_date, local_day_bounds, week_start};
 
 use crate::server::audit::{self, Outcome};
 use crate::server::auth::{guard, tokens};
-use crate::server::blocks::{self, Block};
 use crate::server::db;
 use crate::server::reassignment::Actor;
-use crate::server::schedule;
 use crate::server::state::app_state;
-use crate::wire::doctor::{
-    BlockOutcome, CalendarSlot, DoctorDay, HoursOutcome, HoursView, PlannedHours, SlotState,
-    WeekCalendar,
-};
+use crate::wire::doctor::{CalendarSlot, DoctorDay, SlotState, WeekCalendar};
 use crate::AppError;
+
+mod hours;
+mod time_off;
+
+pub use hours::*;
+pub use time_off::*;
 
 /// Weeks a doctor can look at: a year back, a year ahead.
 const WEEKS_EACH_WAY: i64 = 52;
@@ -141,93 +141,6 @@ fn slot_state(row: &db::doctors::CalendarRow) -> SlotState {
     }
 }
 
-/// A block or leave as typed into the doctor's form (the clinic's local dates and times).
-#[derive(Debug, Clone)]
-pub struct BlockForm {
-    pub from_date: NaiveDate,
-    pub to_date: Option<NaiveDate>,
-    pub from_time: Option<String>,
-    pub to_time: Option<String>,
-    pub note: Option<String>,
-}
-
-fn time_field(field: &'static str, value: &Option<String>) -> Result<Option<NaiveTime>, AppError> {
-    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => NaiveTime::parse_from_str(v, "%H:%M")
-            .map(Some)
-            .map_err(|_| AppError::validation(field, "Enter a time like 09:30.")),
-    }
-}
-
-impl BlockForm {
-    /// The UTC span and whether it is leave (whole days).
-    fn span(
-        &self,
-        tz: chrono_tz::Tz,
-        today: NaiveDate,
-    ) -> Result<(chrono::DateTime<Utc>, chrono::DateTime<Utc>, bool), AppError> {
-        if (self.from_date - today).num_days().abs() > 2 * 366 {
-            return Err(AppError::validation(
-                "from_date",
-                "Choose a day within two years from today.",
-            ));
-        }
-        let to_date = self.to_date.unwrap_or(self.from_date);
-        if to_date < self.from_date {
-            return Err(AppError::validation(
-                "to_date",
-                "The last day must not be before the first.",
-            ));
-        }
-        if (to_date - self.from_date).num_days() > 366 {
-            return Err(AppError::validation(
-                "to_date",
-                "Block at most a year at a time.",
-            ));
-        }
-        match (
-            time_field("from_time", &self.from_time)?,
-            time_field("to_time", &self.to_time)?,
-        ) {
-            (None, None) => {
-                let (from, _) = local_day_bounds(tz, self.from_date);
-                let (_, to) = local_day_bounds(tz, to_date);
-                Ok((from, to, true))
-            }
-            (Some(from), Some(to)) => {
-                let start = local_to_utc(tz, self.from_date, from).ok_or_else(|| {
-                    AppError::validation(
-                        "from_time",
-                        "That time does not exist on that day (the clocks change).",
-                    )
-                })?;
-                let end = local_to_utc(tz, to_date, to).ok_or_else(|| {
-                    AppError::validation(
-                        "to_time",
-                        "That time does not exist on that day (the clocks change).",
-                    )
-                })?;
-                if end <= start {
-                    return Err(AppError::validation(
-                        "to_time",
-                        "The end must be after the start.",
-                    ));
-                }
-                Ok((start, end, false))
-            }
-            (None, Some(_)) => Err(AppError::validation(
-                "from_time",
-                "Enter the start time too, or neither for whole days.",
-            )),
-            (Some(_), None) => Err(AppError::validation(
-                "to_time",
-                "Enter the end time too, or neither for whole days.",
-            )),
-        }
-    }
-}
-
 /// Who changes a doctor's time: the doctor themselves, or staff acting for them.
 #[derive(Debug, Clone, Copy)]
 pub struct Editor {
@@ -288,56 +201,6 @@ impl Editor {
         tx.commit().await?;
         Ok(())
     }
-}
-
-/// Blocks (`commit`) or previews a block of the doctor's own time.
-pub async fn block(form: BlockForm, commit: bool) -> Result<BlockOutcome, AppError> {
-    block_for(Editor::own().await?, form, commit).await
-}
-
-/// Blocks (`commit`) or previews a block of the editor's doctor's time.
-pub async fn block_for(
-    editor: Editor,
-    form: BlockForm,
-    commit: bool,
-) -> Result<BlockOutcome, AppError> {
-    let state = app_state()?;
-    let policy = db::settings::clinic_policy(&state.pool).await?;
-    let now = Utc::now();
-    let (from, to, leave) = form.span(policy.time_zone(), local_date(policy.time_zone(), now))?;
-    let block = Block {
-        doctor_id: editor.doctor_id,
-        from,
-        to,
-        leave,
-        note: form.note.clone(),
-    };
-    let outcome = if commit {
-        let outcome = blocks::block(&state.pool, &policy, editor.actor(), &block, now).await?;
-        editor
-            .audit(if leave {
-                "doctor.leave"
-            } else {
-                "doctor.block"
-            })
-            .await?;
-        outcome
-    } else {
-        blocks::preview(&state.pool, &policy, editor.actor(), &block, now).await?
-    };
-    Ok(BlockOutcome {
-        moved: outcome.moved,
-        queued: outcome.queued,
-    })
-}
-
-pub async fn unblock(form: BlockForm) -> Result<u64, AppError> {
-    let (_, doctor_id) = guard::require_doctor().await?;
-    let state = app_state()?;
-    let policy = db::settings::clinic_policy(&state.pool).await?;
-    let now = Utc::now();
-    let (from, to, _) = form.span(policy.time_zone(), local_date(policy.time_zone(), now))?;
-    blocks::unblock(&state.pool, doctor_id, from, to, now).await
 }
 
 pub async fn set_outcome(appointment_id: i64, outcome: String) -> Result<(), AppError> {
@@ -417,83 +280,4 @@ pub async fn revoke_feed() -> Result<(), AppError> {
     let state = app_state()?;
     db::doctors::clear_feed_token(&state.pool, doctor_id).await?;
     Ok(())
-}
-
-pub async fn weekly_hours() -> Result<HoursView, AppError> {
-    hours_of(Editor::own().await?).await
-}
-
-/// The editor's doctor's weekly hours: today's and any planned changes.
-pub async fn hours_of(editor: Editor) -> Result<HoursView, AppError> {
-    let state = app_state()?;
-    let policy = db::settings::clinic_policy(&state.pool).await?;
-    let tz = policy.time_zone();
-    let today = local_date(tz, Utc::now());
-    let schedule = db::schedule::hours_of(&state.pool, editor.doctor_id).await?;
-    let planned = planned_changes_after(&schedule, today)
-        .into_iter()
-        .map(|from| PlannedHours {
-            from,
-            lines: WeekPattern::in_effect(&schedule, from).lines(),
-        })
-        .collect();
-    Ok(HoursView {
-        today,
-        time_zone: tz.name().to_owned(),
-        slot_minutes: policy.slot_length().num_minutes(),
-        lines: WeekPattern::in_effect(&schedule, today).lines(),
-        planned,
-    })
-}
-
-/// Previews or saves (`commit`) new weekly hours for the signed-in doctor.
-pub async fn set_hours(
-    from: NaiveDate,
-    lines: [String; 7],
-    commit: bool,
-) -> Result<HoursOutcome, AppError> {
-    set_hours_for(Editor::own().await?, from, lines, commit).await
-}
-
-/// Previews or saves (`commit`) new weekly hours for the editor's doctor.
-pub async fn set_hours_for(
-    editor: Editor,
-    from: NaiveDate,
-    lines: [String; 7],
-    commit: bool,
-) -> Result<HoursOutcome, AppError> {
-    let state = app_state()?;
-    let policy = db::settings::clinic_policy(&state.pool).await?;
-    let pattern = WeekPattern::parse(&lines, policy.slot_length()).map_err(|err| {
-        AppError::validation(
-            weekday_name(err.day).to_ascii_lowercase(),
-            format!("{err}."),
-        )
-    })?;
-    let edit = schedule::PatternEdit {
-        doctor_id: editor.doctor_id,
-        pattern,
-        from,
-    };
-    let change = schedule::set_pattern(
-        &state.pool,
-        &policy,
-        editor.actor(),
-        &edit,
-        Utc::now(),
-        commit,
-    )
-    .await?;
-    if commit {
-        editor.audit("doctor.hours").await?;
-    }
-    Ok(HoursOutcome {
-        from,
-        days: change.days,
-        replaced_plans: change.replaced_plans,
-        added: change.change.added,
-        removed: change.change.removed,
-        moved: change.change.visits.moved,
-        queued: change.change.visits.queued,
-    })
 }

@@ -1,0 +1,108 @@
+//! `/book`: open start times seven days at a time, opening on the first day with openings
+//! and naming the next available time at the top. Public: anyone can browse; choosing a
+//! time asks an anonymous visitor to sign in and brings them back to it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::bounded::BoundedInstant;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+use domain::role::Role;
+
+use crate::api::auth::Auth;
+use crate::api::booking::{finder_week, HoldTime};
+use crate::components::time::device_zone;
+
+mod week;
+
+use week::Week;
+
+#[component]
+pub fn BookPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |name: &str| query.read().get(name);
+    let type_id = move || param("type").and_then(|v| v.parse::<i64>().ok());
+    let week = move || param("week").and_then(|v| v.parse::<NaiveDate>().ok());
+    // Memos: picking another day changes only the query's `day`, and must not rebuild the
+    // week (that would drop the keyboard focus on the day just picked).
+    let reschedule = Memo::new(move |_| param("reschedule").and_then(|v| v.parse::<i64>().ok()));
+    let pick = Memo::new(move |_| {
+        param("pick")
+            .and_then(|v| v.parse::<BoundedInstant>().ok())
+            .map(BoundedInstant::get)
+    });
+    let chosen_day = Signal::derive(move || param("day").and_then(|v| v.parse::<NaiveDate>().ok()));
+    // The visit type and first day of the days shown, once loaded. A link that spells out
+    // the same span (the day strip's, from `/book` with no query) asks for nothing new.
+    let shown = StoredValue::new(None::<(i64, NaiveDate)>);
+    let key = Memo::new(move |before: Option<&(Option<i64>, Option<NaiveDate>)>| {
+        let asked = (type_id(), week());
+        match (before, shown.get_value()) {
+            (Some(before), Some((t, w))) if asked == (Some(t), Some(w)) => *before,
+            _ => asked,
+        }
+    });
+    let week_view = Resource::new(move || key.get(), |(t, w)| finder_week(t, w));
+    let hold = ServerAction::<HoldTime>::new();
+    let device = device_zone();
+
+    view! {
+        <Title text="Find a time"/>
+        <h1>{move || if reschedule.get().is_some() { "Choose a new time" } else { "Find a time" }}</h1>
+        <Suspense fallback=|| view! { <p>"Loading open times…"</p> }>
+            {move || Suspend::new(async move {
+                match week_view.await {
+                    Err(e) => view! {
+                        <div class="error" role="alert">
+                            <p>{e.message()}</p>
+                            <p><A href="/book">"Show this week's open times"</A></p>
+                        </div>
+                    }.into_any(),
+                    Ok(w) => {
+                        shown.set_value(Some((w.appointment_type.appointment_type_id, w.week_start)));
+                        view! { <Week w=w hold=hold reschedule=reschedule.get() pick=pick.get() device=device chosen_day=chosen_day/> }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn href(type_id: i64, week: NaiveDate, reschedule: Option<i64>) -> String {
+    let mut url = format!("/book?type={type_id}&week={week}");
+    if let Some(id) = reschedule {
+        url.push_str(&format!("&reschedule={id}"));
+    }
+    url
+}
+
+/// Back from signing up or in with a time chosen (`pick`), a patient goes straight on to
+/// reserving it — once, in the browser. Without the script the "Reserve this time" button
+/// does the same.
+#[component]
+fn AutoHold(
+    pick: Option<DateTime<Utc>>,
+    reschedule: Option<i64>,
+    hold: ServerAction<HoldTime>,
+    type_id: i64,
+) -> impl IntoView {
+    let auth = Auth::get();
+    let done = StoredValue::new(false);
+    Effect::new(move |_| {
+        let patient = auth
+            .user
+            .get()
+            .and_then(Result::ok)
+            .flatten()
+            .is_some_and(|u| u.role == Role::Patient);
+        if let (Some(start), None, true, false) = (pick, reschedule, patient, done.get_value()) {
+            done.set_value(true);
+            hold.dispatch(HoldTime {
+                start,
+                appointment_type_id: type_id,
+            });
+        }
+    });
+}

@@ -1,0 +1,237 @@
+//! The notification outbox: queueing messages (here), claiming and recording their
+//! delivery (`delivery.rs`), and what staff and operators read of it (`reports.rs`).
+
+use chrono::{DateTime, Utc};
+use domain::notify::NotificationKind;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+mod delivery;
+mod reports;
+
+pub use delivery::*;
+pub use reports::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Sms,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Sms => "sms",
+        }
+    }
+}
+
+/// The channels a patient is reached on: email always, SMS when they gave a phone number
+/// and opted in. `None`: a patient recorded by staff without an email address, who gets
+/// no automatic messages (the staff tell them by phone).
+pub async fn patient_channels(
+    conn: &mut PgConnection,
+    patient_id: i64,
+) -> Result<Option<(i64, Vec<Channel>)>, sqlx::Error> {
+    let (user_id, sms): (Option<i64>, bool) = sqlx::query_as(
+        "select user_id, phone is not null and sms_opt_in from patients where patient_id = $1",
+    )
+    .bind(patient_id)
+    .fetch_one(conn)
+    .await?;
+    let Some(user_id) = user_id else {
+        return Ok(None);
+    };
+    let mut channels = vec![Channel::Email];
+    if sms {
+        channels.push(Channel::Sms);
+    }
+    Ok(Some((user_id, channels)))
+}
+
+/// Queues the message about an appointment on each of the patient's channels (email when
+/// they have an online account, text messages too when they opted in with a phone), in
+/// one statement; none for a patient without an account. Each row gets its own message id.
+pub async fn insert_for_patient(
+    conn: &mut PgConnection,
+    kind: NotificationKind,
+    patient_id: i64,
+    appointment_id: i64,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into notifications (message_id, kind, channel, recipient_user_id, appointment_id,
+                                    next_attempt_at, created_at, updated_at)
+         select gen_random_uuid(), $1, c.channel, p.user_id, $3, $4, $5, $5
+         from patients p cross join (values ('email'), ('sms')) as c (channel)
+         where p.patient_id = $2 and p.user_id is not null
+           and (c.channel = 'email' or (p.phone is not null and p.sms_opt_in))",
+    )
+    .bind(kind.as_str())
+    .bind(patient_id)
+    .bind(appointment_id)
+    .bind(due)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The appointment-change message still waiting to go out on `channel`, locked.
+pub async fn pending_change(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+    channel: Channel,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select notification_id, kind from notifications
+         where appointment_id = $1 and channel = $2 and status = 'pending'
+           and kind in ('appointment_booked', 'appointment_rescheduled', 'appointment_reassigned',
+                        'appointment_cancelled', 'appointment_needs_attention')
+         order by notification_id desc limit 1
+         for update",
+    )
+    .bind(appointment_id)
+    .bind(channel.as_str())
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn retarget(
+    conn: &mut PgConnection,
+    notification_id: i64,
+    kind: NotificationKind,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update notifications set kind = $2, next_attempt_at = $3, updated_at = $4 where notification_id = $1")
+        .bind(notification_id)
+        .bind(kind.as_str())
+        .bind(due)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert(
+    conn: &mut PgConnection,
+    message_id: Uuid,
+    kind: NotificationKind,
+    channel: Channel,
+    recipient_user_id: i64,
+    appointment_id: Option<i64>,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into notifications (message_id, kind, channel, recipient_user_id, appointment_id,
+                                    next_attempt_at, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $7)
+         on conflict (message_id) do nothing",
+    )
+    .bind(message_id)
+    .bind(kind.as_str())
+    .bind(channel.as_str())
+    .bind(recipient_user_id)
+    .bind(appointment_id)
+    .bind(due)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Queues an email carrying a one-time link, due at once; `secret` (the link's token) is
+/// erased when the outcome is recorded.
+pub async fn insert_with_secret(
+    conn: &mut PgConnection,
+    kind: NotificationKind,
+    recipient_user_id: i64,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into notifications (message_id, kind, channel, recipient_user_id, next_attempt_at,
+                                    secret, created_at, updated_at)
+         values ($1, $2, 'email', $3, $4, $5, $4, $4)",
+    )
+    .bind(Uuid::new_v4())
+    .bind(kind.as_str())
+    .bind(recipient_user_id)
+    .bind(now)
+    .bind(secret)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Messages of `kind` queued for a user since `since` (a rate limit on account mail).
+pub async fn sent_recently(
+    conn: &mut PgConnection,
+    user_id: i64,
+    kind: NotificationKind,
+    since: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(*) from notifications where recipient_user_id = $1 and kind = $2 and created_at > $3",
+    )
+    .bind(user_id)
+    .bind(kind.as_str())
+    .bind(since)
+    .fetch_one(conn)
+    .await
+}
+
+/// A moved or cancelled appointment's queued reminder is no longer true.
+pub async fn supersede_pending_reminders(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update notifications set status = 'superseded', updated_at = $2
+         where appointment_id = $1 and kind = 'appointment_reminder' and status = 'pending'",
+    )
+    .bind(appointment_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Queues one reminder per channel for every booked appointment whose reminder moment
+/// (start − lead) has come, unless it was booked or moved after that moment (the
+/// confirmation then suffices). The message id is derived from (appointment, start,
+/// channel), so running this again — or on another instance, or after a restart — adds
+/// nothing, while a moved appointment gets a fresh reminder for its new time.
+pub async fn queue_due_reminders(
+    pool: &PgPool,
+    lead: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "insert into notifications (message_id, kind, channel, recipient_user_id, appointment_id,
+                                    next_attempt_at, created_at, updated_at)
+         select md5('reminder:' || a.appointment_id || ':' || extract(epoch from a.start_time)::bigint || ':' || ch.channel)::uuid,
+                'appointment_reminder', ch.channel, p.user_id, a.appointment_id, $1, $1, $1
+         from appointments a
+         join patients p on p.patient_id = a.patient_id
+         cross join lateral (select 'email' as channel
+                             union all
+                             select 'sms' where p.phone is not null and p.sms_opt_in) ch
+         where a.status = 'booked' and p.user_id is not null
+           and a.start_time > $1
+           and a.start_time - $2 <= $1
+           and a.updated_at <= a.start_time - $2
+         on conflict (message_id) do nothing",
+    )
+    .bind(now)
+    .bind(lead)
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
