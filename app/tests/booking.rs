@@ -192,10 +192,12 @@ async fn abandoned_hold_becomes_bookable_after_it_expires(pool: PgPool) {
         &pool,
         &p,
         &second,
-        patient_id(&second),
-        hold.token,
-        None,
-        Uuid::new_v4(),
+        booking::Confirmation {
+            patient_id: patient_id(&second),
+            hold_token: hold.token,
+            reason: None,
+            idempotency_key: Uuid::new_v4(),
+        },
         later,
     )
     .await
@@ -207,10 +209,12 @@ async fn abandoned_hold_becomes_bookable_after_it_expires(pool: PgPool) {
         &pool,
         &p,
         &first,
-        patient_id(&first),
-        abandoned.token,
-        None,
-        Uuid::new_v4(),
+        booking::Confirmation {
+            patient_id: patient_id(&first),
+            hold_token: abandoned.token,
+            reason: None,
+            idempotency_key: Uuid::new_v4(),
+        },
         later,
     )
     .await;
@@ -246,10 +250,12 @@ async fn expired_hold_confirmed_late_offers_alternatives_and_sweeper_frees_it(po
         &pool,
         &p,
         &patient,
-        patient_id(&patient),
-        hold.token,
-        None,
-        Uuid::new_v4(),
+        booking::Confirmation {
+            patient_id: patient_id(&patient),
+            hold_token: hold.token,
+            reason: None,
+            idempotency_key: Uuid::new_v4(),
+        },
         later,
     )
     .await
@@ -320,27 +326,42 @@ async fn confirming_twice_books_once(pool: PgPool) {
             &pool,
             &p,
             &patient,
-            pid,
-            hold.token,
-            Some("cough".into()),
-            key,
-            now()
+            booking::Confirmation {
+                patient_id: pid,
+                hold_token: hold.token,
+                reason: Some("cough".into()),
+                idempotency_key: key,
+            },
+            now(),
         ),
         booking::confirm(
             &pool,
             &p,
             &patient,
-            pid,
-            hold.token,
-            Some("cough".into()),
-            key,
-            now()
+            booking::Confirmation {
+                patient_id: pid,
+                hold_token: hold.token,
+                reason: Some("cough".into()),
+                idempotency_key: key,
+            },
+            now(),
         ),
     );
     assert_eq!(a.unwrap().appointment_id, b.unwrap().appointment_id);
-    let again = booking::confirm(&pool, &p, &patient, pid, hold.token, None, key, now())
-        .await
-        .unwrap();
+    let again = booking::confirm(
+        &pool,
+        &p,
+        &patient,
+        booking::Confirmation {
+            patient_id: pid,
+            hold_token: hold.token,
+            reason: None,
+            idempotency_key: key,
+        },
+        now(),
+    )
+    .await
+    .unwrap();
     let count: i64 = sqlx::query_scalar("select count(*) from appointments")
         .fetch_one(&pool)
         .await
@@ -370,10 +391,12 @@ async fn someone_elses_hold_or_appointment_is_out_of_reach(pool: PgPool) {
         &pool,
         &p,
         &other,
-        patient_id(&other),
-        hold.token,
-        None,
-        Uuid::new_v4(),
+        booking::Confirmation {
+            patient_id: patient_id(&other),
+            hold_token: hold.token,
+            reason: None,
+            idempotency_key: Uuid::new_v4(),
+        },
         now(),
     )
     .await;
@@ -400,10 +423,12 @@ async fn someone_elses_hold_or_appointment_is_out_of_reach(pool: PgPool) {
         &pool,
         &p,
         &owner,
-        patient_id(&owner),
-        hold.token,
-        None,
-        Uuid::new_v4(),
+        booking::Confirmation {
+            patient_id: patient_id(&owner),
+            hold_token: hold.token,
+            reason: None,
+            idempotency_key: Uuid::new_v4(),
+        },
         now(),
     )
     .await

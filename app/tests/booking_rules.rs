@@ -78,10 +78,12 @@ async fn a_patients_many_tabs_never_beat_the_limits(_: PgPoolOptions, opts: PgCo
                         &pool,
                         &p,
                         &by,
-                        patient_id(&by),
-                        hold.token,
-                        None,
-                        Uuid::new_v4(),
+                        booking::Confirmation {
+                            patient_id: patient_id(&by),
+                            hold_token: hold.token,
+                            reason: None,
+                            idempotency_key: Uuid::new_v4(),
+                        },
                         now(),
                     )
                     .await
@@ -394,10 +396,12 @@ async fn a_new_holiday_ends_holds_on_that_day_at_once(pool: PgPool) {
         &pool,
         &p,
         &patient,
-        patient_id(&patient),
-        live.token,
-        None,
-        Uuid::new_v4(),
+        booking::Confirmation {
+            patient_id: patient_id(&patient),
+            hold_token: live.token,
+            reason: None,
+            idempotency_key: Uuid::new_v4(),
+        },
         now(),
     )
     .await;
@@ -471,10 +475,12 @@ async fn new_weekly_hours_take_held_slots_away_at_once(pool: PgPool) {
         &pool,
         &p,
         &patient,
-        patient_id(&patient),
-        held.token,
-        None,
-        Uuid::new_v4(),
+        booking::Confirmation {
+            patient_id: patient_id(&patient),
+            hold_token: held.token,
+            reason: None,
+            idempotency_key: Uuid::new_v4(),
+        },
         now(),
     )
     .await;
@@ -512,10 +518,12 @@ async fn a_second_tab_confirming_the_same_hold_is_told_it_is_already_booked(pool
         &pool,
         &p,
         &patient,
-        patient_id(&patient),
-        hold.token,
-        None,
-        Uuid::new_v4(),
+        booking::Confirmation {
+            patient_id: patient_id(&patient),
+            hold_token: hold.token,
+            reason: None,
+            idempotency_key: Uuid::new_v4(),
+        },
         now(),
     )
     .await
@@ -524,10 +532,12 @@ async fn a_second_tab_confirming_the_same_hold_is_told_it_is_already_booked(pool
         &pool,
         &p,
         &patient,
-        patient_id(&patient),
-        hold.token,
-        None,
-        Uuid::new_v4(),
+        booking::Confirmation {
+            patient_id: patient_id(&patient),
+            hold_token: hold.token,
+            reason: None,
+            idempotency_key: Uuid::new_v4(),
+        },
         now(),
     )
     .await;

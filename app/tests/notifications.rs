@@ -67,10 +67,12 @@ async fn book_at(
         pool,
         &policy,
         by,
-        patient_id(by),
-        hold.token,
-        reason.map(str::to_owned),
-        Uuid::new_v4(),
+        booking::Confirmation {
+            patient_id: patient_id(by),
+            hold_token: hold.token,
+            reason: reason.map(str::to_owned),
+            idempotency_key: Uuid::new_v4(),
+        },
         at,
     )
     .await

@@ -315,10 +315,12 @@ async fn book_demo_appointments(pool: &PgPool, patients: &[(i64, i64)]) -> Resul
                 pool,
                 &policy,
                 &by,
-                patient_id,
-                hold.token,
-                None,
-                Uuid::new_v4(),
+                booking::Confirmation {
+                    patient_id,
+                    hold_token: hold.token,
+                    reason: None,
+                    idempotency_key: Uuid::new_v4(),
+                },
                 now,
             )
             .await?;

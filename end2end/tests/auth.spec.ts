@@ -30,11 +30,17 @@ test("a new patient signs up, signs out, signs in and reaches only their own por
   const header = page.getByRole("banner");
   await expect(header.getByRole("link", { name: "Jo Tester (account)" })).toBeVisible();
 
-  // A patient sent to the staff or doctors' portal lands back in their own.
-  await page.goto("/admin");
-  await expect(page).toHaveURL(/\/$/);
-  await page.goto("/doctor");
-  await expect(page).toHaveURL(/\/$/);
+  // The staff or doctors' portal refuses a patient (403), says whom it is for and leads
+  // back to the patient's own pages; nothing of the refused page shows.
+  for (const [path, whom] of [["/admin", "clinic staff"], ["/doctor", "the clinic's doctors"]]) {
+    const refused = await page.goto(path);
+    expect(refused?.status(), path).toBe(403);
+    await expect(page).toHaveTitle(/^Not available/);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("This page is not for your account");
+    await expect(page.getByText(`It is for ${whom}.`, { exact: false })).toBeVisible();
+    await expect(page.getByRole("main").getByRole("link", { name: "Go to your appointments" })).toHaveAttribute("href", "/appointments");
+  }
+  await page.goto("/");
 
   await hydrated(page);
   await header.getByRole("button", { name: "Sign out" }).click();

@@ -173,10 +173,12 @@ async fn the_week_shows_the_doctors_own_visits_and_audits_the_names_shown(pool: 
         &pool,
         &policy,
         &by,
-        patient.role_id.unwrap(),
-        hold.token,
-        None,
-        uuid::Uuid::new_v4(),
+        app::server::booking::Confirmation {
+            patient_id: patient.role_id.unwrap(),
+            hold_token: hold.token,
+            reason: None,
+            idempotency_key: uuid::Uuid::new_v4(),
+        },
         chrono::Utc::now(),
     )
     .await

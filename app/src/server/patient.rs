@@ -229,10 +229,12 @@ pub async fn confirm_booking(
         &state,
         &policy,
         &by,
-        patient_id,
-        hold,
-        reason,
-        idempotency_key,
+        booking::Confirmation {
+            patient_id,
+            hold_token: hold,
+            reason,
+            idempotency_key,
+        },
         Utc::now(),
     )
     .await?;

@@ -136,10 +136,12 @@ pub async fn book(
         pool,
         &p,
         by,
-        patient_id(by),
-        hold.token,
-        None,
-        uuid::Uuid::new_v4(),
+        app::server::booking::Confirmation {
+            patient_id: patient_id(by),
+            hold_token: hold.token,
+            reason: None,
+            idempotency_key: uuid::Uuid::new_v4(),
+        },
         now(),
     )
     .await

@@ -34,7 +34,7 @@ mod new_visit;
 
 pub use change::{cancel, reschedule};
 use change::{record_change, ChangeRecord};
-pub use new_visit::{confirm, hold};
+pub use new_visit::{confirm, hold, Confirmation};
 
 /// How many alternatives an error offers.
 const ALTERNATIVES: usize = 5;

@@ -85,20 +85,33 @@ pub async fn hold(
     })
 }
 
+/// What confirming a hold needs to know besides who and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    pub patient_id: i64,
+    pub hold_token: Uuid,
+    /// The patient's private reason for the visit, if any.
+    pub reason: Option<String>,
+    /// Fresh per confirm page: a repeated submit books once.
+    pub idempotency_key: Uuid,
+}
+
 /// Turns a live hold into an appointment. Submitting again with the same idempotency key
 /// returns the appointment the first submit created.
-#[tracing::instrument(skip_all, fields(patient_id))]
-#[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all, fields(patient_id = input.patient_id))]
 pub async fn confirm(
     store: impl Into<Store<'_>>,
     policy: &ClinicPolicy,
     by: &ActingUser,
-    patient_id: i64,
-    hold_token: Uuid,
-    reason: Option<String>,
-    idempotency_key: Uuid,
+    input: Confirmation,
     now: DateTime<Utc>,
 ) -> Result<Appointment, AppError> {
+    let Confirmation {
+        patient_id,
+        hold_token,
+        reason,
+        idempotency_key,
+    } = input;
     let store = store.into();
     let pool = store.pool;
     if !by.may_act_for(patient_id) {

@@ -52,17 +52,15 @@ pub async fn appointment_changed(
                 .await?;
             }
             None => {
-                outbox::insert(
-                    conn,
-                    Uuid::new_v4(),
+                let message = outbox::NewMessage {
+                    message_id: Uuid::new_v4(),
                     kind,
                     channel,
-                    user_id,
-                    Some(appointment_id),
+                    recipient_user_id: user_id,
+                    appointment_id: Some(appointment_id),
                     due,
-                    now,
-                )
-                .await?;
+                };
+                outbox::insert(conn, message, now).await?;
             }
         }
     }
@@ -76,15 +74,13 @@ pub async fn account_event(
     kind: NotificationKind,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    outbox::insert(
-        conn,
-        Uuid::new_v4(),
+    let message = outbox::NewMessage {
+        message_id: Uuid::new_v4(),
         kind,
-        Channel::Email,
-        user_id,
-        None,
-        now,
-        now,
-    )
-    .await
+        channel: Channel::Email,
+        recipient_user_id: user_id,
+        appointment_id: None,
+        due: now,
+    };
+    outbox::insert(conn, message, now).await
 }

@@ -214,10 +214,12 @@ pub async fn book(input: BookFor) -> Result<i64, AppError> {
         &state,
         &policy,
         &by,
-        input.patient_id,
-        hold.token,
-        input.reason,
-        uuid::Uuid::new_v4(),
+        booking::Confirmation {
+            patient_id: input.patient_id,
+            hold_token: hold.token,
+            reason: input.reason,
+            idempotency_key: uuid::Uuid::new_v4(),
+        },
         now,
     )
     .await?;

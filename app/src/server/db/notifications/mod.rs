@@ -116,17 +116,32 @@ pub async fn retarget(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A message to queue: who gets it on which channel, about what, and when it is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewMessage {
+    /// Stable across retries: the receiving side drops a repeat by it.
+    pub message_id: Uuid,
+    pub kind: NotificationKind,
+    pub channel: Channel,
+    pub recipient_user_id: i64,
+    pub appointment_id: Option<i64>,
+    pub due: DateTime<Utc>,
+}
+
+/// Queues `message` (a message id already queued is left alone).
 pub async fn insert(
     conn: &mut PgConnection,
-    message_id: Uuid,
-    kind: NotificationKind,
-    channel: Channel,
-    recipient_user_id: i64,
-    appointment_id: Option<i64>,
-    due: DateTime<Utc>,
+    message: NewMessage,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    let NewMessage {
+        message_id,
+        kind,
+        channel,
+        recipient_user_id,
+        appointment_id,
+        due,
+    } = message;
     sqlx::query(
         "insert into notifications (message_id, kind, channel, recipient_user_id, appointment_id,
                                     next_attempt_at, created_at, updated_at)
