@@ -31,7 +31,7 @@ pub async fn create_admin(
         &audit::Entry {
             actor_user_id: None,
             actor_role: "system",
-            action: "account.create",
+            action: domain::audit::AuditAction::AccountCreate,
             patient_id: None,
             target: Some(format!("user:{user_id}")),
             outcome: Outcome::Success,

@@ -9,6 +9,7 @@ use crate::server::db;
 use crate::server::state::app_state;
 use crate::wire::appointments::{AppointmentView, VisitEvent, VisitFile};
 use crate::AppError;
+use domain::audit::AuditAction;
 use domain::role::Role;
 use sqlx::PgConnection;
 
@@ -35,7 +36,7 @@ pub async fn checked_view(
         let entry = audit::Entry {
             actor_user_id: Some(user.user_id),
             actor_role: user.role.as_str(),
-            action: "appointment.read",
+            action: AuditAction::AppointmentRead,
             patient_id: Some(patient_id),
             target: Some(format!("appointment:{appointment_id}")),
             outcome: Outcome::Success,

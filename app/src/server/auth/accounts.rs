@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::account::{Email, NewPassword, PersonName};
+use domain::audit::AuditAction;
 use sqlx::PgPool;
 
 use crate::server::audit::{self, Outcome};
@@ -17,7 +18,7 @@ use crate::AppError;
 use domain::notify::NotificationKind;
 use domain::role::Role;
 
-fn entry(admin: &CurrentUser, action: &'static str, target: Option<String>) -> audit::Entry {
+fn entry(admin: &CurrentUser, action: AuditAction, target: Option<String>) -> audit::Entry {
     audit::Entry {
         actor_user_id: Some(admin.user_id),
         actor_role: "admin",
@@ -37,7 +38,7 @@ pub async fn list_accounts() -> Result<Vec<AccountRow>, AppError> {
     // Reading the list of accounts is audited.
     let record = audit::Entry {
         request_id: request_id().await,
-        ..entry(&admin, "account.list", None)
+        ..entry(&admin, AuditAction::AccountList, None)
     };
     audit::record(&mut tx, &record).await?;
     tx.commit().await?;
@@ -95,7 +96,11 @@ pub async fn create_account(
     notify::account_event(&mut tx, user_id, NotificationKind::AccountWelcome, now).await?;
     let record = audit::Entry {
         request_id: request_id().await,
-        ..entry(&admin, "account.create", Some(format!("user:{user_id}")))
+        ..entry(
+            &admin,
+            AuditAction::AccountCreate,
+            Some(format!("user:{user_id}")),
+        )
     };
     audit::record(&mut tx, &record).await?;
     let account = db::users::account(&mut tx, user_id)
@@ -171,9 +176,9 @@ pub async fn apply_disabled(
         }
     }
     let action = if disabled {
-        "account.disable"
+        AuditAction::AccountDisable
     } else {
-        "account.enable"
+        AuditAction::AccountEnable
     };
     let record = audit::Entry {
         request_id,

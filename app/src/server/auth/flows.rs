@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use domain::account::{Email, NewPassword, PersonName, Phone};
+use domain::audit::AuditAction;
 use domain::throttle::{self, Verdict};
 
 use domain::links::safe_next;
@@ -75,7 +76,7 @@ pub async fn log_in(
             actor_role: user.as_ref().map_or("anonymous", |u| {
                 Role::parse(&u.role).map_or("anonymous", Role::as_str)
             }),
-            action: "auth.login",
+            action: AuditAction::AuthLogin,
             patient_id: None,
             target: None,
             outcome: if user.is_some() {
@@ -178,7 +179,7 @@ pub async fn sign_up(
                 &audit::Entry {
                     actor_user_id: Some(user_id),
                     actor_role: "patient",
-                    action: "account.signup",
+                    action: AuditAction::AccountSignup,
                     patient_id: Some(patient_id),
                     target: Some(format!("user:{user_id}")),
                     outcome: Outcome::Success,
@@ -283,7 +284,7 @@ pub async fn verify_email(token: String, next: Option<String>) -> Result<UserSum
         &audit::Entry {
             actor_user_id: Some(user_id),
             actor_role: "patient",
-            action: "account.email_verified",
+            action: AuditAction::AccountEmailVerified,
             patient_id: record.patient_id,
             target: Some(format!("user:{user_id}")),
             outcome: Outcome::Success,
@@ -307,7 +308,7 @@ pub async fn log_out() -> Result<(), AppError> {
             &audit::Entry {
                 actor_user_id: Some(user.user_id),
                 actor_role: user.role.as_str(),
-                action: "auth.logout",
+                action: AuditAction::AuthLogout,
                 patient_id: None,
                 target: None,
                 outcome: Outcome::Success,
@@ -358,7 +359,7 @@ pub async fn change_password(
         &audit::Entry {
             actor_user_id: Some(user.user_id),
             actor_role: user.role.as_str(),
-            action: "account.password_change",
+            action: AuditAction::AccountPasswordChange,
             patient_id: user.patient_id,
             target: Some(format!("user:{}", user.user_id)),
             outcome: Outcome::Success,

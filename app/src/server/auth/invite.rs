@@ -3,6 +3,7 @@
 //! choose one; that confirms the address and signs them in. Nobody has to accept.
 
 use chrono::{DateTime, Duration, Utc};
+use domain::audit::AuditAction;
 use domain::notify::NotificationKind;
 use sqlx::PgConnection;
 
@@ -54,7 +55,7 @@ pub async fn accept_invitation(
         LinkUse {
             purpose: Purpose::Invitation,
             expired: "This invitation has expired or was already used. Call the clinic, or use \"Forgot password\" with your email address.",
-            action: "account.invitation_accepted",
+            action: AuditAction::AccountInvitationAccepted,
         },
         token,
         new_password,

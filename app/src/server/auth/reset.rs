@@ -3,6 +3,7 @@
 
 use chrono::{Duration, Utc};
 use domain::account::{Email, NewPassword};
+use domain::audit::AuditAction;
 use domain::notify::NotificationKind;
 
 use domain::role::Role;
@@ -63,7 +64,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
             &audit::Entry {
                 actor_user_id: None,
                 actor_role: "anonymous",
-                action: "auth.password_reset_request",
+                action: AuditAction::AuthPasswordResetRequest,
                 patient_id: None,
                 target: Some(format!("user:{}", user.user_id)),
                 outcome: Outcome::Success,
@@ -86,7 +87,7 @@ pub async fn reset_password(token: String, new_password: String) -> Result<UserS
         LinkUse {
             purpose: Purpose::PasswordReset,
             expired: "This link has expired or was already used. Ask for a new one.",
-            action: "account.password_reset",
+            action: AuditAction::AccountPasswordReset,
         },
         token,
         new_password,
@@ -99,7 +100,7 @@ pub struct LinkUse {
     pub purpose: Purpose,
     /// Said when the token is unknown, used or expired.
     pub expired: &'static str,
-    pub action: &'static str,
+    pub action: AuditAction,
 }
 
 /// Redeems a one-time link's token and sets the account's password: the link proves the

@@ -2,6 +2,7 @@
 //! every change leaves behind.
 
 use chrono::{DateTime, Utc};
+use domain::audit::AuditAction;
 use domain::booking::{self, AppointmentFacts, AppointmentStatus, BookingError};
 use domain::ClinicPolicy;
 use sqlx::{PgConnection, PgPool};
@@ -35,10 +36,12 @@ pub(super) async fn record_change(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let (event_kind, audit_action) = match change.kind {
-        NotificationKind::AppointmentBooked => ("booked", "appointment.book"),
-        NotificationKind::AppointmentRescheduled => ("rescheduled", "appointment.reschedule"),
-        NotificationKind::AppointmentReassigned => ("reassigned", "appointment.reassign"),
-        NotificationKind::AppointmentCancelled => ("cancelled", "appointment.cancel"),
+        NotificationKind::AppointmentBooked => ("booked", AuditAction::AppointmentBook),
+        NotificationKind::AppointmentRescheduled => {
+            ("rescheduled", AuditAction::AppointmentReschedule)
+        }
+        NotificationKind::AppointmentReassigned => ("reassigned", AuditAction::AppointmentReassign),
+        NotificationKind::AppointmentCancelled => ("cancelled", AuditAction::AppointmentCancel),
         other => {
             return Err(AppError::internal(format!(
                 "{other:?} is not an appointment change"

@@ -27,7 +27,7 @@ impl Outcome {
 pub struct Entry {
     pub actor_user_id: Option<i64>,
     pub actor_role: &'static str,
-    pub action: &'static str,
+    pub action: domain::audit::AuditAction,
     pub patient_id: Option<i64>,
     pub target: Option<String>,
     pub outcome: Outcome,
@@ -47,7 +47,7 @@ pub async fn insert(
     )
     .bind(entry.actor_user_id)
     .bind(entry.actor_role)
-    .bind(entry.action)
+    .bind(entry.action.as_str())
     .bind(entry.patient_id)
     .bind(&entry.target)
     .bind(entry.outcome.as_str())
@@ -76,7 +76,7 @@ pub async fn insert_reads(
     )
     .bind(entry.actor_user_id)
     .bind(entry.actor_role)
-    .bind(entry.action)
+    .bind(entry.action.as_str())
     .bind(entry.outcome.as_str())
     .bind(&entry.request_id)
     .bind(patient_ids)

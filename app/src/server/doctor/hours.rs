@@ -1,6 +1,7 @@
 //! A doctor's weekly hours from a date, by the doctor or by staff for them.
 
 use chrono::{NaiveDate, Utc};
+use domain::audit::AuditAction;
 use domain::schedule::local_date;
 
 use domain::hours::{planned_changes_after, weekday_name, WeekPattern};
@@ -79,7 +80,7 @@ pub async fn set_hours_for(
     )
     .await?;
     if commit {
-        editor.audit("doctor.hours").await?;
+        editor.audit(AuditAction::DoctorHours).await?;
     }
     Ok(HoursOutcome {
         from,

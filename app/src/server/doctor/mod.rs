@@ -2,6 +2,7 @@
 //! session and acts on their own calendar only. Here the week, visit outcomes and the
 //! calendar feed; blocks and leave in `time_off.rs`; weekly hours in `hours.rs`.
 
+use domain::audit::AuditAction;
 use std::collections::BTreeSet;
 
 use chrono::{Duration, NaiveDate, Utc};
@@ -82,7 +83,7 @@ pub async fn week(week: Option<NaiveDate>) -> Result<WeekCalendar, AppError> {
                 &audit::Entry {
                     actor_user_id: Some(user.user_id),
                     actor_role: "doctor",
-                    action: "calendar.read",
+                    action: AuditAction::CalendarRead,
                     patient_id: Some(patient_id),
                     target: Some(format!("week:{week_start}")),
                     outcome: Outcome::Success,
@@ -182,7 +183,7 @@ impl Editor {
         }
     }
 
-    async fn audit(self, action: &'static str) -> Result<(), AppError> {
+    async fn audit(self, action: AuditAction) -> Result<(), AppError> {
         let state = app_state()?;
         let mut tx = state.pool.begin().await?;
         audit::record(
@@ -248,7 +249,7 @@ pub async fn set_outcome(appointment_id: i64, outcome: String) -> Result<(), App
         &audit::Entry {
             actor_user_id: Some(user.user_id),
             actor_role: "doctor",
-            action: "appointment.outcome",
+            action: AuditAction::AppointmentOutcome,
             patient_id: Some(patient_id),
             target: Some(format!("appointment:{appointment_id}")),
             outcome: Outcome::Success,

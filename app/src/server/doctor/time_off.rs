@@ -1,6 +1,7 @@
 //! Blocks and leave, by the doctor or by staff for them (previewed, then committed).
 
 use chrono::{NaiveDate, NaiveTime, Utc};
+use domain::audit::AuditAction;
 use domain::schedule::{local_date, local_day_bounds, local_to_utc};
 
 use crate::server::auth::guard;
@@ -125,9 +126,9 @@ pub async fn block_for(
         let outcome = blocks::block(&state.pool, &policy, editor.actor(), &block, now).await?;
         editor
             .audit(if leave {
-                "doctor.leave"
+                AuditAction::DoctorLeave
             } else {
-                "doctor.block"
+                AuditAction::DoctorBlock
             })
             .await?;
         outcome

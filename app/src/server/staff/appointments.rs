@@ -2,6 +2,7 @@
 //! through the same booking service as the patients (same locks, same invariants), with
 //! the staff override rules of `domain::booking`.
 
+use domain::audit::AuditAction;
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -107,7 +108,7 @@ pub async fn search(search: Search) -> Result<AppointmentPage, AppError> {
         .into_iter()
         .collect();
     let mut tx = state.pool.begin().await?;
-    audit_staff_reads(&mut tx, &admin, "appointment.search", &patients).await?;
+    audit_staff_reads(&mut tx, &admin, AuditAction::AppointmentSearch, &patients).await?;
     tx.commit().await?;
     Ok(AppointmentPage {
         rows: rows

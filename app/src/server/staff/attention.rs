@@ -2,6 +2,7 @@
 //! (on the patient's behalf), cancel them, or keep them — always with a note.
 
 use chrono::{DateTime, Utc};
+use domain::audit::AuditAction;
 
 use crate::server::auth::guard;
 use crate::server::availability::{nearest_open_times, AvailabilityIndex};
@@ -65,7 +66,7 @@ pub async fn queue() -> Result<Vec<AttentionItem>, AppError> {
         audit_staff(
             &mut tx,
             &admin,
-            "attention.read",
+            AuditAction::AttentionRead,
             Some(patient_id),
             format!("appointment:{}", item.appointment_id),
             None,
@@ -174,7 +175,7 @@ pub async fn resolve(input: Resolution) -> Result<(), AppError> {
     audit_staff(
         &mut tx,
         &admin,
-        "attention.resolve",
+        AuditAction::AttentionResolve,
         patient_id,
         format!("appointment:{}", item.appointment_id),
         Some(&summary),

@@ -5,6 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
+use domain::audit::AuditAction;
 use domain::bounded::BoundedDate;
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -127,7 +128,7 @@ async fn export(
         &audit::Entry {
             actor_user_id: Some(user.user_id),
             actor_role: "admin",
-            action: "audit.export",
+            action: AuditAction::AuditExport,
             patient_id: filter.patient_id,
             target: None,
             outcome: Outcome::Success,

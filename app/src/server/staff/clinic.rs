@@ -1,6 +1,7 @@
 //! Clinic holidays, staff side.
 
 use chrono::{NaiveDate, Utc};
+use domain::audit::AuditAction;
 use domain::schedule::local_date;
 
 use crate::server::auth::guard;
@@ -43,7 +44,7 @@ pub async fn add_holiday(
         audit_staff(
             &mut tx,
             &admin,
-            "clinic.holiday_add",
+            AuditAction::ClinicHolidayAdd,
             None,
             format!("date:{date}"),
             None,
@@ -68,7 +69,7 @@ pub async fn remove_holiday(date: NaiveDate) -> Result<(), AppError> {
     audit_staff(
         &mut tx,
         &admin,
-        "clinic.holiday_remove",
+        AuditAction::ClinicHolidayRemove,
         None,
         format!("date:{date}"),
         None,

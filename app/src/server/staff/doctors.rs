@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 use domain::account::PersonName;
+use domain::audit::AuditAction;
 
 use crate::server::auth::{accounts, guard};
 use crate::server::db;
@@ -64,7 +65,7 @@ pub async fn update(
     audit_staff(
         &mut tx,
         &admin,
-        "doctor.update",
+        AuditAction::DoctorUpdate,
         None,
         format!("doctor:{doctor_id}"),
         None,

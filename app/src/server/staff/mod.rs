@@ -12,13 +12,14 @@ pub mod today;
 use crate::server::audit::{self, Outcome};
 use crate::server::auth::guard;
 use crate::server::auth::session::CurrentUser;
+use domain::audit::AuditAction;
 use sqlx::PgConnection;
 
 /// Audits a staff action (or read) about one patient or object.
 pub(crate) async fn audit_staff(
     conn: &mut PgConnection,
     admin: &CurrentUser,
-    action: &'static str,
+    action: AuditAction,
     patient_id: Option<i64>,
     target: String,
     detail: Option<&str>,
@@ -39,7 +40,7 @@ pub(crate) async fn audit_staff(
 pub(crate) async fn audit_staff_reads(
     conn: &mut PgConnection,
     admin: &CurrentUser,
-    action: &'static str,
+    action: AuditAction,
     patient_ids: &[i64],
 ) -> Result<(), sqlx::Error> {
     let entry = audit::Entry {

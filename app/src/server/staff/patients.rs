@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 use domain::account::{Email, PersonName, Phone};
+use domain::audit::AuditAction;
 
 use crate::server::auth::{guard, invite};
 use crate::server::db::{self, patients::PatientRow};
@@ -62,7 +63,7 @@ pub async fn find(query: String, page: u32) -> Result<PatientPage, AppError> {
     rows.truncate(PAGE_SIZE as usize);
     let ids: Vec<i64> = rows.iter().map(|r| r.patient_id).collect();
     let mut tx = state.pool.begin().await?;
-    audit_staff_reads(&mut tx, &admin, "patient.search", &ids).await?;
+    audit_staff_reads(&mut tx, &admin, AuditAction::PatientSearch, &ids).await?;
     tx.commit().await?;
     Ok(PatientPage {
         rows: rows.into_iter().map(summary).collect(),
@@ -81,7 +82,7 @@ pub async fn file(patient_id: i64) -> Result<PatientFile, AppError> {
     audit_staff(
         &mut tx,
         &admin,
-        "patient.read",
+        AuditAction::PatientRead,
         Some(patient_id),
         format!("patient:{patient_id}"),
         None,
@@ -158,7 +159,7 @@ pub async fn record(input: NewPatient) -> Result<i64, AppError> {
     audit_staff(
         &mut tx,
         &admin,
-        "patient.create",
+        AuditAction::PatientCreate,
         Some(patient_id),
         format!("patient:{patient_id}"),
         None,
@@ -169,7 +170,7 @@ pub async fn record(input: NewPatient) -> Result<i64, AppError> {
         audit_staff(
             &mut tx,
             &admin,
-            "patient.invite",
+            AuditAction::PatientInvite,
             Some(patient_id),
             format!("patient:{patient_id}"),
             None,
@@ -209,7 +210,7 @@ pub async fn invite(patient_id: i64) -> Result<(), AppError> {
     audit_staff(
         &mut tx,
         &admin,
-        "patient.invite",
+        AuditAction::PatientInvite,
         Some(patient_id),
         format!("patient:{patient_id}"),
         None,

@@ -1,6 +1,7 @@
 //! Today at the clinic, for staff.
 
 use chrono::{Duration, Utc};
+use domain::audit::AuditAction;
 use domain::schedule::{local_date, local_day_bounds, week_start};
 
 use crate::server::auth::guard;
@@ -69,7 +70,7 @@ pub async fn today() -> Result<TodayView, AppError> {
         .into_iter()
         .collect();
     let mut tx = state.pool.begin().await?;
-    audit_staff_reads(&mut tx, &admin, "appointment.search", &patients).await?;
+    audit_staff_reads(&mut tx, &admin, AuditAction::AppointmentSearch, &patients).await?;
     tx.commit().await?;
     Ok(TodayView {
         date,

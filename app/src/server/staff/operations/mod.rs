@@ -1,6 +1,7 @@
 //! Clinic settings (`settings.rs`), the outbox and the audit log, staff side.
 
 use chrono::{Duration, NaiveDate, Utc};
+use domain::audit::AuditAction;
 use domain::schedule::local_day_bounds;
 use domain::ClinicPolicy;
 
@@ -89,7 +90,7 @@ pub async fn retry(notification_id: Option<i64>) -> Result<u64, AppError> {
     audit_staff(
         &mut tx,
         &admin,
-        "notifications.retry",
+        AuditAction::NotificationsRetry,
         None,
         notification_id.map_or_else(
             || "notifications:dead".to_owned(),

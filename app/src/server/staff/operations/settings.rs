@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use domain::account::Email;
+use domain::audit::AuditAction;
 use domain::schedule::validate_hours;
 use domain::{ClinicPolicy, ClinicPolicyInput};
 
@@ -219,7 +220,7 @@ pub async fn update_settings(form: SettingsForm) -> Result<Vec<String>, AppError
     audit_staff(
         &mut tx,
         &admin,
-        "clinic.settings",
+        AuditAction::ClinicSettings,
         None,
         "clinic_settings".to_owned(),
         Some(&changes.join("; ")),
