@@ -4,6 +4,12 @@
 //! already loaded list. It is forgiving the way people expect: case and common accents
 //! are ignored, and every word typed must appear somewhere (name or specialty).
 
+/// A doctor's name as patients and staff read it ("Dr. Ada Okafor"). The same rule is the
+/// database function `doctor_display_name` (migration 017) that queries use.
+pub fn doctor_display_name(first_name: &str, last_name: &str) -> String {
+    format!("Dr. {first_name} {last_name}")
+}
+
 /// Lowercases `text` and folds common Latin accented letters to their base letter, so
 /// "José" matches "jose".
 pub fn fold(text: &str) -> String {

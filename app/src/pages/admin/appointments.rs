@@ -91,7 +91,7 @@ fn SearchForm(
                 <select id="search-doctor" name="doctor_id">
                     <option value="">"Any doctor"</option>
                     {doctors.into_iter().map(|d| view! {
-                        <option value=d.doctor_id.to_string() selected=doctor == Some(d.doctor_id)>{format!("Dr. {} {}", d.first_name, d.last_name)}</option>
+                        <option value=d.doctor_id.to_string() selected=doctor == Some(d.doctor_id)>{domain::directory::doctor_display_name(&d.first_name, &d.last_name)}</option>
                     }).collect_view()}
                 </select>
             </div>

@@ -36,7 +36,7 @@ pub fn StaffDoctorsPage() -> impl IntoView {
                                 <thead><tr><th scope="col">"Doctor"</th><th scope="col">"Specialty"</th><th scope="col">"Email"</th><th scope="col">"State"</th><th scope="col">"Upcoming visits"</th></tr></thead>
                                 <tbody>{rows.into_iter().map(|d| view! {
                                     <tr>
-                                        <td><A href=format!("/admin/doctors/{}", d.doctor_id)>{format!("Dr. {} {}", d.first_name, d.last_name)}</A></td>
+                                        <td><A href=format!("/admin/doctors/{}", d.doctor_id)>{domain::directory::doctor_display_name(&d.first_name, &d.last_name)}</A></td>
                                         <td>{d.specialty.clone()}</td>
                                         <td>{d.email.clone()}</td>
                                         <td>{if d.active { "Active" } else { "Deactivated" }}</td>
@@ -163,7 +163,7 @@ fn Details(d: DoctorRow, update: ServerAction<UpdateDoctor>) -> impl IntoView {
     let error = Signal::derive(move || update.value().get().and_then(Result::err));
     let for_field = move |f: &'static str| Signal::derive(move || field_message(error.get(), f));
     view! {
-        <h2>{format!("Dr. {} {}", d.first_name, d.last_name)}</h2>
+        <h2>{domain::directory::doctor_display_name(&d.first_name, &d.last_name)}</h2>
         <p>{format!("{} · {} · {}", d.specialty, d.email, if d.active { "active" } else { "deactivated" })}</p>
         <section aria-labelledby="details-heading">
             <h3 id="details-heading">"Name and specialty"</h3>

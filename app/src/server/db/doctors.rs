@@ -25,7 +25,7 @@ pub async fn list_active(pool: &PgPool) -> Result<Vec<DoctorCard>, sqlx::Error> 
         .into_iter()
         .map(|r| DoctorCard {
             doctor_id: r.doctor_id,
-            display_name: format!("Dr. {} {}", r.first_name, r.last_name),
+            display_name: domain::directory::doctor_display_name(&r.first_name, &r.last_name),
             specialty: r.specialty,
         })
         .collect())
@@ -171,7 +171,7 @@ pub async fn by_feed_token(
     token: &str,
 ) -> Result<Option<(i64, String)>, sqlx::Error> {
     sqlx::query_as(
-        "select doctor_id, 'Dr. ' || first_name || ' ' || last_name from doctors
+        "select doctor_id, doctor_display_name(first_name, last_name) from doctors
          where active and feed_token_hash = sha256(convert_to($1, 'UTF8'))",
     )
     .bind(token)
@@ -262,7 +262,7 @@ pub async fn display_name(
     doctor_id: i64,
 ) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(
-        "select 'Dr. ' || first_name || ' ' || last_name from doctors where doctor_id = $1",
+        "select doctor_display_name(first_name, last_name) from doctors where doctor_id = $1",
     )
     .bind(doctor_id)
     .fetch_optional(conn)
@@ -344,7 +344,7 @@ pub async fn utilisation(
     to: DateTime<Utc>,
 ) -> Result<Vec<UseRow>, sqlx::Error> {
     sqlx::query_as(
-        "select d.doctor_id, 'Dr. ' || d.first_name || ' ' || d.last_name as name,
+        "select d.doctor_id, doctor_display_name(d.first_name, d.last_name) as name,
                 count(s.slot_id) filter (where s.status = 'booked') as booked,
                 count(s.slot_id) filter (where s.status in ('free', 'held', 'booked')) as offered
          from doctors d

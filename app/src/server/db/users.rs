@@ -58,7 +58,7 @@ pub struct UserRecord {
 
 const USER_RECORD: &str = "select u.user_id, u.role, u.email, u.disabled_at, u.sessions_valid_after, u.email_verified_at,
         p.patient_id, d.doctor_id,
-        coalesce(p.first_name || ' ' || p.last_name, 'Dr. ' || d.first_name || ' ' || d.last_name) as display_name
+        coalesce(p.first_name || ' ' || p.last_name, doctor_display_name(d.first_name, d.last_name)) as display_name
      from users u
      left join patients p on p.user_id = u.user_id
      left join doctors d on d.user_id = u.user_id";
@@ -204,7 +204,7 @@ impl AccountDbRow {
 }
 
 const ACCOUNT_ROW: &str = "select u.user_id, u.email, u.role, u.disabled_at is not null as disabled,
-        coalesce(p.first_name || ' ' || p.last_name, 'Dr. ' || d.first_name || ' ' || d.last_name) as display_name
+        coalesce(p.first_name || ' ' || p.last_name, doctor_display_name(d.first_name, d.last_name)) as display_name
      from users u
      left join patients p on p.user_id = u.user_id
      left join doctors d on d.user_id = u.user_id";

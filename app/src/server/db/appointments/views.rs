@@ -59,7 +59,7 @@ impl ViewRow {
 
 const VIEW: &str =
     "select a.appointment_id, a.patient_id, a.doctor_id, a.start_time, a.end_time, a.status,
-        a.appointment_type_id, t.name as type_name, 'Dr. ' || d.first_name || ' ' || d.last_name as doctor_name,
+        a.appointment_type_id, t.name as type_name, doctor_display_name(d.first_name, d.last_name) as doctor_name,
         p.first_name || ' ' || p.last_name as patient_name, a.reason, a.change_count, a.booked_by_role,
         (select e.kind from appointment_events e
           where e.appointment_id = a.appointment_id and e.actor_role = 'admin' and e.kind in ('rescheduled', 'cancelled')
@@ -133,8 +133,8 @@ pub async fn events(
 ) -> Result<Vec<EventRow>, sqlx::Error> {
     sqlx::query_as(
         "select e.created_at, e.kind, e.actor_role, e.old_start_time, e.new_start_time,
-                'Dr. ' || od.first_name || ' ' || od.last_name as old_doctor,
-                'Dr. ' || nd.first_name || ' ' || nd.last_name as new_doctor
+                doctor_display_name(od.first_name, od.last_name) as old_doctor,
+                doctor_display_name(nd.first_name, nd.last_name) as new_doctor
          from appointment_events e
          left join doctors od on od.doctor_id = e.old_doctor_id
          left join doctors nd on nd.doctor_id = e.new_doctor_id
@@ -228,7 +228,7 @@ pub async fn calendar_entry(
 ) -> Result<Option<CalendarEntry>, sqlx::Error> {
     sqlx::query_as(
         "select a.start_time, a.end_time, a.status, a.ics_sequence,
-                'Dr. ' || d.first_name || ' ' || d.last_name as doctor_name
+                doctor_display_name(d.first_name, d.last_name) as doctor_name
          from appointments a join doctors d using (doctor_id)
          where a.appointment_id = $1 and a.patient_id = $2",
     )

@@ -170,7 +170,7 @@ pub async fn message_context(
         "select u.email, coalesce(p.first_name, d.first_name) as first_name, p.phone,
                 coalesce(p.sms_opt_in, false) as sms_opt_in,
                 a.status as appointment_status, a.start_time, a.end_time, t.name as type_name,
-                'Dr. ' || ad.first_name || ' ' || ad.last_name as doctor_name, a.ics_sequence,
+                doctor_display_name(ad.first_name, ad.last_name) as doctor_name, a.ics_sequence,
                 s.clinic_name, s.clinic_phone, s.clinic_email, s.clinic_address, s.time_zone,
                 s.change_freeze_minutes
          from users u
