@@ -30,6 +30,47 @@ pub struct IcsEvent<'a> {
     pub method: IcsMethod,
 }
 
+/// A visit at the clinic, as both its calendar files show it (the one mailed with each
+/// message and the one downloaded from the visit's page).
+#[derive(Debug, Clone)]
+pub struct ClinicVisit<'a> {
+    pub appointment_id: i64,
+    /// Grows with every change, so calendars replace the old event.
+    pub sequence: i32,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub clinic_name: &'a str,
+    pub clinic_address: &'a str,
+    pub clinic_email: &'a str,
+    /// Who the visit is with and how to change it.
+    pub description: &'a str,
+}
+
+/// The calendar file of `visit`: one UID per appointment (on the clinic's mail domain),
+/// "Appointment at <clinic>", the clinic as place and organiser.
+pub fn render_visit(visit: &ClinicVisit<'_>, method: IcsMethod, stamp: DateTime<Utc>) -> String {
+    let domain = visit
+        .clinic_email
+        .split('@')
+        .nth(1)
+        .filter(|d| !d.is_empty())
+        .unwrap_or("clinic-scheduler.local");
+    let summary = format!("Appointment at {}", visit.clinic_name);
+    render(&IcsEvent {
+        uid: appointment_uid(visit.appointment_id, domain),
+        sequence: visit.sequence.max(0) as u32,
+        start: visit.start,
+        end: visit.end,
+        stamp,
+        summary: &summary,
+        location: visit.clinic_address,
+        organizer_name: visit.clinic_name,
+        organizer_email: Some(visit.clinic_email),
+        description: visit.description,
+        method,
+    })
+}
+
 /// The stable UID of an appointment's calendar event.
 pub fn appointment_uid(appointment_id: i64, domain: &str) -> String {
     format!("appointment-{appointment_id}@{domain}")

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use domain::ics::{self, IcsEvent, IcsMethod};
+use domain::ics::{self, IcsMethod};
 use tower_sessions::Session;
 
 use crate::server::auth::session;
@@ -68,32 +68,23 @@ async fn render(
         row.doctor_name,
     );
     let clinic = db::settings::clinic_profile(&state.pool).await?;
-    let domain = clinic
-        .email
-        .split('@')
-        .nth(1)
-        .filter(|d| !d.is_empty())
-        .unwrap_or("clinic-scheduler.local")
-        .to_owned();
-    let summary = format!("Appointment at {}", clinic.name);
-    let event = IcsEvent {
-        uid: ics::appointment_uid(id, &domain),
-        sequence: sequence.max(0) as u32,
+    let description = format!(
+        "With {doctor}. To change or cancel, visit your appointments page or call {}.",
+        clinic.phone
+    );
+    let visit = ics::ClinicVisit {
+        appointment_id: id,
+        sequence,
         start,
         end,
-        stamp: now,
-        summary: &summary,
-        location: &clinic.address,
-        organizer_name: &clinic.name,
-        organizer_email: Some(clinic.email.as_str()),
-        description: &format!(
-            "With {doctor}. To change or cancel, visit your appointments page or call {}.",
-            clinic.phone
-        ),
-        // A file the patient adds themselves: published, not an invitation to answer.
-        method: IcsMethod::Publish,
+        clinic_name: &clinic.name,
+        clinic_address: &clinic.address,
+        clinic_email: &clinic.email,
+        description: &description,
     };
-    Ok((format!("appointment-{id}.ics"), ics::render(&event)))
+    // A file the patient adds themselves: published, not an invitation to answer.
+    let file = ics::render_visit(&visit, IcsMethod::Publish, now);
+    Ok((format!("appointment-{id}.ics"), file))
 }
 
 /// `GET /calendar/{token}.ics`: a doctor's private feed of their booked visits — times,

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use domain::ics::{self, IcsEvent, IcsMethod};
+use domain::ics::{self, IcsMethod};
 use domain::notify::NotificationKind;
 
 use crate::server::db::notifications::MessageContext;
@@ -213,37 +213,27 @@ pub fn render(
     );
     let ics = match (ics_method, appointment) {
         (Some(method), Some((id, start, end, _))) => {
-            let domain = ctx
-                .clinic_email
-                .split('@')
-                .nth(1)
-                .filter(|d| !d.is_empty())
-                .unwrap_or("clinic-scheduler.local");
-            let summary = format!("Appointment at {}", ctx.clinic_name);
             let description = format!(
                 "With {}. To change or cancel, call {}.",
                 ctx.doctor_name.as_deref().unwrap_or("your doctor"),
                 ctx.clinic_phone
             );
-            let event = IcsEvent {
-                uid: ics::appointment_uid(id, domain),
-                sequence: ctx.ics_sequence.unwrap_or(0).max(0) as u32,
+            let visit = ics::ClinicVisit {
+                appointment_id: id,
+                sequence: ctx.ics_sequence.unwrap_or(0),
                 start,
                 end,
-                stamp: now,
-                summary: &summary,
-                location: &ctx.clinic_address,
-                organizer_name: &ctx.clinic_name,
-                organizer_email: Some(ctx.clinic_email.as_str()),
+                clinic_name: &ctx.clinic_name,
+                clinic_address: &ctx.clinic_address,
+                clinic_email: &ctx.clinic_email,
                 description: &description,
-                method,
             };
             let name = if method == IcsMethod::Cancel {
                 "CANCEL"
             } else {
                 "REQUEST"
             };
-            Some((name, ics::render(&event)))
+            Some((name, ics::render_visit(&visit, method, now)))
         }
         _ => None,
     };
