@@ -74,6 +74,14 @@ impl AppointmentStatus {
     }
 }
 
+/// The database stores the status as text; reading an unknown one is an error.
+impl TryFrom<String> for AppointmentStatus {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text).ok_or_else(|| format!("unknown appointment status {text}"))
+    }
+}
+
 impl std::fmt::Display for AppointmentStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

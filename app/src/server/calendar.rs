@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use domain::booking::AppointmentStatus;
 use domain::ics::{self, IcsMethod};
 use tower_sessions::Session;
 
@@ -59,7 +60,7 @@ async fn render(
     let row = db::appointments::calendar_entry(&state.pool, id, patient_id).await?;
     // A cancelled visit has nothing to add to a calendar.
     let row = row
-        .filter(|r| r.status != "cancelled")
+        .filter(|r| r.status != AppointmentStatus::Cancelled)
         .ok_or(AppError::NotFound)?;
     let (start, end, sequence, doctor) = (
         row.start_time,

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use domain::booking::AppointmentStatus;
 use domain::ics::{self, IcsMethod};
 use domain::notify::NotificationKind;
 
@@ -66,7 +67,9 @@ pub fn render(
         appointment_id,
         ctx.start_time,
         ctx.end_time,
-        ctx.appointment_status.as_deref(),
+        ctx.appointment_status
+            .as_deref()
+            .and_then(AppointmentStatus::parse),
     ) {
         (Some(id), Some(start), Some(end), Some(status)) => Some((id, start, end, status)),
         _ => None,
@@ -143,7 +146,7 @@ pub fn render(
             None,
         ),
         (_, None) => return None,
-        (AppointmentReminder, Some((_, start, _, status))) if status != "booked" || start <= now => return None,
+        (AppointmentReminder, Some((_, start, _, status))) if status != AppointmentStatus::Booked || start <= now => return None,
         (kind, Some((_, start, end, status))) => {
             let at = when(tz, start);
             let minutes = (end - start).num_minutes();
@@ -157,7 +160,7 @@ pub fn render(
                 ctx.clinic_phone
             );
             match (kind, status) {
-                (_, "cancelled") | (AppointmentCancelled, _) => (
+                (_, AppointmentStatus::Cancelled) | (AppointmentCancelled, _) => (
                     format!("Cancelled: your appointment on {}", start.with_timezone(&tz).format("%B %-d")),
                     vec![format!("Your appointment on {at} is cancelled."), format!("To book again, visit {}/book.", links.0)],
                     Some(IcsMethod::Cancel),

@@ -215,7 +215,8 @@ pub async fn outcomes_between(
 pub struct CalendarEntry {
     pub start_time: DateTime<Utc>,
     pub end_time: DateTime<Utc>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AppointmentStatus,
     pub ics_sequence: i32,
     pub doctor_name: String,
 }
