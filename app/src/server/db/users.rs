@@ -130,6 +130,7 @@ pub async fn mark_email_verified(
     Ok(())
 }
 
+/// The patient row of a new account (the same insert staff use for a patient who calls).
 pub async fn insert_patient(
     conn: &mut PgConnection,
     user_id: i64,
@@ -137,15 +138,7 @@ pub async fn insert_patient(
     last_name: &str,
     phone: Option<&str>,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "insert into patients (user_id, first_name, last_name, phone) values ($1, $2, $3, $4) returning patient_id",
-    )
-    .bind(user_id)
-    .bind(first_name)
-    .bind(last_name)
-    .bind(phone)
-    .fetch_one(conn)
-    .await
+    super::patients::insert(conn, Some(user_id), first_name, last_name, phone).await
 }
 
 pub async fn insert_doctor(
