@@ -32,11 +32,11 @@ pub const LATEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2199, 12, 31) {
 /// Why a date or instant was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BoundedError {
-    #[error("is not a date (use YYYY-MM-DD)")]
+    #[error("a date is not written as YYYY-MM-DD")]
     NotADate,
-    #[error("is not a time (use RFC 3339, e.g. 2026-12-07T14:30:00Z)")]
+    #[error("a time is not written as RFC 3339 (e.g. 2026-12-07T14:30:00Z)")]
     NotAnInstant,
-    #[error("is outside the years {} to {}", EARLIEST_DATE.format("%Y"), LATEST_DATE.format("%Y"))]
+    #[error("a date or time is outside the years {} to {}", EARLIEST_DATE.format("%Y"), LATEST_DATE.format("%Y"))]
     OutOfRange,
 }
 
