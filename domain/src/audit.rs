@@ -124,9 +124,51 @@ impl AuditAction {
     }
 }
 
+/// Who an audit row says acted: a signed-in person's role, the system itself (a command
+/// run by an operator), or nobody signed in (a failed sign-in, a reset asked for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditActor {
+    Patient,
+    Doctor,
+    Admin,
+    System,
+    Anonymous,
+}
+
+impl AuditActor {
+    /// The name stored in the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Patient => "patient",
+            Self::Doctor => "doctor",
+            Self::Admin => "admin",
+            Self::System => "system",
+            Self::Anonymous => "anonymous",
+        }
+    }
+}
+
+impl From<crate::role::Role> for AuditActor {
+    fn from(role: crate::role::Role) -> Self {
+        match role {
+            crate::role::Role::Patient => Self::Patient,
+            crate::role::Role::Doctor => Self::Doctor,
+            crate::role::Role::Admin => Self::Admin,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_actor_of_a_role_is_stored_as_the_role() {
+        use crate::role::Role;
+        for role in [Role::Patient, Role::Doctor, Role::Admin] {
+            assert_eq!(AuditActor::from(role).as_str(), role.as_str());
+        }
+    }
 
     #[test]
     fn names_are_unique_and_shaped_area_dot_what() {

@@ -30,7 +30,7 @@ pub async fn create_admin(
         &mut tx,
         &audit::Entry {
             actor_user_id: None,
-            actor_role: "system",
+            actor_role: domain::audit::AuditActor::System,
             action: domain::audit::AuditAction::AccountCreate,
             patient_id: None,
             target: Some(format!("user:{user_id}")),

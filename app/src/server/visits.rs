@@ -35,7 +35,7 @@ pub async fn checked_view(
     if user.role != Role::Patient {
         let entry = audit::Entry {
             actor_user_id: Some(user.user_id),
-            actor_role: user.role.as_str(),
+            actor_role: user.role.into(),
             action: AuditAction::AppointmentRead,
             patient_id: Some(patient_id),
             target: Some(format!("appointment:{appointment_id}")),

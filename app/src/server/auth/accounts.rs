@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::account::{Email, NewPassword, PersonName};
-use domain::audit::AuditAction;
+use domain::audit::{AuditAction, AuditActor};
 use sqlx::PgPool;
 
 use crate::server::audit::{self, Outcome};
@@ -21,7 +21,7 @@ use domain::role::Role;
 fn entry(admin: &CurrentUser, action: AuditAction, target: Option<String>) -> audit::Entry {
     audit::Entry {
         actor_user_id: Some(admin.user_id),
-        actor_role: "admin",
+        actor_role: AuditActor::Admin,
         action,
         patient_id: None,
         target,

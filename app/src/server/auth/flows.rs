@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use domain::account::{Email, NewPassword, PersonName, Phone};
-use domain::audit::AuditAction;
+use domain::audit::{AuditAction, AuditActor};
 use domain::throttle::{self, Verdict};
 
 use domain::links::safe_next;
@@ -73,9 +73,10 @@ pub async fn log_in(
         &mut tx,
         &audit::Entry {
             actor_user_id: user.as_ref().map(|u| u.user_id),
-            actor_role: user.as_ref().map_or("anonymous", |u| {
-                Role::parse(&u.role).map_or("anonymous", Role::as_str)
-            }),
+            actor_role: user
+                .as_ref()
+                .and_then(|u| Role::parse(&u.role))
+                .map_or(AuditActor::Anonymous, Into::into),
             action: AuditAction::AuthLogin,
             patient_id: None,
             target: None,
@@ -178,7 +179,7 @@ pub async fn sign_up(
                 &mut tx,
                 &audit::Entry {
                     actor_user_id: Some(user_id),
-                    actor_role: "patient",
+                    actor_role: AuditActor::Patient,
                     action: AuditAction::AccountSignup,
                     patient_id: Some(patient_id),
                     target: Some(format!("user:{user_id}")),
@@ -283,7 +284,7 @@ pub async fn verify_email(token: String, next: Option<String>) -> Result<UserSum
         &mut tx,
         &audit::Entry {
             actor_user_id: Some(user_id),
-            actor_role: "patient",
+            actor_role: AuditActor::Patient,
             action: AuditAction::AccountEmailVerified,
             patient_id: record.patient_id,
             target: Some(format!("user:{user_id}")),
@@ -307,7 +308,7 @@ pub async fn log_out() -> Result<(), AppError> {
             &mut tx,
             &audit::Entry {
                 actor_user_id: Some(user.user_id),
-                actor_role: user.role.as_str(),
+                actor_role: user.role.into(),
                 action: AuditAction::AuthLogout,
                 patient_id: None,
                 target: None,
@@ -358,7 +359,7 @@ pub async fn change_password(
         &mut tx,
         &audit::Entry {
             actor_user_id: Some(user.user_id),
-            actor_role: user.role.as_str(),
+            actor_role: user.role.into(),
             action: AuditAction::AccountPasswordChange,
             patient_id: user.patient_id,
             target: Some(format!("user:{}", user.user_id)),

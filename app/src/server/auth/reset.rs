@@ -3,7 +3,7 @@
 
 use chrono::{Duration, Utc};
 use domain::account::{Email, NewPassword};
-use domain::audit::AuditAction;
+use domain::audit::{AuditAction, AuditActor};
 use domain::notify::NotificationKind;
 
 use domain::role::Role;
@@ -63,7 +63,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
             &mut tx,
             &audit::Entry {
                 actor_user_id: None,
-                actor_role: "anonymous",
+                actor_role: AuditActor::Anonymous,
                 action: AuditAction::AuthPasswordResetRequest,
                 patient_id: None,
                 target: Some(format!("user:{}", user.user_id)),
@@ -133,7 +133,7 @@ pub async fn set_password_with_link(
         &mut tx,
         &audit::Entry {
             actor_user_id: Some(user_id),
-            actor_role: Role::parse(&record.role).map_or("anonymous", Role::as_str),
+            actor_role: Role::parse(&record.role).map_or(AuditActor::Anonymous, Into::into),
             action: link.action,
             patient_id: record.patient_id,
             target: Some(format!("user:{user_id}")),

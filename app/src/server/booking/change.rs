@@ -2,7 +2,7 @@
 //! every change leaves behind.
 
 use chrono::{DateTime, Utc};
-use domain::audit::AuditAction;
+use domain::audit::{AuditAction, AuditActor};
 use domain::booking::{self, AppointmentFacts, AppointmentStatus, BookingError};
 use domain::ClinicPolicy;
 use sqlx::{PgConnection, PgPool};
@@ -76,7 +76,7 @@ pub(super) async fn record_change(
     if matches!(by.role, ActingRole::Staff { .. }) {
         let entry = audit::Entry {
             actor_user_id: Some(by.user_id),
-            actor_role: "admin",
+            actor_role: AuditActor::Admin,
             action: audit_action,
             patient_id: Some(change.patient_id),
             target: Some(format!("appointment:{}", change.appointment_id)),

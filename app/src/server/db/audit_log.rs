@@ -26,7 +26,7 @@ impl Outcome {
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub actor_user_id: Option<i64>,
-    pub actor_role: &'static str,
+    pub actor_role: domain::audit::AuditActor,
     pub action: domain::audit::AuditAction,
     pub patient_id: Option<i64>,
     pub target: Option<String>,
@@ -46,7 +46,7 @@ pub async fn insert(
          values (0, $1, $2, $3, $4, $5, $6, $7, $8, ''::bytea, ''::bytea)",
     )
     .bind(entry.actor_user_id)
-    .bind(entry.actor_role)
+    .bind(entry.actor_role.as_str())
     .bind(entry.action.as_str())
     .bind(entry.patient_id)
     .bind(&entry.target)
@@ -75,7 +75,7 @@ pub async fn insert_reads(
          from unnest($6::bigint[]) with ordinality as t (p, n) order by n",
     )
     .bind(entry.actor_user_id)
-    .bind(entry.actor_role)
+    .bind(entry.actor_role.as_str())
     .bind(entry.action.as_str())
     .bind(entry.outcome.as_str())
     .bind(&entry.request_id)

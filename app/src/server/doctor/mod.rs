@@ -2,7 +2,8 @@
 //! session and acts on their own calendar only. Here the week, visit outcomes and the
 //! calendar feed; blocks and leave in `time_off.rs`; weekly hours in `hours.rs`.
 
-use domain::audit::AuditAction;
+use domain::audit::{AuditAction, AuditActor};
+use domain::role::Role;
 use std::collections::BTreeSet;
 
 use chrono::{Duration, NaiveDate, Utc};
@@ -82,7 +83,7 @@ pub async fn week(week: Option<NaiveDate>) -> Result<WeekCalendar, AppError> {
                 &mut tx,
                 &audit::Entry {
                     actor_user_id: Some(user.user_id),
-                    actor_role: "doctor",
+                    actor_role: AuditActor::Doctor,
                     action: AuditAction::CalendarRead,
                     patient_id: Some(patient_id),
                     target: Some(format!("week:{week_start}")),
@@ -147,7 +148,7 @@ fn slot_state(row: &db::doctors::CalendarRow) -> SlotState {
 pub struct Editor {
     pub user_id: i64,
     /// `doctor` or `admin`
-    pub role: &'static str,
+    pub role: Role,
     pub doctor_id: i64,
 }
 
@@ -157,7 +158,7 @@ impl Editor {
         let (user, doctor_id) = guard::require_doctor().await?;
         Ok(Self {
             user_id: user.user_id,
-            role: "doctor",
+            role: Role::Doctor,
             doctor_id,
         })
     }
@@ -171,7 +172,7 @@ impl Editor {
         }
         Ok(Self {
             user_id: admin.user_id,
-            role: "admin",
+            role: Role::Admin,
             doctor_id,
         })
     }
@@ -179,7 +180,7 @@ impl Editor {
     fn actor(self) -> Actor {
         Actor {
             user_id: Some(self.user_id),
-            role: self.role,
+            role: self.role.as_str(),
         }
     }
 
@@ -190,7 +191,7 @@ impl Editor {
             &mut tx,
             &audit::Entry {
                 actor_user_id: Some(self.user_id),
-                actor_role: self.role,
+                actor_role: self.role.into(),
                 action,
                 patient_id: None,
                 target: Some(format!("doctor:{}", self.doctor_id)),
@@ -248,7 +249,7 @@ pub async fn set_outcome(appointment_id: i64, outcome: String) -> Result<(), App
         &mut tx,
         &audit::Entry {
             actor_user_id: Some(user.user_id),
-            actor_role: "doctor",
+            actor_role: AuditActor::Doctor,
             action: AuditAction::AppointmentOutcome,
             patient_id: Some(patient_id),
             target: Some(format!("appointment:{appointment_id}")),

@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use domain::audit::AuditAction;
+use domain::audit::{AuditAction, AuditActor};
 use domain::bounded::BoundedDate;
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -127,7 +127,7 @@ async fn export(
         &mut tx,
         &audit::Entry {
             actor_user_id: Some(user.user_id),
-            actor_role: "admin",
+            actor_role: AuditActor::Admin,
             action: AuditAction::AuditExport,
             patient_id: filter.patient_id,
             target: None,

@@ -12,7 +12,7 @@ pub mod today;
 use crate::server::audit::{self, Outcome};
 use crate::server::auth::guard;
 use crate::server::auth::session::CurrentUser;
-use domain::audit::AuditAction;
+use domain::audit::{AuditAction, AuditActor};
 use sqlx::PgConnection;
 
 /// Audits a staff action (or read) about one patient or object.
@@ -26,7 +26,7 @@ pub(crate) async fn audit_staff(
 ) -> Result<(), sqlx::Error> {
     let entry = audit::Entry {
         actor_user_id: Some(admin.user_id),
-        actor_role: "admin",
+        actor_role: AuditActor::Admin,
         action,
         patient_id,
         target: Some(target),
@@ -45,7 +45,7 @@ pub(crate) async fn audit_staff_reads(
 ) -> Result<(), sqlx::Error> {
     let entry = audit::Entry {
         actor_user_id: Some(admin.user_id),
-        actor_role: "admin",
+        actor_role: AuditActor::Admin,
         action,
         patient_id: None,
         target: None,
