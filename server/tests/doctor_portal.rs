@@ -10,25 +10,6 @@ use sqlx::PgPool;
 type M = sqlx::migrate::Migrator;
 static MIGRATOR: &M = &app::server::db::MIGRATOR;
 
-/// A visit of `patient` with `doctor` starting `hours` from now (negative: past).
-async fn visit(pool: &PgPool, patient: &Person, doctor: &Person, hours: i64) -> i64 {
-    sqlx::query_scalar(
-        "insert into appointments (patient_id, doctor_id, appointment_type_id, start_time, end_time,
-                                   reason, booked_by_user_id, booked_by_role, idempotency_key)
-         values ($1, $2, 1, now() + make_interval(hours => $4::int),
-                 now() + make_interval(hours => $4::int, mins => 30),
-                 'private reason', $3, 'patient', gen_random_uuid())
-         returning appointment_id",
-    )
-    .bind(patient.role_id)
-    .bind(doctor.role_id)
-    .bind(patient.user_id)
-    .bind(hours as i32)
-    .fetch_one(pool)
-    .await
-    .unwrap()
-}
-
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn outcomes_only_for_own_started_visits_and_audited(pool: PgPool) {
     let base = spawn_app(pool.clone()).await;

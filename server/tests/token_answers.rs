@@ -32,26 +32,6 @@ fn all_alike(kind: &str, cases: &[(&str, (u16, String))]) {
     }
 }
 
-/// A visit of `patient` with `doctor` `hours` from now (at a free time or not: the slot
-/// grid is not needed to look a visit up).
-async fn visit(pool: &PgPool, patient: &Person, doctor: &Person, hours: i64) -> i64 {
-    sqlx::query_scalar(
-        "insert into appointments (patient_id, doctor_id, appointment_type_id, start_time, end_time,
-                                   reason, booked_by_user_id, booked_by_role, idempotency_key)
-         values ($1, $2, 1, date_trunc('hour', now()) + make_interval(hours => $4::int),
-                 date_trunc('hour', now()) + make_interval(hours => $4::int, mins => 30),
-                 'private reason', $3, 'patient', gen_random_uuid())
-         returning appointment_id",
-    )
-    .bind(patient.role_id)
-    .bind(doctor.role_id)
-    .bind(patient.user_id)
-    .bind(hours as i32)
-    .fetch_one(pool)
-    .await
-    .unwrap()
-}
-
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn another_patients_hold_answers_as_an_unknown_or_lapsed_one(pool: PgPool) {
     let base = spawn_app(pool.clone()).await;

@@ -207,3 +207,23 @@ pub fn settings_arguments() -> Vec<(&'static str, String)> {
     .map(|(k, v)| (k, v.to_owned()))
     .collect()
 }
+
+/// A booked Standard visit of `patient` with `doctor`, `hours` from now (negative: in the
+/// past), written directly (the slot grid is not needed to look a visit up). Its id.
+pub async fn visit(pool: &PgPool, patient: &Person, doctor: &Person, hours: i64) -> i64 {
+    sqlx::query_scalar(
+        "insert into appointments (patient_id, doctor_id, appointment_type_id, start_time, end_time,
+                                   reason, booked_by_user_id, booked_by_role, idempotency_key)
+         values ($1, $2, 1, now() + make_interval(hours => $4::int),
+                 now() + make_interval(hours => $4::int, mins => 30),
+                 'private reason', $3, 'patient', gen_random_uuid())
+         returning appointment_id",
+    )
+    .bind(patient.role_id)
+    .bind(doctor.role_id)
+    .bind(patient.user_id)
+    .bind(hours as i32)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
