@@ -9,13 +9,15 @@
 //! 294,276 AD; `date` to 5,874,897 AD).
 //!
 //! Both types (de)serialize as their chrono inner type, so they travel in forms, query
-//! strings and JSON exactly as before; a value out of range fails to deserialize, which a
-//! server function answers with `400` before any of its code runs.
+//! strings and JSON exactly as before; a date out of range fails to deserialize, which a
+//! server function answers with `400` before any of its code runs. Start times arrive as
+//! plain instants and are parsed with `booking::parse_start`, whose refusal is the
+//! booking's own ("not one of the clinic's start times").
 
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The first day a client may name.
@@ -116,32 +118,8 @@ impl BoundedInstant {
         Ok(Self(instant))
     }
 
-    /// See [`BoundedDate::clamped`].
-    pub fn clamped(instant: DateTime<Utc>) -> Self {
-        let (earliest, latest) = Self::range();
-        Self(instant.clamp(earliest, latest))
-    }
-
     pub fn get(self) -> DateTime<Utc> {
         self.0
-    }
-
-    /// `self + by`, or `None` past the range. Every duration a clinic deals in (a visit,
-    /// a week, a horizon of years) fits; this is for durations that come from input.
-    pub fn checked_add(self, by: Duration) -> Option<Self> {
-        self.0
-            .checked_add_signed(by)
-            .and_then(|t| Self::new(t).ok())
-    }
-
-    fn range() -> (DateTime<Utc>, DateTime<Utc>) {
-        (
-            EARLIEST_DATE.and_time(chrono::NaiveTime::MIN).and_utc(),
-            LATEST_DATE
-                .and_hms_nano_opt(23, 59, 59, 999_999_999)
-                .unwrap_or_default()
-                .and_utc(),
-        )
     }
 }
 
@@ -185,6 +163,7 @@ impl std::ops::Deref for BoundedInstant {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
     use proptest::prelude::*;
 
     #[test]
@@ -231,7 +210,6 @@ mod tests {
                 prop_assert!(b.get().checked_add_signed(century).is_some());
                 prop_assert!(b.get().checked_sub_signed(century).is_some());
                 prop_assert!(b.get().with_timezone(&chrono_tz::Pacific::Kiritimati).date_naive().succ_opt().is_some());
-                prop_assert_eq!(BoundedInstant::clamped(t), b);
             } else {
                 prop_assert!(t.date_naive() < EARLIEST_DATE || t.date_naive() > LATEST_DATE);
             }

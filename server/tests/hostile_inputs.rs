@@ -517,12 +517,6 @@ async fn run(errors: Errors, panics: Arc<AtomicUsize>) {
             "application/x-www-form-urlencoded",
         ));
         bodies.push((
-            "JSON body".into(),
-            br#"{"email":"a@b.c","x":[1,2]}"#.to_vec(),
-            "application/json",
-        ));
-        bodies.push(("plain text".into(), b"hello".to_vec(), "text/plain"));
-        bodies.push((
             "3 MB body".into(),
             vec![b'a'; 3 * 1024 * 1024],
             "application/x-www-form-urlencoded",
