@@ -90,7 +90,7 @@ impl AppError {
     #[cfg(feature = "ssr")]
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         tracing::warn!(error.cause = %cause, "database unavailable");
-        crate::server::counters::note_database_unavailable();
+        crate::services::counters::note_database_unavailable();
         Self::Unavailable
     }
 }

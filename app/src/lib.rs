@@ -1,13 +1,21 @@
 //! Clinic Scheduler's Leptos application: one codebase for the patient (`/`), doctor
 //! (`/doctor`) and staff (`/admin`) portals, rendered on the server and hydrated in the
-//! browser. Server functions live in [`api`]; ssr-only code (database, state) in `server`.
+//! browser. Server functions live in [`api`], their types in [`wire`]; the server side
+//! (ssr only) is `request` (what a call learns from its HTTP request), `services` (what
+//! the clinic decides) and `db` (the repositories). ARCHITECTURE.md draws the layers.
 
 pub mod api;
 pub mod components;
+#[cfg(feature = "ssr")]
+pub mod db;
 pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod request;
+#[cfg(feature = "ssr")]
+pub mod services;
+#[cfg(feature = "ssr")]
+pub mod state;
 pub mod wire;
 
 pub use error::AppError;

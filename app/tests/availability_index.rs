@@ -6,13 +6,13 @@ mod common;
 
 use std::time::{Duration as StdDuration, Instant};
 
-use app::server::availability::{self, AvailabilityIndex};
+use app::services::availability::{self, AvailabilityIndex};
 use chrono::{DateTime, Duration, Utc};
 use common::*;
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 /// A small deterministic generator (no extra dependency; the same states every run).
 struct Lcg(u64);
@@ -239,7 +239,7 @@ async fn the_index_follows_changes_and_survives_losing_its_listener(pool: PgPool
         (2, 2)
     );
     let patient = add_patient(&pool, 77).await;
-    app::server::booking::hold(
+    app::services::booking::hold(
         &pool,
         &p,
         &patient,
@@ -311,7 +311,7 @@ async fn holidays_and_a_longer_horizon_reach_the_index(pool: PgPool) {
     let t = ny(7, 10, 0);
     assert_eq!(doctors_free_at(&index, &pool, &p, t).await, 2);
     let day = t.with_timezone(&p.time_zone()).date_naive();
-    app::server::schedule::add_holiday(&pool, &p, day, "Founders' Day", now())
+    app::services::schedule::add_holiday(&pool, &p, day, "Founders' Day", now())
         .await
         .unwrap();
     let lag = eventually("a holiday closes the day", async || {
@@ -320,9 +320,11 @@ async fn holidays_and_a_longer_horizon_reach_the_index(pool: PgPool) {
     .await;
     assert!(lag < StdDuration::from_secs(1), "took {lag:?}");
     // Removed, the day opens again.
-    assert!(app::server::schedule::remove_holiday(&pool, &p, day, now())
-        .await
-        .unwrap());
+    assert!(
+        app::services::schedule::remove_holiday(&pool, &p, day, now())
+            .await
+            .unwrap()
+    );
     eventually("the day reopens", async || {
         doctors_free_at(&index, &pool, &p, t).await == 2
     })
@@ -337,7 +339,7 @@ async fn holidays_and_a_longer_horizon_reach_the_index(pool: PgPool) {
     .unwrap();
     let beyond = ny(4, 10, 0) + Duration::days(70);
     assert_eq!(doctors_free_at(&index, &pool, &longer, beyond).await, 0);
-    app::server::schedule::materialize_slots(&pool, &longer, now())
+    app::services::schedule::materialize_slots(&pool, &longer, now())
         .await
         .unwrap();
     let lag = eventually("the new horizon's days appear", async || {
@@ -369,7 +371,7 @@ async fn alternatives_after_a_conflict_come_from_the_index(pool: PgPool) {
     .unwrap();
     let first = add_patient(&pool, 1).await;
     let second = add_patient(&pool, 2).await;
-    app::server::booking::hold(
+    app::services::booking::hold(
         &pool,
         &p,
         &first,
@@ -381,8 +383,8 @@ async fn alternatives_after_a_conflict_come_from_the_index(pool: PgPool) {
     .await
     .unwrap();
 
-    let offered = async |store: app::server::booking::Store<'_>| {
-        let err = app::server::booking::hold(
+    let offered = async |store: app::services::booking::Store<'_>| {
+        let err = app::services::booking::hold(
             store,
             &p,
             &second,
@@ -400,7 +402,7 @@ async fn alternatives_after_a_conflict_come_from_the_index(pool: PgPool) {
         alternatives
     };
     let from_sql = offered((&pool).into()).await;
-    let from_index = offered(app::server::booking::Store {
+    let from_index = offered(app::services::booking::Store {
         pool: &pool,
         availability: Some(&index),
     })
@@ -475,7 +477,7 @@ async fn catching_up_shows_a_change_just_committed(pool: PgPool) {
     let t = ny(7, 10, 0);
     assert_eq!(doctors_free_at(&index, &pool, &p, t).await, 12);
     let day = t.with_timezone(&p.time_zone()).date_naive();
-    app::server::schedule::add_holiday(&pool, &p, day, "Barrier Day", now())
+    app::services::schedule::add_holiday(&pool, &p, day, "Barrier Day", now())
         .await
         .unwrap();
     // The other instance's barrier, sent first, does not release this one early.

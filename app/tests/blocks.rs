@@ -3,8 +3,8 @@
 
 mod common;
 
-use app::server::blocks::{self, Block};
-use app::server::reassignment::Actor;
+use app::services::blocks::{self, Block};
+use app::services::reassignment::Actor;
 use chrono::Duration;
 use common::*;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use tokio::task::JoinSet;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 async fn doctors(pool: &PgPool, n: usize) -> Vec<i64> {
     nine_to_five_doctors(pool, "B", n).await

@@ -3,8 +3,9 @@
 
 mod common;
 
-use app::server::booking::{self, ActingRole, ActingUser};
-use app::server::{availability, db};
+use app::db;
+use app::services::availability;
+use app::services::booking::{self, ActingRole, ActingUser};
 use app::AppError;
 use chrono::Duration;
 use common::*;
@@ -13,7 +14,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 async fn slot_status(
     pool: &PgPool,

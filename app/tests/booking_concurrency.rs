@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use app::server::booking::{self, ActingUser};
+use app::services::booking::{self, ActingUser};
 use app::AppError;
 use chrono::{DateTime, Utc};
 use common::*;
@@ -17,7 +17,7 @@ use sqlx::PgPool;
 use tokio::task::JoinSet;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 fn outcome_name(result: &Result<&'static str, AppError>) -> String {
     match result {

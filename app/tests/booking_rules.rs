@@ -3,9 +3,9 @@
 
 mod common;
 
-use app::server::auth::session::CurrentUser;
-use app::server::booking::{self, ActingUser};
-use app::server::schedule;
+use app::services::auth::session::CurrentUser;
+use app::services::booking::{self, ActingUser};
+use app::services::schedule;
 use app::AppError;
 use chrono::{Duration, NaiveDate, Weekday};
 use common::*;
@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 async fn own_pool(connect_opts: PgConnectOptions, connections: u32) -> PgPool {
     PgPoolOptions::new()
@@ -239,7 +239,7 @@ async fn a_disabled_doctor_is_never_offered_or_assigned_and_their_visits_go_to_s
     };
 
     let admin = admin(&pool).await;
-    app::server::auth::accounts::set_account_disabled(
+    app::services::auth::accounts::set_account_disabled(
         &pool,
         &admin,
         None,
@@ -267,9 +267,9 @@ async fn a_disabled_doctor_is_never_offered_or_assigned_and_their_visits_go_to_s
     .unwrap();
     assert!(told >= 1);
     // Not in the directory, not in the finder, never assigned.
-    let listed = app::server::db::doctors::list_active(&pool).await.unwrap();
+    let listed = app::db::doctors::list_active(&pool).await.unwrap();
     assert!(listed.iter().all(|d| d.doctor_id != gone));
-    let open = app::server::db::slots::open_slots_between(&pool, ny(6, 9, 0), ny(6, 9, 30), now())
+    let open = app::db::slots::open_slots_between(&pool, ny(6, 9, 0), ny(6, 9, 30), now())
         .await
         .unwrap();
     assert!(
@@ -322,7 +322,7 @@ async fn disabling_a_doctor_during_a_booking_rush_leaves_no_visit_behind(
         let pool = pool.clone();
         tokio::spawn(async move {
             tokio::time::sleep(std::time::Duration::from_millis(15)).await;
-            app::server::auth::accounts::set_account_disabled(
+            app::services::auth::accounts::set_account_disabled(
                 &pool,
                 &admin,
                 None,
@@ -385,7 +385,7 @@ async fn a_new_holiday_ends_holds_on_that_day_at_once(pool: PgPool) {
     .unwrap();
     assert_eq!(outcome.queued, 1, "the booked visit goes to staff");
 
-    let open = app::server::db::slots::open_slots_between(&pool, ny(6, 0, 0), ny(7, 0, 0), now())
+    let open = app::db::slots::open_slots_between(&pool, ny(6, 0, 0), ny(7, 0, 0), now())
         .await
         .unwrap();
     assert!(
@@ -467,7 +467,7 @@ async fn new_weekly_hours_take_held_slots_away_at_once(pool: PgPool) {
         .unwrap();
     assert_eq!(outcome.queued, 1, "the 16:30 visit goes to staff");
 
-    let open = app::server::db::slots::open_slots_between(&pool, ny(6, 15, 0), ny(7, 0, 0), now())
+    let open = app::db::slots::open_slots_between(&pool, ny(6, 15, 0), ny(7, 0, 0), now())
         .await
         .unwrap();
     assert!(open.is_empty(), "nothing after 15:00 is offered: {open:?}");

@@ -4,7 +4,7 @@
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn the_database_and_rust_name_a_doctor_alike(pool: PgPool) {

@@ -1,7 +1,8 @@
 //! The one-way layering of ARCHITECTURE.md, held against the source: pages → server
-//! functions (`api/`) → services → repositories (`server/db/`) and `domain`, with the wire
-//! types (`wire/`) beside them. A file that imports upward, SQL outside the repositories,
-//! or a context-free service that reads the request's context or the clock fails here.
+//! functions (`api/`, building their calls in `request.rs`) → services (`services/`) →
+//! repositories (`db/`) and `domain`, with the wire types (`wire/`) beside them. A file
+//! that imports upward, a server function that skips the services, SQL outside the
+//! repositories, or a service that reads the request or the clock fails here.
 
 use std::path::{Path, PathBuf};
 
@@ -54,19 +55,36 @@ fn offences(files: &[(PathBuf, String)], patterns: &[&str]) -> Vec<String> {
     found
 }
 
+/// The files of `app/src/` named (folders or files), with their text.
+fn app_parts(parts: &[&str]) -> Vec<(PathBuf, String)> {
+    let app = workspace().join("app/src");
+    let mut files = Vec::new();
+    for part in parts {
+        let path = app.join(part);
+        if path.is_dir() {
+            files.extend(sources(&path));
+        } else {
+            let text = std::fs::read_to_string(&path).expect("a listed source file");
+            files.push((path, text));
+        }
+    }
+    files
+}
+
 #[test]
 fn services_repositories_and_wire_types_never_import_upward() {
-    let app = workspace().join("app/src");
-    let mut files = sources(&app.join("server"));
-    files.extend(sources(&app.join("wire")));
+    // Below the server functions: nothing imports them, the UI, or the request layer
+    // (which builds the calls the services take).
+    let below = app_parts(&["services", "db", "wire", "state.rs"]);
     let found = offences(
-        &files,
+        &below,
         &[
             "crate::api",
             "crate::pages",
             "crate::components",
             "crate::App;",
             "crate::shell",
+            "crate::request",
         ],
     );
     assert!(
@@ -74,8 +92,18 @@ fn services_repositories_and_wire_types_never_import_upward() {
         "imports from a layer above:\n{}",
         found.join("\n")
     );
+    // Repositories know nothing of the services.
+    let found = offences(&app_parts(&["db"]), &["crate::services"]);
+    assert!(
+        found.is_empty(),
+        "a repository imports a service:\n{}",
+        found.join("\n")
+    );
     // The wire types are shared by the browser and the server: nothing server-only.
-    let found = offences(&sources(&app.join("wire")), &["crate::server", "sqlx"]);
+    let found = offences(
+        &app_parts(&["wire"]),
+        &["crate::services", "crate::db", "crate::state", "sqlx"],
+    );
     assert!(
         found.is_empty(),
         "server-only code in wire/:\n{}",
@@ -84,9 +112,21 @@ fn services_repositories_and_wire_types_never_import_upward() {
 }
 
 #[test]
+fn server_functions_call_services_not_repositories() {
+    // A server function parses its input, builds the call (request.rs), calls a service
+    // and maps the result: it never reaches past the services to the repositories.
+    let found = offences(&app_parts(&["api"]), &["crate::db", "db::", "app_state("]);
+    assert!(
+        found.is_empty(),
+        "a server function reaches past the services:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
 fn sql_lives_only_in_the_repositories() {
     let root = workspace();
-    let repositories = root.join("app/src/server/db");
+    let repositories = root.join("app/src/db");
     let mut files: Vec<_> = sources(&root.join("app/src"))
         .into_iter()
         .filter(|(path, _)| !path.starts_with(&repositories))
@@ -106,56 +146,41 @@ fn sql_lives_only_in_the_repositories() {
     );
     assert!(
         found.is_empty(),
-        "SQL outside app/src/server/db:\n{}",
+        "SQL outside app/src/db:\n{}",
         found.join("\n")
     );
 }
 
 #[test]
-fn context_free_services_read_neither_the_request_nor_the_clock() {
-    let server = workspace().join("app/src/server");
-    // The services (files or folders) that already take everything they need as arguments (`now`, the
-    // acting user with the request id, the store). The adapters that read the session
-    // (patient.rs, doctor.rs, profile.rs, visits.rs, staff/, auth/) are not listed yet.
-    let context_free = [
-        "booking",
-        "availability",
-        "schedule.rs",
-        "blocks.rs",
-        "reassignment.rs",
-        "audit.rs",
-        "counters.rs",
-        "notify/mod.rs",
-        "notify/render.rs",
-        "notify/deliver.rs",
+fn services_and_repositories_read_neither_the_request_nor_the_clock() {
+    // Everything a service needs comes in as arguments: the call (state, moment, caller,
+    // request id) that the server function built, or the pool and `now`.
+    let context = [
+        "use_context",
+        "expect_context",
+        "leptos_axum",
+        "leptos::",
+        "app_state(",
+        "request_id(",
     ];
-    let mut files = Vec::new();
-    for listed in context_free {
-        let path = server.join(listed);
-        if path.is_dir() {
-            files.extend(sources(&path));
-        } else {
-            let text = std::fs::read_to_string(&path).expect("a listed service");
-            files.push((path, text));
-        }
-    }
-    files.extend(sources(&server.join("db")));
-    let found = offences(
-        &files,
-        &[
-            "use_context",
-            "expect_context",
-            "leptos_axum",
-            "leptos::",
-            "guard::",
-            "app_state(",
-            "request_id(",
-            "Utc::now(",
-        ],
-    );
+    let files = app_parts(&["services", "db"]);
+    let found = offences(&files, &context);
     assert!(
         found.is_empty(),
-        "a context-free service reads the request or the clock:\n{}",
+        "a service or repository reads the request:\n{}",
+        found.join("\n")
+    );
+    // The clock too, but for the transports: a mailbox file is named by when it is
+    // written (naming, not a decision about anyone's visit).
+    let transports = workspace().join("app/src/services/notify/channels.rs");
+    let timed: Vec<_> = files
+        .into_iter()
+        .filter(|(path, _)| *path != transports)
+        .collect();
+    let found = offences(&timed, &["Utc::now(", "Local::now("]);
+    assert!(
+        found.is_empty(),
+        "a service or repository reads the clock:\n{}",
         found.join("\n")
     );
 }
@@ -163,11 +188,12 @@ fn context_free_services_read_neither_the_request_nor_the_clock() {
 #[test]
 fn the_checks_see_what_they_look_for() {
     // A rule that cannot fail proves nothing: each pattern is found where it must be.
-    let root = workspace();
-    let api = sources(&root.join("app/src/api"));
-    assert!(!offences(&api, &["crate::server"]).is_empty());
-    let db = sources(&root.join("app/src/server/db"));
-    assert!(!offences(&db, &["sqlx::query"]).is_empty());
-    let guard = sources(&root.join("app/src/server/auth"));
-    assert!(!offences(&guard, &["leptos_axum"]).is_empty());
+    let api = app_parts(&["api"]);
+    assert!(!offences(&api, &["crate::services"]).is_empty());
+    assert!(!offences(&app_parts(&["db"]), &["sqlx::query"]).is_empty());
+    let request = app_parts(&["request.rs"]);
+    assert!(!offences(&request, &["leptos_axum"]).is_empty());
+    assert!(!offences(&request, &["Utc::now("]).is_empty());
+    let transports = app_parts(&["services/notify/channels.rs"]);
+    assert!(!offences(&transports, &["Utc::now("]).is_empty());
 }

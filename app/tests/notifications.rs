@@ -7,12 +7,11 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
-use app::server::booking::{self, ActingUser};
-use app::server::db;
-use app::server::jobs::{run_exclusive, JobOutcome};
-use app::server::notify::channels::{Channels, Mailer, SmsSender, WebhookSms};
-use app::server::notify::deliver::{deliver_due, queue_reminders};
-use app::server::notify::render::LinkBase;
+use app::db;
+use app::services::booking::{self, ActingUser};
+use app::services::notify::channels::{Channels, Mailer, SmsSender, WebhookSms};
+use app::services::notify::deliver::{deliver_due, queue_reminders};
+use app::services::notify::render::LinkBase;
 use chrono::{DateTime, Duration, Utc};
 use common::smtp::{header, part, SmtpSink};
 use common::*;
@@ -21,7 +20,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 fn channels(smtp_url: &str, sms: Option<Arc<dyn SmsSender>>) -> Channels {
     Channels {
@@ -323,7 +322,7 @@ async fn messages_that_keep_failing_go_dead_and_can_be_retried(pool: PgPool) {
     let ch = channels(&format!("smtp://127.0.0.1:{port}"), None);
     let patient = add_patient(&pool, 1).await;
     let mut conn = pool.acquire().await.unwrap();
-    app::server::notify::account_event(
+    app::services::notify::account_event(
         &mut conn,
         patient.user_id,
         domain::notify::NotificationKind::AccountWelcome,
@@ -405,7 +404,7 @@ async fn two_workers_on_one_database_deliver_each_message_once(pool: PgPool) {
     let mut conn = pool.acquire().await.unwrap();
     for i in 0..30 {
         let patient = add_patient(&pool, i).await;
-        app::server::notify::account_event(
+        app::services::notify::account_event(
             &mut conn,
             patient.user_id,
             domain::notify::NotificationKind::AccountWelcome,
@@ -611,38 +610,4 @@ async fn opted_in_patients_also_get_an_sms_through_the_webhook(pool: PgPool) {
         "{text}"
     );
     assert!(!text.contains("private"));
-}
-
-#[sqlx::test(migrator = "MIGRATOR")]
-async fn a_job_runs_on_one_instance_at_a_time_and_is_recorded(pool: PgPool) {
-    let job = || async {
-        tokio::time::sleep(StdDuration::from_millis(300)).await;
-        Ok("did the work".to_owned())
-    };
-    let (a, b) = tokio::join!(
-        run_exclusive(&pool, "test-job", true, job),
-        run_exclusive(&pool, "test-job", true, job)
-    );
-    let mut outcomes = [a.unwrap(), b.unwrap()];
-    outcomes.sort_by_key(|o| matches!(o, JobOutcome::Skipped));
-    assert_eq!(
-        outcomes,
-        [JobOutcome::Ran("did the work".into()), JobOutcome::Skipped]
-    );
-    let runs: Vec<(String, String, Option<String>, i64)> =
-        sqlx::query_as("select job, outcome, detail, duration_ms from job_runs")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    assert_eq!(runs.len(), 1);
-    assert_eq!(
-        (runs[0].0.as_str(), runs[0].1.as_str(), runs[0].2.as_deref()),
-        ("test-job", "ok", Some("did the work"))
-    );
-    assert!(runs[0].3 >= 300);
-    // Later runs take the lock again.
-    let failing = run_exclusive(&pool, "test-job", true, || async { Err("boom".to_owned()) })
-        .await
-        .unwrap();
-    assert_eq!(failing, JobOutcome::Failed("boom".into()));
 }

@@ -3,14 +3,14 @@
 
 mod common;
 
-use app::server::db;
-use app::server::db::attention::Cause;
-use app::server::reassignment::{self, Actor};
+use app::db;
+use app::db::attention::Cause;
+use app::services::reassignment::{self, Actor};
 use common::*;
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 async fn doctors(pool: &PgPool, n: usize) -> Vec<i64> {
     let mut ids = Vec::new();
@@ -165,7 +165,7 @@ async fn shorter_hours_move_a_booked_visit_and_stop_offering_its_old_time(pool: 
         })
         .collect();
     let outcome =
-        app::server::schedule::replace_weekly_hours(&pool, &policy(), d[0], &hours, now())
+        app::services::schedule::replace_weekly_hours(&pool, &policy(), d[0], &hours, now())
             .await
             .unwrap();
     assert_eq!((outcome.moved, outcome.queued), (1, 0));

@@ -5,8 +5,8 @@
 
 mod common;
 
-use app::server::reassignment::Actor;
-use app::server::schedule::{self, PatternChange};
+use app::services::reassignment::Actor;
+use app::services::schedule::{self, PatternChange};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use common::*;
@@ -16,7 +16,7 @@ use sqlx::PgPool;
 use tokio::task::JoinSet;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 async fn doctors(pool: &PgPool, n: usize) -> Vec<i64> {
     nine_to_five_doctors(pool, "H", n).await
@@ -145,9 +145,7 @@ async fn new_hours_keep_their_wall_times_across_the_dst_change(pool: PgPool) {
     assert!(walls(&pool, d[0], date(3, 5), "free").await.is_empty());
     assert!(walls(&pool, d[0], date(3, 12), "free").await.is_empty());
     // The stored schedule: the old hours end on the 4th, the new run from the 5th.
-    let stored = app::server::db::schedule::hours_of(&pool, d[0])
-        .await
-        .unwrap();
+    let stored = app::db::schedule::hours_of(&pool, d[0]).await.unwrap();
     assert_eq!(
         WeekPattern::in_effect(&stored, date(3, 4)).lines()[0],
         "09:00-17:00"

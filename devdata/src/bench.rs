@@ -13,8 +13,8 @@
 
 use std::time::{Duration as StdDuration, Instant};
 
-use app::server::availability::{self, AvailabilityIndex};
-use app::server::db;
+use app::db;
+use app::services::availability::{self, AvailabilityIndex};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 
@@ -136,7 +136,7 @@ pub const BENCH_PASSWORD: &str = "bench password, not a secret";
 /// Adds the benchmark's patients (one password hash for all: hashing is slow on purpose)
 /// and lets each hold the most upcoming visits the policy allows.
 async fn add_patients(pool: &PgPool) -> Result<(), String> {
-    let hash = app::server::auth::password::hash_password(BENCH_PASSWORD.to_owned())
+    let hash = app::services::auth::password::hash_password(BENCH_PASSWORD.to_owned())
         .await
         .map_err(|e| format!("hashing the bench password: {e}"))?;
     let fail = |e: sqlx::Error| format!("adding the bench patients: {e}");
@@ -291,7 +291,7 @@ pub async fn run(pool: &PgPool, size: Size) -> Result<serde_json::Value, String>
     let policy = db::settings::clinic_policy(pool)
         .await
         .map_err(|e| format!("reading the policy: {e}"))?;
-    app::server::schedule::materialize_slots(pool, &policy, Utc::now())
+    app::services::schedule::materialize_slots(pool, &policy, Utc::now())
         .await
         .map_err(|e| format!("materialising slots: {e}"))?;
     add_patients(pool).await?;

@@ -4,10 +4,11 @@
 //! one waiting for its outcome) and one doctor on leave next week. Never run this against
 //! a production database: it creates accounts with a published password.
 
-use app::server::auth::password::hash_password;
-use app::server::booking::{self, ActingRole, ActingUser};
-use app::server::reassignment::Actor;
-use app::server::{availability, blocks, db, schedule};
+use app::db;
+use app::services::auth::password::hash_password;
+use app::services::booking::{self, ActingRole, ActingUser};
+use app::services::reassignment::Actor;
+use app::services::{availability, blocks, schedule};
 use app::AppError;
 use chrono::{Datelike, Duration, NaiveTime, Utc, Weekday};
 use domain::schedule::{local_date, local_day_bounds, local_to_utc, week_start, WeeklyInterval};

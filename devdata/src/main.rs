@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use app::server::db::MIGRATOR;
+use app::db::MIGRATOR;
 use devdata::{bench, demo};
 use sqlx::postgres::PgPoolOptions;
 

@@ -5,7 +5,7 @@ use devdata::bench::{run, Size};
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn the_availability_benchmark_runs_and_its_answers_agree(pool: PgPool) {

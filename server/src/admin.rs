@@ -1,8 +1,8 @@
 //! Operator commands that create accounts outside the web UI (the first admin).
 
-use app::server::audit::{self, Outcome};
-use app::server::auth::password::hash_password;
-use app::server::db;
+use app::db;
+use app::services::audit::{self, Outcome};
+use app::services::auth::password::hash_password;
 use app::AppError;
 use chrono::Utc;
 use domain::account::{Email, NewPassword, PersonName};

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use app::server::state::AppState;
+use app::state::AppState;
 use axum::extract::State;
 use http::StatusCode;
 
@@ -20,7 +20,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str)
             "availability index warming up",
         );
     }
-    let ping = app::server::db::ping(&state.pool);
+    let ping = app::db::ping(&state.pool);
     match tokio::time::timeout(Duration::from_secs(2), ping).await {
         Ok(Ok(_)) => (StatusCode::OK, "ready"),
         Ok(Err(err)) => {

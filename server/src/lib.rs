@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod api_hygiene;
 pub mod config;
+pub mod downloads;
 pub mod form_posts;
 pub mod health;
 pub mod jobs;
@@ -20,9 +21,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::server::availability::AvailabilityIndex;
-use app::server::state::AppState;
-use app::server::state::SessionPolicy;
+use app::services::availability::AvailabilityIndex;
+use app::state::AppState;
+use app::state::SessionPolicy;
 use app::{shell, App};
 use axum::routing::get;
 use axum::Router;
@@ -171,9 +172,9 @@ pub fn router(
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
-        .route("/appointments/{id}/calendar.ics", get(app::server::calendar::appointment_ics))
-        .route("/calendar/{file}", get(app::server::calendar::doctor_feed))
-        .route("/admin/audit.csv", get(app::server::staff::audit_export::audit_csv))
+        .route("/appointments/{id}/calendar.ics", get(downloads::appointment_ics))
+        .route("/calendar/{file}", get(downloads::doctor_feed))
+        .route("/admin/audit.csv", get(downloads::audit_csv))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(

@@ -3,8 +3,8 @@
 
 use std::process::ExitCode;
 
-use app::server::availability::AvailabilityIndex;
-use app::server::db::MIGRATOR;
+use app::db::MIGRATOR;
+use app::services::availability::AvailabilityIndex;
 use server::config::Config;
 use server::{admin, build_app_with_index, connect, jobs, serve, shutdown_signal, telemetry};
 
@@ -120,14 +120,14 @@ async fn run(command: &str, config: Config) -> Result<(), String> {
             println!("admin account created (user id {user_id})");
         }
         "verify-audit" => {
-            match app::server::audit::verify_chain(&pool)
+            match app::services::audit::verify_chain(&pool)
                 .await
                 .map_err(|e| format!("reading the audit log failed: {e}"))?
             {
-                app::server::audit::ChainReport::Intact { rows } => {
+                app::services::audit::ChainReport::Intact { rows } => {
                     println!("audit log intact: {rows} rows verified")
                 }
-                app::server::audit::ChainReport::Broken {
+                app::services::audit::ChainReport::Broken {
                     chain_seq,
                     audit_id,
                     problem,
@@ -140,7 +140,7 @@ async fn run(command: &str, config: Config) -> Result<(), String> {
             }
         }
         "dead-letters" => {
-            let dead = app::server::db::notifications::dead_messages(&pool)
+            let dead = app::db::notifications::dead_messages(&pool)
                 .await
                 .map_err(|e| format!("reading notifications failed: {e}"))?;
             println!("{} dead notifications", dead.len());
@@ -159,21 +159,21 @@ async fn run(command: &str, config: Config) -> Result<(), String> {
             }
         }
         "retry-dead-letters" => {
-            let dead = app::server::db::notifications::dead_messages(&pool)
+            let dead = app::db::notifications::dead_messages(&pool)
                 .await
                 .map_err(|e| format!("reading notifications failed: {e}"))?;
             let ids: Vec<i64> = dead.iter().map(|d| d.notification_id).collect();
-            let n = app::server::db::notifications::retry_dead(&pool, &ids, chrono::Utc::now())
+            let n = app::db::notifications::retry_dead(&pool, &ids, chrono::Utc::now())
                 .await
                 .map_err(|e| format!("requeueing failed: {e}"))?;
             println!("{n} notifications queued again");
         }
         "materialize-slots" => {
-            let policy = app::server::db::settings::clinic_policy(&pool)
+            let policy = app::db::settings::clinic_policy(&pool)
                 .await
                 .map_err(|e| format!("reading the clinic policy failed: {e}"))?;
             let report =
-                app::server::schedule::materialize_slots(&pool, &policy, chrono::Utc::now())
+                app::services::schedule::materialize_slots(&pool, &policy, chrono::Utc::now())
                     .await
                     .map_err(|e| format!("materialising slots failed: {e}"))?;
             println!(

@@ -4,7 +4,7 @@
 //!
 //! Requests are counted here, by route template (never the raw path: no ids or query
 //! strings, bounded label values) and status, with a latency histogram. The booking
-//! counters come from `app::server::counters`; the outbox, jobs and pool figures are
+//! counters come from `app::services::counters`; the outbox, jobs and pool figures are
 //! read when scraped.
 
 use std::collections::BTreeMap;
@@ -12,8 +12,8 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use app::server::counters;
-use app::server::state::AppState;
+use app::services::counters;
+use app::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -257,7 +257,7 @@ async fn database_figures(pool: &sqlx::PgPool) -> Result<String, sqlx::Error> {
     let mut out = String::new();
     // The partial indexes on pending/sending and dead messages keep this cheap however
     // many messages were sent.
-    let outbox = app::server::db::notifications::outbox_gauges(pool).await?;
+    let outbox = app::db::notifications::outbox_gauges(pool).await?;
     family(
         &mut out,
         "clinic_outbox_messages",
@@ -282,7 +282,7 @@ async fn database_figures(pool: &sqlx::PgPool) -> Result<String, sqlx::Error> {
                 .unwrap_or(0.0),
         )],
     );
-    let jobs = app::server::db::jobs::seconds_since_runs(pool).await?;
+    let jobs = app::db::jobs::seconds_since_runs(pool).await?;
     family(
         &mut out,
         "clinic_job_seconds_since_success",

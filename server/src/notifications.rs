@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use app::server::notify::channels::{Channels, Mailer, WebhookSms};
-use app::server::notify::render::LinkBase;
-use app::server::state::AppState;
+use app::services::notify::channels::{Channels, Mailer, WebhookSms};
+use app::services::notify::render::LinkBase;
+use app::state::AppState;
 use axum::extract::{Path as UrlPath, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -34,7 +34,7 @@ pub fn channels(config: &Config) -> Result<Channels, String> {
             url: url.clone(),
             token: token.clone(),
             client: reqwest_client(),
-        }) as Arc<dyn app::server::notify::channels::SmsSender>
+        }) as Arc<dyn app::services::notify::channels::SmsSender>
     });
     let links = LinkBase(
         config
@@ -50,8 +50,8 @@ pub fn channels(config: &Config) -> Result<Channels, String> {
     })
 }
 
-fn reqwest_client() -> app::server::notify::channels::HttpClient {
-    app::server::notify::channels::HttpClient::new()
+fn reqwest_client() -> app::services::notify::channels::HttpClient {
+    app::services::notify::channels::HttpClient::new()
 }
 
 /// The development mailbox: a list of the messages written to the mailbox folder. The
@@ -93,7 +93,7 @@ pub fn mailbox_routes(dir: PathBuf) -> Router<AppState> {
 
 /// Anonymous visitors are sent to sign in; anyone but an admin is told there is nothing.
 async fn admin_only(state: &AppState, session: &Session) -> Result<(), Response> {
-    match app::server::auth::session::load(state, session, chrono::Utc::now()).await {
+    match app::services::auth::session::load(state, session, chrono::Utc::now()).await {
         Ok(Some(user)) if user.role == Role::Admin => Ok(()),
         Ok(Some(_)) => Err((StatusCode::NOT_FOUND, "Not found.").into_response()),
         Ok(None) => Err(Redirect::to("/login?next=/dev/mailbox").into_response()),

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use app::server::availability::AvailabilityIndex;
+use app::services::availability::AvailabilityIndex;
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::middleware::Next;

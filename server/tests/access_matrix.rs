@@ -12,7 +12,7 @@ use domain::role::Role;
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Caller {
@@ -343,10 +343,8 @@ async fn world(pool: &PgPool) -> World {
         .await
         .unwrap();
     }
-    let policy = app::server::db::settings::clinic_policy(pool)
-        .await
-        .unwrap();
-    app::server::schedule::materialize_slots(pool, &policy, chrono::Utc::now())
+    let policy = app::db::settings::clinic_policy(pool).await.unwrap();
+    app::services::schedule::materialize_slots(pool, &policy, chrono::Utc::now())
         .await
         .unwrap();
     let open: Vec<chrono::DateTime<chrono::Utc>> = sqlx::query_scalar(
@@ -356,14 +354,14 @@ async fn world(pool: &PgPool) -> World {
     .fetch_all(pool)
     .await
     .unwrap();
-    let by_a = app::server::booking::ActingUser {
+    let by_a = app::services::booking::ActingUser {
         user_id: patient_a.user_id,
-        role: app::server::booking::ActingRole::Patient {
+        role: app::services::booking::ActingRole::Patient {
             patient_id: patient_a.role_id.unwrap(),
         },
         request_id: None,
     };
-    let hold_of_a = app::server::booking::hold(
+    let hold_of_a = app::services::booking::hold(
         pool,
         &policy,
         &by_a,

@@ -4,14 +4,14 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use app::server::audit::{verify_chain, ChainReport};
+use app::services::audit::{verify_chain, ChainReport};
 use common::*;
 use domain::role::Role;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response

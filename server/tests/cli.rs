@@ -7,7 +7,7 @@ use std::process::Command;
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 fn database_url(pool: &PgPool) -> String {
     let o = pool.connect_options();

@@ -93,7 +93,7 @@ async fn run(errors: ErrorLog) {
         .connect(&db_url)
         .await
         .unwrap();
-    app::server::db::MIGRATOR.run(&pool).await.unwrap();
+    app::db::MIGRATOR.run(&pool).await.unwrap();
     devdata::demo::seed_demo(&pool).await.unwrap();
 
     let root = site_root();

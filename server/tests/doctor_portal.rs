@@ -8,7 +8,7 @@ use domain::role::Role;
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn outcomes_only_for_own_started_visits_and_audited(pool: PgPool) {
@@ -119,15 +119,13 @@ async fn the_week_shows_the_doctors_own_visits_and_audits_the_names_shown(pool: 
     .execute(&pool)
     .await
     .unwrap();
-    let policy = app::server::db::settings::clinic_policy(&pool)
+    let policy = app::db::settings::clinic_policy(&pool).await.unwrap();
+    app::services::schedule::materialize_slots(&pool, &policy, chrono::Utc::now())
         .await
         .unwrap();
-    app::server::schedule::materialize_slots(&pool, &policy, chrono::Utc::now())
-        .await
-        .unwrap();
-    let by = app::server::booking::ActingUser {
+    let by = app::services::booking::ActingUser {
         user_id: patient.user_id,
-        role: app::server::booking::ActingRole::Patient {
+        role: app::services::booking::ActingRole::Patient {
             patient_id: patient.role_id.unwrap(),
         },
         request_id: None,
@@ -139,7 +137,7 @@ async fn the_week_shows_the_doctors_own_visits_and_audits_the_names_shown(pool: 
     .fetch_one(&pool)
     .await
     .unwrap();
-    let hold = app::server::booking::hold(
+    let hold = app::services::booking::hold(
         &pool,
         &policy,
         &by,
@@ -150,11 +148,11 @@ async fn the_week_shows_the_doctors_own_visits_and_audits_the_names_shown(pool: 
     )
     .await
     .unwrap();
-    app::server::booking::confirm(
+    app::services::booking::confirm(
         &pool,
         &policy,
         &by,
-        app::server::booking::Confirmation {
+        app::services::booking::Confirmation {
             patient_id: patient.role_id.unwrap(),
             hold_token: hold.token,
             reason: None,

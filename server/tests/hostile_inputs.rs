@@ -453,7 +453,7 @@ async fn run(errors: Errors, panics: Arc<AtomicUsize>) {
         .unwrap();
     let db_url = format!("{}/{name}", url.rsplit_once('/').unwrap().0);
     let pool = PgPool::connect(&db_url).await.unwrap();
-    app::server::db::MIGRATOR.run(&pool).await.unwrap();
+    app::db::MIGRATOR.run(&pool).await.unwrap();
     devdata::demo::seed_demo(&pool).await.unwrap();
     let base = spawn_app(pool.clone()).await;
 

@@ -5,7 +5,7 @@ mod common;
 use common::spawn_app;
 use sqlx::PgPool;
 
-#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn health_and_readiness_answer(pool: PgPool) {
     let base = spawn_app(pool).await;
     let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
@@ -16,7 +16,7 @@ async fn health_and_readiness_answer(pool: PgPool) {
     assert_eq!(ready.text().await.unwrap(), "ready");
 }
 
-#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn readiness_fails_when_the_database_is_unreachable(pool: PgPool) {
     let base = spawn_app(pool.clone()).await;
     pool.close().await;
@@ -33,7 +33,7 @@ async fn readiness_fails_when_the_database_is_unreachable(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn home_page_is_server_rendered_with_the_directory(pool: PgPool) {
     devdata::demo::seed_demo(&pool).await.unwrap();
     let base = spawn_app(pool).await;
@@ -57,7 +57,7 @@ async fn home_page_is_server_rendered_with_the_directory(pool: PgPool) {
     assert!(html.contains("/pkg/clinic.js"), "hydration script missing");
 }
 
-#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn directory_server_function_answers_json(pool: PgPool) {
     devdata::demo::seed_demo(&pool).await.unwrap();
     sqlx::query("update doctors set active = false where last_name = 'Chen'")
@@ -80,7 +80,7 @@ async fn directory_server_function_answers_json(pool: PgPool) {
     assert!(doctors.iter().all(|d| d["display_name"] != "Dr. Mei Chen"));
 }
 
-#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn unknown_pages_answer_404(pool: PgPool) {
     let base = spawn_app(pool).await;
     let response = reqwest::get(format!("{base}/no-such-page")).await.unwrap();
@@ -88,7 +88,7 @@ async fn unknown_pages_answer_404(pool: PgPool) {
     assert!(response.text().await.unwrap().contains("Page not found"));
 }
 
-#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn demo_data_loads_once(pool: PgPool) {
     assert!(devdata::demo::seed_demo(&pool).await.unwrap());
     assert!(!devdata::demo::seed_demo(&pool).await.unwrap());
@@ -131,7 +131,7 @@ async fn demo_data_loads_once(pool: PgPool) {
     assert_eq!(orphans, 0);
 }
 
-#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn the_development_mailbox_is_only_on_loopback_without_smtp(pool: PgPool) {
     let local = spawn_app(pool.clone()).await;
     // Anonymous visitors are sent to sign in; patients find nothing; admins see it, with

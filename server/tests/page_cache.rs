@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use app::server::availability::AvailabilityIndex;
+use app::services::availability::AvailabilityIndex;
 use common::*;
 use domain::role::Role;
 use sqlx::PgPool;
@@ -61,7 +61,7 @@ fn times_offered(body: &str) -> usize {
     body.matches("class=\"time").count()
 }
 
-#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn anonymous_pages_are_served_from_a_short_cache(pool: PgPool) {
     let doctor = create_person(&pool, Role::Doctor, "Cachedoc").await;
     daily_hours_and_slots(&pool, &[&doctor], "00:00", "23:30").await;

@@ -8,7 +8,7 @@ use domain::role::Role;
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 async fn ask(base: &str, email: &str) -> (u16, String) {
     let response = call(
@@ -195,14 +195,14 @@ async fn the_link_leaves_the_outbox_once_sent(pool: PgPool) {
     ask(&base, &person.email).await;
     let token = pending_token(&pool, person.user_id).await.unwrap();
     let dir = std::env::temp_dir().join(format!("reset-mail-{}", uuid::Uuid::new_v4()));
-    let channels = app::server::notify::channels::Channels {
-        mailer: app::server::notify::channels::Mailer::Mailbox(dir.clone()),
+    let channels = app::services::notify::channels::Channels {
+        mailer: app::services::notify::channels::Mailer::Mailbox(dir.clone()),
         from: "Clinic <clinic@example.test>".parse().unwrap(),
         sms: None,
-        links: app::server::notify::render::LinkBase("https://clinic.example.test".into()),
+        links: app::services::notify::render::LinkBase("https://clinic.example.test".into()),
     };
     let report =
-        app::server::notify::deliver::deliver_due(&pool, &channels, chrono::Utc::now(), 10)
+        app::services::notify::deliver::deliver_due(&pool, &channels, chrono::Utc::now(), 10)
             .await
             .unwrap();
     assert!(report.sent >= 1);

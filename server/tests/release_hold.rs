@@ -8,7 +8,7 @@ use domain::role::Role;
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn a_patient_lets_go_of_their_own_hold_only(pool: PgPool) {

@@ -9,7 +9,7 @@ use domain::role::Role;
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 /// Signs in with `id` as the request id: the id the server answered with, and the one in
 /// the sign-in's audit row.

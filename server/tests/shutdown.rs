@@ -1,5 +1,6 @@
 //! Stopping the server lets the delivery worker finish the message it is sending: it is
 //! recorded as sent, not left claimed (to be sent a second time once the claim lapsed).
+//! And the background jobs' runner: one instance at a time, every run recorded.
 
 mod common;
 #[path = "../../app/tests/common/smtp.rs"]
@@ -9,10 +10,11 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use domain::role::Role;
+use server::jobs::{run_exclusive, JobOutcome};
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 async fn status_of(pool: &PgPool, id: i64) -> String {
     sqlx::query_scalar("select status from notifications where notification_id = $1")
@@ -86,4 +88,38 @@ async fn shutting_down_finishes_the_message_being_sent(pool: PgPool) {
     jobs.shutdown(Duration::from_secs(10)).await;
     assert_eq!(status_of(&pool, message).await, "sent");
     assert_eq!(sink.messages().len(), 1);
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn a_job_runs_on_one_instance_at_a_time_and_is_recorded(pool: PgPool) {
+    let job = || async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Ok("did the work".to_owned())
+    };
+    let (a, b) = tokio::join!(
+        run_exclusive(&pool, "test-job", true, job),
+        run_exclusive(&pool, "test-job", true, job)
+    );
+    let mut outcomes = [a.unwrap(), b.unwrap()];
+    outcomes.sort_by_key(|o| matches!(o, JobOutcome::Skipped));
+    assert_eq!(
+        outcomes,
+        [JobOutcome::Ran("did the work".into()), JobOutcome::Skipped]
+    );
+    let runs: Vec<(String, String, Option<String>, i64)> =
+        sqlx::query_as("select job, outcome, detail, duration_ms from job_runs")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        (runs[0].0.as_str(), runs[0].1.as_str(), runs[0].2.as_deref()),
+        ("test-job", "ok", Some("did the work"))
+    );
+    assert!(runs[0].3 >= 300);
+    // Later runs take the lock again.
+    let failing = run_exclusive(&pool, "test-job", true, || async { Err("boom".to_owned()) })
+        .await
+        .unwrap();
+    assert_eq!(failing, JobOutcome::Failed("boom".into()));
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 /// A doctor working every day from midnight to 23:30, slots materialised.
 async fn all_day_doctor(pool: &PgPool, name: &str) -> Person {

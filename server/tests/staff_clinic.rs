@@ -12,7 +12,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 /// Doctors working 09:00–17:00 every day, slots materialised.
 async fn doctors(pool: &PgPool, names: &[&str]) -> Vec<Person> {

@@ -9,7 +9,7 @@ use domain::role::Role;
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 async fn record(staff: &reqwest::Client, base: &str, fields: &[(&str, &str)]) -> (u16, String) {
     let response = call(staff, base, "record_patient", fields).await;

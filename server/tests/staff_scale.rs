@@ -12,7 +12,7 @@ use domain::role::Role;
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 async fn seed(pool: &PgPool) {
     // 300 doctors working 08:00–16:00 every day; their slots for this week are made below.
@@ -63,9 +63,7 @@ async fn seed(pool: &PgPool) {
     .execute(pool)
     .await
     .unwrap();
-    let policy = app::server::db::settings::clinic_policy(pool)
-        .await
-        .unwrap();
+    let policy = app::db::settings::clinic_policy(pool).await.unwrap();
     let now = chrono::Utc::now();
     // Only a week of slots: enough for Today's figures, quick to make.
     let short = domain::ClinicPolicy::parse(&domain::ClinicPolicyInput {
@@ -74,7 +72,7 @@ async fn seed(pool: &PgPool) {
     })
     .unwrap();
     let _ = policy;
-    app::server::schedule::materialize_slots(pool, &short, now)
+    app::services::schedule::materialize_slots(pool, &short, now)
         .await
         .unwrap();
     sqlx::query("analyze").execute(pool).await.unwrap();

@@ -5,15 +5,15 @@
 
 mod common;
 
-use app::server::auth::tokens::new_token;
-use app::server::db::tokens::{self, Purpose};
+use app::db::tokens::{self, Purpose};
+use app::services::auth::tokens::new_token;
 use chrono::{Duration, Utc};
 use common::*;
 use domain::role::Role;
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
-static MIGRATOR: &M = &app::server::db::MIGRATOR;
+static MIGRATOR: &M = &app::db::MIGRATOR;
 
 /// Status and body of a response, for comparing answers byte for byte.
 async fn answer(response: reqwest::Response) -> (u16, String) {

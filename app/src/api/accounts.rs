@@ -3,13 +3,14 @@
 use leptos::prelude::*;
 
 use crate::AppError;
+#[cfg(feature = "ssr")]
+use crate::{request, services::auth::accounts};
 
 pub use crate::wire::accounts::*;
 
 #[server(prefix = "/api", endpoint = "list_accounts")]
 pub async fn list_accounts() -> Result<Vec<AccountRow>, AppError> {
-    use crate::server::auth::accounts;
-    crate::server::respond(accounts::list_accounts().await)
+    request::respond(async { accounts::list_accounts(&request::as_staff().await?).await }.await)
 }
 
 /// Creates a doctor or admin account (patients sign up themselves).
@@ -22,15 +23,24 @@ pub async fn create_account(
     password: String,
     specialty: Option<String>,
 ) -> Result<AccountRow, AppError> {
-    use crate::server::auth::accounts;
-    crate::server::respond(
-        accounts::create_account(role, first_name, last_name, email, password, specialty).await,
+    let form = accounts::NewAccount {
+        role,
+        first_name,
+        last_name,
+        email,
+        password,
+        specialty,
+    };
+    request::respond(
+        async { accounts::create_account(&request::as_staff().await?, form).await }.await,
     )
 }
 
 /// Disabling ends every session of the account at once.
 #[server(prefix = "/api", endpoint = "set_account_disabled")]
 pub async fn set_account_disabled(user_id: i64, disabled: bool) -> Result<AccountRow, AppError> {
-    use crate::server::auth::accounts;
-    crate::server::respond(accounts::set_disabled(user_id, disabled).await)
+    request::respond(
+        async { accounts::set_disabled(&request::as_staff().await?, user_id, disabled).await }
+            .await,
+    )
 }

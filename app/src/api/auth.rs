@@ -2,14 +2,19 @@
 
 use leptos::prelude::*;
 
+#[cfg(feature = "ssr")]
+use crate::request;
+#[cfg(feature = "ssr")]
+use crate::services::auth::{flows, invite, reset};
 use crate::AppError;
+#[cfg(feature = "ssr")]
+use domain::links::safe_next;
 
 pub use crate::wire::auth::*;
 
 #[server(prefix = "/api", endpoint = "current_user")]
 pub async fn get_current_user() -> Result<Option<UserSummary>, AppError> {
-    use crate::server::auth::guard;
-    crate::server::respond(async { Ok(guard::current_user().await?.map(|u| u.summary())) }.await)
+    request::respond(async { Ok(request::current_user().await?.map(|u| u.summary())) }.await)
 }
 
 /// Signs in and sends the person on to `next` (or their portal).
@@ -19,8 +24,14 @@ pub async fn log_in(
     password: String,
     next: Option<String>,
 ) -> Result<UserSummary, AppError> {
-    use crate::server::auth::flows;
-    crate::server::respond(flows::log_in(email, password, next).await)
+    request::respond(
+        async {
+            let signed_in = flows::log_in(&request::as_visitor().await?, email, password).await?;
+            request::redirect(&safe_next(next.as_deref(), signed_in.role));
+            Ok(signed_in)
+        }
+        .await,
+    )
 }
 
 /// Creates a patient account, confirmed by an emailed link (which then signs them in).
@@ -34,16 +45,20 @@ pub async fn sign_up(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::server::auth::flows;
-    crate::server::respond(
-        flows::sign_up(
-            first_name,
-            last_name,
-            email,
-            phone.unwrap_or_default(),
-            password,
-            next,
-        )
+    let form = flows::SignUp {
+        first_name,
+        last_name,
+        email,
+        phone: phone.unwrap_or_default(),
+        password,
+        next,
+    };
+    request::respond(
+        async {
+            flows::sign_up(&request::call().await?, form).await?;
+            request::redirect("/signup?sent=1");
+            Ok(())
+        }
         .await,
     )
 }
@@ -51,22 +66,40 @@ pub async fn sign_up(
 /// Sends the confirmation link again, if the address has an unconfirmed account.
 #[server(prefix = "/api", endpoint = "resend_verification")]
 pub async fn resend_verification(email: String) -> Result<(), AppError> {
-    use crate::server::auth::flows;
-    crate::server::respond(flows::resend_verification(email).await)
+    request::respond(
+        async {
+            flows::resend_verification(&request::call().await?, email).await?;
+            request::redirect("/signup?sent=1");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Confirms a new patient's address with the emailed link's token and signs them in.
 #[server(prefix = "/api", endpoint = "verify_email")]
 pub async fn verify_email(token: String, next: Option<String>) -> Result<UserSummary, AppError> {
-    use crate::server::auth::flows;
-    crate::server::respond(flows::verify_email(token, next).await)
+    request::respond(
+        async {
+            let signed_in = flows::verify_email(&request::as_visitor().await?, token).await?;
+            request::redirect(&safe_next(next.as_deref(), signed_in.role));
+            Ok(signed_in)
+        }
+        .await,
+    )
 }
 
 /// Ends the session on the server: the old cookie is worthless afterwards.
 #[server(prefix = "/api", endpoint = "log_out")]
 pub async fn log_out() -> Result<(), AppError> {
-    use crate::server::auth::flows;
-    crate::server::respond(flows::log_out().await)
+    request::respond(
+        async {
+            flows::log_out(&request::as_visitor().await?).await?;
+            request::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Changes the signed-in person's password; every other session of theirs ends.
@@ -75,23 +108,43 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    use crate::server::auth::flows;
-    crate::server::respond(flows::change_password(current_password, new_password).await)
+    request::respond(
+        async {
+            let call = request::as_user().await?;
+            let session = request::session().await?;
+            flows::change_password(&call, &session, current_password, new_password).await
+        }
+        .await,
+    )
 }
 
 /// Emails a one-time link to reset the password, if the address has an account. The
 /// answer is the same either way.
 #[server(prefix = "/api", endpoint = "request_password_reset")]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
-    use crate::server::auth::reset;
-    crate::server::respond(reset::request_password_reset(email).await)
+    request::respond(
+        async {
+            reset::request_password_reset(&request::call().await?, email).await?;
+            // The page then says "if an account exists…" — also after a plain form post.
+            request::redirect("/forgot-password?sent=1");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Sets a new password with a reset link's token; signs this browser in.
 #[server(prefix = "/api", endpoint = "reset_password")]
 pub async fn reset_password(token: String, new_password: String) -> Result<UserSummary, AppError> {
-    use crate::server::auth::reset;
-    crate::server::respond(reset::reset_password(token, new_password).await)
+    request::respond(
+        async {
+            let call = request::as_visitor().await?;
+            let signed_in = reset::reset_password(&call, token, new_password).await?;
+            request::redirect(signed_in.role.home_path());
+            Ok(signed_in)
+        }
+        .await,
+    )
 }
 
 /// Chooses the first password with an invitation link's token (a patient the staff
@@ -101,8 +154,15 @@ pub async fn accept_invitation(
     token: String,
     new_password: String,
 ) -> Result<UserSummary, AppError> {
-    use crate::server::auth::invite;
-    crate::server::respond(invite::accept_invitation(token, new_password).await)
+    request::respond(
+        async {
+            let call = request::as_visitor().await?;
+            let signed_in = invite::accept_invitation(&call, token, new_password).await?;
+            request::redirect(signed_in.role.home_path());
+            Ok(signed_in)
+        }
+        .await,
+    )
 }
 
 /// The signed-in person and the actions that change it, shared by the header, the

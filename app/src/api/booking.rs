@@ -6,6 +6,8 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::AppError;
+#[cfg(feature = "ssr")]
+use crate::{request, services::patient};
 
 pub use crate::wire::booking::*;
 
@@ -14,7 +16,10 @@ pub async fn finder_week(
     appointment_type_id: Option<i64>,
     week: Option<NaiveDate>,
 ) -> Result<WeekView, AppError> {
-    crate::server::respond(crate::server::patient::finder_week(appointment_type_id, week).await)
+    request::respond(
+        async { patient::finder_week(&request::call().await?, appointment_type_id, week).await }
+            .await,
+    )
 }
 
 /// Reserves a time for the signed-in patient, then continues to the confirm page.
@@ -23,19 +28,37 @@ pub async fn hold_time(
     start: DateTime<Utc>,
     appointment_type_id: i64,
 ) -> Result<HoldView, AppError> {
-    crate::server::respond(crate::server::patient::hold_time(start, appointment_type_id).await)
+    request::respond(
+        async {
+            let call = request::as_patient().await?;
+            let view = patient::hold_time(&call, start, appointment_type_id).await?;
+            request::redirect(&format!("/book/confirm?hold={}", view.token));
+            Ok(view)
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "get_hold")]
 pub async fn get_hold(token: Uuid) -> Result<HoldView, AppError> {
-    crate::server::respond(crate::server::patient::hold_view(token).await)
+    request::respond(async { patient::hold_view(&request::as_patient().await?, token).await }.await)
 }
 
 /// Lets go of the signed-in patient's hold ("Choose another time"): the time is offered
 /// again at once. Someone else's hold, or none, changes nothing.
 #[server(prefix = "/api", endpoint = "release_hold")]
 pub async fn release_hold(hold: Uuid, appointment_type_id: Option<i64>) -> Result<(), AppError> {
-    crate::server::respond(crate::server::patient::release_hold(hold, appointment_type_id).await)
+    request::respond(
+        async {
+            patient::release_hold(&request::as_patient().await?, hold).await?;
+            request::redirect(
+                &appointment_type_id
+                    .map_or_else(|| "/book".to_owned(), |t| format!("/book?type={t}")),
+            );
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Books the held time. Submitting again with the same `idempotency_key` books nothing new.
@@ -45,8 +68,14 @@ pub async fn confirm_booking(
     reason: Option<String>,
     idempotency_key: Uuid,
 ) -> Result<i64, AppError> {
-    crate::server::respond(
-        crate::server::patient::confirm_booking(hold, reason, idempotency_key).await,
+    request::respond(
+        async {
+            let call = request::as_patient().await?;
+            let id = patient::confirm_booking(&call, hold, reason, idempotency_key).await?;
+            request::redirect(&format!("/appointments/{id}?booked=1"));
+            Ok(id)
+        }
+        .await,
     )
 }
 
@@ -57,7 +86,15 @@ pub async fn reschedule_appointment(
     appointment_id: i64,
     start: DateTime<Utc>,
 ) -> Result<i64, AppError> {
-    crate::server::respond(crate::server::patient::reschedule(appointment_id, start).await)
+    request::respond(
+        async {
+            let call = request::as_patient().await?;
+            let id = patient::reschedule(&call, appointment_id, start).await?;
+            request::redirect(&format!("/appointments/{id}?moved=1"));
+            Ok(id)
+        }
+        .await,
+    )
 }
 
 /// Who moving the signed-in patient's own appointment to `start` would be with, as things
@@ -67,10 +104,20 @@ pub async fn move_preview(
     appointment_id: i64,
     start: DateTime<Utc>,
 ) -> Result<MoveDoctor, AppError> {
-    crate::server::respond(crate::server::patient::move_preview(appointment_id, start).await)
+    request::respond(
+        async { patient::move_preview(&request::as_patient().await?, appointment_id, start).await }
+            .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "cancel_appointment")]
 pub async fn cancel_appointment(appointment_id: i64) -> Result<i64, AppError> {
-    crate::server::respond(crate::server::patient::cancel(appointment_id).await)
+    request::respond(
+        async {
+            let id = patient::cancel(&request::as_patient().await?, appointment_id).await?;
+            request::redirect(&format!("/appointments/{id}?cancelled=1"));
+            Ok(id)
+        }
+        .await,
+    )
 }

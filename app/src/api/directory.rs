@@ -4,27 +4,15 @@
 use leptos::prelude::*;
 
 use crate::AppError;
+#[cfg(feature = "ssr")]
+use crate::{request, services::directory};
 
 pub use crate::wire::directory::*;
 
 /// Public: no session needed. Lists active doctors only.
 #[server(prefix = "/api", endpoint = "clinic_directory")]
 pub async fn get_clinic_directory() -> Result<ClinicDirectory, AppError> {
-    use crate::server::{db, state::app_state};
-    let state = app_state()?;
-    let clinic = db::settings::clinic_profile(&state.pool).await?;
-    // A moment old is fine here: from the read replica when there is one.
-    let doctors = match &state.read_pool {
-        Some(replica) => match db::doctors::list_active(replica).await {
-            Ok(doctors) => doctors,
-            Err(err) => {
-                tracing::warn!(error = %err, "read replica unavailable; reading the primary");
-                db::doctors::list_active(&state.pool).await?
-            }
-        },
-        None => db::doctors::list_active(&state.pool).await?,
-    };
-    Ok(ClinicDirectory { clinic, doctors })
+    request::respond(async { directory::directory(&request::call().await?).await }.await)
 }
 
 /// Public: the clinic's name and contact details, for every page's header and footer
@@ -32,9 +20,7 @@ pub async fn get_clinic_directory() -> Result<ClinicDirectory, AppError> {
 /// instance while it follows the database.
 #[server(prefix = "/api", endpoint = "clinic_profile")]
 pub async fn get_clinic_profile() -> Result<ClinicProfile, AppError> {
-    use crate::server::state::app_state;
-    let state = app_state()?;
-    Ok(state.availability.settings(&state.pool).await?.profile)
+    request::respond(async { directory::profile(&request::call().await?).await }.await)
 }
 
 pub type ClinicResource = Resource<Result<ClinicProfile, AppError>>;

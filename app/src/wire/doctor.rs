@@ -3,7 +3,83 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::booking::AppointmentStatus;
+use domain::bounded::BoundedDate;
 use serde::{Deserialize, Serialize};
+
+/// The weekly-hours form as posted: from which day, and one line of times per weekday
+/// ("09:00-12:00, 13:00-17:00"; empty for a day off). Every field is text or a date, so
+/// it travels flattened into the server function's own fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoursForm {
+    pub from: BoundedDate,
+    pub monday: String,
+    pub tuesday: String,
+    pub wednesday: String,
+    pub thursday: String,
+    pub friday: String,
+    pub saturday: String,
+    pub sunday: String,
+}
+
+impl HoursForm {
+    /// The form from a start day and the lines, Monday first.
+    pub fn from_lines(from: BoundedDate, lines: [String; 7]) -> Self {
+        let [monday, tuesday, wednesday, thursday, friday, saturday, sunday] = lines;
+        Self {
+            from,
+            monday,
+            tuesday,
+            wednesday,
+            thursday,
+            friday,
+            saturday,
+            sunday,
+        }
+    }
+
+    /// The lines, Monday first.
+    pub fn lines(self) -> [String; 7] {
+        [
+            self.monday,
+            self.tuesday,
+            self.wednesday,
+            self.thursday,
+            self.friday,
+            self.saturday,
+            self.sunday,
+        ]
+    }
+}
+
+/// A block or leave as typed into the form: the clinic's local dates and times; without
+/// times, whole days (leave).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockForm {
+    pub from_date: NaiveDate,
+    pub to_date: Option<NaiveDate>,
+    pub from_time: Option<String>,
+    pub to_time: Option<String>,
+    pub note: Option<String>,
+}
+
+impl BlockForm {
+    /// The form from the server function's fields (dates already bounded).
+    pub fn new(
+        from_date: BoundedDate,
+        to_date: Option<BoundedDate>,
+        from_time: Option<String>,
+        to_time: Option<String>,
+        note: Option<String>,
+    ) -> Self {
+        Self {
+            from_date: from_date.get(),
+            to_date: to_date.map(BoundedDate::get),
+            from_time,
+            to_time,
+            note,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SlotState {

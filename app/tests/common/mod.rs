@@ -5,8 +5,9 @@
 
 pub mod smtp;
 
-use app::server::booking::{ActingRole, ActingUser};
-use app::server::{db, schedule};
+use app::db;
+use app::services::booking::{ActingRole, ActingUser};
+use app::services::schedule;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use domain::schedule::WeeklyInterval;
 use domain::ClinicPolicy;
@@ -129,14 +130,15 @@ pub async fn book(
     by: &ActingUser,
     start: DateTime<Utc>,
     kind: i64,
-) -> Result<app::server::db::appointments::Appointment, app::AppError> {
+) -> Result<app::db::appointments::Appointment, app::AppError> {
     let p = policy();
-    let hold = app::server::booking::hold(pool, &p, by, patient_id(by), start, kind, now()).await?;
-    app::server::booking::confirm(
+    let hold =
+        app::services::booking::hold(pool, &p, by, patient_id(by), start, kind, now()).await?;
+    app::services::booking::confirm(
         pool,
         &p,
         by,
-        app::server::booking::Confirmation {
+        app::services::booking::Confirmation {
             patient_id: patient_id(by),
             hold_token: hold.token,
             reason: None,

@@ -3,8 +3,8 @@
 
 #![allow(dead_code)]
 
-use app::server::auth::password::hash_password;
-use app::server::db;
+use app::db;
+use app::services::auth::password::hash_password;
 use chrono::Utc;
 use domain::role::Role;
 use server::config::Config;
@@ -149,7 +149,7 @@ pub async fn daily_hours_and_slots(pool: &PgPool, doctors: &[&Person], start: &s
         .unwrap();
     }
     let policy = db::settings::clinic_policy(pool).await.unwrap();
-    app::server::schedule::materialize_slots(pool, &policy, Utc::now())
+    app::services::schedule::materialize_slots(pool, &policy, Utc::now())
         .await
         .unwrap();
 }

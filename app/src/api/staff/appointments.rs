@@ -8,6 +8,8 @@ use domain::bounded::BoundedDate;
 use leptos::prelude::*;
 
 use crate::AppError;
+#[cfg(feature = "ssr")]
+use crate::{request, services::staff};
 
 pub use crate::wire::staff::appointments::*;
 
@@ -23,7 +25,7 @@ pub async fn search_appointments(
     status: Option<String>,
     page: Option<u32>,
 ) -> Result<AppointmentPage, AppError> {
-    use crate::server::staff::appointments::{self, Search};
+    use crate::services::staff::appointments::{self, Search};
     let search = Search {
         from: from.map(Into::into),
         to: to.map(Into::into),
@@ -32,7 +34,9 @@ pub async fn search_appointments(
         status,
         page: page.unwrap_or(0),
     };
-    crate::server::respond(appointments::search(search).await)
+    request::respond(
+        async { appointments::search(&request::as_staff().await?, search).await }.await,
+    )
 }
 
 /// Open start times on a local date for a visit type, as staff may book them (including
@@ -42,8 +46,16 @@ pub async fn staff_open_times(
     date: BoundedDate,
     appointment_type_id: i64,
 ) -> Result<Vec<DateTime<Utc>>, AppError> {
-    crate::server::respond(
-        crate::server::staff::appointments::open_times(date.into(), appointment_type_id).await,
+    request::respond(
+        async {
+            staff::appointments::open_times(
+                &request::as_staff().await?,
+                date.into(),
+                appointment_type_id,
+            )
+            .await
+        }
+        .await,
     )
 }
 
@@ -57,7 +69,7 @@ pub async fn staff_book(
     reason: Option<String>,
     override_reason: Option<String>,
 ) -> Result<i64, AppError> {
-    use crate::server::staff::appointments::{self, BookFor};
+    use crate::services::staff::appointments::{self, BookFor};
     let input = BookFor {
         patient_id,
         start,
@@ -65,7 +77,7 @@ pub async fn staff_book(
         reason,
         override_reason,
     };
-    crate::server::respond(appointments::book(input).await)
+    request::respond(async { appointments::book(&request::as_staff().await?, input).await }.await)
 }
 
 /// Moves a visit to `start` on the patient's behalf.
@@ -75,9 +87,17 @@ pub async fn staff_reschedule(
     start: DateTime<Utc>,
     override_reason: Option<String>,
 ) -> Result<i64, AppError> {
-    crate::server::respond(
-        crate::server::staff::appointments::reschedule(appointment_id, start, override_reason)
-            .await,
+    request::respond(
+        async {
+            staff::appointments::reschedule(
+                &request::as_staff().await?,
+                appointment_id,
+                start,
+                override_reason,
+            )
+            .await
+        }
+        .await,
     )
 }
 
@@ -87,13 +107,24 @@ pub async fn staff_cancel(
     appointment_id: i64,
     override_reason: Option<String>,
 ) -> Result<i64, AppError> {
-    crate::server::respond(
-        crate::server::staff::appointments::cancel(appointment_id, override_reason).await,
+    request::respond(
+        async {
+            staff::appointments::cancel(
+                &request::as_staff().await?,
+                appointment_id,
+                override_reason,
+            )
+            .await
+        }
+        .await,
     )
 }
 
 /// The messages sent about a visit: kind, channel, state, attempts — no contents.
 #[server(prefix = "/api", endpoint = "appointment_messages")]
 pub async fn appointment_messages(appointment_id: i64) -> Result<Vec<MessageRow>, AppError> {
-    crate::server::respond(crate::server::staff::appointments::messages(appointment_id).await)
+    request::respond(
+        async { staff::appointments::messages(&request::as_staff().await?, appointment_id).await }
+            .await,
+    )
 }

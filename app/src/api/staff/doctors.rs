@@ -2,24 +2,24 @@
 //! forms, for any doctor), and deactivation — each with the preview of what happens to
 //! booked visits.
 
-// The hours forms send one argument per weekday (a plain HTML form's wire format), in
-// the server and the browser builds alike.
-#![allow(clippy::too_many_arguments)]
-
 use domain::bounded::BoundedDate;
 
 use leptos::prelude::*;
 
-use crate::api::doctor::{BlockOutcome, HoursOutcome, HoursView};
+use crate::api::doctor::{BlockOutcome, HoursForm, HoursOutcome, HoursView};
 use crate::api::staff::clinic::ClosingOutcome;
+#[cfg(feature = "ssr")]
+use crate::wire::doctor::BlockForm;
 use crate::AppError;
+#[cfg(feature = "ssr")]
+use crate::{request, services::doctor, services::staff};
 
 pub use crate::wire::staff::doctors::*;
 
 /// Every doctor, active or not, by last name.
 #[server(prefix = "/api", endpoint = "list_doctors")]
 pub async fn list_doctors() -> Result<Vec<DoctorRow>, AppError> {
-    crate::server::respond(crate::server::staff::doctors::list().await)
+    request::respond(async { staff::doctors::list(&request::as_staff().await?).await }.await)
 }
 
 /// Renames a doctor or changes their specialty.
@@ -30,44 +30,42 @@ pub async fn update_doctor(
     last_name: String,
     specialty: String,
 ) -> Result<(), AppError> {
-    crate::server::respond(
-        crate::server::staff::doctors::update(doctor_id, first_name, last_name, specialty).await,
+    request::respond(
+        async {
+            staff::doctors::update(
+                &request::as_staff().await?,
+                doctor_id,
+                first_name,
+                last_name,
+                specialty,
+            )
+            .await
+        }
+        .await,
     )
 }
 
 /// A doctor's weekly hours, as the doctor sees them.
 #[server(prefix = "/api", endpoint = "doctor_hours_for")]
 pub async fn doctor_hours_for(doctor_id: i64) -> Result<HoursView, AppError> {
-    use crate::server::doctor::{hours_of, Editor};
-    crate::server::respond(async { hours_of(Editor::staff_for(doctor_id).await?).await }.await)
+    request::respond(
+        async {
+            doctor::hours(&doctor::staff_for(request::as_staff().await?, doctor_id).await?).await
+        }
+        .await,
+    )
 }
 
 /// What new weekly hours for the doctor would change, without changing anything.
 #[server(prefix = "/api", endpoint = "preview_doctor_hours")]
 pub async fn preview_doctor_hours(
     doctor_id: i64,
-    from: BoundedDate,
-    monday: String,
-    tuesday: String,
-    wednesday: String,
-    thursday: String,
-    friday: String,
-    saturday: String,
-    sunday: String,
+    #[server(flatten)] hours: HoursForm,
 ) -> Result<HoursOutcome, AppError> {
-    use crate::server::doctor::{set_hours_for, Editor};
-    let lines = [
-        monday, tuesday, wednesday, thursday, friday, saturday, sunday,
-    ];
-    crate::server::respond(
+    request::respond(
         async {
-            set_hours_for(
-                Editor::staff_for(doctor_id).await?,
-                from.into(),
-                lines,
-                false,
-            )
-            .await
+            let call = doctor::staff_for(request::as_staff().await?, doctor_id).await?;
+            doctor::set_hours(&call, hours, false).await
         }
         .await,
     )
@@ -77,28 +75,12 @@ pub async fn preview_doctor_hours(
 #[server(prefix = "/api", endpoint = "save_doctor_hours")]
 pub async fn save_doctor_hours(
     doctor_id: i64,
-    from: BoundedDate,
-    monday: String,
-    tuesday: String,
-    wednesday: String,
-    thursday: String,
-    friday: String,
-    saturday: String,
-    sunday: String,
+    #[server(flatten)] hours: HoursForm,
 ) -> Result<HoursOutcome, AppError> {
-    use crate::server::doctor::{set_hours_for, Editor};
-    let lines = [
-        monday, tuesday, wednesday, thursday, friday, saturday, sunday,
-    ];
-    crate::server::respond(
+    request::respond(
         async {
-            set_hours_for(
-                Editor::staff_for(doctor_id).await?,
-                from.into(),
-                lines,
-                true,
-            )
-            .await
+            let call = doctor::staff_for(request::as_staff().await?, doctor_id).await?;
+            doctor::set_hours(&call, hours, true).await
         }
         .await,
     )
@@ -114,16 +96,13 @@ pub async fn preview_doctor_leave(
     to_time: Option<String>,
     note: Option<String>,
 ) -> Result<BlockOutcome, AppError> {
-    use crate::server::doctor::{block_for, BlockForm, Editor};
-    let form = BlockForm {
-        from_date: from_date.into(),
-        to_date: to_date.map(Into::into),
-        from_time,
-        to_time,
-        note,
-    };
-    crate::server::respond(
-        async { block_for(Editor::staff_for(doctor_id).await?, form, false).await }.await,
+    let form = BlockForm::new(from_date, to_date, from_time, to_time, note);
+    request::respond(
+        async {
+            let call = doctor::staff_for(request::as_staff().await?, doctor_id).await?;
+            doctor::block(&call, form, false).await
+        }
+        .await,
     )
 }
 
@@ -137,28 +116,35 @@ pub async fn doctor_leave(
     to_time: Option<String>,
     note: Option<String>,
 ) -> Result<BlockOutcome, AppError> {
-    use crate::server::doctor::{block_for, BlockForm, Editor};
-    let form = BlockForm {
-        from_date: from_date.into(),
-        to_date: to_date.map(Into::into),
-        from_time,
-        to_time,
-        note,
-    };
-    crate::server::respond(
-        async { block_for(Editor::staff_for(doctor_id).await?, form, true).await }.await,
+    let form = BlockForm::new(from_date, to_date, from_time, to_time, note);
+    request::respond(
+        async {
+            let call = doctor::staff_for(request::as_staff().await?, doctor_id).await?;
+            doctor::block(&call, form, true).await
+        }
+        .await,
     )
 }
 
 /// What deactivating the doctor would do to their upcoming visits, without doing it.
 #[server(prefix = "/api", endpoint = "preview_deactivation")]
 pub async fn preview_deactivation(doctor_id: i64) -> Result<ClosingOutcome, AppError> {
-    crate::server::respond(crate::server::staff::doctors::set_active(doctor_id, false, false).await)
+    request::respond(
+        async {
+            staff::doctors::set_active(&request::as_staff().await?, doctor_id, false, false).await
+        }
+        .await,
+    )
 }
 
 /// Deactivates (`active` false: never offered again, upcoming visits through rule 6, the
 /// account signed out) or reactivates a doctor.
 #[server(prefix = "/api", endpoint = "set_doctor_active")]
 pub async fn set_doctor_active(doctor_id: i64, active: bool) -> Result<ClosingOutcome, AppError> {
-    crate::server::respond(crate::server::staff::doctors::set_active(doctor_id, active, true).await)
+    request::respond(
+        async {
+            staff::doctors::set_active(&request::as_staff().await?, doctor_id, active, true).await
+        }
+        .await,
+    )
 }

@@ -8,13 +8,15 @@ use domain::bounded::BoundedDate;
 use leptos::prelude::*;
 
 use crate::AppError;
+#[cfg(feature = "ssr")]
+use crate::{request, services::staff};
 
 pub use crate::wire::staff::operations::*;
 
 /// The clinic's details and policy as stored.
 #[server(prefix = "/api", endpoint = "get_clinic_settings")]
 pub async fn get_clinic_settings() -> Result<ClinicSettings, AppError> {
-    crate::server::respond(crate::server::staff::operations::settings().await)
+    request::respond(async { staff::operations::settings(&request::as_staff().await?).await }.await)
 }
 
 /// Saves the clinic's details and policy; each bad value is named. Audited with every
@@ -36,7 +38,7 @@ pub async fn update_settings(
     reminder_lead_minutes: String,
     notification_debounce_minutes: String,
 ) -> Result<Vec<String>, AppError> {
-    use crate::server::staff::operations::{self, SettingsForm};
+    use crate::services::staff::operations::{self, SettingsForm};
     let form = SettingsForm {
         clinic_name,
         clinic_phone,
@@ -58,22 +60,30 @@ pub async fn update_settings(
         ],
         time_zone,
     };
-    crate::server::respond(operations::update_settings(form).await)
+    request::respond(
+        async { operations::update_settings(&request::as_staff().await?, form).await }.await,
+    )
 }
 
 /// The outbox, newest first, optionally of one status (`pending`, `sending`, `sent`,
 /// `dead`, `superseded`); 50 a page.
 #[server(prefix = "/api", endpoint = "outbox")]
 pub async fn outbox(status: Option<String>, page: Option<u32>) -> Result<OutboxPage, AppError> {
-    crate::server::respond(
-        crate::server::staff::operations::outbox(status, page.unwrap_or(0)).await,
+    request::respond(
+        async {
+            staff::operations::outbox(&request::as_staff().await?, status, page.unwrap_or(0)).await
+        }
+        .await,
     )
 }
 
 /// Queues dead messages again: one (`notification_id`), or all of them.
 #[server(prefix = "/api", endpoint = "retry_notifications")]
 pub async fn retry_notifications(notification_id: Option<i64>) -> Result<u64, AppError> {
-    crate::server::respond(crate::server::staff::operations::retry(notification_id).await)
+    request::respond(
+        async { staff::operations::retry(&request::as_staff().await?, notification_id).await }
+            .await,
+    )
 }
 
 /// Audit rows, newest first, filtered by patient, actor (email, part of it), action
@@ -87,7 +97,7 @@ pub async fn audit_log(
     to: Option<BoundedDate>,
     page: Option<u32>,
 ) -> Result<AuditPage, AppError> {
-    use crate::server::staff::operations::{self, AuditFilter};
+    use crate::services::staff::operations::{self, AuditFilter};
     let filter = AuditFilter {
         patient_id,
         actor,
@@ -95,10 +105,15 @@ pub async fn audit_log(
         from: from.map(Into::into),
         to: to.map(Into::into),
     };
-    crate::server::respond(operations::audit(filter, page.unwrap_or(0)).await)
+    request::respond(
+        async { operations::audit(&request::as_staff().await?, filter, page.unwrap_or(0)).await }
+            .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "verify_audit_chain")]
 pub async fn verify_audit_chain() -> Result<ChainCheck, AppError> {
-    crate::server::respond(crate::server::staff::operations::verify_chain().await)
+    request::respond(
+        async { staff::operations::verify_chain(&request::as_staff().await?).await }.await,
+    )
 }

@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 
 use crate::AppError;
+#[cfg(feature = "ssr")]
+use crate::{request, services::staff};
 
 pub use crate::wire::staff::patients::*;
 
@@ -11,13 +13,20 @@ pub use crate::wire::staff::patients::*;
 /// page. Each patient listed is an audited read.
 #[server(prefix = "/api", endpoint = "find_patients")]
 pub async fn find_patients(query: String, page: Option<u32>) -> Result<PatientPage, AppError> {
-    crate::server::respond(crate::server::staff::patients::find(query, page.unwrap_or(0)).await)
+    request::respond(
+        async {
+            staff::patients::find(&request::as_staff().await?, query, page.unwrap_or(0)).await
+        }
+        .await,
+    )
 }
 
 /// One patient with their appointments (an audited read).
 #[server(prefix = "/api", endpoint = "open_patient")]
 pub async fn open_patient(patient_id: i64) -> Result<PatientFile, AppError> {
-    crate::server::respond(crate::server::staff::patients::file(patient_id).await)
+    request::respond(
+        async { staff::patients::file(&request::as_staff().await?, patient_id).await }.await,
+    )
 }
 
 /// Records a patient who called: a name, and a phone number or email address (or both).
@@ -30,7 +39,7 @@ pub async fn record_patient(
     phone: String,
     invite: Option<String>,
 ) -> Result<i64, AppError> {
-    use crate::server::staff::patients::{self, NewPatient};
+    use crate::services::staff::patients::{self, NewPatient};
     let input = NewPatient {
         first_name,
         last_name,
@@ -38,11 +47,13 @@ pub async fn record_patient(
         phone,
         invite: invite.is_some_and(|v| !v.is_empty() && v != "false"),
     };
-    crate::server::respond(patients::record(input).await)
+    request::respond(async { patients::record(&request::as_staff().await?, input).await }.await)
 }
 
 /// Sends (again) the invitation to choose a password.
 #[server(prefix = "/api", endpoint = "invite_patient")]
 pub async fn invite_patient(patient_id: i64) -> Result<(), AppError> {
-    crate::server::respond(crate::server::staff::patients::invite(patient_id).await)
+    request::respond(
+        async { staff::patients::invite(&request::as_staff().await?, patient_id).await }.await,
+    )
 }

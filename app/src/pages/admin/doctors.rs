@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::doctor::{BlockOutcome, HoursOutcome};
+use crate::api::doctor::{BlockOutcome, HoursForm, HoursOutcome};
 use crate::api::staff::doctors::{
     doctor_hours_for, list_doctors, preview_deactivation, preview_doctor_hours,
     preview_doctor_leave, DoctorLeave, DoctorRow, SaveDoctorHours, SetDoctorActive, UpdateDoctor,
@@ -102,8 +102,7 @@ pub fn StaffDoctorPage() -> impl IntoView {
         move || (id(), hours_asked()),
         |(id, asked)| async move {
             let (id, a) = (id?, asked?);
-            let [mo, tu, we, th, fr, sa, su] = a.lines;
-            Some(preview_doctor_hours(id, a.from, mo, tu, we, th, fr, sa, su).await)
+            Some(preview_doctor_hours(id, HoursForm::from_lines(a.from, a.lines)).await)
         },
     );
     let leave_asked = move || {

@@ -10,7 +10,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::doctor::{preview_hours, weekly_hours, HoursOutcome, HoursView, SaveHours};
+use crate::api::doctor::{
+    preview_hours, weekly_hours, HoursForm, HoursOutcome, HoursView, SaveHours,
+};
 use crate::components::auth::RequireRole;
 use crate::components::form::{field_message, Field};
 use crate::components::time::day;
@@ -45,8 +47,7 @@ pub fn HoursPage() -> impl IntoView {
                 "Choose the date the new hours start.",
             )));
         };
-        let [mo, tu, we, th, fr, sa, su] = a.lines;
-        Some(preview_hours(from, mo, tu, we, th, fr, sa, su).await)
+        Some(preview_hours(HoursForm::from_lines(from, a.lines)).await)
     });
     view! {
         <RequireRole roles=vec![Role::Doctor] title="Your weekly hours">

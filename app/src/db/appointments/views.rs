@@ -1,0 +1,240 @@
+//! Appointments as pages show them: with the type, the doctor's and patient's names and
+//! whether the clinic changed them; searches and counts for the staff portal.
+
+use chrono::{DateTime, Utc};
+use domain::booking::AppointmentStatus;
+use sqlx::{PgConnection, PgPool};
+
+#[derive(sqlx::FromRow)]
+struct ViewRow {
+    appointment_id: i64,
+    patient_id: i64,
+    doctor_id: i64,
+    start_time: DateTime<Utc>,
+    end_time: DateTime<Utc>,
+    status: String,
+    appointment_type_id: i64,
+    type_name: String,
+    doctor_name: String,
+    patient_name: String,
+    reason: Option<String>,
+    change_count: i32,
+    booked_by_role: String,
+    clinic_change: Option<String>,
+}
+
+impl ViewRow {
+    fn into_view(
+        self,
+    ) -> Result<(crate::wire::appointments::AppointmentView, i64, i64), sqlx::Error> {
+        let status = AppointmentStatus::parse(&self.status).ok_or_else(|| {
+            sqlx::Error::Decode(format!("unknown appointment status {}", self.status).into())
+        })?;
+        Ok((
+            crate::wire::appointments::AppointmentView {
+                appointment_id: self.appointment_id,
+                start: self.start_time,
+                end: self.end_time,
+                status,
+                appointment_type_id: self.appointment_type_id,
+                type_name: self.type_name,
+                doctor_name: self.doctor_name,
+                patient_name: Some(self.patient_name),
+                reason: self.reason,
+                change_count: self.change_count.max(0) as u32,
+                clinic_note: match (self.clinic_change.as_deref(), self.booked_by_role.as_str()) {
+                    (Some("cancelled"), _) => Some("Cancelled by the clinic".to_owned()),
+                    (Some(_), _) => Some("Changed by the clinic".to_owned()),
+                    (None, "admin") => Some("Booked by the clinic".to_owned()),
+                    _ => None,
+                },
+                cancel_blocked: None,
+                reschedule_blocked: None,
+            },
+            self.patient_id,
+            self.doctor_id,
+        ))
+    }
+}
+
+const VIEW: &str =
+    "select a.appointment_id, a.patient_id, a.doctor_id, a.start_time, a.end_time, a.status,
+        a.appointment_type_id, t.name as type_name, doctor_display_name(d.first_name, d.last_name) as doctor_name,
+        p.first_name || ' ' || p.last_name as patient_name, a.reason, a.change_count, a.booked_by_role,
+        (select e.kind from appointment_events e
+          where e.appointment_id = a.appointment_id and e.actor_role = 'admin' and e.kind in ('rescheduled', 'cancelled')
+          order by e.created_at desc, e.appointment_event_id desc limit 1) as clinic_change
+     from appointments a
+     join appointment_types t using (appointment_type_id)
+     join doctors d on d.doctor_id = a.doctor_id
+     join patients p on p.patient_id = a.patient_id";
+
+/// One appointment with its patient and doctor ids (for the caller's object check).
+pub async fn view(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+) -> Result<Option<(crate::wire::appointments::AppointmentView, i64, i64)>, sqlx::Error> {
+    let row: Option<ViewRow> = sqlx::query_as(&format!("{VIEW} where a.appointment_id = $1"))
+        .bind(appointment_id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(ViewRow::into_view).transpose()
+}
+
+/// A patient's appointments, newest first (their own name left out).
+pub async fn views_for_patient(
+    pool: &PgPool,
+    patient_id: i64,
+) -> Result<Vec<crate::wire::appointments::AppointmentView>, sqlx::Error> {
+    let rows: Vec<ViewRow> = sqlx::query_as(&format!(
+        "{VIEW} where a.patient_id = $1 order by a.start_time desc"
+    ))
+    .bind(patient_id)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            r.into_view().map(|(mut v, _, _)| {
+                v.patient_name = None;
+                v
+            })
+        })
+        .collect()
+}
+
+/// The patient's email (none for a patient recorded without one) and phone.
+pub async fn patient_contact(
+    conn: &mut PgConnection,
+    patient_id: i64,
+) -> Result<(Option<String>, Option<String>), sqlx::Error> {
+    sqlx::query_as(
+        "select u.email, p.phone from patients p left join users u using (user_id) where p.patient_id = $1",
+    )
+    .bind(patient_id)
+    .fetch_one(conn)
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+pub struct EventRow {
+    pub created_at: DateTime<Utc>,
+    pub kind: String,
+    pub actor_role: String,
+    pub old_start_time: Option<DateTime<Utc>>,
+    pub new_start_time: Option<DateTime<Utc>>,
+    pub old_doctor: Option<String>,
+    pub new_doctor: Option<String>,
+}
+
+/// A visit's history, oldest first, with the doctors' names.
+pub async fn events(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select e.created_at, e.kind, e.actor_role, e.old_start_time, e.new_start_time,
+                doctor_display_name(od.first_name, od.last_name) as old_doctor,
+                doctor_display_name(nd.first_name, nd.last_name) as new_doctor
+         from appointment_events e
+         left join doctors od on od.doctor_id = e.old_doctor_id
+         left join doctors nd on nd.doctor_id = e.new_doctor_id
+         where e.appointment_id = $1
+         order by e.created_at, e.appointment_event_id",
+    )
+    .bind(appointment_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// What staff search appointments by.
+#[derive(Debug, Clone)]
+pub struct StaffFilter<'a> {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub doctor_id: Option<i64>,
+    /// Part of the patient's name or email.
+    pub patient: Option<&'a str>,
+    pub status: Option<&'static str>,
+}
+
+/// Appointments starting in `[from, to)` matching the filter, in time order, with their
+/// patient's id.
+pub async fn staff_search(
+    pool: &PgPool,
+    filter: &StaffFilter<'_>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<(crate::wire::appointments::AppointmentView, i64)>, sqlx::Error> {
+    let patient = filter.patient.map(crate::db::contains_pattern);
+    let rows: Vec<ViewRow> = sqlx::query_as(&format!(
+        "{VIEW}
+         where a.start_time >= $1 and a.start_time < $2
+           and ($3::bigint is null or a.doctor_id = $3)
+           and ($4::text is null or a.status = $4)
+           and ($5::text is null
+                or lower(p.first_name || ' ' || p.last_name) like $5
+                or exists (select 1 from users pu where pu.user_id = p.user_id and pu.email like $5))
+         order by a.start_time, a.appointment_id
+         limit $6 offset $7"
+    ))
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(filter.doctor_id)
+    .bind(filter.status)
+    .bind(patient)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            r.into_view()
+                .map(|(view, patient_id, _)| (view, patient_id))
+        })
+        .collect()
+}
+
+/// Visits that started in `[from, to)`: (marked no-show, marked completed or no-show).
+pub async fn outcomes_between(
+    pool: &PgPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "select count(*) filter (where status = 'no_show'),
+                count(*) filter (where status in ('completed', 'no_show'))
+         from appointments where start_time >= $1 and start_time < $2",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_one(pool)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CalendarEntry {
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+    #[sqlx(try_from = "String")]
+    pub status: AppointmentStatus,
+    pub ics_sequence: i32,
+    pub doctor_name: String,
+}
+
+/// A patient's own visit as their calendar file needs it (`None`: not theirs, or none).
+pub async fn calendar_entry(
+    pool: &PgPool,
+    appointment_id: i64,
+    patient_id: i64,
+) -> Result<Option<CalendarEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.start_time, a.end_time, a.status, a.ics_sequence,
+                doctor_display_name(d.first_name, d.last_name) as doctor_name
+         from appointments a join doctors d using (doctor_id)
+         where a.appointment_id = $1 and a.patient_id = $2",
+    )
+    .bind(appointment_id)
+    .bind(patient_id)
+    .fetch_optional(pool)
+    .await
+}

@@ -1,0 +1,132 @@
+//! What a session remembers, and the checks made on every request: idle and absolute
+//! timeouts, account disabled, sessions revoked by a password change.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use domain::role::Role;
+
+use crate::db;
+use crate::state::AppState;
+use crate::wire::auth::UserSummary;
+use crate::AppError;
+
+const KEY: &str = "auth";
+/// `last_seen_at` is written back at most this often, so most requests cost no write.
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SessionRecord {
+    user_id: i64,
+    logged_in_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+}
+
+/// The signed-in person, re-read from the database on every request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentUser {
+    pub user_id: i64,
+    pub role: Role,
+    pub email: String,
+    pub display_name: String,
+    pub patient_id: Option<i64>,
+    pub doctor_id: Option<i64>,
+}
+
+impl CurrentUser {
+    pub fn summary(&self) -> UserSummary {
+        UserSummary {
+            user_id: self.user_id,
+            role: self.role,
+            display_name: self.display_name.clone(),
+            email: self.email.clone(),
+        }
+    }
+}
+
+/// The session store is PostgreSQL: when it fails, the database is not answering.
+fn session_error(err: tower_sessions::session::Error) -> AppError {
+    use tower_sessions::session::Error;
+    use tower_sessions::session_store::Error as Store;
+    match err {
+        Error::Store(Store::Backend(cause)) => {
+            AppError::unavailable(format!("session store: {cause}"))
+        }
+        other => AppError::internal(format!("session store: {other}")),
+    }
+}
+
+/// Starts a signed-in session under a **new** session id (no fixation).
+pub async fn start(session: &Session, user_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    let record = SessionRecord {
+        user_id,
+        logged_in_at: now,
+        last_seen_at: now,
+    };
+    session.insert(KEY, record).await.map_err(session_error)
+}
+
+/// Signs `user_id` in on this session (under a new id) and returns who is signed in.
+pub async fn sign_in(
+    state: &AppState,
+    session: &Session,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<CurrentUser, AppError> {
+    start(session, user_id, now).await?;
+    load(state, session, now)
+        .await?
+        .ok_or(AppError::Unauthenticated)
+}
+
+/// Ends the session: deleted from the store, so the cookie is worthless afterwards.
+pub async fn end(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(session_error)
+}
+
+/// The user behind this session, or `None` (ending the session) when it has timed out,
+/// the account is disabled, or its sessions were revoked.
+pub async fn load(
+    state: &AppState,
+    session: &Session,
+    now: DateTime<Utc>,
+) -> Result<Option<CurrentUser>, AppError> {
+    let Some(mut record) = session
+        .get::<SessionRecord>(KEY)
+        .await
+        .map_err(session_error)?
+    else {
+        return Ok(None);
+    };
+    let policy = state.session_policy;
+    if now - record.logged_in_at > policy.absolute || now - record.last_seen_at > policy.idle {
+        end(session).await?;
+        return Ok(None);
+    }
+    let user = db::users::user_record(&state.pool, record.user_id).await?;
+    let Some(user) = user.filter(|u| {
+        u.disabled_at.is_none()
+            && u.email_verified_at.is_some()
+            && u.sessions_valid_after <= record.logged_in_at
+    }) else {
+        end(session).await?;
+        return Ok(None);
+    };
+    if now - record.last_seen_at >= TOUCH_EVERY {
+        record.last_seen_at = now;
+        session.insert(KEY, record).await.map_err(session_error)?;
+    }
+    let role = Role::parse(&user.role).ok_or_else(|| AppError::internal("unknown role"))?;
+    Ok(Some(CurrentUser {
+        user_id: user.user_id,
+        role,
+        email: user.email,
+        display_name: user
+            .display_name
+            .unwrap_or_else(|| "Clinic staff".to_owned()),
+        patient_id: user.patient_id,
+        doctor_id: user.doctor_id,
+    }))
+}

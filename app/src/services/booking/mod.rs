@@ -1,0 +1,243 @@
+//! The booking service: hold, confirm, cancel, reschedule. Each is one transaction that
+//! reads the rules from `domain` and lets PostgreSQL enforce the invariants (see the
+//! booking migration), and writes the visit's history, the patient's message (outbox)
+//! and, for staff, the audit row in that same transaction. `new_visit.rs` holds and
+//! confirms; `change.rs` cancels and moves; the doctor choice and locks shared by both
+//! (and by rule-6 reassignment) are here.
+//!
+//! Concurrency design: READ COMMITTED transactions; candidate slots are taken with
+//! `FOR UPDATE SKIP LOCKED`, one doctor at a time in the assignment policy's order, so
+//! two patients booking the same time never wait on each other: the second simply finds
+//! the first's doctor locked and moves on to the next doctor. The exclusion and unique
+//! constraints are the last line of defence and map to `SlotTaken`.
+//!
+//! One patient's own operations, however, are serialised: each starts by locking the
+//! patient's row (`lock_patient`), so two tabs of one patient cannot both pass the active
+//! limit, keep two holds, or book overlapping visits (which the database refuses too:
+//! `appointments_patient_no_overlap`). Lock order everywhere: patient, then doctor (share),
+//! then slots.
+
+use chrono::{DateTime, Utc};
+use domain::assignment::{rank_candidates, rotation_key, Candidate};
+use domain::booking::{Actor, BookingError};
+use domain::schedule::{local_date, local_day_bounds};
+use domain::ClinicPolicy;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::db::{self};
+use crate::services::availability::{nearest_open_times, AvailabilityIndex};
+use crate::AppError;
+
+mod change;
+mod new_visit;
+
+pub use change::{cancel, reschedule};
+use change::{record_change, ChangeRecord};
+pub use new_visit::{confirm, hold, Confirmation};
+
+/// How many alternatives an error offers.
+const ALTERNATIVES: usize = 5;
+/// Longest visit reason we store.
+const MAX_REASON_CHARS: usize = 1000;
+
+/// Where the booking service reads and writes: the database, which decides; and, for the
+/// alternatives it offers when a time is gone, this instance's availability index when
+/// there is one (a `&PgPool` alone reads them from SQL, as tools and tests do).
+#[derive(Clone, Copy)]
+pub struct Store<'a> {
+    pub pool: &'a PgPool,
+    pub availability: Option<&'a AvailabilityIndex>,
+}
+
+impl<'a> From<&'a PgPool> for Store<'a> {
+    fn from(pool: &'a PgPool) -> Self {
+        Store {
+            pool,
+            availability: None,
+        }
+    }
+}
+
+impl<'a> From<&'a crate::state::AppState> for Store<'a> {
+    fn from(state: &'a crate::state::AppState) -> Self {
+        Store {
+            pool: &state.pool,
+            availability: Some(&state.availability),
+        }
+    }
+}
+
+/// Who is acting, established by the caller from the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActingUser {
+    pub user_id: i64,
+    pub role: ActingRole,
+    /// The request this happens in, for audit rows (`None` outside a request).
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActingRole {
+    /// A patient acting for themselves.
+    Patient { patient_id: i64 },
+    /// Staff acting on a patient's behalf; an override of the patient rules needs a reason.
+    Staff { override_reason: Option<String> },
+}
+
+impl ActingUser {
+    fn actor(&self) -> Actor {
+        match &self.role {
+            ActingRole::Patient { .. } => Actor::Patient,
+            ActingRole::Staff { override_reason } => Actor::Staff {
+                override_reason: override_reason.clone(),
+            },
+        }
+    }
+
+    fn role_name(&self) -> &'static str {
+        match self.role {
+            ActingRole::Patient { .. } => "patient",
+            ActingRole::Staff { .. } => "admin",
+        }
+    }
+
+    /// Patients reach only their own appointments; anything else looks like it does not exist.
+    fn may_act_for(&self, patient_id: i64) -> bool {
+        match self.role {
+            ActingRole::Patient { patient_id: own } => own == patient_id,
+            ActingRole::Staff { .. } => true,
+        }
+    }
+}
+
+/// A time reserved while the patient confirms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    pub token: Uuid,
+    /// The appointment type's name.
+    pub type_name: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+async fn slot_count(conn: &mut PgConnection, appointment_type_id: i64) -> Result<i32, AppError> {
+    db::appointments::type_slot_count(conn, appointment_type_id)
+        .await?
+        .ok_or(AppError::Booking(BookingError::UnknownAppointmentType))
+}
+
+/// The doctors with `slot_count` consecutive open slots from `start`, in the order they
+/// are tried: `prefer` first when free (a moved visit stays with its doctor when it can),
+/// then by the assignment policy; never `except`. Reads without locking.
+pub(crate) async fn ranked_doctors(
+    conn: &mut PgConnection,
+    policy: &ClinicPolicy,
+    start: DateTime<Utc>,
+    slot_count: i32,
+    now: DateTime<Utc>,
+    except: Option<i64>,
+    prefer: Option<i64>,
+) -> Result<Vec<i64>, AppError> {
+    let end = start + policy.slot_length() * slot_count;
+    let mut doctors =
+        db::slots::doctors_open_for(conn, start, end, i64::from(slot_count), now).await?;
+    doctors.retain(|&d| Some(d) != except);
+    if doctors.is_empty() {
+        return Ok(doctors);
+    }
+    let tz = policy.time_zone();
+    let (day_start, day_end) = local_day_bounds(tz, local_date(tz, start));
+    let load = db::appointments::counts_per_doctor(conn, &doctors, day_start, day_end).await?;
+    let preferred = prefer.filter(|p| doctors.contains(p));
+    let candidates = doctors
+        .iter()
+        .filter(|&&d| Some(d) != preferred)
+        .map(|&doctor_id| Candidate {
+            doctor_id,
+            appointments_that_day: load.get(&doctor_id).copied().unwrap_or(0),
+        })
+        .collect();
+    let ranked = rank_candidates(candidates, rotation_key(start, policy.slot_length()));
+    Ok(preferred.into_iter().chain(ranked).collect())
+}
+
+/// Takes `slot_count` consecutive open slots starting at `start` from the first doctor of
+/// [`ranked_doctors`], falling through to the next doctor whenever a concurrent
+/// transaction has locked one. Returns the doctor and the locked slot ids. New bookings,
+/// moves and reassignment (`reassignment`) all take slots this way.
+pub(crate) async fn take_slots(
+    conn: &mut PgConnection,
+    policy: &ClinicPolicy,
+    start: DateTime<Utc>,
+    slot_count: i32,
+    now: DateTime<Utc>,
+    except: Option<i64>,
+    prefer: Option<i64>,
+) -> Result<Option<(i64, Vec<i64>)>, AppError> {
+    let end = start + policy.slot_length() * slot_count;
+    for doctor_id in ranked_doctors(conn, policy, start, slot_count, now, except, prefer).await? {
+        if !db::doctors::lock_if_bookable(conn, doctor_id).await? {
+            continue;
+        }
+        let slot_ids = db::slots::lock_open_run(conn, doctor_id, start, end, now).await?;
+        if slot_ids.len() == slot_count as usize {
+            return Ok(Some((doctor_id, slot_ids)));
+        }
+    }
+    Ok(None)
+}
+
+/// Locks the patient's row first (see the module comment); a patient that does not exist
+/// is not found.
+async fn lock_patient(conn: &mut PgConnection, patient_id: i64) -> Result<(), AppError> {
+    if db::users::lock_patient(conn, patient_id).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Refuses a time that overlaps `overlap`, another live visit of the same patient.
+fn refuse_overlap(overlap: Option<i64>) -> Result<(), AppError> {
+    match overlap {
+        Some(appointment_id) => Err(BookingError::OverlapsOwnAppointment {
+            appointment_id: Some(appointment_id),
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a time that overlaps another live visit of the same patient.
+async fn check_no_overlap(
+    conn: &mut PgConnection,
+    patient_id: i64,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    except: Option<i64>,
+) -> Result<(), AppError> {
+    refuse_overlap(db::appointments::patient_overlap(conn, patient_id, start, end, except).await?)
+}
+
+async fn alternatives(
+    store: Store<'_>,
+    policy: &ClinicPolicy,
+    slot_count: i32,
+    around: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<DateTime<Utc>>, AppError> {
+    let sql_only = AvailabilityIndex::default();
+    let index = store.availability.unwrap_or(&sql_only);
+    Ok(nearest_open_times(
+        index,
+        store.pool,
+        policy,
+        slot_count as usize,
+        around,
+        now,
+        ALTERNATIVES,
+    )
+    .await?)
+}

@@ -1,0 +1,229 @@
+//! A new visit: a hold on a time (the doctor assigned), then its confirmation.
+
+use chrono::{DateTime, Utc};
+use domain::booking::{self, BookingError};
+use domain::ClinicPolicy;
+use uuid::Uuid;
+
+use crate::db::{self, appointments::Appointment};
+use crate::services::counters;
+use crate::AppError;
+use domain::notify::NotificationKind;
+
+use super::*;
+
+/// Reserves `start` for the patient for the policy's hold time, assigning a doctor.
+/// A patient has one hold at a time: a new hold replaces the previous one.
+#[tracing::instrument(skip_all, fields(patient_id, appointment_type_id))]
+pub async fn hold(
+    store: impl Into<Store<'_>>,
+    policy: &ClinicPolicy,
+    by: &ActingUser,
+    patient_id: i64,
+    start: DateTime<Utc>,
+    appointment_type_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Hold, AppError> {
+    let store = store.into();
+    let pool = store.pool;
+    if !by.may_act_for(patient_id) {
+        return Err(AppError::Forbidden);
+    }
+    // Cheap refusals before any lock: the rules for everyone, and for patients the booking
+    // window; staff get the window below, with overrides.
+    booking::check_bookable_start(policy, now, start)?;
+    if matches!(by.role, ActingRole::Patient { .. }) {
+        booking::check_new_start(policy, now, start)?;
+    }
+    let mut tx = pool.begin().await?;
+    lock_patient(&mut tx, patient_id).await?;
+    let facts = db::appointments::booking_facts(
+        &mut tx,
+        patient_id,
+        appointment_type_id,
+        start,
+        None,
+        policy.slot_length(),
+        now,
+    )
+    .await?;
+    let (Some(slots_needed), Some(type_name)) = (facts.slot_count, facts.type_name) else {
+        return Err(BookingError::UnknownAppointmentType.into());
+    };
+    booking::check_new_booking(policy, now, start, facts.upcoming, &by.actor())?;
+    let end = start + policy.slot_length() * slots_needed;
+    refuse_overlap(facts.overlap)?;
+    db::slots::release_holds_of(&mut tx, patient_id).await?;
+
+    let Some((_doctor_id, slot_ids)) =
+        take_slots(&mut tx, policy, start, slots_needed, now, None, None).await?
+    else {
+        tx.rollback().await?;
+        let alternatives = alternatives(store, policy, slots_needed, start, now).await?;
+        counters::note(&counters::CONFLICTS);
+        return Err(BookingError::SlotTaken { alternatives }.into());
+    };
+    let token = Uuid::new_v4();
+    let expires_at = now + policy.hold_time();
+    db::slots::mark_held(
+        &mut tx,
+        &slot_ids,
+        token,
+        patient_id,
+        appointment_type_id,
+        expires_at,
+    )
+    .await?;
+    tx.commit().await?;
+    counters::note(&counters::HOLDS);
+    Ok(Hold {
+        token,
+        type_name,
+        start,
+        end,
+        expires_at,
+    })
+}
+
+/// What confirming a hold needs to know besides who and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    pub patient_id: i64,
+    pub hold_token: Uuid,
+    /// The patient's private reason for the visit, if any.
+    pub reason: Option<String>,
+    /// Fresh per confirm page: a repeated submit books once.
+    pub idempotency_key: Uuid,
+}
+
+/// Turns a live hold into an appointment. Submitting again with the same idempotency key
+/// returns the appointment the first submit created.
+#[tracing::instrument(skip_all, fields(patient_id = input.patient_id))]
+pub async fn confirm(
+    store: impl Into<Store<'_>>,
+    policy: &ClinicPolicy,
+    by: &ActingUser,
+    input: Confirmation,
+    now: DateTime<Utc>,
+) -> Result<Appointment, AppError> {
+    let Confirmation {
+        patient_id,
+        hold_token,
+        reason,
+        idempotency_key,
+    } = input;
+    let store = store.into();
+    let pool = store.pool;
+    if !by.may_act_for(patient_id) {
+        return Err(AppError::Forbidden);
+    }
+    let reason = reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > MAX_REASON_CHARS)
+    {
+        return Err(AppError::validation(
+            "reason",
+            format!("Please keep the reason under {MAX_REASON_CHARS} characters."),
+        ));
+    }
+
+    let mut tx = pool.begin().await?;
+    // Lock first: a concurrent submit of the same hold waits here, then finds the
+    // appointment it created through the idempotency key (or, from another tab with
+    // another key, through the hold token).
+    lock_patient(&mut tx, patient_id).await?;
+    if let Some(existing) =
+        db::appointments::find_by_idempotency_key(&mut tx, patient_id, idempotency_key).await?
+    {
+        return Ok(existing);
+    }
+    let held = db::slots::lock_hold(&mut tx, hold_token).await?;
+    // Someone else's hold is answered exactly as an unknown one: telling them apart would
+    // confirm that the token exists.
+    let held = if held.iter().any(|s| s.hold_patient_id != patient_id) {
+        Vec::new()
+    } else {
+        held
+    };
+    let Some(first) = held.first() else {
+        if let Some(appointment_id) =
+            db::appointments::find_by_hold_token(&mut tx, patient_id, hold_token).await?
+        {
+            return Err(BookingError::AlreadyBooked { appointment_id }.into());
+        }
+        // Lapsed and taken by someone else, swept, or never issued.
+        tx.rollback().await?;
+        return Err(BookingError::HoldExpired {
+            alternatives: Vec::new(),
+        }
+        .into());
+    };
+    let (start, appointment_type_id) = (first.start_time, first.hold_appointment_type_id);
+    // The held doctor may have been disabled since: their time is no longer offered.
+    let doctor_gone = !db::doctors::lock_if_bookable(&mut tx, first.doctor_id).await?;
+    if first.hold_expires_at <= now || doctor_gone {
+        tx.rollback().await?;
+        let alternatives = alternatives(store, policy, held.len() as i32, start, now).await?;
+        counters::note(&counters::CONFLICTS);
+        return Err(BookingError::HoldExpired { alternatives }.into());
+    }
+    let end = held.last().map_or(first.end_time, |s| s.end_time);
+    let facts = db::appointments::booking_facts(
+        &mut tx,
+        patient_id,
+        appointment_type_id,
+        start,
+        Some(end),
+        policy.slot_length(),
+        now,
+    )
+    .await?;
+    // A patient's hold was inside the window when taken; staff overrides are re-judged
+    // (and recorded) here.
+    let override_reason = match by.role {
+        ActingRole::Patient { .. } => {
+            booking::check_active_limit(policy, facts.upcoming)?;
+            None
+        }
+        ActingRole::Staff { .. } => {
+            booking::check_new_booking(policy, now, start, facts.upcoming, &by.actor())?
+        }
+    };
+    refuse_overlap(facts.overlap)?;
+
+    let slot_ids: Vec<i64> = held.iter().map(|s| s.slot_id).collect();
+    let new = db::appointments::NewAppointment {
+        patient_id,
+        doctor_id: first.doctor_id,
+        appointment_type_id,
+        start,
+        end,
+        reason,
+        booked_by_user_id: by.user_id,
+        booked_by_role: by.role_name(),
+        idempotency_key,
+        hold_token: Some(hold_token),
+    };
+    let appointment = db::appointments::insert_booked(&mut tx, &new, &slot_ids, now).await?;
+    record_change(
+        &mut tx,
+        policy,
+        by,
+        ChangeRecord {
+            appointment_id: appointment.appointment_id,
+            patient_id,
+            kind: NotificationKind::AppointmentBooked,
+            old: None,
+            new: Some((appointment.doctor_id, appointment.start)),
+            override_reason: override_reason.as_deref(),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    counters::note(&counters::BOOKINGS);
+    Ok(appointment)
+}

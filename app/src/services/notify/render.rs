@@ -1,0 +1,250 @@
+//! Message texts. Clinic name and contact, date, time and zone, appointment type and
+//! doctor — and never the visit reason or any other clinical detail.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use domain::booking::AppointmentStatus;
+use domain::ics::{self, IcsMethod};
+use domain::notify::NotificationKind;
+
+use crate::db::notifications::MessageContext;
+
+/// One message, ready for a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub sms: String,
+    /// (METHOD, iCalendar text)
+    pub ics: Option<(&'static str, String)>,
+}
+
+/// Where links in messages point (e.g. `https://clinic.example.org`).
+#[derive(Debug, Clone)]
+pub struct LinkBase(pub String);
+
+fn when(tz: Tz, start: DateTime<Utc>) -> String {
+    let local = start.with_timezone(&tz);
+    format!(
+        "{} at {} {}",
+        local.format("%A, %B %-d, %Y"),
+        local.format("%-I:%M %p"),
+        local.format("%Z")
+    )
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `None` when there is nothing true to say any more (the message is then superseded),
+/// e.g. a reminder for an appointment that was cancelled since it was queued.
+/// `secret` is the query of a message's one-time link (`token=…`, and for a new
+/// patient's confirmation also `&next=…`).
+pub fn render(
+    kind: NotificationKind,
+    ctx: &MessageContext,
+    appointment_id: Option<i64>,
+    secret: Option<&str>,
+    links: &LinkBase,
+    now: DateTime<Utc>,
+) -> Option<Rendered> {
+    use NotificationKind::*;
+    let tz: Tz = ctx.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let hello = format!("Hello {},", ctx.first_name.as_deref().unwrap_or("there"));
+    let contact = format!(
+        "{}\n{}\n{} · {}",
+        ctx.clinic_name, ctx.clinic_address, ctx.clinic_phone, ctx.clinic_email
+    );
+    let manage = format!("{}/appointments", links.0.trim_end_matches('/'));
+    let freeze_hours = i64::from(ctx.change_freeze_minutes) / 60;
+
+    let appointment = match (
+        appointment_id,
+        ctx.start_time,
+        ctx.end_time,
+        ctx.appointment_status
+            .as_deref()
+            .and_then(AppointmentStatus::parse),
+    ) {
+        (Some(id), Some(start), Some(end), Some(status)) => Some((id, start, end, status)),
+        _ => None,
+    };
+    let (subject, lines, ics_method): (String, Vec<String>, Option<IcsMethod>) = match (kind, appointment) {
+        (AccountWelcome, _) => (
+            format!("Welcome to {}", ctx.clinic_name),
+            vec![
+                format!("Your account at {} is ready.", ctx.clinic_name),
+                format!("Book, change or cancel visits online at {}.", links.0),
+            ],
+            None,
+        ),
+        (PasswordChanged, _) => (
+            "Your password was changed".to_owned(),
+            vec![
+                "The password of your account was just changed, and your other devices were signed out.".to_owned(),
+                format!("If this was not you, call us right away at {}.", ctx.clinic_phone),
+            ],
+            None,
+        ),
+        // Without its token (a dead message retried later) the link cannot be rebuilt:
+        // the person asks for a new one.
+        (PasswordReset, _) => (
+            format!("Reset your password at {}", ctx.clinic_name),
+            vec![
+                "Someone (hopefully you) asked to reset the password of your account.".to_owned(),
+                format!(
+                    "Choose a new password here within 30 minutes: {}/reset-password?{}",
+                    links.0.trim_end_matches('/'),
+                    secret?
+                ),
+                "The link works once. If you did not ask for it, ignore this email: your password stays as it is.".to_owned(),
+            ],
+            None,
+        ),
+        (EmailVerification, _) => (
+            format!("Confirm your email address for {}", ctx.clinic_name),
+            vec![
+                format!("Welcome to {}! One step is left before you can book online.", ctx.clinic_name),
+                format!(
+                    "Confirm your email address here within 24 hours: {}/verify-email?{}",
+                    links.0.trim_end_matches('/'),
+                    secret?
+                ),
+                "If you did not create an account, ignore this email and nothing happens.".to_owned(),
+            ],
+            None,
+        ),
+        (AccountInvitation, _) => (
+            format!("Book and manage your visits at {} online", ctx.clinic_name),
+            vec![
+                format!("{} has recorded you as a patient. You can now see and manage your appointments online.", ctx.clinic_name),
+                format!(
+                    "Choose a password here within 7 days: {}/welcome?{}",
+                    links.0.trim_end_matches('/'),
+                    secret?
+                ),
+                "The link works once. You do not need an account: you can always call us instead.".to_owned(),
+            ],
+            None,
+        ),
+        (SignupAttempt, _) => (
+            format!("Someone tried to sign up at {} with your address", ctx.clinic_name),
+            vec![
+                "Someone tried to create an account with this email address, which already has one.".to_owned(),
+                format!("To sign in, go to {}/login.", links.0.trim_end_matches('/')),
+                format!(
+                    "Forgot your password? Choose a new one at {}/forgot-password.",
+                    links.0.trim_end_matches('/')
+                ),
+                "If this was not you, you can ignore this email: your account has not changed.".to_owned(),
+            ],
+            None,
+        ),
+        (_, None) => return None,
+        (AppointmentReminder, Some((_, start, _, status))) if status != AppointmentStatus::Booked || start <= now => return None,
+        (kind, Some((_, start, end, status))) => {
+            let at = when(tz, start);
+            let minutes = (end - start).num_minutes();
+            let visit = format!(
+                "{} ({minutes} minutes) with {}",
+                ctx.type_name.as_deref().unwrap_or("Appointment"),
+                ctx.doctor_name.as_deref().unwrap_or("your doctor")
+            );
+            let change = format!(
+                "To change or cancel, visit {manage} up to {freeze_hours} hours before, or call {}.",
+                ctx.clinic_phone
+            );
+            match (kind, status) {
+                (_, AppointmentStatus::Cancelled) | (AppointmentCancelled, _) => (
+                    format!("Cancelled: your appointment on {}", start.with_timezone(&tz).format("%B %-d")),
+                    vec![format!("Your appointment on {at} is cancelled."), format!("To book again, visit {}/book.", links.0)],
+                    Some(IcsMethod::Cancel),
+                ),
+                (AppointmentBooked, _) => (
+                    format!("Booked: {at}"),
+                    vec![format!("Your appointment is booked for {at}."), visit, change],
+                    Some(IcsMethod::Request),
+                ),
+                (AppointmentRescheduled, _) => (
+                    format!("Moved: your appointment is now {at}"),
+                    vec![format!("Your appointment has moved to {at}."), visit, change],
+                    Some(IcsMethod::Request),
+                ),
+                (AppointmentReassigned, _) => (
+                    format!("Update: your appointment on {}", start.with_timezone(&tz).format("%B %-d")),
+                    vec![format!("Your appointment on {at} is now with another doctor."), visit, change],
+                    Some(IcsMethod::Request),
+                ),
+                (AppointmentNeedsAttention, _) => (
+                    format!("We need to rearrange your appointment on {}", start.with_timezone(&tz).format("%B %-d")),
+                    vec![
+                        format!("Your doctor is no longer available for your appointment on {at}."),
+                        format!("Our staff will contact you to find a new time, or call us at {}.", ctx.clinic_phone),
+                    ],
+                    None,
+                ),
+                (AppointmentReminder, _) => (
+                    format!("Reminder: {at}"),
+                    vec![format!("This is a reminder of your appointment on {at}."), visit, change],
+                    Some(IcsMethod::Request),
+                ),
+                (
+                    AccountWelcome | PasswordChanged | PasswordReset | EmailVerification
+                    | SignupAttempt | AccountInvitation,
+                    _,
+                ) => unreachable!("handled above"),
+            }
+        }
+    };
+
+    let text = format!("{hello}\n\n{}\n\n{contact}\n", lines.join("\n\n"));
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family: sans-serif\"><p>{}</p>{}<hr><p>{}</p></body></html>",
+        escape_html(&hello),
+        lines.iter().map(|l| format!("<p>{}</p>", escape_html(l))).collect::<String>(),
+        escape_html(&contact).replace('\n', "<br>")
+    );
+    let sms = format!(
+        "{}: {}",
+        ctx.clinic_name,
+        lines.first().cloned().unwrap_or_default()
+    );
+    let ics = match (ics_method, appointment) {
+        (Some(method), Some((id, start, end, _))) => {
+            let description = format!(
+                "With {}. To change or cancel, call {}.",
+                ctx.doctor_name.as_deref().unwrap_or("your doctor"),
+                ctx.clinic_phone
+            );
+            let visit = ics::ClinicVisit {
+                appointment_id: id,
+                sequence: ctx.ics_sequence.unwrap_or(0),
+                start,
+                end,
+                clinic_name: &ctx.clinic_name,
+                clinic_address: &ctx.clinic_address,
+                clinic_email: &ctx.clinic_email,
+                description: &description,
+            };
+            let name = if method == IcsMethod::Cancel {
+                "CANCEL"
+            } else {
+                "REQUEST"
+            };
+            Some((name, ics::render_visit(&visit, method, now)))
+        }
+        _ => None,
+    };
+    Some(Rendered {
+        subject,
+        text,
+        html,
+        sms,
+        ics,
+    })
+}

@@ -1,0 +1,329 @@
+//! The patient portal's server side: the finder's week, and the patient's own holds and
+//! appointments through the booking service. The server function hands in the call (the
+//! signed-in patient, the moment, the request id).
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use domain::booking::{self as rules, Actor, AppointmentFacts, AppointmentStatus};
+use domain::schedule::{local_date, local_day_bounds};
+use domain::ClinicPolicy;
+use uuid::Uuid;
+
+use crate::db;
+use crate::services::availability;
+use crate::services::booking;
+use crate::services::call::{Call, Patient};
+use crate::wire::appointments::AppointmentView;
+use crate::wire::booking::{AppointmentTypeView, DayTimes, HoldView, MoveDoctor, WeekView};
+use crate::AppError;
+
+/// The patient's call and the clinic's current policy.
+async fn policy(call: &Call<Patient>) -> Result<ClinicPolicy, AppError> {
+    db::settings::clinic_policy(&call.state.pool).await
+}
+
+pub async fn finder_week(
+    call: &Call,
+    appointment_type_id: Option<i64>,
+    week: Option<NaiveDate>,
+) -> Result<WeekView, AppError> {
+    let state = &call.state;
+    // The finder is the hottest read (anonymous too): policy and types from the cache.
+    let settings = state.availability.settings(&state.pool).await?;
+    let policy = settings.policy;
+    let now = call.now;
+    let tz = policy.time_zone();
+    let types: Vec<AppointmentTypeView> = settings
+        .types
+        .into_iter()
+        .map(|(id, name, slots)| AppointmentTypeView {
+            appointment_type_id: id,
+            name,
+            minutes: policy.slot_length().num_minutes() * i64::from(slots),
+        })
+        .collect();
+    let appointment_type = match appointment_type_id {
+        None => types.first().cloned().ok_or(AppError::NotFound)?,
+        Some(id) => types
+            .iter()
+            .find(|t| t.appointment_type_id == id)
+            .cloned()
+            .ok_or_else(|| {
+                AppError::validation(
+                    "appointment_type_id",
+                    "That appointment type is not offered.",
+                )
+            })?,
+    };
+    let slots = (appointment_type.minutes / policy.slot_length().num_minutes()) as usize;
+    // Seven days from a day: today at the earliest, never a span wholly past.
+    let today = local_date(tz, now);
+    let last_day = local_date(tz, now + policy.booking_horizon());
+    let next_available =
+        availability::next_available_from(&state.availability, &state.pool, &policy, slots, now)
+            .await?;
+    let first_day = match week {
+        // Without a day: the first day with openings (or today).
+        None => next_available.map_or(today, |t| local_date(tz, t)),
+        Some(d) if d < today && today - d <= Duration::days(7) => today,
+        Some(d) if (today..=last_day).contains(&d) => d,
+        Some(_) => {
+            return Err(AppError::validation(
+                "week",
+                format!(
+                    "Open times can be shown for the days from {} to {}.",
+                    today.format("%B %-d, %Y"),
+                    last_day.format("%B %-d, %Y")
+                ),
+            ))
+        }
+    };
+
+    let (from, _) = local_day_bounds(tz, first_day);
+    let (_, to) = local_day_bounds(tz, first_day + Duration::days(6));
+    let open = availability::open_times_from(
+        &state.availability,
+        &state.pool,
+        &policy,
+        slots,
+        from,
+        to,
+        now,
+    )
+    .await?;
+    let mut days: Vec<DayTimes> = (0..7)
+        .map(|i| DayTimes {
+            date: first_day + Duration::days(i),
+            times: Vec::new(),
+        })
+        .collect();
+    // One time-zone conversion per time (this is the finder's hot path).
+    for o in &open {
+        let date = local_date(tz, o.start);
+        if let Some(day) = days.iter_mut().find(|d| d.date == date) {
+            day.times.push(o.start);
+        }
+    }
+    // Nothing in these days but something later: the way there.
+    let first_open_week = next_available
+        .map(|t| local_date(tz, t))
+        .filter(|d| days.iter().all(|x| x.times.is_empty()) && *d > first_day);
+    Ok(WeekView {
+        types,
+        appointment_type,
+        week_start: first_day,
+        days,
+        time_zone: tz.name().to_owned(),
+        prev_week: (first_day > today).then(|| (first_day - Duration::days(7)).max(today)),
+        next_week: (first_day + Duration::days(7) <= last_day)
+            .then(|| first_day + Duration::days(7)),
+        first_open_week,
+        next_available,
+    })
+}
+
+fn hold_to_view(
+    hold: booking::Hold,
+    type_name: String,
+    appointment_type_id: i64,
+    tz: &str,
+    now: DateTime<Utc>,
+) -> HoldView {
+    HoldView {
+        idempotency_key: Uuid::new_v4(),
+        appointment_type_id,
+        token: hold.token,
+        start: hold.start,
+        end: hold.end,
+        expires_at: hold.expires_at,
+        type_name,
+        time_zone: tz.to_owned(),
+        server_now: now,
+    }
+}
+
+pub async fn hold_time(
+    call: &Call<Patient>,
+    start: DateTime<Utc>,
+    appointment_type_id: i64,
+) -> Result<HoldView, AppError> {
+    let start = domain::booking::parse_start(start)?.get();
+    let policy = policy(call).await?;
+    let hold = booking::hold(
+        &call.state,
+        &policy,
+        &call.acting(),
+        call.who.patient_id,
+        start,
+        appointment_type_id,
+        call.now,
+    )
+    .await?;
+    let name = hold.type_name.clone();
+    Ok(hold_to_view(
+        hold,
+        name,
+        appointment_type_id,
+        policy.time_zone().name(),
+        call.now,
+    ))
+}
+
+pub async fn hold_view(call: &Call<Patient>, token: Uuid) -> Result<HoldView, AppError> {
+    let policy = policy(call).await?;
+    let row = db::slots::held_by(&call.state.pool, token, call.who.patient_id).await?;
+    let db::slots::HeldTime {
+        start,
+        end,
+        expires_at,
+        type_name,
+        appointment_type_id,
+    } = row.ok_or(domain::booking::BookingError::HoldNotFound)?;
+    Ok(HoldView {
+        idempotency_key: Uuid::new_v4(),
+        appointment_type_id,
+        token,
+        start,
+        end,
+        expires_at,
+        type_name,
+        time_zone: policy.time_zone().name().to_owned(),
+        server_now: call.now,
+    })
+}
+
+/// Books the held time; returns the new appointment's id.
+pub async fn confirm_booking(
+    call: &Call<Patient>,
+    hold: Uuid,
+    reason: Option<String>,
+    idempotency_key: Uuid,
+) -> Result<i64, AppError> {
+    let policy = policy(call).await?;
+    let appointment = booking::confirm(
+        &call.state,
+        &policy,
+        &call.acting(),
+        booking::Confirmation {
+            patient_id: call.who.patient_id,
+            hold_token: hold,
+            reason,
+            idempotency_key,
+        },
+        call.now,
+    )
+    .await?;
+    Ok(appointment.appointment_id)
+}
+
+/// Moves the patient's own appointment; returns its (new) id.
+pub async fn reschedule(
+    call: &Call<Patient>,
+    appointment_id: i64,
+    start: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let start = domain::booking::parse_start(start)?.get();
+    let policy = policy(call).await?;
+    let moved = booking::reschedule(
+        &call.state,
+        &policy,
+        &call.acting(),
+        appointment_id,
+        start,
+        call.now,
+    )
+    .await?;
+    Ok(moved.appointment_id)
+}
+
+/// Who moving the patient's own visit to `start` would be with, as things stand now (the
+/// move itself decides again, under locks).
+pub async fn move_preview(
+    call: &Call<Patient>,
+    appointment_id: i64,
+    start: DateTime<Utc>,
+) -> Result<MoveDoctor, AppError> {
+    let (state, patient_id) = (&call.state, call.who.patient_id);
+    let start = domain::booking::parse_start(start)?.get();
+    let policy = policy(call).await?;
+    // The rules no one may pass, as the move itself applies them: the preview answers as
+    // the move would.
+    domain::booking::check_bookable_start(&policy, call.now, start)?;
+    let current = db::appointments::get(&state.pool, appointment_id)
+        .await?
+        .filter(|a| a.patient_id == patient_id)
+        .ok_or(AppError::NotFound)?;
+    let mut conn = state.pool.acquire().await?;
+    let Some(slots) =
+        db::appointments::type_slot_count(&mut conn, current.appointment_type_id).await?
+    else {
+        return Ok(MoveDoctor {
+            doctor_name: None,
+            same_doctor: false,
+        });
+    };
+    let ranked = booking::ranked_doctors(
+        &mut conn,
+        &policy,
+        start,
+        slots,
+        call.now,
+        None,
+        Some(current.doctor_id),
+    )
+    .await?;
+    let doctor_name = match ranked.first() {
+        Some(&doctor_id) => db::doctors::display_name(&mut conn, doctor_id).await?,
+        None => None,
+    };
+    Ok(MoveDoctor {
+        doctor_name,
+        same_doctor: ranked.first() == Some(&current.doctor_id),
+    })
+}
+
+/// Cancels the patient's own appointment; returns its id.
+pub async fn cancel(call: &Call<Patient>, appointment_id: i64) -> Result<i64, AppError> {
+    let policy = policy(call).await?;
+    let cancelled = booking::cancel(
+        &call.state.pool,
+        &policy,
+        &call.acting(),
+        appointment_id,
+        call.now,
+    )
+    .await?;
+    Ok(cancelled.appointment_id)
+}
+
+/// Says why the patient may not cancel or move `view` online now (the page shows this
+/// instead of the buttons).
+pub fn explain_blocks(view: &mut AppointmentView, policy: &ClinicPolicy, now: DateTime<Utc>) {
+    let facts = AppointmentFacts {
+        start: view.start,
+        status: view.status,
+        change_count: view.change_count,
+    };
+    let explain =
+        |result: Result<Option<String>, rules::BookingError>| result.err().map(|e| e.to_string());
+    if view.status == AppointmentStatus::Booked && view.start > now {
+        view.cancel_blocked = explain(rules::check_cancel(policy, now, &facts, &Actor::Patient));
+        view.reschedule_blocked = explain(rules::check_reschedule(
+            policy,
+            now,
+            &facts,
+            &Actor::Patient,
+        ));
+    } else {
+        let done = "This appointment can no longer be changed.".to_owned();
+        view.cancel_blocked = Some(done.clone());
+        view.reschedule_blocked = Some(done);
+    }
+}
+
+/// The patient lets go of a time they were holding ("Choose another time"), so it is
+/// offered again at once instead of when the hold runs out; then back to the finder.
+pub async fn release_hold(call: &Call<Patient>, token: Uuid) -> Result<(), AppError> {
+    let mut conn = call.state.pool.acquire().await?;
+    db::slots::release_hold(&mut conn, call.who.patient_id, token).await?;
+    Ok(())
+}

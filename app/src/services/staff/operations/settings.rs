@@ -1,0 +1,234 @@
+//! The clinic's settings, staff side: each change validated, named in the audit row
+//! (`old → new`), and the free times remade when the grid or the horizon changes.
+
+use domain::account::Email;
+use domain::audit::AuditAction;
+use domain::schedule::validate_hours;
+use domain::{ClinicPolicy, ClinicPolicyInput};
+
+use crate::db;
+use crate::services::call::{Call, Staff};
+use crate::services::schedule;
+use crate::services::staff::audit_staff;
+use crate::wire::staff::operations::ClinicSettings;
+use crate::AppError;
+
+pub async fn settings(call: &Call<Staff>) -> Result<ClinicSettings, AppError> {
+    let state = &call.state;
+    db::settings::staff_settings(&state.pool)
+        .await
+        .map_err(Into::into)
+}
+
+/// The settings form as typed: numbers stay text until parsed, so a letter in a number
+/// field gets a message naming it.
+#[derive(Debug, Clone)]
+pub struct SettingsForm {
+    pub clinic_name: String,
+    pub clinic_phone: String,
+    pub clinic_email: String,
+    pub clinic_address: String,
+    pub time_zone: String,
+    pub numbers: [(&'static str, String); 9],
+}
+
+fn number(field: &'static str, text: &str) -> Result<i64, AppError> {
+    text.trim()
+        .parse::<i64>()
+        .map_err(|_| AppError::validation(field, "Enter a whole number."))
+}
+
+fn text_field(
+    field: &'static str,
+    value: &str,
+    max: usize,
+    required: bool,
+) -> Result<String, AppError> {
+    let value = value.trim();
+    if required && value.is_empty() {
+        return Err(AppError::validation(field, "This cannot be empty."));
+    }
+    if value.chars().count() > max {
+        return Err(AppError::validation(
+            field,
+            format!("Please keep this under {max} characters."),
+        ));
+    }
+    domain::text::check_field(value).map_err(|e| AppError::validation(field, e.to_string()))?;
+    Ok(value.to_owned())
+}
+
+impl SettingsForm {
+    fn parse(&self) -> Result<(ClinicSettings, ClinicPolicy), AppError> {
+        let n = |i: usize| number(self.numbers[i].0, &self.numbers[i].1);
+        let input = ClinicPolicyInput {
+            time_zone: self.time_zone.trim().to_owned(),
+            slot_minutes: n(0)?,
+            booking_horizon_days: n(1)?,
+            min_notice_minutes: n(2)?,
+            hold_minutes: n(3)?,
+            change_freeze_minutes: n(4)?,
+            max_changes_per_appointment: n(5)?,
+            max_active_appointments: n(6)?,
+            reminder_lead_minutes: n(7)?,
+            notification_debounce_minutes: n(8)?,
+        };
+        let policy = ClinicPolicy::parse(&input)
+            .map_err(|e| AppError::validation(e.field, format!("{}.", capitalise(&e.message))))?;
+        let clinic_email = match self.clinic_email.trim() {
+            "" => String::new(),
+            typed => Email::parse(typed)
+                .map_err(|_| {
+                    AppError::validation("clinic_email", "Enter an address like desk@clinic.org.")
+                })?
+                .as_str()
+                .to_owned(),
+        };
+        Ok((
+            ClinicSettings {
+                clinic_name: text_field("clinic_name", &self.clinic_name, 200, true)?,
+                clinic_phone: text_field("clinic_phone", &self.clinic_phone, 50, false)?,
+                clinic_email,
+                clinic_address: text_field("clinic_address", &self.clinic_address, 300, false)?,
+                policy: input,
+            },
+            policy,
+        ))
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// `field: old → new` for every changed value.
+fn differences(old: &ClinicSettings, new: &ClinicSettings) -> Vec<String> {
+    let (o, n) = (&old.policy, &new.policy);
+    let pairs: [(&str, String, String); 14] = [
+        (
+            "clinic_name",
+            old.clinic_name.clone(),
+            new.clinic_name.clone(),
+        ),
+        (
+            "clinic_phone",
+            old.clinic_phone.clone(),
+            new.clinic_phone.clone(),
+        ),
+        (
+            "clinic_email",
+            old.clinic_email.clone(),
+            new.clinic_email.clone(),
+        ),
+        (
+            "clinic_address",
+            old.clinic_address.clone(),
+            new.clinic_address.clone(),
+        ),
+        ("time_zone", o.time_zone.clone(), n.time_zone.clone()),
+        (
+            "slot_minutes",
+            o.slot_minutes.to_string(),
+            n.slot_minutes.to_string(),
+        ),
+        (
+            "booking_horizon_days",
+            o.booking_horizon_days.to_string(),
+            n.booking_horizon_days.to_string(),
+        ),
+        (
+            "min_notice_minutes",
+            o.min_notice_minutes.to_string(),
+            n.min_notice_minutes.to_string(),
+        ),
+        (
+            "hold_minutes",
+            o.hold_minutes.to_string(),
+            n.hold_minutes.to_string(),
+        ),
+        (
+            "change_freeze_minutes",
+            o.change_freeze_minutes.to_string(),
+            n.change_freeze_minutes.to_string(),
+        ),
+        (
+            "max_changes_per_appointment",
+            o.max_changes_per_appointment.to_string(),
+            n.max_changes_per_appointment.to_string(),
+        ),
+        (
+            "max_active_appointments",
+            o.max_active_appointments.to_string(),
+            n.max_active_appointments.to_string(),
+        ),
+        (
+            "reminder_lead_minutes",
+            o.reminder_lead_minutes.to_string(),
+            n.reminder_lead_minutes.to_string(),
+        ),
+        (
+            "notification_debounce_minutes",
+            o.notification_debounce_minutes.to_string(),
+            n.notification_debounce_minutes.to_string(),
+        ),
+    ];
+    pairs
+        .into_iter()
+        .filter(|(_, a, b)| a != b)
+        .map(|(field, a, b)| format!("{field}: {a} → {b}"))
+        .collect()
+}
+
+pub async fn update_settings(
+    call: &Call<Staff>,
+    form: SettingsForm,
+) -> Result<Vec<String>, AppError> {
+    let _admin = &call.who.user;
+    let (new, policy) = form.parse()?;
+    let state = &call.state;
+    let old = db::settings::staff_settings(&state.pool).await?;
+    let changes = differences(&old, &new);
+    if changes.is_empty() {
+        return Ok(vec!["Nothing changed.".to_owned()]);
+    }
+    let regrid = old.policy.slot_minutes != new.policy.slot_minutes
+        || old.policy.time_zone != new.policy.time_zone;
+    if old.policy.slot_minutes != new.policy.slot_minutes {
+        // Every doctor's hours must fit the new grid, or their times could not be made.
+        for (doctor_id, hours) in db::schedule::hours_of_active_doctors(&state.pool).await? {
+            if let Err(err) = validate_hours(&hours, policy.slot_length()) {
+                return Err(AppError::validation(
+                    "slot_minutes",
+                    format!(
+                        "The weekly hours of doctor #{doctor_id} do not fit it ({err}); change their hours first."
+                    ),
+                ));
+            }
+        }
+    }
+    let now = call.now;
+    let mut tx = state.pool.begin().await?;
+    db::settings::save(&mut tx, &new, now).await?;
+    if regrid {
+        // Free times follow the new grid or zone; booked visits keep theirs.
+        db::slots::delete_all_unused_from(&mut tx, now).await?;
+    }
+    audit_staff(
+        &mut tx,
+        call,
+        AuditAction::ClinicSettings,
+        None,
+        "clinic_settings".to_owned(),
+        Some(&changes.join("; ")),
+    )
+    .await?;
+    tx.commit().await?;
+    if regrid || old.policy.booking_horizon_days != new.policy.booking_horizon_days {
+        schedule::materialize_slots(&state.pool, &policy, now).await?;
+    }
+    Ok(changes)
+}

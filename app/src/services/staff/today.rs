@@ -1,0 +1,89 @@
+//! Today at the clinic, for staff.
+
+use chrono::Duration;
+use domain::audit::AuditAction;
+use domain::schedule::{local_date, local_day_bounds, week_start};
+
+use crate::db;
+use crate::services::call::{Call, Staff};
+use crate::services::staff::audit_staff_reads;
+use crate::wire::staff::appointments::StaffAppointment;
+use crate::wire::staff::today::{DoctorUse, TodayView};
+use crate::AppError;
+
+/// More than this many visits in a day are cut off the list (the search shows them all).
+const VISITS_SHOWN: i64 = 500;
+
+fn busiest_first(mut rows: Vec<DoctorUse>) -> Vec<DoctorUse> {
+    rows.retain(|r| r.offered > 0);
+    rows.sort_by(|a, b| {
+        (b.booked * a.offered)
+            .cmp(&(a.booked * b.offered))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    rows
+}
+
+pub async fn today(call: &Call<Staff>) -> Result<TodayView, AppError> {
+    let _admin = &call.who.user;
+    let state = &call.state;
+    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let tz = policy.time_zone();
+    let now = call.now;
+    let date = local_date(tz, now);
+    let (day_start, day_end) = local_day_bounds(tz, date);
+    let monday = week_start(date);
+    let (week_from, _) = local_day_bounds(tz, monday);
+    let (_, week_to) = local_day_bounds(tz, monday + Duration::days(6));
+    let filter = db::appointments::StaffFilter {
+        from: day_start,
+        to: day_end,
+        doctor_id: None,
+        patient: None,
+        status: None,
+    };
+    let visits = db::appointments::staff_search(&state.pool, &filter, VISITS_SHOWN, 0).await?;
+    let use_of = |rows: Vec<db::doctors::UseRow>| {
+        busiest_first(
+            rows.into_iter()
+                .map(|r| DoctorUse {
+                    doctor_id: r.doctor_id,
+                    name: r.name,
+                    booked: r.booked,
+                    offered: r.offered,
+                })
+                .collect(),
+        )
+    };
+    let today_use = use_of(db::doctors::utilisation(&state.pool, day_start, day_end).await?);
+    let week_use = use_of(db::doctors::utilisation(&state.pool, week_from, week_to).await?);
+    let (no_shows_30d, outcomes_30d) =
+        db::appointments::outcomes_between(&state.pool, now - Duration::days(30), now).await?;
+    let attention_open = db::attention::open_count(&state.pool).await?;
+    let messages_failing = db::notifications::failing_count(&state.pool).await?;
+
+    let patients: Vec<i64> = visits
+        .iter()
+        .map(|(_, p)| *p)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut tx = state.pool.begin().await?;
+    audit_staff_reads(&mut tx, call, AuditAction::AppointmentSearch, &patients).await?;
+    tx.commit().await?;
+    Ok(TodayView {
+        date,
+        time_zone: tz.name().to_owned(),
+        generated_at: now,
+        visits: visits
+            .into_iter()
+            .map(|(view, patient_id)| StaffAppointment { patient_id, view })
+            .collect(),
+        today_use,
+        week_use,
+        no_shows_30d,
+        outcomes_30d,
+        attention_open,
+        messages_failing,
+    })
+}

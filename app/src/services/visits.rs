@@ -1,0 +1,107 @@
+//! Reading one visit: the object-level check (a patient their own, a doctor their own
+//! patients' visits, staff all; anyone else "not found") and, for doctors and staff, the
+//! audited read of rule 8 — in the same transaction as the read.
+
+use crate::db;
+use crate::services::audit::{self, Outcome};
+use crate::services::auth::session::CurrentUser;
+use crate::services::call::{Call, Patient};
+use crate::services::patient::explain_blocks;
+use crate::wire::appointments::{AppointmentView, VisitEvent, VisitFile};
+use crate::AppError;
+use domain::audit::AuditAction;
+use domain::role::Role;
+use sqlx::PgConnection;
+
+/// The signed-in patient's appointments, newest first, each saying whether it can still
+/// be changed online.
+pub async fn mine(call: &Call<Patient>) -> Result<Vec<AppointmentView>, AppError> {
+    let pool = &call.state.pool;
+    let policy = db::settings::clinic_policy(pool).await?;
+    let mut views = db::appointments::views_for_patient(pool, call.who.patient_id).await?;
+    views
+        .iter_mut()
+        .for_each(|v| explain_blocks(v, &policy, call.now));
+    Ok(views)
+}
+
+/// One appointment, if the caller may see it (else "not found"); a patient's own says
+/// whether it can still be changed online.
+pub async fn detail(
+    call: &Call<CurrentUser>,
+    appointment_id: i64,
+) -> Result<AppointmentView, AppError> {
+    let mut tx = call.state.pool.begin().await?;
+    let (mut view, _) = checked_view(&mut tx, call, appointment_id).await?;
+    tx.commit().await?;
+    if call.who.role == Role::Patient {
+        view.patient_name = None;
+        let policy = db::settings::clinic_policy(&call.state.pool).await?;
+        explain_blocks(&mut view, &policy, call.now);
+    }
+    Ok(view)
+}
+
+/// The visit if the caller may see it, with its patient's id; audited when the caller
+/// is not the patient.
+pub async fn checked_view(
+    conn: &mut PgConnection,
+    call: &Call<CurrentUser>,
+    appointment_id: i64,
+) -> Result<(AppointmentView, i64), AppError> {
+    let user = &call.who;
+    let Some((view, patient_id, doctor_id)) = db::appointments::view(conn, appointment_id).await?
+    else {
+        return Err(AppError::NotFound);
+    };
+    let allowed = match user.role {
+        Role::Patient => user.patient_id == Some(patient_id),
+        Role::Doctor => user.doctor_id == Some(doctor_id),
+        Role::Admin => true,
+    };
+    if !allowed {
+        return Err(AppError::NotFound);
+    }
+    if user.role != Role::Patient {
+        let entry = audit::Entry {
+            actor_user_id: Some(user.user_id),
+            actor_role: user.role.into(),
+            action: AuditAction::AppointmentRead,
+            patient_id: Some(patient_id),
+            target: Some(format!("appointment:{appointment_id}")),
+            outcome: Outcome::Success,
+            request_id: call.request_id.clone(),
+        };
+        audit::record(conn, &entry).await?;
+    }
+    Ok((view, patient_id))
+}
+
+/// A visit as its doctor or staff see it (the server function lets only them call):
+/// with the patient's contact and the history of changes.
+pub async fn record(call: &Call<CurrentUser>, appointment_id: i64) -> Result<VisitFile, AppError> {
+    let mut tx = call.state.pool.begin().await?;
+    let (visit, patient_id) = checked_view(&mut tx, call, appointment_id).await?;
+    let (email, phone) = db::appointments::patient_contact(&mut tx, patient_id).await?;
+    let history = db::appointments::events(&mut tx, appointment_id)
+        .await?
+        .into_iter()
+        .map(|e| VisitEvent {
+            at: e.created_at,
+            kind: e.kind,
+            by: e.actor_role,
+            old_start: e.old_start_time,
+            new_start: e.new_start_time,
+            old_doctor: e.old_doctor,
+            new_doctor: e.new_doctor,
+        })
+        .collect();
+    tx.commit().await?;
+    Ok(VisitFile {
+        visit,
+        patient_id,
+        patient_email: email,
+        patient_phone: phone,
+        history,
+    })
+}
