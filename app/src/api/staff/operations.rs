@@ -1,9 +1,5 @@
 //! Clinic settings, the notification outbox and the audit log, staff side.
 
-// The settings form sends one argument per policy (a plain HTML form's wire format), in
-// the server and the browser builds alike.
-#![allow(clippy::too_many_arguments)]
-
 use domain::bounded::BoundedDate;
 use leptos::prelude::*;
 
@@ -23,45 +19,10 @@ pub async fn get_clinic_settings() -> Result<ClinicSettings, AppError> {
 /// old and new value. Returns what changed, in words.
 #[server(prefix = "/api", endpoint = "update_settings")]
 pub async fn update_settings(
-    clinic_name: String,
-    clinic_phone: String,
-    clinic_email: String,
-    clinic_address: String,
-    time_zone: String,
-    slot_minutes: String,
-    booking_horizon_days: String,
-    min_notice_minutes: String,
-    hold_minutes: String,
-    change_freeze_minutes: String,
-    max_changes_per_appointment: String,
-    max_active_appointments: String,
-    reminder_lead_minutes: String,
-    notification_debounce_minutes: String,
+    #[server(flatten)] form: SettingsForm,
 ) -> Result<Vec<String>, AppError> {
-    use crate::services::staff::operations::{self, SettingsForm};
-    let form = SettingsForm {
-        clinic_name,
-        clinic_phone,
-        clinic_email,
-        clinic_address,
-        numbers: [
-            ("slot_minutes", slot_minutes),
-            ("booking_horizon_days", booking_horizon_days),
-            ("min_notice_minutes", min_notice_minutes),
-            ("hold_minutes", hold_minutes),
-            ("change_freeze_minutes", change_freeze_minutes),
-            ("max_changes_per_appointment", max_changes_per_appointment),
-            ("max_active_appointments", max_active_appointments),
-            ("reminder_lead_minutes", reminder_lead_minutes),
-            (
-                "notification_debounce_minutes",
-                notification_debounce_minutes,
-            ),
-        ],
-        time_zone,
-    };
     request::respond(
-        async { operations::update_settings(&request::as_staff().await?, form).await }.await,
+        async { staff::operations::update_settings(&request::as_staff().await?, form).await }.await,
     )
 }
 

@@ -5,6 +5,27 @@ use chrono::{DateTime, Utc};
 use domain::ClinicPolicyInput;
 use serde::{Deserialize, Serialize};
 
+/// The settings form as typed. Numbers stay text until parsed, so a letter in a number
+/// field gets a message naming it; all text, so it travels flattened into the server
+/// function's own fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsForm {
+    pub clinic_name: String,
+    pub clinic_phone: String,
+    pub clinic_email: String,
+    pub clinic_address: String,
+    pub time_zone: String,
+    pub slot_minutes: String,
+    pub booking_horizon_days: String,
+    pub min_notice_minutes: String,
+    pub hold_minutes: String,
+    pub change_freeze_minutes: String,
+    pub max_changes_per_appointment: String,
+    pub max_active_appointments: String,
+    pub reminder_lead_minutes: String,
+    pub notification_debounce_minutes: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClinicSettings {
     pub clinic_name: String,

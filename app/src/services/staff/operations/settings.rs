@@ -10,7 +10,7 @@ use crate::db;
 use crate::services::call::{Call, Staff};
 use crate::services::schedule;
 use crate::services::staff::audit_staff;
-use crate::wire::staff::operations::ClinicSettings;
+use crate::wire::staff::operations::{ClinicSettings, SettingsForm};
 use crate::AppError;
 
 pub async fn settings(call: &Call<Staff>) -> Result<ClinicSettings, AppError> {
@@ -18,18 +18,6 @@ pub async fn settings(call: &Call<Staff>) -> Result<ClinicSettings, AppError> {
     db::settings::staff_settings(&state.pool)
         .await
         .map_err(Into::into)
-}
-
-/// The settings form as typed: numbers stay text until parsed, so a letter in a number
-/// field gets a message naming it.
-#[derive(Debug, Clone)]
-pub struct SettingsForm {
-    pub clinic_name: String,
-    pub clinic_phone: String,
-    pub clinic_email: String,
-    pub clinic_address: String,
-    pub time_zone: String,
-    pub numbers: [(&'static str, String); 9],
 }
 
 fn number(field: &'static str, text: &str) -> Result<i64, AppError> {
@@ -58,43 +46,47 @@ fn text_field(
     Ok(value.to_owned())
 }
 
-impl SettingsForm {
-    fn parse(&self) -> Result<(ClinicSettings, ClinicPolicy), AppError> {
-        let n = |i: usize| number(self.numbers[i].0, &self.numbers[i].1);
-        let input = ClinicPolicyInput {
-            time_zone: self.time_zone.trim().to_owned(),
-            slot_minutes: n(0)?,
-            booking_horizon_days: n(1)?,
-            min_notice_minutes: n(2)?,
-            hold_minutes: n(3)?,
-            change_freeze_minutes: n(4)?,
-            max_changes_per_appointment: n(5)?,
-            max_active_appointments: n(6)?,
-            reminder_lead_minutes: n(7)?,
-            notification_debounce_minutes: n(8)?,
-        };
-        let policy = ClinicPolicy::parse(&input)
-            .map_err(|e| AppError::validation(e.field, format!("{}.", capitalise(&e.message))))?;
-        let clinic_email = match self.clinic_email.trim() {
-            "" => String::new(),
-            typed => Email::parse(typed)
-                .map_err(|_| {
-                    AppError::validation("clinic_email", "Enter an address like desk@clinic.org.")
-                })?
-                .as_str()
-                .to_owned(),
-        };
-        Ok((
-            ClinicSettings {
-                clinic_name: text_field("clinic_name", &self.clinic_name, 200, true)?,
-                clinic_phone: text_field("clinic_phone", &self.clinic_phone, 50, false)?,
-                clinic_email,
-                clinic_address: text_field("clinic_address", &self.clinic_address, 300, false)?,
-                policy: input,
-            },
-            policy,
-        ))
-    }
+/// The form checked: the clinic's details and its policy, or the first bad field.
+fn parse(form: &SettingsForm) -> Result<(ClinicSettings, ClinicPolicy), AppError> {
+    let input = ClinicPolicyInput {
+        time_zone: form.time_zone.trim().to_owned(),
+        slot_minutes: number("slot_minutes", &form.slot_minutes)?,
+        booking_horizon_days: number("booking_horizon_days", &form.booking_horizon_days)?,
+        min_notice_minutes: number("min_notice_minutes", &form.min_notice_minutes)?,
+        hold_minutes: number("hold_minutes", &form.hold_minutes)?,
+        change_freeze_minutes: number("change_freeze_minutes", &form.change_freeze_minutes)?,
+        max_changes_per_appointment: number(
+            "max_changes_per_appointment",
+            &form.max_changes_per_appointment,
+        )?,
+        max_active_appointments: number("max_active_appointments", &form.max_active_appointments)?,
+        reminder_lead_minutes: number("reminder_lead_minutes", &form.reminder_lead_minutes)?,
+        notification_debounce_minutes: number(
+            "notification_debounce_minutes",
+            &form.notification_debounce_minutes,
+        )?,
+    };
+    let policy = ClinicPolicy::parse(&input)
+        .map_err(|e| AppError::validation(e.field, format!("{}.", capitalise(&e.message))))?;
+    let clinic_email = match form.clinic_email.trim() {
+        "" => String::new(),
+        typed => Email::parse(typed)
+            .map_err(|_| {
+                AppError::validation("clinic_email", "Enter an address like desk@clinic.org.")
+            })?
+            .as_str()
+            .to_owned(),
+    };
+    Ok((
+        ClinicSettings {
+            clinic_name: text_field("clinic_name", &form.clinic_name, 200, true)?,
+            clinic_phone: text_field("clinic_phone", &form.clinic_phone, 50, false)?,
+            clinic_email,
+            clinic_address: text_field("clinic_address", &form.clinic_address, 300, false)?,
+            policy: input,
+        },
+        policy,
+    ))
 }
 
 fn capitalise(text: &str) -> String {
@@ -188,7 +180,7 @@ pub async fn update_settings(
     form: SettingsForm,
 ) -> Result<Vec<String>, AppError> {
     let _admin = &call.who.user;
-    let (new, policy) = form.parse()?;
+    let (new, policy) = parse(&form)?;
     let state = &call.state;
     let old = db::settings::staff_settings(&state.pool).await?;
     let changes = differences(&old, &new);
