@@ -90,9 +90,19 @@ impl AppError {
     #[cfg(feature = "ssr")]
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         tracing::warn!(error.cause = %cause, "database unavailable");
-        crate::services::counters::note_database_unavailable();
+        DATABASE_UNAVAILABLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Self::Unavailable
     }
+}
+
+/// How often this instance found the database away since it started (for `/metrics`).
+#[cfg(feature = "ssr")]
+static DATABASE_UNAVAILABLE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// [`AppError::unavailable`]'s count since this instance started.
+#[cfg(feature = "ssr")]
+pub fn database_unavailable_count() -> u64 {
+    DATABASE_UNAVAILABLE.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// For plain HTTP routes (downloads, feeds, exports): the status of the error and its

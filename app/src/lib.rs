@@ -14,8 +14,6 @@ pub mod pages;
 pub mod request;
 #[cfg(feature = "ssr")]
 pub mod services;
-#[cfg(feature = "ssr")]
-pub mod state;
 pub mod wire;
 
 pub use error::AppError;

@@ -8,10 +8,10 @@
 use chrono::Utc;
 use tower_sessions::Session;
 
+use crate::error::AppError;
 use crate::services::auth::session::{self, CurrentUser};
 use crate::services::call::{Call, Doctor, Patient, Staff, Visitor};
-use crate::state::AppState;
-use crate::AppError;
+use crate::services::state::AppState;
 use domain::role::Role;
 
 pub async fn session() -> Result<Session, AppError> {

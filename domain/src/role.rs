@@ -39,6 +39,14 @@ impl Role {
     }
 }
 
+/// A role as stored (the `users.role` column has a CHECK naming these three).
+impl TryFrom<String> for Role {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text).ok_or_else(|| format!("unknown role {text}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

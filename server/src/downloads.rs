@@ -6,7 +6,7 @@ use app::services::auth::session::{self, CurrentUser};
 use app::services::calendar;
 use app::services::call::{Call, Staff};
 use app::services::staff::audit_export::{self, ExportParams};
-use app::state::AppState;
+use app::services::state::AppState;
 use app::AppError;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};

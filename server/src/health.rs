@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use app::state::AppState;
+use app::services::state::AppState;
 use axum::extract::State;
 use http::StatusCode;
 

@@ -22,8 +22,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::services::availability::AvailabilityIndex;
-use app::state::AppState;
-use app::state::SessionPolicy;
+use app::services::state::AppState;
+use app::services::state::SessionPolicy;
 use app::{shell, App};
 use axum::routing::get;
 use axum::Router;

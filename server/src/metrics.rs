@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use app::services::counters;
-use app::state::AppState;
+use app::services::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -226,7 +226,10 @@ pub async fn metrics(
         "clinic_db_unavailable_total",
         "Requests answered 503 because the database was away or no connection came in time.",
         "counter",
-        &[(String::new(), counters::database_unavailable() as f64)],
+        &[(
+            String::new(),
+            app::error::database_unavailable_count() as f64,
+        )],
     );
 
     // Read from the database: the figures every instance shares.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use app::services::notify::channels::{Channels, Mailer, WebhookSms};
 use app::services::notify::render::LinkBase;
-use app::state::AppState;
+use app::services::state::AppState;
 use axum::extract::{Path as UrlPath, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;

@@ -1,9 +1,9 @@
 use domain::{ClinicPolicy, ClinicPolicyInput};
 use sqlx::PgPool;
 
+use crate::error::AppError;
 use crate::wire::directory::ClinicProfile;
 use crate::wire::staff::operations::ClinicSettings;
-use crate::AppError;
 
 #[derive(sqlx::FromRow)]
 struct ProfileRow {

@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use crate::wire::accounts::AccountRow;
 use domain::role::Role;
 
 /// What signing in needs.
@@ -175,25 +174,16 @@ pub async fn set_password(
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
-struct AccountDbRow {
-    user_id: i64,
-    email: String,
-    role: String,
-    display_name: Option<String>,
-    disabled: bool,
-}
-
-impl AccountDbRow {
-    fn into_row(self) -> AccountRow {
-        AccountRow {
-            user_id: self.user_id,
-            role: Role::parse(&self.role).unwrap_or(Role::Patient),
-            display_name: self.display_name.unwrap_or_else(|| "Staff".to_owned()),
-            email: self.email,
-            disabled: self.disabled,
-        }
-    }
+/// An account with its person's name (none for staff, who have no patient or doctor
+/// record).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountRecord {
+    pub user_id: i64,
+    pub email: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub display_name: Option<String>,
+    pub disabled: bool,
 }
 
 const ACCOUNT_ROW: &str = "select u.user_id, u.email, u.role, u.disabled_at is not null as disabled,
@@ -204,24 +194,22 @@ const ACCOUNT_ROW: &str = "select u.user_id, u.email, u.role, u.disabled_at is n
 
 /// Staff and doctor accounts (patients are found on the patients' page: there can be
 /// tens of thousands).
-pub async fn list_accounts(conn: &mut PgConnection) -> Result<Vec<AccountRow>, sqlx::Error> {
-    let rows: Vec<AccountDbRow> = sqlx::query_as(&format!(
+pub async fn list_accounts(conn: &mut PgConnection) -> Result<Vec<AccountRecord>, sqlx::Error> {
+    sqlx::query_as(&format!(
         "{ACCOUNT_ROW} where u.role in ('admin', 'doctor') order by u.role, u.email"
     ))
     .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(AccountDbRow::into_row).collect())
+    .await
 }
 
 pub async fn account(
     conn: &mut PgConnection,
     user_id: i64,
-) -> Result<Option<AccountRow>, sqlx::Error> {
-    let row: Option<AccountDbRow> = sqlx::query_as(&format!("{ACCOUNT_ROW} where u.user_id = $1"))
+) -> Result<Option<AccountRecord>, sqlx::Error> {
+    sqlx::query_as(&format!("{ACCOUNT_ROW} where u.user_id = $1"))
         .bind(user_id)
         .fetch_optional(conn)
-        .await?;
-    Ok(row.map(AccountDbRow::into_row))
+        .await
 }
 
 /// Disables (ending all sessions) or re-enables an account. Returns whether it exists.

@@ -14,8 +14,8 @@ use domain::ClinicPolicy;
 use sqlx::{PgConnection, PgPool};
 
 use crate::db::{self, attention::Cause};
+use crate::error::AppError;
 use crate::services::reassignment::{self, Actor, Outcome};
-use crate::AppError;
 
 /// What the doctor makes unavailable.
 #[derive(Debug, Clone)]

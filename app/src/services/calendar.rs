@@ -7,8 +7,8 @@ use domain::booking::AppointmentStatus;
 use domain::ics::{self, IcsMethod};
 
 use crate::db;
-use crate::state::AppState;
-use crate::AppError;
+use crate::error::AppError;
+use crate::services::state::AppState;
 
 /// The patient's "add to calendar" file for their visit `id`: its name and text. Another
 /// patient's visit, a cancelled one and an unknown id are all "not found".

@@ -1,13 +1,13 @@
 //! What a service learns from its HTTP request. The server function builds a [`Call`]
-//! (`crate::request::call`, `as_patient`, …: the only server code that reads the request)
-//! and hands it in; services read neither the request nor the clock themselves, so each
+//! (with the request layer's `call`, `as_patient`, …: the only server code that reads the
+//! request) and hands it in; services read neither the request nor the clock themselves, so each
 //! can be called from a test, a job or a tool with any moment and any caller.
 
 use chrono::{DateTime, Utc};
 
 use crate::services::auth::session::CurrentUser;
 use crate::services::booking::{ActingRole, ActingUser};
-use crate::state::AppState;
+use crate::services::state::AppState;
 
 /// One call into the services: the state (pools, index, caches), the moment it is
 /// handled, the request id for audit rows, and who is calling — `()` for anyone, or one

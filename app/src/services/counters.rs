@@ -11,18 +11,9 @@ pub static CANCELLATIONS: AtomicU64 = AtomicU64::new(0);
 /// Holds, confirmations and moves refused because the time was taken meanwhile or the
 /// hold had lapsed.
 pub static CONFLICTS: AtomicU64 = AtomicU64::new(0);
-static DATABASE_UNAVAILABLE: AtomicU64 = AtomicU64::new(0);
 
 pub fn note(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
-}
-
-pub fn note_database_unavailable() {
-    DATABASE_UNAVAILABLE.fetch_add(1, Ordering::Relaxed);
-}
-
-pub fn database_unavailable() -> u64 {
-    DATABASE_UNAVAILABLE.load(Ordering::Relaxed)
 }
 
 /// (kind, count) of every booking counter.

@@ -2,9 +2,9 @@
 //! patient data, so anyone may call.
 
 use crate::db;
+use crate::error::AppError;
 use crate::services::call::Call;
 use crate::wire::directory::{ClinicDirectory, ClinicProfile};
-use crate::AppError;
 
 /// The clinic and its active doctors. A moment old is fine here: from the read replica
 /// when there is one, else (or when it is away) the primary.

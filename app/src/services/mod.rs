@@ -18,4 +18,5 @@ pub mod profile;
 pub mod reassignment;
 pub mod schedule;
 pub mod staff;
+pub mod state;
 pub mod visits;

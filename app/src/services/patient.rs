@@ -9,12 +9,12 @@ use domain::ClinicPolicy;
 use uuid::Uuid;
 
 use crate::db;
+use crate::error::AppError;
 use crate::services::availability;
 use crate::services::booking;
 use crate::services::call::{Call, Patient};
 use crate::wire::appointments::AppointmentView;
 use crate::wire::booking::{AppointmentTypeView, DayTimes, HoldView, MoveDoctor, WeekView};
-use crate::AppError;
 
 /// The patient's call and the clinic's current policy.
 async fn policy(call: &Call<Patient>) -> Result<ClinicPolicy, AppError> {

@@ -3,9 +3,9 @@
 use domain::account::{PersonName, Phone};
 
 use crate::db;
+use crate::error::AppError;
 use crate::services::call::{Call, Patient};
 use crate::wire::profile::ProfileView;
-use crate::AppError;
 
 /// The signed-in patient's details.
 pub async fn mine(call: &Call<Patient>) -> Result<ProfileView, AppError> {

@@ -17,9 +17,9 @@ use domain::ClinicPolicy;
 use sqlx::PgConnection;
 
 use crate::db::{self, attention::Cause};
+use crate::error::AppError;
 use crate::services::booking::take_slots;
 use crate::services::notify;
-use crate::AppError;
 
 /// What became of the affected appointments.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -18,8 +18,8 @@ use domain::ClinicPolicy;
 use sqlx::{PgConnection, PgPool};
 
 use crate::db::{self, attention::Cause};
+use crate::error::AppError;
 use crate::services::reassignment;
-use crate::AppError;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct MaterializeReport {

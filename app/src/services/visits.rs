@@ -3,22 +3,67 @@
 //! audited read of rule 8 — in the same transaction as the read.
 
 use crate::db;
+use crate::error::AppError;
 use crate::services::audit::{self, Outcome};
 use crate::services::auth::session::CurrentUser;
 use crate::services::call::{Call, Patient};
 use crate::services::patient::explain_blocks;
 use crate::wire::appointments::{AppointmentView, VisitEvent, VisitFile};
-use crate::AppError;
 use domain::audit::AuditAction;
 use domain::role::Role;
 use sqlx::PgConnection;
+
+/// An appointment as the pages show it, with the clinic's note when staff booked it or
+/// made its latest change.
+pub fn view_of(record: db::appointments::AppointmentRecord) -> AppointmentView {
+    let clinic_note = match (
+        record.clinic_change.as_deref(),
+        record.booked_by_role.as_str(),
+    ) {
+        (Some("cancelled"), _) => Some("Cancelled by the clinic".to_owned()),
+        (Some(_), _) => Some("Changed by the clinic".to_owned()),
+        (None, "admin") => Some("Booked by the clinic".to_owned()),
+        _ => None,
+    };
+    AppointmentView {
+        appointment_id: record.appointment_id,
+        start: record.start_time,
+        end: record.end_time,
+        status: record.status,
+        appointment_type_id: record.appointment_type_id,
+        type_name: record.type_name,
+        doctor_name: record.doctor_name,
+        patient_name: Some(record.patient_name),
+        reason: record.reason,
+        change_count: record.change_count.max(0) as u32,
+        clinic_note,
+        cancel_blocked: None,
+        reschedule_blocked: None,
+    }
+}
+
+/// One patient's appointments, newest first, without their own name (the page is theirs,
+/// or about them).
+pub async fn of_patient(
+    pool: &sqlx::PgPool,
+    patient_id: i64,
+) -> Result<Vec<AppointmentView>, AppError> {
+    Ok(db::appointments::views_for_patient(pool, patient_id)
+        .await?
+        .into_iter()
+        .map(|record| AppointmentView {
+            patient_name: None,
+            ..view_of(record)
+        })
+        .collect())
+}
 
 /// The signed-in patient's appointments, newest first, each saying whether it can still
 /// be changed online.
 pub async fn mine(call: &Call<Patient>) -> Result<Vec<AppointmentView>, AppError> {
     let pool = &call.state.pool;
     let policy = db::settings::clinic_policy(pool).await?;
-    let mut views = db::appointments::views_for_patient(pool, call.who.patient_id).await?;
+    let mut views = of_patient(pool, call.who.patient_id).await?;
     views
         .iter_mut()
         .for_each(|v| explain_blocks(v, &policy, call.now));
@@ -50,10 +95,11 @@ pub async fn checked_view(
     appointment_id: i64,
 ) -> Result<(AppointmentView, i64), AppError> {
     let user = &call.who;
-    let Some((view, patient_id, doctor_id)) = db::appointments::view(conn, appointment_id).await?
-    else {
+    let Some(record) = db::appointments::view(conn, appointment_id).await? else {
         return Err(AppError::NotFound);
     };
+    let (patient_id, doctor_id) = (record.patient_id, record.doctor_id);
+    let view = view_of(record);
     let allowed = match user.role {
         Role::Patient => user.patient_id == Some(patient_id),
         Role::Doctor => user.doctor_id == Some(doctor_id),

@@ -1,60 +1,31 @@
-//! Appointments as pages show them: with the type, the doctor's and patient's names and
-//! whether the clinic changed them; searches and counts for the staff portal.
+//! Appointments as the pages need them: with the type, the doctor's and patient's names
+//! and whether the clinic changed them; searches and counts for the staff portal.
 
 use chrono::{DateTime, Utc};
 use domain::booking::AppointmentStatus;
 use sqlx::{PgConnection, PgPool};
 
-#[derive(sqlx::FromRow)]
-struct ViewRow {
-    appointment_id: i64,
-    patient_id: i64,
-    doctor_id: i64,
-    start_time: DateTime<Utc>,
-    end_time: DateTime<Utc>,
-    status: String,
-    appointment_type_id: i64,
-    type_name: String,
-    doctor_name: String,
-    patient_name: String,
-    reason: Option<String>,
-    change_count: i32,
-    booked_by_role: String,
-    clinic_change: Option<String>,
-}
-
-impl ViewRow {
-    fn into_view(
-        self,
-    ) -> Result<(crate::wire::appointments::AppointmentView, i64, i64), sqlx::Error> {
-        let status = AppointmentStatus::parse(&self.status).ok_or_else(|| {
-            sqlx::Error::Decode(format!("unknown appointment status {}", self.status).into())
-        })?;
-        Ok((
-            crate::wire::appointments::AppointmentView {
-                appointment_id: self.appointment_id,
-                start: self.start_time,
-                end: self.end_time,
-                status,
-                appointment_type_id: self.appointment_type_id,
-                type_name: self.type_name,
-                doctor_name: self.doctor_name,
-                patient_name: Some(self.patient_name),
-                reason: self.reason,
-                change_count: self.change_count.max(0) as u32,
-                clinic_note: match (self.clinic_change.as_deref(), self.booked_by_role.as_str()) {
-                    (Some("cancelled"), _) => Some("Cancelled by the clinic".to_owned()),
-                    (Some(_), _) => Some("Changed by the clinic".to_owned()),
-                    (None, "admin") => Some("Booked by the clinic".to_owned()),
-                    _ => None,
-                },
-                cancel_blocked: None,
-                reschedule_blocked: None,
-            },
-            self.patient_id,
-            self.doctor_id,
-        ))
-    }
+/// An appointment with its type's, doctor's and patient's names and who last changed
+/// it: what the pages' views are built from (by the services).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AppointmentRecord {
+    pub appointment_id: i64,
+    pub patient_id: i64,
+    pub doctor_id: i64,
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+    #[sqlx(try_from = "String")]
+    pub status: AppointmentStatus,
+    pub appointment_type_id: i64,
+    pub type_name: String,
+    pub doctor_name: String,
+    pub patient_name: String,
+    pub reason: Option<String>,
+    pub change_count: i32,
+    /// `patient` or `admin`: who booked it.
+    pub booked_by_role: String,
+    /// The kind (`rescheduled`, `cancelled`) of the latest change staff made, if any.
+    pub clinic_change: Option<String>,
 }
 
 const VIEW: &str =
@@ -69,37 +40,28 @@ const VIEW: &str =
      join doctors d on d.doctor_id = a.doctor_id
      join patients p on p.patient_id = a.patient_id";
 
-/// One appointment with its patient and doctor ids (for the caller's object check).
+/// One appointment (with its patient and doctor ids, for the caller's object check).
 pub async fn view(
     conn: &mut PgConnection,
     appointment_id: i64,
-) -> Result<Option<(crate::wire::appointments::AppointmentView, i64, i64)>, sqlx::Error> {
-    let row: Option<ViewRow> = sqlx::query_as(&format!("{VIEW} where a.appointment_id = $1"))
+) -> Result<Option<AppointmentRecord>, sqlx::Error> {
+    sqlx::query_as(&format!("{VIEW} where a.appointment_id = $1"))
         .bind(appointment_id)
         .fetch_optional(conn)
-        .await?;
-    row.map(ViewRow::into_view).transpose()
+        .await
 }
 
-/// A patient's appointments, newest first (their own name left out).
+/// A patient's appointments, newest first.
 pub async fn views_for_patient(
     pool: &PgPool,
     patient_id: i64,
-) -> Result<Vec<crate::wire::appointments::AppointmentView>, sqlx::Error> {
-    let rows: Vec<ViewRow> = sqlx::query_as(&format!(
+) -> Result<Vec<AppointmentRecord>, sqlx::Error> {
+    sqlx::query_as(&format!(
         "{VIEW} where a.patient_id = $1 order by a.start_time desc"
     ))
     .bind(patient_id)
     .fetch_all(pool)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            r.into_view().map(|(mut v, _, _)| {
-                v.patient_name = None;
-                v
-            })
-        })
-        .collect()
+    .await
 }
 
 /// The patient's email (none for a patient recorded without one) and phone.
@@ -157,16 +119,15 @@ pub struct StaffFilter<'a> {
     pub status: Option<&'static str>,
 }
 
-/// Appointments starting in `[from, to)` matching the filter, in time order, with their
-/// patient's id.
+/// Appointments starting in `[from, to)` matching the filter, in time order.
 pub async fn staff_search(
     pool: &PgPool,
     filter: &StaffFilter<'_>,
     limit: i64,
     offset: i64,
-) -> Result<Vec<(crate::wire::appointments::AppointmentView, i64)>, sqlx::Error> {
+) -> Result<Vec<AppointmentRecord>, sqlx::Error> {
     let patient = filter.patient.map(crate::db::contains_pattern);
-    let rows: Vec<ViewRow> = sqlx::query_as(&format!(
+    sqlx::query_as(&format!(
         "{VIEW}
          where a.start_time >= $1 and a.start_time < $2
            and ($3::bigint is null or a.doctor_id = $3)
@@ -185,13 +146,7 @@ pub async fn staff_search(
     .bind(limit)
     .bind(offset)
     .fetch_all(pool)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            r.into_view()
-                .map(|(view, patient_id, _)| (view, patient_id))
-        })
-        .collect()
+    .await
 }
 
 /// Visits that started in `[from, to)`: (marked no-show, marked completed or no-show).

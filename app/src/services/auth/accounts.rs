@@ -6,6 +6,7 @@ use domain::audit::{AuditAction, AuditActor};
 use sqlx::PgPool;
 
 use crate::db;
+use crate::error::AppError;
 use crate::services::audit::{self, Outcome};
 use crate::services::auth::password::hash_password;
 use crate::services::auth::session::CurrentUser;
@@ -13,9 +14,20 @@ use crate::services::call::{Call, Staff};
 use crate::services::notify;
 use crate::services::reassignment;
 use crate::wire::accounts::AccountRow;
-use crate::AppError;
 use domain::notify::NotificationKind;
 use domain::role::Role;
+
+/// An account as the staff's list shows it: staff, who have no person record, are
+/// "Staff".
+fn account_row(record: db::users::AccountRecord) -> AccountRow {
+    AccountRow {
+        user_id: record.user_id,
+        email: record.email,
+        role: record.role,
+        display_name: record.display_name.unwrap_or_else(|| "Staff".to_owned()),
+        disabled: record.disabled,
+    }
+}
 
 fn entry(admin: &CurrentUser, action: AuditAction, target: Option<String>) -> audit::Entry {
     audit::Entry {
@@ -33,7 +45,11 @@ fn entry(admin: &CurrentUser, action: AuditAction, target: Option<String>) -> au
 pub async fn list_accounts(call: &Call<Staff>) -> Result<Vec<AccountRow>, AppError> {
     let admin = &call.who.user;
     let mut tx = call.state.pool.begin().await?;
-    let accounts = db::users::list_accounts(&mut tx).await?;
+    let accounts = db::users::list_accounts(&mut tx)
+        .await?
+        .into_iter()
+        .map(account_row)
+        .collect();
     // Reading the list of accounts is audited.
     let record = audit::Entry {
         request_id: call.request_id.clone(),
@@ -118,6 +134,7 @@ pub async fn create_account(call: &Call<Staff>, form: NewAccount) -> Result<Acco
     audit::record(&mut tx, &record).await?;
     let account = db::users::account(&mut tx, user_id)
         .await?
+        .map(account_row)
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     Ok(account)
@@ -202,6 +219,7 @@ pub async fn apply_disabled(
     audit::record(&mut *tx, &record).await?;
     let account = db::users::account(&mut *tx, user_id)
         .await?
+        .map(account_row)
         .ok_or(AppError::NotFound)?;
     Ok((account, outcome))
 }

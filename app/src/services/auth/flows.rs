@@ -9,6 +9,7 @@ use domain::links::safe_next;
 use domain::role::Role;
 
 use crate::db::{self, tokens::Purpose};
+use crate::error::AppError;
 use crate::services::audit::{self, Outcome};
 use crate::services::auth::password::{hash_password, verify_dummy, verify_password};
 use crate::services::auth::session::{self, CurrentUser};
@@ -16,7 +17,6 @@ use crate::services::auth::tokens;
 use crate::services::call::{Call, Visitor};
 use crate::services::notify;
 use crate::wire::auth::UserSummary;
-use crate::AppError;
 use domain::notify::NotificationKind;
 
 #[tracing::instrument(skip_all)]

@@ -8,11 +8,11 @@ use domain::notify::NotificationKind;
 use sqlx::PgConnection;
 
 use crate::db::{self, tokens::Purpose};
+use crate::error::AppError;
 use crate::services::auth::reset::{set_password_with_link, LinkUse};
 use crate::services::auth::tokens;
 use crate::services::call::{Call, Visitor};
 use crate::wire::auth::UserSummary;
-use crate::AppError;
 
 /// How long an invitation link works.
 pub const INVITATION_VALID_FOR: Duration = Duration::days(7);

@@ -6,7 +6,7 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 
-use crate::AppError;
+use crate::error::AppError;
 
 pub async fn hash_password(password: String) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || {

@@ -9,12 +9,12 @@ use domain::notify::NotificationKind;
 use domain::role::Role;
 
 use crate::db::{self, tokens::Purpose};
+use crate::error::AppError;
 use crate::services::audit::{self, Outcome};
 use crate::services::auth::password::hash_password;
 use crate::services::auth::{session, tokens};
 use crate::services::call::{Call, Visitor};
 use crate::wire::auth::UserSummary;
-use crate::AppError;
 
 /// How long a reset link works.
 pub const LINK_VALID_FOR: Duration = Duration::minutes(30);

@@ -8,9 +8,9 @@ use tower_sessions::Session;
 use domain::role::Role;
 
 use crate::db;
-use crate::state::AppState;
+use crate::error::AppError;
+use crate::services::state::AppState;
 use crate::wire::auth::UserSummary;
-use crate::AppError;
 
 const KEY: &str = "auth";
 /// `last_seen_at` is written back at most this often, so most requests cost no write.

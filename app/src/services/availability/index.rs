@@ -13,7 +13,7 @@ use domain::ClinicPolicy;
 use sqlx::PgPool;
 
 use crate::db;
-use crate::AppError;
+use crate::error::AppError;
 
 /// Most notifications applied together (one read for their slot changes).
 pub(super) const MAX_BATCH: usize = 512;

@@ -9,7 +9,7 @@ use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 
 use crate::db;
-use crate::AppError;
+use crate::error::AppError;
 
 use super::index::{AvailabilityIndex, Span, MAX_BATCH, RECONCILE_EVERY};
 

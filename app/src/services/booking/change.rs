@@ -8,10 +8,10 @@ use domain::ClinicPolicy;
 use sqlx::{PgConnection, PgPool};
 
 use crate::db::{self, appointments::Appointment};
+use crate::error::AppError;
 use crate::services::audit;
 use crate::services::counters;
 use crate::services::notify;
-use crate::AppError;
 use domain::notify::NotificationKind;
 
 use super::*;

@@ -26,8 +26,8 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::db::{self};
+use crate::error::AppError;
 use crate::services::availability::{nearest_open_times, AvailabilityIndex};
-use crate::AppError;
 
 mod change;
 mod new_visit;
@@ -59,8 +59,8 @@ impl<'a> From<&'a PgPool> for Store<'a> {
     }
 }
 
-impl<'a> From<&'a crate::state::AppState> for Store<'a> {
-    fn from(state: &'a crate::state::AppState) -> Self {
+impl<'a> From<&'a crate::services::state::AppState> for Store<'a> {
+    fn from(state: &'a crate::services::state::AppState) -> Self {
         Store {
             pool: &state.pool,
             availability: Some(&state.availability),

@@ -6,8 +6,8 @@ use domain::ClinicPolicy;
 use uuid::Uuid;
 
 use crate::db::{self, appointments::Appointment};
+use crate::error::AppError;
 use crate::services::counters;
-use crate::AppError;
 use domain::notify::NotificationKind;
 
 use super::*;

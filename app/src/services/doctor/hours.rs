@@ -6,10 +6,10 @@ use domain::schedule::local_date;
 use domain::hours::{planned_changes_after, weekday_name, WeekPattern};
 
 use crate::db;
+use crate::error::AppError;
 use crate::services::call::Call;
 use crate::services::schedule;
 use crate::wire::doctor::{HoursForm, HoursOutcome, HoursView, PlannedHours};
-use crate::AppError;
 
 use super::*;
 

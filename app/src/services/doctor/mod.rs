@@ -11,12 +11,12 @@ use domain::booking::AppointmentStatus;
 use domain::schedule::{local_date, local_day_bounds, week_start};
 
 use crate::db;
+use crate::error::AppError;
 use crate::services::audit::{self, Outcome};
 use crate::services::auth::tokens;
 use crate::services::call::{Call, Doctor, Staff};
 use crate::services::reassignment::Actor;
 use crate::wire::doctor::{CalendarSlot, DoctorDay, SlotState, WeekCalendar};
-use crate::AppError;
 
 mod hours;
 mod time_off;

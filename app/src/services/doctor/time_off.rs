@@ -5,10 +5,10 @@ use domain::audit::AuditAction;
 use domain::schedule::{local_date, local_day_bounds, local_to_utc};
 
 use crate::db;
+use crate::error::AppError;
 use crate::services::blocks::{self, Block};
 use crate::services::call::{Call, Doctor};
 use crate::wire::doctor::{BlockForm, BlockOutcome};
-use crate::AppError;
 
 use super::*;
 

@@ -11,11 +11,12 @@ use domain::booking::AppointmentStatus;
 use domain::schedule::{local_date, local_day_bounds};
 
 use crate::db;
+use crate::error::AppError;
 use crate::services::booking::{self, ActingUser};
 use crate::services::call::{Call, Staff};
 use crate::services::staff::audit_staff_reads;
+use crate::services::visits::view_of;
 use crate::wire::staff::appointments::{AppointmentPage, MessageRow, StaffAppointment};
-use crate::AppError;
 
 const PAGE_SIZE: i64 = 50;
 
@@ -101,7 +102,7 @@ pub async fn search(call: &Call<Staff>, search: Search) -> Result<AppointmentPag
     rows.truncate(PAGE_SIZE as usize);
     let patients: Vec<i64> = rows
         .iter()
-        .map(|(_, patient_id)| *patient_id)
+        .map(|record| record.patient_id)
         .collect::<BTreeSet<i64>>()
         .into_iter()
         .collect();
@@ -111,7 +112,10 @@ pub async fn search(call: &Call<Staff>, search: Search) -> Result<AppointmentPag
     Ok(AppointmentPage {
         rows: rows
             .into_iter()
-            .map(|(view, patient_id)| StaffAppointment { patient_id, view })
+            .map(|record| StaffAppointment {
+                patient_id: record.patient_id,
+                view: view_of(record),
+            })
             .collect(),
         page: search.page,
         more,

@@ -5,12 +5,13 @@ use chrono::{DateTime, Utc};
 use domain::audit::AuditAction;
 
 use crate::db;
+use crate::error::AppError;
 use crate::services::availability::{nearest_open_times, AvailabilityIndex};
 use crate::services::call::{Call, Staff};
 use crate::services::reassignment::{self, Actor};
 use crate::services::staff::{appointments, audit_staff};
+use crate::services::visits::view_of;
 use crate::wire::staff::clinic::AttentionItem;
-use crate::AppError;
 
 /// The queue shows at most this many items at once (oldest first).
 const SHOWN: i64 = 200;
@@ -35,11 +36,11 @@ pub async fn queue(call: &Call<Staff>) -> Result<Vec<AttentionItem>, AppError> {
     let mut out = Vec::with_capacity(items.len());
     let mut tx = state.pool.begin().await?;
     for item in items {
-        let Some((visit, patient_id, doctor_id)) =
-            db::appointments::view(&mut tx, item.appointment_id).await?
-        else {
+        let Some(record) = db::appointments::view(&mut tx, item.appointment_id).await? else {
             continue;
         };
+        let (patient_id, doctor_id) = (record.patient_id, record.doctor_id);
+        let visit = view_of(record);
         let slots = db::appointments::type_slot_count(&mut tx, visit.appointment_type_id)
             .await?
             .unwrap_or(1);
@@ -119,7 +120,7 @@ pub async fn resolve(call: &Call<Staff>, input: Resolution) -> Result<(), AppErr
                 let mut conn = state.pool.acquire().await?;
                 db::appointments::view(&mut conn, item.appointment_id).await?
             };
-            if current.is_some_and(|(v, _, _)| v.start == start) {
+            if current.is_some_and(|v| v.start_time == start) {
                 // The same time with a colleague who is free now.
                 let policy = db::settings::clinic_policy(&state.pool).await?;
                 let actor = Actor {

@@ -6,10 +6,10 @@ use domain::bounded::BoundedDate;
 use serde::Deserialize;
 
 use crate::db;
+use crate::error::AppError;
 use crate::services::audit::{self, Outcome};
 use crate::services::call::{Call, Staff};
 use crate::services::staff::operations::{audit_query, audit_row, AuditFilter};
-use crate::AppError;
 
 /// At most this many rows in one file (narrow the filter for more).
 const MAX_ROWS: i64 = 50_000;

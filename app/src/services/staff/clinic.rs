@@ -5,12 +5,12 @@ use domain::audit::AuditAction;
 use domain::schedule::local_date;
 
 use crate::db;
+use crate::error::AppError;
 use crate::services::call::{Call, Staff};
 use crate::services::reassignment::Actor;
 use crate::services::schedule;
 use crate::services::staff::audit_staff;
 use crate::wire::staff::clinic::{ClosingOutcome, Holiday};
-use crate::AppError;
 
 pub async fn holidays(call: &Call<Staff>) -> Result<Vec<Holiday>, AppError> {
     let state = &call.state;

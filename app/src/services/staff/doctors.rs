@@ -4,12 +4,12 @@ use domain::account::PersonName;
 use domain::audit::AuditAction;
 
 use crate::db;
+use crate::error::AppError;
 use crate::services::auth::accounts;
 use crate::services::call::{Call, Staff};
 use crate::services::staff::audit_staff;
 use crate::wire::staff::clinic::ClosingOutcome;
 use crate::wire::staff::doctors::DoctorRow;
-use crate::AppError;
 
 pub async fn list(call: &Call<Staff>) -> Result<Vec<DoctorRow>, AppError> {
     let state = &call.state;

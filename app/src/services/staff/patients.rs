@@ -4,11 +4,11 @@ use domain::account::{Email, PersonName, Phone};
 use domain::audit::AuditAction;
 
 use crate::db::{self, patients::PatientRow};
+use crate::error::AppError;
 use crate::services::auth::invite;
 use crate::services::call::{Call, Staff};
 use crate::services::staff::{audit_staff, audit_staff_reads};
 use crate::wire::staff::patients::{OnlineAccess, PatientFile, PatientPage, PatientSummary};
-use crate::AppError;
 
 const PAGE_SIZE: i64 = 25;
 
@@ -88,7 +88,7 @@ pub async fn file(call: &Call<Staff>, patient_id: i64) -> Result<PatientFile, Ap
     )
     .await?;
     tx.commit().await?;
-    let appointments = db::appointments::views_for_patient(&state.pool, patient_id).await?;
+    let appointments = crate::services::visits::of_patient(&state.pool, patient_id).await?;
     let sms_opt_in = row.sms_opt_in;
     let user_id = row.user_id;
     Ok(PatientFile {

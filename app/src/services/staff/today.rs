@@ -5,11 +5,12 @@ use domain::audit::AuditAction;
 use domain::schedule::{local_date, local_day_bounds, week_start};
 
 use crate::db;
+use crate::error::AppError;
 use crate::services::call::{Call, Staff};
 use crate::services::staff::audit_staff_reads;
+use crate::services::visits::view_of;
 use crate::wire::staff::appointments::StaffAppointment;
 use crate::wire::staff::today::{DoctorUse, TodayView};
-use crate::AppError;
 
 /// More than this many visits in a day are cut off the list (the search shows them all).
 const VISITS_SHOWN: i64 = 500;
@@ -64,7 +65,7 @@ pub async fn today(call: &Call<Staff>) -> Result<TodayView, AppError> {
 
     let patients: Vec<i64> = visits
         .iter()
-        .map(|(_, p)| *p)
+        .map(|v| v.patient_id)
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -77,7 +78,10 @@ pub async fn today(call: &Call<Staff>) -> Result<TodayView, AppError> {
         generated_at: now,
         visits: visits
             .into_iter()
-            .map(|(view, patient_id)| StaffAppointment { patient_id, view })
+            .map(|record| StaffAppointment {
+                patient_id: record.patient_id,
+                view: view_of(record),
+            })
             .collect(),
         today_use,
         week_use,

@@ -6,11 +6,11 @@ use domain::schedule::local_day_bounds;
 use domain::ClinicPolicy;
 
 use crate::db;
+use crate::error::AppError;
 use crate::services::audit::{self, ChainReport};
 use crate::services::call::{Call, Staff};
 use crate::services::staff::audit_staff;
 use crate::wire::staff::operations::{AuditPage, AuditRow, ChainCheck, OutboxPage, OutboxRow};
-use crate::AppError;
 
 mod settings;
 

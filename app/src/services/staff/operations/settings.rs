@@ -7,11 +7,11 @@ use domain::schedule::validate_hours;
 use domain::{ClinicPolicy, ClinicPolicyInput};
 
 use crate::db;
+use crate::error::AppError;
 use crate::services::call::{Call, Staff};
 use crate::services::schedule;
 use crate::services::staff::audit_staff;
 use crate::wire::staff::operations::{ClinicSettings, SettingsForm};
-use crate::AppError;
 
 pub async fn settings(call: &Call<Staff>) -> Result<ClinicSettings, AppError> {
     let state = &call.state;
