@@ -47,7 +47,12 @@ test("a doctor sees their week, opens a visit, blocks time, takes leave, marks a
   await page.goto(`/doctor?week=${day}&day=${day}`);
   await hydrated(page);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Your calendar");
-  const visitLink = page.getByRole("link", { name: new RegExp(`${patientName} — Standard`) }).first();
+  // This visit's own link: "today's visits" head the page, and at some hours they hold
+  // other tests' Pat Journeys with this doctor.
+  const visitLink = page
+    .getByRole("link", { name: new RegExp(`${patientName} — Standard`) })
+    .and(page.locator(`[href="/doctor/visits/${appointmentId}"]`))
+    .first();
   await expect(visitLink).toBeVisible();
   await expectAccessible(page, "doctor week");
   await expectNoHorizontalScroll(page);
