@@ -158,11 +158,13 @@ fn sql_lives_only_in_the_repositories() {
 fn services_and_repositories_read_neither_the_request_nor_the_clock() {
     // Everything a service needs comes in as arguments: the call (state, moment, caller,
     // request id) that the server function built, or the pool and `now`.
+    // (Leptos' types, such as the options the state carries, are fine; its context is not.)
     let context = [
         "use_context",
         "expect_context",
+        "provide_context",
         "leptos_axum",
-        "leptos::",
+        "leptos::prelude::*",
         "app_state(",
         "request_id(",
     ];
