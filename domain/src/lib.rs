@@ -22,5 +22,6 @@ pub mod schedule;
 pub mod slot_index;
 pub mod text;
 pub mod throttle;
+pub mod two_factor;
 
 pub use policy::{ClinicPolicy, ClinicPolicyInput, PolicyError};

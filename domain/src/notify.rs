@@ -22,10 +22,14 @@ pub enum NotificationKind {
     SignupAttempt,
     /// Carries the one-time link with which a patient the staff recorded sets a password.
     AccountInvitation,
+    /// Two-step sign-in was turned on for the account.
+    TwoStepOn,
+    /// Two-step sign-in was turned off (by the person) or reset (by the clinic).
+    TwoStepOff,
 }
 
 impl NotificationKind {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 14] = [
         Self::AppointmentBooked,
         Self::AppointmentRescheduled,
         Self::AppointmentReassigned,
@@ -38,6 +42,8 @@ impl NotificationKind {
         Self::EmailVerification,
         Self::SignupAttempt,
         Self::AccountInvitation,
+        Self::TwoStepOn,
+        Self::TwoStepOff,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +60,8 @@ impl NotificationKind {
             Self::EmailVerification => "email_verification",
             Self::SignupAttempt => "signup_attempt",
             Self::AccountInvitation => "account_invitation",
+            Self::TwoStepOn => "two_step_on",
+            Self::TwoStepOff => "two_step_off",
         }
     }
 

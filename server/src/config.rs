@@ -56,6 +56,11 @@ pub struct Config {
     /// `CLINIC_METRICS_TOKEN`: `GET /metrics` answers only with this bearer token (at
     /// least 24 characters); unset = no metrics endpoint (404).
     pub metrics_token: Option<SecretString>,
+    /// `CLINIC_MFA_KEY`: the key (32 bytes, base64) that seals two-step sign-in secrets.
+    /// Every instance of one clinic needs the same. Unset: the key in
+    /// `CLINIC_MFA_KEY_FILE` (default `.data/mfa.key`), made on first start.
+    pub two_step_key: Option<app::services::auth::two_step::TwoStepKey>,
+    pub two_step_key_file: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -264,7 +269,19 @@ impl Config {
             }
         };
 
+        let two_step_key = match get("CLINIC_MFA_KEY") {
+            None => None,
+            Some(text) => Some(
+                app::services::auth::two_step::TwoStepKey::from_base64(&text)
+                    .map_err(|e| bad("CLINIC_MFA_KEY", e))?,
+            ),
+        };
+        let two_step_key_file =
+            PathBuf::from(get("CLINIC_MFA_KEY_FILE").unwrap_or_else(|| ".data/mfa.key".into()));
+
         Ok(Self {
+            two_step_key,
+            two_step_key_file,
             metrics_token,
             smtp_url: smtp_url.map(SecretString::from),
             mail_from,

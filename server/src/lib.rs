@@ -21,6 +21,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::services::auth::two_step::TwoStepKey;
 use app::services::availability::AvailabilityIndex;
 use app::services::state::AppState;
 use app::services::state::SessionPolicy;
@@ -71,6 +72,50 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
+/// The key that seals two-step secrets: `CLINIC_MFA_KEY`, else the key file (made, readable
+/// by this user only, when it does not exist yet).
+pub fn two_step_key(config: &Config) -> Result<TwoStepKey, String> {
+    if let Some(key) = &config.two_step_key {
+        return Ok(key.clone());
+    }
+    let path = &config.two_step_key_file;
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("CLINIC_MFA_KEY_FILE {}: {e}", path.display()))?;
+            }
+            let text = TwoStepKey::generate_base64();
+            write_private(path, &text)
+                .map_err(|e| format!("CLINIC_MFA_KEY_FILE {}: {e}", path.display()))?;
+            tracing::warn!(
+                path = %path.display(),
+                "CLINIC_MFA_KEY is not set: made a new two-step key file (set CLINIC_MFA_KEY, the same on every instance, in production)"
+            );
+            // Another process may have made it first: read what is there now.
+            std::fs::read_to_string(path).unwrap_or(text)
+        }
+        Err(e) => return Err(format!("CLINIC_MFA_KEY_FILE {}: {e}", path.display())),
+    };
+    TwoStepKey::from_base64(&text)
+        .map_err(|e| format!("CLINIC_MFA_KEY_FILE {}: {e}", path.display()))
+}
+
+/// Writes a new file readable by this user only; fails when it exists.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => file.write_all(text.as_bytes()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Everything a running server needs, built from the configuration and a pool: applies
 /// the session store's schema, then assembles the router.
 pub async fn build_app(pool: PgPool, config: &Config) -> Result<Router, sqlx::Error> {
@@ -86,7 +131,9 @@ pub async fn build_app_with_index(
 ) -> Result<Router, sqlx::Error> {
     let store = PostgresStore::new(pool.clone());
     store.migrate().await?;
+    let two_step_key = two_step_key(config).map_err(|e| sqlx::Error::Configuration(e.into()))?;
     let state = AppState {
+        two_step_key,
         pool,
         leptos_options: leptos_options(config),
         session_policy: SessionPolicy {

@@ -50,6 +50,18 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("verify_email", [400, 400, 400, 400, 400, 400]),
     // Anyone signed in, on their own account only (a wrong current password: 400).
     ("change_password", [401, 400, 400, 400, 400, 400]),
+    // Two-step sign-in. The code step needs a password first (none given here: 400).
+    ("sign_in_code", [400, 400, 400, 400, 400, 400]),
+    ("two_step_status", [401, 200, 200, 200, 200, 200]),
+    ("fresh_recovery_codes", [401, 200, 200, 200, 200, 200]),
+    // Not on yet: nothing to renew or turn off (doctors and staff may never turn it off).
+    ("new_recovery_codes", [401, 400, 400, 400, 400, 400]),
+    ("turn_off_two_step", [401, 400, 400, 400, 400, 400]),
+    ("begin_two_step", [401, 200, 200, 200, 200, 200]),
+    // A wrong first code.
+    ("confirm_two_step", [401, 400, 400, 400, 400, 400]),
+    // Staff only; patient B has none to reset.
+    ("reset_two_step", [401, 403, 403, 403, 403, 400]),
     // Staff only.
     ("list_accounts", [401, 403, 403, 403, 403, 200]),
     ("create_account", [401, 403, 403, 403, 403, 200]),
@@ -170,6 +182,13 @@ impl World {
                 ("password", "a long enough passphrase".into()),
             ],
             "request_password_reset" | "resend_verification" => vec![("email", own_email)],
+            "sign_in_code" | "confirm_two_step" | "turn_off_two_step" => {
+                vec![("code", "000000".into())]
+            }
+            "reset_two_step" => vec![
+                ("user_id", self.patient_b.user_id.to_string()),
+                ("reason", "Lost phone".into()),
+            ],
             "verify_email" => vec![("token", "A".repeat(43))],
             "reset_password" => vec![
                 ("token", "A".repeat(43)),

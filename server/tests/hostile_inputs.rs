@@ -56,6 +56,14 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
         Caller::Patient,
         &["current_password", "new_password"],
     ),
+    ("sign_in_code", Caller::Anonymous, &["code", "next"]),
+    ("two_step_status", Caller::Patient, &[]),
+    ("begin_two_step", Caller::Patient, &[]),
+    ("confirm_two_step", Caller::Patient, &["code"]),
+    ("fresh_recovery_codes", Caller::Patient, &[]),
+    ("new_recovery_codes", Caller::Patient, &[]),
+    ("turn_off_two_step", Caller::Patient, &["code"]),
+    ("reset_two_step", Caller::Admin, &["user_id", "reason"]),
     ("list_accounts", Caller::Admin, &[]),
     (
         "create_account",
@@ -717,6 +725,13 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
             vec![("email", format!("nobody{n}@example.test"))]
         }
         "verify_email" => vec![("token", "C".repeat(43))],
+        "sign_in_code" | "confirm_two_step" | "turn_off_two_step" => {
+            vec![("code", "000000".into())]
+        }
+        "reset_two_step" => vec![
+            ("user_id", bystander_user_id.to_string()),
+            ("reason", "Lost phone".into()),
+        ],
         "reset_password" => vec![
             ("token", "B".repeat(43)),
             ("new_password", "another long passphrase".into()),

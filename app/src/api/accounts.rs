@@ -36,6 +36,19 @@ pub async fn create_account(
     )
 }
 
+/// Resets another person's two-step sign-in (a lost phone, no recovery codes left), with
+/// the reason for the audit log; they are told by email and signed out everywhere.
+#[server(prefix = "/api", endpoint = "reset_two_step")]
+pub async fn reset_two_step(user_id: i64, reason: String) -> Result<(), AppError> {
+    request::respond(
+        async {
+            let call = request::as_staff().await?;
+            crate::services::auth::two_step::reset_by_staff(&call, user_id, &reason).await
+        }
+        .await,
+    )
+}
+
 /// Disabling ends every session of the account at once.
 #[server(prefix = "/api", endpoint = "set_account_disabled")]
 pub async fn set_account_disabled(user_id: i64, disabled: bool) -> Result<AccountRow, AppError> {

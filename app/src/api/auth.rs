@@ -17,21 +17,34 @@ pub async fn get_current_user() -> Result<Option<UserSummary>, AppError> {
     request::respond(async { Ok(request::current_user().await?.map(|u| u.summary())) }.await)
 }
 
-/// Signs in and sends the person on to `next` (or their portal).
+/// Signs in and sends the person on to `next` (or their portal) — or, with two-step
+/// sign-in on, to the code page first.
 #[server(prefix = "/api", endpoint = "log_in")]
 pub async fn log_in(
     email: String,
     password: String,
     next: Option<String>,
-) -> Result<UserSummary, AppError> {
+) -> Result<SignInStep, AppError> {
     request::respond(
         async {
-            let signed_in = flows::log_in(&request::as_visitor().await?, email, password).await?;
-            request::redirect(&safe_next(next.as_deref(), signed_in.role));
-            Ok(signed_in)
+            let step = flows::log_in(&request::as_visitor().await?, email, password).await?;
+            request::redirect(&after_password(&step, next.as_deref()));
+            Ok(step)
         }
         .await,
     )
+}
+
+/// Where the browser goes once the password was right: on (signed in), or to the code.
+#[cfg(feature = "ssr")]
+fn after_password(step: &SignInStep, next: Option<&str>) -> String {
+    match step {
+        SignInStep::SignedIn(user) => safe_next(next, user.role),
+        SignInStep::SecondStep => match next {
+            Some(next) => format!("/login/code?next={}", domain::links::encode_next(next)),
+            None => "/login/code".to_owned(),
+        },
+    }
 }
 
 /// Creates a patient account, confirmed by an emailed link (which then signs them in).
@@ -133,15 +146,16 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     )
 }
 
-/// Sets a new password with a reset link's token; signs this browser in.
+/// Sets a new password with a reset link's token; signs this browser in (after the
+/// code, with two-step sign-in on).
 #[server(prefix = "/api", endpoint = "reset_password")]
-pub async fn reset_password(token: String, new_password: String) -> Result<UserSummary, AppError> {
+pub async fn reset_password(token: String, new_password: String) -> Result<SignInStep, AppError> {
     request::respond(
         async {
             let call = request::as_visitor().await?;
-            let signed_in = reset::reset_password(&call, token, new_password).await?;
-            request::redirect(signed_in.role.home_path());
-            Ok(signed_in)
+            let step = reset::reset_password(&call, token, new_password).await?;
+            request::redirect(&after_password(&step, None));
+            Ok(step)
         }
         .await,
     )
@@ -153,13 +167,13 @@ pub async fn reset_password(token: String, new_password: String) -> Result<UserS
 pub async fn accept_invitation(
     token: String,
     new_password: String,
-) -> Result<UserSummary, AppError> {
+) -> Result<SignInStep, AppError> {
     request::respond(
         async {
             let call = request::as_visitor().await?;
-            let signed_in = invite::accept_invitation(&call, token, new_password).await?;
-            request::redirect(signed_in.role.home_path());
-            Ok(signed_in)
+            let step = invite::accept_invitation(&call, token, new_password).await?;
+            request::redirect(&after_password(&step, None));
+            Ok(step)
         }
         .await,
     )

@@ -9,3 +9,4 @@ pub mod directory;
 pub mod doctor;
 pub mod profile;
 pub mod staff;
+pub mod two_step;

@@ -14,6 +14,7 @@ pub mod schedule;
 pub mod settings;
 pub mod slots;
 pub mod tokens;
+pub mod two_factor;
 pub mod users;
 
 use sqlx::migrate::Migrator;

@@ -184,9 +184,11 @@ pub struct AccountRecord {
     pub role: Role,
     pub display_name: Option<String>,
     pub disabled: bool,
+    pub two_step: bool,
 }
 
 const ACCOUNT_ROW: &str = "select u.user_id, u.email, u.role, u.disabled_at is not null as disabled,
+        exists (select 1 from totp_factors f where f.user_id = u.user_id and f.confirmed_at is not null) as two_step,
         coalesce(p.first_name || ' ' || p.last_name, doctor_display_name(d.first_name, d.last_name)) as display_name
      from users u
      left join patients p on p.user_id = u.user_id
@@ -210,6 +212,21 @@ pub async fn account(
         .bind(user_id)
         .fetch_optional(conn)
         .await
+}
+
+/// Ends every session of the account that started before `now` (the one that goes on is
+/// started again afterwards).
+pub async fn end_other_sessions(
+    conn: &mut PgConnection,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update users set sessions_valid_after = $2 where user_id = $1")
+        .bind(user_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Disables (ending all sessions) or re-enables an account. Returns whether it exists.

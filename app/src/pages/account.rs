@@ -1,6 +1,7 @@
 //! The signed-in person's account page, the same for every role.
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 use domain::role::Role;
 
@@ -31,6 +32,8 @@ fn AccountDetails() -> impl IntoView {
                 </dl>
             })}
         </Transition>
+        <h2>"Two-step sign-in"</h2>
+        <p>"A code from your phone after your password. " <A href="/account/two-step">"Two-step sign-in"</A></p>
         <ChangePasswordForm/>
     }
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod doctor;
 pub mod patient;
 pub mod public;
+pub mod two_step;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

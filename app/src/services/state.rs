@@ -40,6 +40,8 @@ pub struct AppState {
     /// index (which must match the NOTIFYs it follows) and a person's own pages stay on
     /// `pool`, so everyone reads their own writes.
     pub read_pool: Option<PgPool>,
+    /// Seals two-step sign-in secrets (`CLINIC_MFA_KEY`).
+    pub two_step_key: crate::services::auth::two_step::TwoStepKey,
 }
 
 impl AppState {
@@ -79,6 +81,10 @@ mod tests {
             trust_forwarded_for: false,
             public_origin: public_origin.map(str::to_owned),
             availability: Default::default(),
+            two_step_key: crate::services::auth::two_step::TwoStepKey::from_base64(
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            )
+            .expect("a test key"),
         }
     }
 

@@ -11,4 +11,6 @@ pub struct AccountRow {
     pub role: Role,
     pub display_name: String,
     pub disabled: bool,
+    /// Two-step sign-in is on.
+    pub two_step: bool,
 }

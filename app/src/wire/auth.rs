@@ -12,3 +12,34 @@ pub struct UserSummary {
     pub display_name: String,
     pub email: String,
 }
+
+/// Where signing in stands after the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignInStep {
+    /// Signed in.
+    SignedIn(UserSummary),
+    /// The password was right; the code from the authenticator app is next.
+    SecondStep,
+}
+
+/// The signed-in person's two-step sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoStepStatus {
+    pub on: bool,
+    /// Doctors and staff must have it.
+    pub required: bool,
+    pub recovery_codes_left: i64,
+    /// A setup started and waiting for its first code.
+    pub setup: Option<TwoStepSetup>,
+}
+
+/// What an authenticator app needs: the QR code, and the same secret as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoStepSetup {
+    /// Base 32, in groups of four.
+    pub secret: String,
+    /// `otpauth://totp/…`
+    pub otpauth_uri: String,
+    /// The QR code of `otpauth_uri`, drawn on the server as an SVG document.
+    pub qr_svg: String,
+}

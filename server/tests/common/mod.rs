@@ -10,6 +10,9 @@ use domain::role::Role;
 use server::config::Config;
 use sqlx::PgPool;
 
+/// The two-step sealing key of the test servers (32 bytes, base64).
+pub const TEST_MFA_KEY: &str = "dGVzdC1rZXktZm9yLXR3by1zdGVwLXNlY3JldHMtMzI=";
+
 pub fn test_config(extra: &[(&str, &str)]) -> Config {
     let extra: Vec<(String, String)> = extra
         .iter()
@@ -18,6 +21,9 @@ pub fn test_config(extra: &[(&str, &str)]) -> Config {
     Config::from_lookup(|name| {
         if name == "DATABASE_URL" {
             return Some("postgres://unused-in-tests/clinic".to_owned());
+        }
+        if name == "CLINIC_MFA_KEY" && !extra.iter().any(|(k, _)| k == name) {
+            return Some(TEST_MFA_KEY.to_owned());
         }
         extra
             .iter()

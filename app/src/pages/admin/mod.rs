@@ -22,7 +22,7 @@ pub use today::StaffTodayPage;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::api::accounts::{list_accounts, CreateAccount, SetAccountDisabled};
+use crate::api::accounts::{list_accounts, CreateAccount, ResetTwoStep, SetAccountDisabled};
 use crate::components::auth::RequireRole;
 use domain::role::Role;
 
@@ -80,13 +80,20 @@ pub fn StaffAccountsPage() -> impl IntoView {
     // Created here, outside the guard: see `RequireRole`.
     let create = ServerAction::<CreateAccount>::new();
     let toggle = ServerAction::<SetAccountDisabled>::new();
+    let reset = ServerAction::<ResetTwoStep>::new();
     let accounts = Resource::new(
-        move || (create.version().get(), toggle.version().get()),
+        move || {
+            (
+                create.version().get(),
+                toggle.version().get(),
+                reset.version().get(),
+            )
+        },
         |_| list_accounts(),
     );
     view! {
         <StaffFrame title="Accounts">
-            <accounts::AccountsSection create=create toggle=toggle accounts=accounts/>
+            <accounts::AccountsSection create=create toggle=toggle reset=reset accounts=accounts/>
         </StaffFrame>
     }
 }

@@ -26,6 +26,7 @@ fn account_row(record: db::users::AccountRecord) -> AccountRow {
         role: record.role,
         display_name: record.display_name.unwrap_or_else(|| "Staff".to_owned()),
         disabled: record.disabled,
+        two_step: record.two_step,
     }
 }
 

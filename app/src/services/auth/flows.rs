@@ -14,9 +14,10 @@ use crate::services::audit::{self, Outcome};
 use crate::services::auth::password::{hash_password, verify_dummy, verify_password};
 use crate::services::auth::session::{self, CurrentUser};
 use crate::services::auth::tokens;
+use crate::services::auth::two_step;
 use crate::services::call::{Call, Visitor};
 use crate::services::notify;
-use crate::wire::auth::UserSummary;
+use crate::wire::auth::{SignInStep, UserSummary};
 use domain::notify::NotificationKind;
 
 #[tracing::instrument(skip_all)]
@@ -24,7 +25,7 @@ pub async fn log_in(
     call: &Call<Visitor>,
     email: String,
     password: String,
-) -> Result<UserSummary, AppError> {
+) -> Result<SignInStep, AppError> {
     let (state, http_session, now) = (&call.state, &call.who.session, call.now);
     // Throttling keys on what was typed, so unknown emails are throttled too (no address
     // is longer than 254 characters, so nothing longer needs keeping).
@@ -96,9 +97,16 @@ pub async fn log_in(
             AppError::InvalidCredentials
         });
     };
+    // With two-step sign-in on, the password only opens the second step.
+    let mut conn = state.pool.acquire().await?;
+    if two_step::needed(&mut conn, user.user_id).await? {
+        session::await_second_step(http_session, user.user_id, now).await?;
+        return Ok(SignInStep::SecondStep);
+    }
+    drop(conn);
     let signed_in = session::sign_in(state, http_session, user.user_id, now).await?;
     tracing::info!(user_id = signed_in.user_id, "signed in");
-    Ok(signed_in.summary())
+    Ok(SignInStep::SignedIn(signed_in.summary()))
 }
 
 /// The sign-up form.

@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::services::auth::reset::{set_password_with_link, LinkUse};
 use crate::services::auth::tokens;
 use crate::services::call::{Call, Visitor};
-use crate::wire::auth::UserSummary;
+use crate::wire::auth::SignInStep;
 
 /// How long an invitation link works.
 pub const INVITATION_VALID_FOR: Duration = Duration::days(7);
@@ -52,7 +52,7 @@ pub async fn accept_invitation(
     call: &Call<Visitor>,
     token: String,
     new_password: String,
-) -> Result<UserSummary, AppError> {
+) -> Result<SignInStep, AppError> {
     set_password_with_link(
         call,
         LinkUse {

@@ -8,3 +8,4 @@ pub mod password;
 pub mod reset;
 pub mod session;
 pub mod tokens;
+pub mod two_step;

@@ -12,9 +12,10 @@ use crate::db::{self, tokens::Purpose};
 use crate::error::AppError;
 use crate::services::audit::{self, Outcome};
 use crate::services::auth::password::hash_password;
+use crate::services::auth::two_step;
 use crate::services::auth::{session, tokens};
 use crate::services::call::{Call, Visitor};
-use crate::wire::auth::UserSummary;
+use crate::wire::auth::SignInStep;
 
 /// How long a reset link works.
 pub const LINK_VALID_FOR: Duration = Duration::minutes(30);
@@ -81,7 +82,7 @@ pub async fn reset_password(
     call: &Call<Visitor>,
     token: String,
     new_password: String,
-) -> Result<UserSummary, AppError> {
+) -> Result<SignInStep, AppError> {
     set_password_with_link(
         call,
         LinkUse {
@@ -111,7 +112,7 @@ pub async fn set_password_with_link(
     link: LinkUse,
     token: String,
     new_password: String,
-) -> Result<UserSummary, AppError> {
+) -> Result<SignInStep, AppError> {
     let (state, http_session, now) = (&call.state, &call.who.session, call.now);
     let request_id = call.request_id.clone();
     let mut tx = state.pool.begin().await?;
@@ -148,6 +149,14 @@ pub async fn set_password_with_link(
     .await?;
     tx.commit().await?;
     // Sessions that started before `now` are dead (set_password); this one starts now.
+    // The link proves the address, not the second factor: with two-step sign-in on, the
+    // code is still asked for.
+    let mut conn = state.pool.acquire().await?;
+    if two_step::needed(&mut conn, user_id).await? {
+        session::await_second_step(http_session, user_id, now).await?;
+        return Ok(SignInStep::SecondStep);
+    }
+    drop(conn);
     let signed_in = session::sign_in(state, http_session, user_id, now).await?;
-    Ok(signed_in.summary())
+    Ok(SignInStep::SignedIn(signed_in.summary()))
 }

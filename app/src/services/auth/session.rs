@@ -13,8 +13,19 @@ use crate::services::state::AppState;
 use crate::wire::auth::UserSummary;
 
 const KEY: &str = "auth";
+/// Set between the password and the second step: whose password this browser gave, and
+/// when. Nothing reads it as signed in.
+const AWAITING: &str = "awaiting_second_step";
+/// New recovery codes, until shown once.
+const FRESH_CODES: &str = "fresh_recovery_codes";
 /// `last_seen_at` is written back at most this often, so most requests cost no write.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AwaitingRecord {
+    user_id: i64,
+    since: DateTime<Utc>,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SessionRecord {
@@ -57,9 +68,50 @@ fn session_error(err: tower_sessions::session::Error) -> AppError {
     }
 }
 
+/// The password was right and the second step is next: the session (under a new id)
+/// remembers whose, and is not signed in.
+pub async fn await_second_step(
+    session: &Session,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .remove::<SessionRecord>(KEY)
+        .await
+        .map_err(session_error)?;
+    let record = AwaitingRecord {
+        user_id,
+        since: now,
+    };
+    session
+        .insert(AWAITING, record)
+        .await
+        .map_err(session_error)
+}
+
+/// Whose second step this browser owes, if it gave a password within the last
+/// [`domain::two_factor::PENDING_MINUTES`].
+pub async fn awaiting_second_step(
+    session: &Session,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, AppError> {
+    let record = session
+        .get::<AwaitingRecord>(AWAITING)
+        .await
+        .map_err(session_error)?;
+    Ok(record
+        .filter(|r| now - r.since <= Duration::minutes(domain::two_factor::PENDING_MINUTES))
+        .map(|r| r.user_id))
+}
+
 /// Starts a signed-in session under a **new** session id (no fixation).
 pub async fn start(session: &Session, user_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
+    session
+        .remove::<AwaitingRecord>(AWAITING)
+        .await
+        .map_err(session_error)?;
     let record = SessionRecord {
         user_id,
         logged_in_at: now,
@@ -79,6 +131,25 @@ pub async fn sign_in(
     load(state, session, now)
         .await?
         .ok_or(AppError::Unauthenticated)
+}
+
+/// Keeps new recovery codes in the session until the page that shows them has shown them
+/// once ([`take_fresh_codes`]): with or without JavaScript, they outlive the redirect
+/// only that long.
+pub async fn keep_fresh_codes(session: &Session, codes: &[String]) -> Result<(), AppError> {
+    session
+        .insert(FRESH_CODES, codes.to_vec())
+        .await
+        .map_err(session_error)
+}
+
+/// The recovery codes just made, once (taken from the session).
+pub async fn take_fresh_codes(session: &Session) -> Result<Vec<String>, AppError> {
+    Ok(session
+        .remove::<Vec<String>>(FRESH_CODES)
+        .await
+        .map_err(session_error)?
+        .unwrap_or_default())
 }
 
 /// Ends the session: deleted from the store, so the cookie is worthless afterwards.

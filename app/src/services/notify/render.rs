@@ -132,6 +132,24 @@ pub fn render(
             ],
             None,
         ),
+        (TwoStepOn, _) => (
+            "Two-step sign-in is on".to_owned(),
+            vec![
+                "Two-step sign-in was just turned on for your account: signing in now also asks for a code from your authenticator app. Your other devices were signed out.".to_owned(),
+                "Keep your recovery codes somewhere safe: each one signs you in once if you lose your phone.".to_owned(),
+                format!("If this was not you, call us right away at {}.", ctx.clinic_phone),
+            ],
+            None,
+        ),
+        (TwoStepOff, _) => (
+            "Two-step sign-in was turned off".to_owned(),
+            vec![
+                "Two-step sign-in was just turned off for your account (by you, or by the clinic at your request), and your devices were signed out.".to_owned(),
+                format!("You can turn it on again on your account page: {}/account.", links.0.trim_end_matches('/')),
+                format!("If this was not you, call us right away at {}.", ctx.clinic_phone),
+            ],
+            None,
+        ),
         (SignupAttempt, _) => (
             format!("Someone tried to sign up at {} with your address", ctx.clinic_name),
             vec![
@@ -195,7 +213,7 @@ pub fn render(
                 ),
                 (
                     AccountWelcome | PasswordChanged | PasswordReset | EmailVerification
-                    | SignupAttempt | AccountInvitation,
+                    | SignupAttempt | AccountInvitation | TwoStepOn | TwoStepOff,
                     _,
                 ) => unreachable!("handled above"),
             }

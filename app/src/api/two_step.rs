@@ -1,0 +1,106 @@
+//! Two-step sign-in: the code after the password, turning it on (QR code, first code,
+//! recovery codes shown once) and off, new recovery codes. Staff reset someone else's in
+//! `api::accounts`.
+
+use leptos::prelude::*;
+
+use crate::AppError;
+#[cfg(feature = "ssr")]
+use crate::{request, services::auth::two_step};
+
+pub use crate::wire::auth::{TwoStepSetup, TwoStepStatus, UserSummary};
+
+/// The second step of signing in: the code from the authenticator app (or a recovery
+/// code) for the password this browser just gave; then on to `next`. A recovery code
+/// leads to the two-step page, which says how many are left.
+#[server(prefix = "/api", endpoint = "sign_in_code")]
+pub async fn sign_in_code(code: String, next: Option<String>) -> Result<UserSummary, AppError> {
+    request::respond(
+        async {
+            let signed_in = two_step::sign_in(&request::as_visitor().await?, &code).await?;
+            match signed_in.recovery_left {
+                Some(left) => request::redirect(&format!("/account/two-step?recovery_left={left}")),
+                None => request::redirect(&domain::links::safe_next(
+                    next.as_deref(),
+                    signed_in.user.role,
+                )),
+            }
+            Ok(signed_in.user)
+        }
+        .await,
+    )
+}
+
+/// The signed-in person's two-step sign-in, with the setup in progress if any.
+#[server(prefix = "/api", endpoint = "two_step_status")]
+pub async fn get_two_step_status() -> Result<TwoStepStatus, AppError> {
+    request::respond(async { two_step::status(&request::as_user().await?).await }.await)
+}
+
+/// Starts turning two-step sign-in on: a new secret, shown as a QR code.
+#[server(prefix = "/api", endpoint = "begin_two_step")]
+pub async fn begin_two_step() -> Result<(), AppError> {
+    request::respond(
+        async {
+            two_step::begin(&request::as_user().await?).await?;
+            request::redirect("/account/two-step");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Turns two-step sign-in on with the app's first code; then the recovery codes, once.
+#[server(prefix = "/api", endpoint = "confirm_two_step")]
+pub async fn confirm_two_step(code: String) -> Result<(), AppError> {
+    request::respond(
+        async {
+            let call = request::as_user().await?;
+            two_step::confirm(&call, &request::session().await?, &code).await?;
+            request::redirect("/account/two-step/codes");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The recovery codes just made, once: a second look finds none.
+#[server(prefix = "/api", endpoint = "fresh_recovery_codes")]
+pub async fn fresh_recovery_codes() -> Result<Vec<String>, AppError> {
+    request::respond(
+        async {
+            request::as_user().await?;
+            two_step::fresh_codes(&request::session().await?).await
+        }
+        .await,
+    )
+}
+
+/// New recovery codes (the old ones stop working); then shown, once.
+#[server(prefix = "/api", endpoint = "new_recovery_codes")]
+pub async fn new_recovery_codes() -> Result<(), AppError> {
+    request::respond(
+        async {
+            let call = request::as_user().await?;
+            two_step::new_codes(&call, &request::session().await?).await?;
+            request::redirect("/account/two-step/codes");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Turns two-step sign-in off, with a current code or a recovery code (patients only: the
+/// clinic's doctors and staff must keep it).
+#[server(prefix = "/api", endpoint = "turn_off_two_step")]
+pub async fn turn_off_two_step(code: String) -> Result<(), AppError> {
+    request::respond(
+        async {
+            let call = request::as_user().await?;
+            two_step::turn_off(&call, &request::session().await?, &code).await?;
+            request::redirect("/account/two-step");
+            Ok(())
+        }
+        .await,
+    )
+}

@@ -1,0 +1,214 @@
+//! Two-step sign-in pages: `/login/code` (the code after the password),
+//! `/account/two-step` (turn it on with a QR code, new recovery codes, turn it off) and
+//! `/account/two-step/codes` (the recovery codes, shown once). Plain forms: they work
+//! without JavaScript.
+
+use base64::Engine as _;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+use domain::role::Role;
+
+use crate::api::two_step::{
+    fresh_recovery_codes, get_two_step_status, BeginTwoStep, ConfirmTwoStep, NewRecoveryCodes,
+    SignInCode, TurnOffTwoStep, TwoStepSetup, TwoStepStatus,
+};
+use crate::components::auth::{next_param, RequireRole};
+use crate::components::form::{field_message, Field};
+use crate::AppError;
+
+/// `/login/code`: the second step of signing in.
+#[component]
+pub fn LoginCodePage() -> impl IntoView {
+    let submit = ServerAction::<SignInCode>::new();
+    let next = next_param();
+    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
+    let general = move || match error.get() {
+        Some(AppError::Validation { .. }) | None => None,
+        Some(other) => Some(other.to_string()),
+    };
+    view! {
+        <Title text="Enter your code"/>
+        <section class="form-page" aria-labelledby="code-heading">
+            <h1 id="code-heading">"Enter your code"</h1>
+            <p>"Open your authenticator app and enter the 6-digit code it shows for this clinic. Lost your phone? Enter one of your recovery codes instead."</p>
+            <ActionForm action=submit>
+                <input type="hidden" name="next" value=move || next.get()/>
+                <Field name="code" label="Code" autocomplete="one-time-code" required=true
+                    error=Signal::derive(move || field_message(error.get(), "code"))/>
+                <p class="form-error" role="alert">{general}</p>
+                <button type="submit" disabled=move || submit.pending().get()>"Sign in"</button>
+            </ActionForm>
+            <p><A href="/login">"Start again"</A></p>
+        </section>
+    }
+}
+
+/// `/account/two-step`: turn two-step sign-in on or off; new recovery codes.
+#[component]
+pub fn TwoStepPage() -> impl IntoView {
+    // Created here, outside the guard: see `RequireRole`.
+    let begin = ServerAction::<BeginTwoStep>::new();
+    let confirm = ServerAction::<ConfirmTwoStep>::new();
+    let turn_off = ServerAction::<TurnOffTwoStep>::new();
+    let new_codes = ServerAction::<NewRecoveryCodes>::new();
+    let status = Resource::new(
+        move || (begin.version().get(), turn_off.version().get()),
+        |_| get_two_step_status(),
+    );
+    view! {
+        <RequireRole roles=vec![Role::Patient, Role::Doctor, Role::Admin] title="Two-step sign-in">
+            <h1>"Two-step sign-in"</h1>
+            <p><A href="/account">"← Your account"</A></p>
+            <RecoveryNotice/>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Ok(s) => view! {
+                            <TwoStepPanel status=s begin confirm turn_off new_codes/>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </RequireRole>
+    }
+}
+
+/// After signing in with a recovery code: how many are left.
+#[component]
+fn RecoveryNotice() -> impl IntoView {
+    let query = use_query_map();
+    move || {
+        query
+            .read()
+            .get("recovery_left")
+            .and_then(|n| n.parse::<i64>().ok())
+            .map(|left| {
+                let text = match left {
+                    0 => "You used your last recovery code. Make new ones below now.".to_owned(),
+                    1 => "You signed in with a recovery code: 1 is left.".to_owned(),
+                    n => format!("You signed in with a recovery code: {n} are left."),
+                };
+                view! { <p class="notice" role="status">{text}</p> }
+            })
+    }
+}
+
+#[component]
+fn TwoStepPanel(
+    status: TwoStepStatus,
+    begin: ServerAction<BeginTwoStep>,
+    confirm: ServerAction<ConfirmTwoStep>,
+    turn_off: ServerAction<TurnOffTwoStep>,
+    new_codes: ServerAction<NewRecoveryCodes>,
+) -> impl IntoView {
+    let errors = move |value: Option<Result<(), AppError>>| value.and_then(Result::err);
+    let begin_error = move || errors(begin.value().get()).map(|e| e.to_string());
+    let new_codes_error = move || errors(new_codes.value().get()).map(|e| e.to_string());
+    let confirm_error = Signal::derive(move || errors(confirm.value().get()));
+    let off_error = Signal::derive(move || errors(turn_off.value().get()));
+    if status.on {
+        let left = status.recovery_codes_left;
+        view! {
+            <p class="status-on">"Two-step sign-in is on: signing in asks for a code from your authenticator app."</p>
+            <p>{match left {
+                1 => "1 recovery code is left.".to_owned(),
+                n => format!("{n} recovery codes are left."),
+            }}</p>
+            <ActionForm action=new_codes>
+                <p class="form-error" role="alert">{new_codes_error}</p>
+                <button type="submit">"Make new recovery codes"</button>
+                <p class="hint">"The old ones stop working, and your other devices are signed out."</p>
+            </ActionForm>
+            {(!status.required).then(|| view! {
+                <h2>"Turn it off"</h2>
+                <ActionForm action=turn_off>
+                    <Field name="code" label="Code from your app, or a recovery code" autocomplete="one-time-code" required=true
+                        error=Signal::derive(move || field_message(off_error.get(), "code"))/>
+                    <button type="submit">"Turn off two-step sign-in"</button>
+                </ActionForm>
+            })}
+            {status.required.then(|| view! {
+                <p class="hint">"Two-step sign-in is required for the clinic's doctors and staff."</p>
+            })}
+        }
+        .into_any()
+    } else {
+        match status.setup {
+            None => view! {
+                <p>"Two-step sign-in protects your account: after your password, you also enter a 6-digit code from an authenticator app on your phone (such as Google Authenticator, Microsoft Authenticator or 1Password)."</p>
+                {status.required.then(|| view! {
+                    <p class="notice" role="status">"Two-step sign-in is required for the clinic's doctors and staff. Please turn it on now."</p>
+                })}
+                <ActionForm action=begin>
+                    <p class="form-error" role="alert">{begin_error}</p>
+                    <button type="submit">"Turn on two-step sign-in"</button>
+                </ActionForm>
+            }
+            .into_any(),
+            Some(setup) => view! { <SetupForm setup confirm error=confirm_error/> }.into_any(),
+        }
+    }
+}
+
+#[component]
+fn SetupForm(
+    setup: TwoStepSetup,
+    confirm: ServerAction<ConfirmTwoStep>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    // A data: image (the page's CSP allows those), not markup inserted into the page.
+    let qr = format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(setup.qr_svg.as_bytes())
+    );
+    view! {
+        <ol class="steps">
+            <li>
+                <p>"Scan this code with your authenticator app:"</p>
+                <img class="qr" src=qr width="220" height="220"
+                    alt="QR code for your authenticator app (the same key is written out below)"/>
+                <p>"Or type this key into the app: " <code class="secret">{setup.secret}</code></p>
+            </li>
+            <li>
+                <ActionForm action=confirm>
+                    <Field name="code" label="The 6-digit code your app shows now" autocomplete="one-time-code" required=true
+                        error=Signal::derive(move || field_message(error.get(), "code"))/>
+                    <button type="submit" disabled=move || confirm.pending().get()>"Turn on"</button>
+                </ActionForm>
+            </li>
+        </ol>
+    }
+}
+
+/// `/account/two-step/codes`: the recovery codes just made, shown this once.
+#[component]
+pub fn RecoveryCodesPage() -> impl IntoView {
+    let codes = Resource::new(|| (), |_| fresh_recovery_codes());
+    view! {
+        <RequireRole roles=vec![Role::Patient, Role::Doctor, Role::Admin] title="Your recovery codes">
+            <h1>"Your recovery codes"</h1>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match codes.await {
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Ok(codes) if codes.is_empty() => view! {
+                            <p>"Recovery codes are shown only once, right after they are made. If you did not keep them, make new ones on the "
+                                <A href="/account/two-step">"two-step sign-in page"</A>"."</p>
+                        }.into_any(),
+                        Ok(codes) => view! {
+                            <p>"Two-step sign-in is on. Keep these codes somewhere safe (printed, or in a password manager): each one signs you in once if you lose your phone. They are shown only now."</p>
+                            <ul class="recovery-codes">
+                                {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+                            </ul>
+                            <p><A href="/account">"I have kept them"</A></p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </RequireRole>
+    }
+}
