@@ -36,10 +36,10 @@ export default defineConfig({
   },
   projects: [
     { name: "desktop", use: { ...devices["Desktop Chrome"], channel: undefined } },
-    // The patient and doctor journeys once more at phone size.
+    // The patient, doctor and two-step journeys once more at phone size.
     {
       name: "phone",
-      testMatch: /(patient|doctor)\.spec\.ts/,
+      testMatch: /(patient|doctor|two_step)\.spec\.ts/,
       use: { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
     },
   ],

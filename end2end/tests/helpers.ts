@@ -1,5 +1,6 @@
 import { expect, Page, test, TestInfo } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
+import { createHmac } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -126,4 +127,21 @@ export async function timeButton(page: Page, label: string) {
   }
   await expect(button).toBeVisible();
   return button;
+}
+
+/** RFC 6238 (SHA-1, 6 digits, 30 s) for the base-32 key an authenticator app is given,
+ *  at `unix` seconds: the test's own authenticator. */
+export function totp(key: string, unix = Date.now() / 1000): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of key.replace(/[\s=]/g, "").toUpperCase()) {
+    bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  }
+  const secret = Buffer.from(bits.match(/.{8}/g)!.map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unix / 30)));
+  const hash = createHmac("sha1", secret).update(counter).digest();
+  const offset = hash[19] & 0x0f;
+  const value = (hash.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return value.toString().padStart(6, "0");
 }

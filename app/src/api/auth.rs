@@ -40,7 +40,7 @@ pub async fn log_in(
 fn after_password(step: &SignInStep, next: Option<&str>) -> String {
     match step {
         SignInStep::SignedIn(user) => safe_next(next, user.role),
-        SignInStep::SecondStep => match next {
+        SignInStep::SecondStep => match next.filter(|n| !n.is_empty()) {
             Some(next) => format!("/login/code?next={}", domain::links::encode_next(next)),
             None => "/login/code".to_owned(),
         },

@@ -10,14 +10,13 @@
 //! - Turning it on, off or getting new recovery codes ends the person's other sessions,
 //!   is audited, and (on and off) told by email.
 
-use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
-use aes_gcm::{Aes256Gcm, Key, Nonce};
-use chrono::{DateTime, Utc};
+mod codes;
+mod key;
+
 use domain::audit::{AuditAction, AuditActor};
 use domain::notify::NotificationKind;
 use domain::role::Role;
-use domain::throttle::{self, Verdict};
-use domain::two_factor::{self as rules, TypedCode};
+use domain::two_factor as rules;
 use sqlx::PgConnection;
 use tower_sessions::Session;
 
@@ -27,122 +26,16 @@ use crate::services::audit::{self, Outcome};
 use crate::services::auth::session::{self, CurrentUser};
 use crate::services::call::{Call, Staff, Visitor};
 use crate::services::notify;
-use crate::services::state::AppState;
 use crate::wire::auth::{TwoStepSetup, TwoStepStatus, UserSummary};
 
-/// The key that seals authenticator secrets (`CLINIC_MFA_KEY`: 32 bytes). Its `Debug`
-/// shows nothing of it.
-#[derive(Clone)]
-pub struct TwoStepKey(Key<Aes256Gcm>);
-
-impl std::fmt::Debug for TwoStepKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TwoStepKey(…)")
-    }
-}
-
-impl TwoStepKey {
-    /// A key from its base64 text (32 bytes, standard or URL-safe alphabet).
-    pub fn from_base64(text: &str) -> Result<Self, String> {
-        use base64::Engine as _;
-        let text = text.trim();
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text))
-            .map_err(|_| "is not base64".to_owned())?;
-        let bytes: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| "must be 32 bytes (e.g. `openssl rand -base64 32`)".to_owned())?;
-        Ok(Self(bytes.into()))
-    }
-
-    /// A fresh random key, as base64 (for a new key file).
-    pub fn generate_base64() -> String {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(Aes256Gcm::generate_key(OsRng))
-    }
-
-    /// `nonce ‖ ciphertext ‖ tag`.
-    fn seal(&self, secret: &[u8]) -> Result<Vec<u8>, AppError> {
-        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-        let sealed = Aes256Gcm::new(&self.0)
-            .encrypt(&nonce, secret)
-            .map_err(|_| AppError::internal("sealing a two-step secret failed"))?;
-        Ok([nonce.as_slice(), &sealed].concat())
-    }
-
-    fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, AppError> {
-        if sealed.len() < 12 {
-            return Err(AppError::internal("a sealed two-step secret is too short"));
-        }
-        let (nonce, body) = sealed.split_at(12);
-        Aes256Gcm::new(&self.0)
-            .decrypt(Nonce::from_slice(nonce), body)
-            .map_err(|_| AppError::internal("a two-step secret does not open with this key"))
-    }
-}
+use codes::{
+    check_code, new_recovery_codes, new_secret, parse, throttled, totp, wrong_code, Attempt,
+};
+pub use key::TwoStepKey;
 
 /// Whether a role must have two-step sign-in (it reads other people's health data).
 pub fn required_for(role: Role) -> bool {
     matches!(role, Role::Doctor | Role::Admin)
-}
-
-fn totp(secret: Vec<u8>, issuer: &str, account: &str) -> Result<totp_rs::Totp, AppError> {
-    // The otpauth label cannot hold ':' (it separates issuer and account).
-    let clean = |s: &str| s.replace(':', " ");
-    totp_rs::Builder::new()
-        .with_algorithm(totp_rs::Algorithm::SHA1)
-        .with_digits(rules::DIGITS as u8)
-        .with_step_duration(rules::STEP_SECONDS as u64)
-        .with_skew(0)
-        .with_secret(secret)
-        .with_issuer(Some(clean(issuer)))
-        .with_account_name(clean(account))
-        .build()
-        .map_err(|e| AppError::internal(format!("two-step code generator: {e}")))
-}
-
-/// Equal without an early exit (the codes compared are short and change every step).
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-/// The step of `code` among the steps still acceptable at `now`, if it is one of them.
-fn matching_step(
-    generator: &totp_rs::Totp,
-    code: &str,
-    last_step: Option<i64>,
-    now: DateTime<Utc>,
-) -> Option<i64> {
-    rules::acceptable_steps(rules::step_of(now.timestamp()), last_step)
-        .into_iter()
-        .filter(|step| *step >= 0)
-        .find(|step| {
-            let at = (*step * rules::STEP_SECONDS) as u64;
-            same(&generator.generate(at).to_string(), code)
-        })
-}
-
-fn new_secret() -> Vec<u8> {
-    use aes_gcm::aead::rand_core::RngCore;
-    let mut secret = vec![0u8; 20];
-    OsRng.fill_bytes(&mut secret);
-    secret
-}
-
-fn new_recovery_codes() -> Vec<String> {
-    use aes_gcm::aead::rand_core::RngCore;
-    (0..rules::RECOVERY_CODES)
-        .map(|_| {
-            let mut random = [0u8; rules::RECOVERY_LENGTH];
-            OsRng.fill_bytes(&mut random);
-            rules::recovery_code(&random)
-        })
-        .collect()
 }
 
 async fn record(
@@ -223,124 +116,6 @@ pub async fn begin(call: &Call<CurrentUser>) -> Result<(), AppError> {
         ));
     }
     Ok(())
-}
-
-/// Counts a code attempt before it is judged, and throttles like passwords: slower after
-/// a few wrong codes, refused for a while after many. No lock is held while waiting.
-/// Returns the attempt, to be marked right if it was.
-async fn throttled(state: &AppState, user_id: i64, now: DateTime<Utc>) -> Result<i64, AppError> {
-    let since = now - chrono::Duration::minutes(throttle::WINDOW_MINUTES);
-    let mut tx = state.pool.begin().await?;
-    let (attempt, failures) = db::two_factor::record_attempt(&mut tx, user_id, since, now).await?;
-    tx.commit().await?;
-    match throttle::verdict(u32::try_from(failures).unwrap_or(u32::MAX), 0) {
-        Verdict::Block => {
-            let mut conn = state.pool.acquire().await?;
-            db::two_factor::withdraw_attempt(&mut conn, attempt).await?;
-            tracing::warn!("two-step codes throttled");
-            Err(AppError::TooManyAttempts)
-        }
-        Verdict::Allow { delay } => {
-            if let Ok(delay) = delay.to_std() {
-                tokio::time::sleep(delay).await;
-            }
-            Ok(attempt)
-        }
-    }
-}
-
-/// A code checked against the person's factor (once only), inside `conn`'s transaction
-/// with the factor's row locked. `Ok(None)`: a wrong code (audited; the attempt stays
-/// counted as failed).
-async fn check_code(
-    conn: &mut PgConnection,
-    key: &TwoStepKey,
-    attempt: Attempt<'_>,
-) -> Result<Option<Checked>, AppError> {
-    let Attempt {
-        user,
-        code,
-        confirmed_only,
-        id: attempt,
-        request_id,
-        now,
-    } = attempt;
-    let Some(factor) = db::two_factor::factor_for_update(&mut *conn, user.0).await? else {
-        return Err(AppError::validation(
-            "code",
-            "Two-step sign-in is not set up for this account.",
-        ));
-    };
-    if confirmed_only && factor.confirmed_at.is_none() {
-        return Err(AppError::validation(
-            "code",
-            "Two-step sign-in is not on for this account.",
-        ));
-    }
-    let checked = match code {
-        TypedCode::Totp(digits) => {
-            let generator = totp(key.open(&factor.secret_sealed)?, "clinic", "person")?;
-            match matching_step(&generator, &digits, factor.last_step, now) {
-                Some(step)
-                    if db::two_factor::accept_step(&mut *conn, user.0, step, now).await? =>
-                {
-                    Some(Checked {
-                        recovery_left: None,
-                    })
-                }
-                _ => None,
-            }
-        }
-        // Recovery codes are issued when the factor is confirmed: none before.
-        TypedCode::Recovery(code) => {
-            db::two_factor::use_recovery_code(&mut *conn, user.0, &code, now)
-                .await?
-                .map(|left| Checked {
-                    recovery_left: Some(left),
-                })
-        }
-    };
-    if checked.is_some() {
-        db::two_factor::mark_attempt_succeeded(&mut *conn, attempt).await?;
-    } else {
-        record(
-            conn,
-            user,
-            AuditAction::AuthSecondStep,
-            Outcome::Failure,
-            request_id,
-            None,
-        )
-        .await?;
-    }
-    Ok(checked)
-}
-
-/// One code to check: whose, what was typed, whether an enrolment may be confirmed by it
-/// (`confirmed_only` false), the attempt counted for it, and the request.
-struct Attempt<'a> {
-    user: (i64, Role),
-    code: TypedCode,
-    confirmed_only: bool,
-    id: i64,
-    request_id: &'a Option<String>,
-    now: DateTime<Utc>,
-}
-
-fn parse(code: &str) -> Result<TypedCode, AppError> {
-    rules::parse_code(code).map_err(|e| AppError::validation("code", e.to_string()))
-}
-
-struct Checked {
-    /// Recovery codes left, when one was used.
-    recovery_left: Option<i64>,
-}
-
-fn wrong_code() -> AppError {
-    AppError::validation(
-        "code",
-        "That code is not right, or was already used. Enter the code your app shows now.",
-    )
 }
 
 /// Confirms the setup with its first code: two-step sign-in is on, ten recovery codes

@@ -1,0 +1,63 @@
+import { test, expect } from "@playwright/test";
+import { expectAccessible, hydrated, screenshot, signUp, totp, uniqueEmail } from "./helpers";
+
+// The test is its own authenticator app: it reads the key the page shows and computes the
+// codes (RFC 6238) itself.
+test("a patient turns on two-step sign-in, keeps the recovery codes, and signs in with a fresh code", async ({ page }, testInfo) => {
+  test.setTimeout(90_000);
+  const email = uniqueEmail("twostep");
+  await signUp(page, email, "/account");
+  await page.goto("/account");
+  await hydrated(page);
+  await page.getByRole("link", { name: "Two-step sign-in" }).click();
+  await expect(page).toHaveURL(/\/account\/two-step$/);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Turn on two-step sign-in" }).click();
+
+  // The QR code and the same key in text.
+  await expect(page.getByRole("img", { name: /QR code for your authenticator app/ })).toBeVisible();
+  const key = (await page.locator("code.secret").innerText()).trim();
+  expect(key.replace(/\s/g, "")).toMatch(/^[A-Z2-7]{32}$/);
+  await expectAccessible(page, "two-step setup");
+  await screenshot(page, testInfo, "two-step-setup");
+
+  // A wrong code is named on its field; the right one turns it on.
+  const code = page.getByLabel("The 6-digit code your app shows now");
+  const right = totp(key);
+  await code.fill(right === "000000" ? "111111" : "000000");
+  await page.getByRole("button", { name: "Turn on", exact: true }).click();
+  await expect(page.getByText(/That code is not right/)).toBeVisible();
+  await code.fill(totp(key));
+  await page.getByRole("button", { name: "Turn on", exact: true }).click();
+
+  // The recovery codes, shown once.
+  await expect(page).toHaveURL(/\/account\/two-step\/codes/);
+  await expect(page.getByRole("heading", { name: "Your recovery codes" })).toBeVisible();
+  const codes = await page.locator("ul.recovery-codes code").allInnerTexts();
+  expect(codes).toHaveLength(10);
+  await screenshot(page, testInfo, "two-step-codes");
+  await page.reload();
+  await expect(page.getByText("Recovery codes are shown only once")).toBeVisible();
+
+  // Signing in again: the password, then a code (the next step's: this one was used).
+  await page.goto("/account");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.goto("/login?next=/account");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill("a long enough passphrase");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/login\/code/);
+  await expect(page.getByRole("heading", { name: "Enter your code" })).toBeVisible();
+  await expectAccessible(page, "sign-in code");
+  await page.getByLabel("Code").fill(totp(key, Date.now() / 1000 + 30));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/account/);
+  await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
+
+  // The two-step page says it is on, with ten codes left.
+  await page.goto("/account/two-step");
+  await expect(page.getByText("Two-step sign-in is on")).toBeVisible();
+  await expect(page.getByText("10 recovery codes are left.")).toBeVisible();
+});
