@@ -41,7 +41,7 @@ pub struct AppState {
     /// `pool`, so everyone reads their own writes.
     pub read_pool: Option<PgPool>,
     /// Seals two-step sign-in secrets (`CLINIC_MFA_KEY`).
-    pub two_step_key: crate::services::auth::two_step::TwoStepKey,
+    pub two_step_key: crate::services::auth::two_step::key::TwoStepKey,
 }
 
 impl AppState {
@@ -81,7 +81,7 @@ mod tests {
             trust_forwarded_for: false,
             public_origin: public_origin.map(str::to_owned),
             availability: Default::default(),
-            two_step_key: crate::services::auth::two_step::TwoStepKey::from_base64(
+            two_step_key: crate::services::auth::two_step::key::TwoStepKey::from_base64(
                 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
             )
             .expect("a test key"),

@@ -11,7 +11,7 @@
 //!   is audited, and (on and off) told by email.
 
 mod codes;
-mod key;
+pub mod key;
 
 use domain::audit::{AuditAction, AuditActor};
 use domain::notify::NotificationKind;
