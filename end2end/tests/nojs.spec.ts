@@ -1,5 +1,5 @@
 import { test, expect, Page, Browser } from "@playwright/test";
-import { awayFromSlotEdge, confirmEmail, sql, uniqueEmail } from "./helpers";
+import { awayFromSlotEdge, confirmEmail, sql, totp, uniqueEmail } from "./helpers";
 
 // Every form works without JavaScript: a failing post comes back to its page with the
 // message next to the field and what was typed kept (never a password), not a JSON page.
@@ -232,5 +232,37 @@ test("doctor: weekly hours preview and save work without the script", async ({ b
   // Saved: the change is now planned, and the same preview finds nothing left to change.
   await expect(page.getByRole("heading", { name: /^From / })).toBeVisible();
   await expect(page.getByTestId("hours-preview")).toContainText("These are the hours you already have");
+  await context.close();
+});
+
+test("two-step sign-in without script: turned on with a code, a wrong code comes back to its field, a right one signs in", async ({ browser }) => {
+  test.setTimeout(90_000);
+  const { context, page } = await noScript(browser);
+  const email = await signUpWithoutScript(page, "/account");
+  await page.goto("/account/two-step");
+  await page.getByRole("button", { name: "Turn on two-step sign-in" }).click();
+  await expectReturnedTo(page, /\/account\/two-step$/);
+  const key = (await page.locator("code.secret").innerText()).trim();
+  await page.getByLabel("The 6-digit code your app shows now").fill(totp(key));
+  await page.getByRole("button", { name: "Turn on", exact: true }).click();
+  await expectReturnedTo(page, /\/account\/two-step\/codes/);
+  await expect(page.locator("ul.recovery-codes code")).toHaveCount(10);
+
+  // Signed out, the password leads to the code; a wrong code comes back to its field.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.goto("/login?next=/account");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("a long enough passphrase");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expectReturnedTo(page, /\/login\/code\?next=/);
+  const next = totp(key, Date.now() / 1000 + 30);
+  await page.getByLabel("Code").fill(next === "000000" ? "111111" : "000000");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expectReturnedTo(page, /\/login\/code/);
+  await expect(page.getByText(/That code is not right/)).toBeVisible();
+  await page.getByLabel("Code").fill(next);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expectReturnedTo(page, /\/account$/);
+  await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
   await context.close();
 });
