@@ -93,8 +93,9 @@ pub fn two_step_key(config: &Config) -> Result<TwoStepKey, String> {
                 path = %path.display(),
                 "CLINIC_MFA_KEY is not set: made a new two-step key file (set CLINIC_MFA_KEY, the same on every instance, in production)"
             );
-            // Another process may have made it first: read what is there now.
-            std::fs::read_to_string(path).unwrap_or(text)
+            // Another instance may have made it first: what is there now is the key.
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("CLINIC_MFA_KEY_FILE {}: {e}", path.display()))?
         }
         Err(e) => return Err(format!("CLINIC_MFA_KEY_FILE {}: {e}", path.display())),
     };
@@ -102,18 +103,26 @@ pub fn two_step_key(config: &Config) -> Result<TwoStepKey, String> {
         .map_err(|e| format!("CLINIC_MFA_KEY_FILE {}: {e}", path.display()))
 }
 
-/// Writes a new file readable by this user only; fails when it exists.
+/// Puts `text` at `path` unless a file is already there, readable by this user only. The
+/// whole file appears at once (written aside, then linked into place), so an instance
+/// starting at the same moment reads either nothing or all of it.
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
+    let aside = path.with_extension(format!("new-{}", uuid::Uuid::new_v4().simple()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(mut file) => file.write_all(text.as_bytes()),
+    let written = options.open(&aside).and_then(|mut file| {
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+    });
+    let linked = written.and_then(|()| match std::fs::hard_link(&aside, path) {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
-    }
+        other => other,
+    });
+    let _ = std::fs::remove_file(&aside);
+    linked
 }
 
 /// Everything a running server needs, built from the configuration and a pool: applies
@@ -299,4 +308,74 @@ pub async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_with(lookup: &[(&str, &str)]) -> Config {
+        Config::from_lookup(|name| {
+            if name == "DATABASE_URL" {
+                return Some("postgres://unused/clinic".to_owned());
+            }
+            lookup
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .expect("configuration")
+    }
+
+    #[test]
+    fn instances_starting_together_make_one_key_file_and_all_read_it() {
+        let dir = std::env::temp_dir().join(format!("mfa-key-{}", uuid::Uuid::new_v4().simple()));
+        let file = dir.join("keys").join("mfa.key");
+        let file_text = file.to_string_lossy().into_owned();
+        let keys: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    let file_text = file_text.clone();
+                    scope.spawn(move || {
+                        let config = config_with(&[("CLINIC_MFA_KEY_FILE", &file_text)]);
+                        two_step_key(&config).map(|key| format!("{key:?}")).unwrap();
+                        std::fs::read_to_string(&file_text).unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(keys.windows(2).all(|w| w[0] == w[1]), "one key for all");
+        assert!(TwoStepKey::from_base64(&keys[0]).is_ok());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "readable by this user only");
+        }
+        // Nothing left aside.
+        assert_eq!(
+            std::fs::read_dir(file.parent().unwrap()).unwrap().count(),
+            1
+        );
+        // A file that is not a key stops the server with its name.
+        std::fs::write(&file, "not a key").unwrap();
+        let config = config_with(&[("CLINIC_MFA_KEY_FILE", &file_text)]);
+        assert!(two_step_key(&config)
+            .unwrap_err()
+            .contains("CLINIC_MFA_KEY_FILE"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        // A configured key needs no file; a bad one is refused at start-up.
+        let configured = config_with(&[(
+            "CLINIC_MFA_KEY",
+            "dGVzdC1rZXktZm9yLXR3by1zdGVwLXNlY3JldHMtMzI=",
+        )]);
+        assert!(two_step_key(&configured).is_ok());
+        let bad = Config::from_lookup(|name| match name {
+            "DATABASE_URL" => Some("postgres://unused/clinic".to_owned()),
+            "CLINIC_MFA_KEY" => Some("too short".to_owned()),
+            _ => None,
+        });
+        assert_eq!(bad.unwrap_err().var, "CLINIC_MFA_KEY");
+    }
 }
