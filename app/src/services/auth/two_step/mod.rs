@@ -156,20 +156,46 @@ pub async fn confirm(
     }
     let codes = new_recovery_codes();
     db::two_factor::replace_recovery_codes(&mut tx, user.0, &codes, call.now).await?;
+    let change = Change {
+        action: AuditAction::AccountTwoStepOn,
+        tell: Some(NotificationKind::TwoStepOn),
+    };
+    changed(tx, call, http_session, change).await?;
+    session::keep_fresh_codes(http_session, &codes).await
+}
+
+/// A change to one's own two-step sign-in: what the audit log calls it, and what the
+/// person is told by email (if anything).
+struct Change {
+    action: AuditAction,
+    tell: Option<NotificationKind>,
+}
+
+/// The end of every change to one's own two-step sign-in: the other sessions end, the
+/// person is told, the change is audited and committed, and this browser goes on under
+/// a new session id.
+async fn changed(
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    call: &Call<CurrentUser>,
+    http_session: &Session,
+    change: Change,
+) -> Result<(), AppError> {
+    let user = (call.who.user_id, call.who.role);
     db::users::end_other_sessions(&mut tx, user.0, call.now).await?;
-    notify::account_event(&mut tx, user.0, NotificationKind::TwoStepOn, call.now).await?;
+    if let Some(kind) = change.tell {
+        notify::account_event(&mut tx, user.0, kind, call.now).await?;
+    }
     record(
         &mut tx,
         user,
-        AuditAction::AccountTwoStepOn,
+        change.action,
         Outcome::Success,
         &call.request_id,
         None,
     )
     .await?;
     tx.commit().await?;
-    session::start(http_session, user.0, call.now).await?;
-    session::keep_fresh_codes(http_session, &codes).await
+    session::start(http_session, user.0, call.now).await
 }
 
 /// New recovery codes for the signed-in person (the old ones stop working), kept in the
@@ -185,18 +211,11 @@ pub async fn new_codes(call: &Call<CurrentUser>, http_session: &Session) -> Resu
     }
     let codes = new_recovery_codes();
     db::two_factor::replace_recovery_codes(&mut tx, user.0, &codes, call.now).await?;
-    db::users::end_other_sessions(&mut tx, user.0, call.now).await?;
-    record(
-        &mut tx,
-        user,
-        AuditAction::AccountTwoStepCodes,
-        Outcome::Success,
-        &call.request_id,
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-    session::start(http_session, user.0, call.now).await?;
+    let change = Change {
+        action: AuditAction::AccountTwoStepCodes,
+        tell: None,
+    };
+    changed(tx, call, http_session, change).await?;
     session::keep_fresh_codes(http_session, &codes).await
 }
 
@@ -235,19 +254,11 @@ pub async fn turn_off(
         return Err(wrong_code());
     }
     db::two_factor::remove(&mut tx, user.0).await?;
-    db::users::end_other_sessions(&mut tx, user.0, call.now).await?;
-    notify::account_event(&mut tx, user.0, NotificationKind::TwoStepOff, call.now).await?;
-    record(
-        &mut tx,
-        user,
-        AuditAction::AccountTwoStepOff,
-        Outcome::Success,
-        &call.request_id,
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-    session::start(http_session, user.0, call.now).await
+    let change = Change {
+        action: AuditAction::AccountTwoStepOff,
+        tell: Some(NotificationKind::TwoStepOff),
+    };
+    changed(tx, call, http_session, change).await
 }
 
 /// Staff reset another person's two-step sign-in (a lost phone and no recovery codes),
