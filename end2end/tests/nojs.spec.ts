@@ -256,11 +256,11 @@ test("two-step sign-in without script: turned on with a code, a wrong code comes
   await page.getByRole("button", { name: "Sign in" }).click();
   await expectReturnedTo(page, /\/login\/code\?next=/);
   const next = totp(key, Date.now() / 1000 + 30);
-  await page.getByLabel("Code").fill(next === "000000" ? "111111" : "000000");
+  await page.getByLabel("Code", { exact: true }).fill(next === "000000" ? "111111" : "000000");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expectReturnedTo(page, /\/login\/code/);
   await expect(page.getByText(/That code is not right/)).toBeVisible();
-  await page.getByLabel("Code").fill(next);
+  await page.getByLabel("Code", { exact: true }).fill(next);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expectReturnedTo(page, /\/account$/);
   await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();

@@ -51,7 +51,7 @@ test("a patient turns on two-step sign-in, keeps the recovery codes, and signs i
   await expect(page).toHaveURL(/\/login\/code/);
   await expect(page.getByRole("heading", { name: "Enter your code" })).toBeVisible();
   await expectAccessible(page, "sign-in code");
-  await page.getByLabel("Code").fill(totp(key, Date.now() / 1000 + 30));
+  await page.getByLabel("Code", { exact: true }).fill(totp(key, Date.now() / 1000 + 30));
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/account/);
   await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
