@@ -194,6 +194,8 @@ pub struct Auth {
     pub verify_email: ServerAction<VerifyEmail>,
     /// Accepting an invitation signs the patient in.
     pub accept_invitation: ServerAction<AcceptInvitation>,
+    /// The code after the password signs the person in.
+    pub sign_in_code: ServerAction<crate::api::two_step::SignInCode>,
 }
 
 impl Auth {
@@ -204,6 +206,7 @@ impl Auth {
         let reset_password = ServerAction::<ResetPassword>::new();
         let verify_email = ServerAction::<VerifyEmail>::new();
         let accept_invitation = ServerAction::<AcceptInvitation>::new();
+        let sign_in_code = ServerAction::<crate::api::two_step::SignInCode>::new();
         let user = Resource::new(
             move || {
                 (
@@ -213,6 +216,7 @@ impl Auth {
                     reset_password.version().get(),
                     verify_email.version().get(),
                     accept_invitation.version().get(),
+                    sign_in_code.version().get(),
                 )
             },
             |_| get_current_user(),
@@ -225,6 +229,7 @@ impl Auth {
             reset_password,
             verify_email,
             accept_invitation,
+            sign_in_code,
         });
     }
 

@@ -11,9 +11,10 @@ use leptos_router::hooks::use_query_map;
 
 use domain::role::Role;
 
+use crate::api::auth::Auth;
 use crate::api::two_step::{
     fresh_recovery_codes, get_two_step_status, BeginTwoStep, ConfirmTwoStep, NewRecoveryCodes,
-    SignInCode, TurnOffTwoStep, TwoStepSetup, TwoStepStatus,
+    TurnOffTwoStep, TwoStepSetup, TwoStepStatus,
 };
 use crate::components::auth::{next_param, RequireRole};
 use crate::components::form::{field_message, Field};
@@ -22,7 +23,8 @@ use crate::AppError;
 /// `/login/code`: the second step of signing in.
 #[component]
 pub fn LoginCodePage() -> impl IntoView {
-    let submit = ServerAction::<SignInCode>::new();
+    // The app-wide action: when it completes, who is signed in is read again.
+    let submit = Auth::get().sign_in_code;
     let next = next_param();
     let error = Signal::derive(move || submit.value().get().and_then(Result::err));
     let general = move || match error.get() {
