@@ -2,7 +2,8 @@
 //! functions (`api/`, building their calls in `request.rs`) → services (`services/`) →
 //! repositories (`db/`) and `domain`, with the wire types (`wire/`) beside them. A file
 //! that imports upward, a server function that skips the services, SQL outside the
-//! repositories, or a service that reads the request or the clock fails here.
+//! repositories, a service that reads the request or the clock, or files that import
+//! each other round a circle fail here.
 
 use std::path::{Path, PathBuf};
 
@@ -201,4 +202,139 @@ fn the_checks_see_what_they_look_for() {
     assert!(!offences(&request, &["Utc::now("]).is_empty());
     let transports = app_parts(&["services/notify/channels.rs"]);
     assert!(!offences(&transports, &["Utc::now("]).is_empty());
+}
+
+/// The modules a file names through `crate::` paths (`use crate::a::b::C;`,
+/// `crate::a::f()`, one level of `crate::{a, b::c}`), as files of `app/src` (the longest
+/// prefix of the path that is a module file). The crate root (`lib.rs`, which re-exports
+/// `AppError` and mounts the app) is left out.
+fn crate_imports(app: &Path, text: &str) -> std::collections::BTreeSet<PathBuf> {
+    let module_file = |segments: &[&str]| -> Option<PathBuf> {
+        (1..=segments.len()).rev().find_map(|n| {
+            let base = segments[..n].iter().collect::<PathBuf>();
+            let file = app.join(&base).with_extension("rs");
+            let folder = app.join(&base).join("mod.rs");
+            [file, folder].into_iter().find(|p| p.is_file())
+        })
+    };
+    let path_at = |rest: &str| -> Vec<String> {
+        rest.split("::")
+            .map(|s| {
+                s.chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect::<String>()
+            })
+            .take_while(|s| !s.is_empty())
+            .collect()
+    };
+    let mut found = std::collections::BTreeSet::new();
+    for (_, line) in code_lines(text) {
+        for (at, _) in line.match_indices("crate::") {
+            let rest = &line[at + "crate::".len()..];
+            let mut paths = Vec::new();
+            if let Some(group) = rest.strip_prefix('{') {
+                let inner = group.split('}').next().unwrap_or("");
+                paths.extend(inner.split(',').map(|p| path_at(p.trim())));
+            } else {
+                paths.push(path_at(rest));
+            }
+            for path in paths {
+                let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+                if let Some(file) = module_file(&segments) {
+                    found.insert(file);
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_file_imports_itself_round_a_circle() {
+    // Files that import each other, however far round, cannot be read top to bottom.
+    let app = workspace().join("app/src");
+    let files = sources(&app);
+    let edges: std::collections::BTreeMap<PathBuf, std::collections::BTreeSet<PathBuf>> = files
+        .iter()
+        .map(|(path, text)| {
+            let mut to = crate_imports(&app, text);
+            to.remove(path);
+            (path.clone(), to)
+        })
+        .collect();
+    // Tarjan's strongly connected components.
+    struct Walk<'a> {
+        edges: &'a std::collections::BTreeMap<PathBuf, std::collections::BTreeSet<PathBuf>>,
+        index: std::collections::HashMap<&'a PathBuf, usize>,
+        low: std::collections::HashMap<&'a PathBuf, usize>,
+        stack: Vec<&'a PathBuf>,
+        on_stack: std::collections::HashSet<&'a PathBuf>,
+        circles: Vec<Vec<&'a PathBuf>>,
+    }
+    fn visit<'a>(walk: &mut Walk<'a>, node: &'a PathBuf) {
+        let n = walk.index.len();
+        walk.index.insert(node, n);
+        walk.low.insert(node, n);
+        walk.stack.push(node);
+        walk.on_stack.insert(node);
+        for next in walk.edges.get(node).into_iter().flatten() {
+            if !walk.edges.contains_key(next) {
+                continue;
+            }
+            if !walk.index.contains_key(next) {
+                visit(walk, next);
+                let low = walk.low[node].min(walk.low[next]);
+                walk.low.insert(node, low);
+            } else if walk.on_stack.contains(next) {
+                let low = walk.low[node].min(walk.index[next]);
+                walk.low.insert(node, low);
+            }
+        }
+        if walk.low[node] == walk.index[node] {
+            let mut circle = Vec::new();
+            while let Some(top) = walk.stack.pop() {
+                walk.on_stack.remove(top);
+                circle.push(top);
+                if top == node {
+                    break;
+                }
+            }
+            if circle.len() > 1 {
+                walk.circles.push(circle);
+            }
+        }
+    }
+    let mut walk = Walk {
+        edges: &edges,
+        index: Default::default(),
+        low: Default::default(),
+        stack: Vec::new(),
+        on_stack: Default::default(),
+        circles: Vec::new(),
+    };
+    for node in edges.keys() {
+        if !walk.index.contains_key(node) {
+            visit(&mut walk, node);
+        }
+    }
+    let root = workspace();
+    let described: Vec<String> = walk
+        .circles
+        .iter()
+        .map(|circle| {
+            circle
+                .iter()
+                .map(|p| p.strip_prefix(&root).unwrap_or(p).display().to_string())
+                .collect::<Vec<_>>()
+                .join(" ⇄ ")
+        })
+        .collect();
+    assert!(
+        described.is_empty(),
+        "import circles:\n{}",
+        described.join("\n")
+    );
+    // The walk sees imports at all: the server functions import the services.
+    let api_booking = app.join("api/booking.rs");
+    assert!(edges[&api_booking].contains(&app.join("services/patient.rs")));
 }
