@@ -97,16 +97,7 @@ pub async fn log_in(
             AppError::InvalidCredentials
         });
     };
-    // With two-step sign-in on, the password only opens the second step.
-    let mut conn = state.pool.acquire().await?;
-    if two_step::needed(&mut conn, user.user_id).await? {
-        session::await_second_step(http_session, user.user_id, now).await?;
-        return Ok(SignInStep::SecondStep);
-    }
-    drop(conn);
-    let signed_in = session::sign_in(state, http_session, user.user_id, now).await?;
-    tracing::info!(user_id = signed_in.user_id, "signed in");
-    Ok(SignInStep::SignedIn(signed_in.summary()))
+    two_step::sign_in_or_ask(state, http_session, user.user_id, now).await
 }
 
 /// The sign-up form.

@@ -12,8 +12,8 @@ use crate::db::{self, tokens::Purpose};
 use crate::error::AppError;
 use crate::services::audit::{self, Outcome};
 use crate::services::auth::password::hash_password;
+use crate::services::auth::tokens;
 use crate::services::auth::two_step;
-use crate::services::auth::{session, tokens};
 use crate::services::call::{Call, Visitor};
 use crate::wire::auth::SignInStep;
 
@@ -148,15 +148,7 @@ pub async fn set_password_with_link(
     )
     .await?;
     tx.commit().await?;
-    // Sessions that started before `now` are dead (set_password); this one starts now.
-    // The link proves the address, not the second factor: with two-step sign-in on, the
-    // code is still asked for.
-    let mut conn = state.pool.acquire().await?;
-    if two_step::needed(&mut conn, user_id).await? {
-        session::await_second_step(http_session, user_id, now).await?;
-        return Ok(SignInStep::SecondStep);
-    }
-    drop(conn);
-    let signed_in = session::sign_in(state, http_session, user_id, now).await?;
-    Ok(SignInStep::SignedIn(signed_in.summary()))
+    // Sessions that started before `now` are dead (set_password); this one starts now —
+    // after the code, with two-step sign-in on.
+    two_step::sign_in_or_ask(state, http_session, user_id, now).await
 }

@@ -26,7 +26,9 @@ use crate::services::audit::{self, Outcome};
 use crate::services::auth::session::{self, CurrentUser};
 use crate::services::call::{Call, Staff, Visitor};
 use crate::services::notify;
-use crate::wire::auth::{TwoStepSetup, TwoStepStatus, UserSummary};
+use crate::services::state::AppState;
+use crate::wire::auth::{SignInStep, TwoStepSetup, TwoStepStatus, UserSummary};
+use chrono::{DateTime, Utc};
 
 use codes::{
     check_code, new_recovery_codes, new_secret, parse, throttled, totp, wrong_code, Attempt,
@@ -316,9 +318,25 @@ pub async fn fresh_codes(http_session: &Session) -> Result<Vec<String>, AppError
         .collect())
 }
 
-/// Whether signing `user_id` in needs the second step.
-pub async fn needed(conn: &mut PgConnection, user_id: i64) -> Result<bool, AppError> {
-    Ok(db::two_factor::is_on(conn, user_id).await?)
+/// After a right password (or a reset link, which proves the address, not the second
+/// factor): signed in — or, with two-step sign-in on, only the code step opened.
+pub async fn sign_in_or_ask(
+    state: &AppState,
+    http_session: &Session,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<SignInStep, AppError> {
+    let on = {
+        let mut conn = state.pool.acquire().await?;
+        db::two_factor::is_on(&mut conn, user_id).await?
+    };
+    if on {
+        session::await_second_step(http_session, user_id, now).await?;
+        return Ok(SignInStep::SecondStep);
+    }
+    let signed_in = session::sign_in(state, http_session, user_id, now).await?;
+    tracing::info!(user_id, "signed in");
+    Ok(SignInStep::SignedIn(signed_in.summary()))
 }
 
 /// What the second step of signing in answers.
