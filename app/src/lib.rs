@@ -35,7 +35,7 @@ use crate::pages::public::{
     ForgotPasswordPage, HomePage, LoginPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
     WelcomePage,
 };
-use crate::pages::two_step::{LoginCodePage, RecoveryCodesPage, TwoStepPage};
+use crate::pages::two_step::{EnrolPage, LoginCodePage, RecoveryCodesPage, TwoStepPage};
 use crate::pages::{
     admin::{
         AttentionPage, AuditPage, HolidaysPage, NotificationsPage, SettingsPage, StaffAccountsPage,
@@ -155,6 +155,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/settings") view=SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/login/code") view=LoginCodePage ssr=SsrMode::Async/>
+                    <Route path=path!("/login/enrol") view=EnrolPage ssr=SsrMode::Async/>
                     <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async/>
                     <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>

@@ -91,6 +91,17 @@ pub async fn as_user() -> Result<Call<CurrentUser>, AppError> {
     Ok(call.with(user))
 }
 
+/// A call from a doctor or staff member setting up two-step sign-in right after their
+/// password (not signed in until it is on).
+pub async fn as_enrolling() -> Result<Call<CurrentUser>, AppError> {
+    let call = call().await?;
+    let session = session().await?;
+    let user = session::enrolling(&call.state, &session, call.now)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    Ok(call.with(user))
+}
+
 /// A call from someone signed in with one of `roles`.
 pub async fn as_role(roles: &[Role]) -> Result<Call<CurrentUser>, AppError> {
     let call = as_user().await?;

@@ -1,11 +1,14 @@
 //! Demo data for local use (`cargo xtask run` loads it once): a named clinic, eight
 //! doctors, one admin and three patients, all sharing [`DEMO_PASSWORD`]; upcoming visits
 //! booked through the booking service, a few past visits (one completed, one no-show,
-//! one waiting for its outcome) and one doctor on leave next week. Never run this against
-//! a production database: it creates accounts with a published password.
+//! one waiting for its outcome) and one doctor on leave next week. The doctors and the
+//! admin have two-step sign-in on (they must) with one published authenticator key,
+//! [`DEMO_TOTP_KEY`]. Never run this against a production database: it creates accounts
+//! with a published password and key.
 
 use app::db;
 use app::services::auth::password::hash_password;
+use app::services::auth::two_step::TwoStepKey;
 use app::services::booking::{self, ActingRole, ActingUser};
 use app::services::reassignment::Actor;
 use app::services::{availability, blocks, schedule};
@@ -17,6 +20,9 @@ use uuid::Uuid;
 
 pub const DEMO_PASSWORD: &str = "clinic-demo-2026";
 pub const DEMO_ADMIN: &str = "admin@riverside.test";
+/// The demo doctors' and admin's authenticator key (base 32, as an authenticator app
+/// takes it): two-step sign-in is required for them.
+pub const DEMO_TOTP_KEY: &str = "CLINICDEMOTWOSTEPRIVERSIDEDEMOAA";
 
 /// (first, last, specialty, email)
 pub const DEMO_DOCTORS: [(&str, &str, &str, &str); 8] = [
@@ -95,7 +101,7 @@ pub const DEMO_PATIENTS: [(&str, &str, Option<&str>, &str); 3] = [
 ];
 
 /// Loads the demo data unless it is already there. Returns whether anything was added.
-pub async fn seed_demo(pool: &PgPool) -> Result<bool, AppError> {
+pub async fn seed_demo(pool: &PgPool, key: &TwoStepKey) -> Result<bool, AppError> {
     let mut tx = pool.begin().await?;
     // Two servers started at once must not both seed.
     sqlx::query("select pg_advisory_xact_lock(hashtext('clinic-demo-seed'))")
@@ -173,6 +179,20 @@ pub async fn seed_demo(pool: &PgPool) -> Result<bool, AppError> {
         .fetch_one(&mut *tx)
         .await?;
         patients.push(ids);
+    }
+
+    // Two-step sign-in on for the staff, one step already used (every code from now on
+    // is new), as if each had set it up with the demo key.
+    let secret = totp_rs::Secret::try_from_base32(DEMO_TOTP_KEY)
+        .map_err(|e| AppError::internal(format!("demo key: {e:?}")))?;
+    let staff: Vec<i64> =
+        sqlx::query_scalar("select user_id from users where role in ('admin', 'doctor')")
+            .fetch_all(&mut *tx)
+            .await?;
+    for user_id in staff {
+        let sealed = key.seal(secret.as_bytes())?;
+        db::two_factor::start_enrolment(&mut tx, user_id, &sealed, Utc::now()).await?;
+        db::two_factor::accept_step(&mut tx, user_id, 0, Utc::now()).await?;
     }
 
     tx.commit().await?;

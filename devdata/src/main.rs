@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use app::db::MIGRATOR;
+use app::services::auth::two_step::TwoStepKey;
 use devdata::{bench, demo};
 use sqlx::postgres::PgPoolOptions;
 
@@ -61,7 +62,7 @@ async fn run(command: &str) -> Result<(), String> {
         .map_err(|e| format!("applying database migrations failed: {e}"))?;
     match command {
         "seed-demo" => {
-            let added = demo::seed_demo(&pool)
+            let added = demo::seed_demo(&pool, &two_step_key()?)
                 .await
                 .map_err(|e| format!("loading demo data failed: {e}"))?;
             println!(
@@ -84,6 +85,19 @@ async fn run(command: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The server's key for two-step secrets, found the way the server finds it
+/// (`CLINIC_MFA_KEY`, else the file `CLINIC_MFA_KEY_FILE`, default `.data/mfa.key`, made
+/// when missing): the demo staff's authenticator key is sealed with it.
+fn two_step_key() -> Result<TwoStepKey, String> {
+    if let Ok(text) = std::env::var("CLINIC_MFA_KEY") {
+        return TwoStepKey::from_base64(&text).map_err(|e| format!("CLINIC_MFA_KEY {e}"));
+    }
+    let path = std::env::var("CLINIC_MFA_KEY_FILE").unwrap_or_else(|_| ".data/mfa.key".into());
+    TwoStepKey::from_file(std::path::Path::new(&path))
+        .map(|(key, _)| key)
+        .map_err(|e| format!("CLINIC_MFA_KEY_FILE {path}: {e}"))
+}
+
 fn print_demo_logins() {
     println!("\ndemo logins (password for all: {})", demo::DEMO_PASSWORD);
     println!("  admin    {}", demo::DEMO_ADMIN);
@@ -93,4 +107,8 @@ fn print_demo_logins() {
     for (_, _, _, email) in demo::DEMO_PATIENTS {
         println!("  patient  {email}");
     }
+    println!(
+        "doctors and the admin also give a code: authenticator key {} (add it to any authenticator app)",
+        domain::two_factor::show_secret(demo::DEMO_TOTP_KEY)
+    );
 }

@@ -4,6 +4,14 @@
 
 use std::fmt;
 
+use crate::role::Role;
+
+/// Whether a role must have two-step sign-in: doctors and staff read other people's
+/// health data.
+pub fn required_for(role: Role) -> bool {
+    matches!(role, Role::Doctor | Role::Admin)
+}
+
 /// A TOTP time step (RFC 6238's default, and every authenticator app's).
 pub const STEP_SECONDS: i64 = 30;
 /// Digits in a TOTP code.
@@ -20,6 +28,9 @@ pub const RECOVERY_LENGTH: usize = 10;
 pub const RECOVERY_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// A code must be entered within this many minutes of the password.
 pub const PENDING_MINUTES: i64 = 10;
+/// Doctors and staff who must set up two-step sign-in after the password have this
+/// many minutes to do it (installing an app takes longer than typing a code).
+pub const ENROL_MINUTES: i64 = 30;
 
 /// What someone typed into the code field.
 #[derive(Debug, Clone, PartialEq, Eq)]

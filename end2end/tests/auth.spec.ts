@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { confirmEmail } from "./helpers";
+import { confirmEmail, enterStaffCode } from "./helpers";
 
 const DEMO_PASSWORD = "clinic-demo-2026";
 
@@ -82,6 +82,9 @@ test("staff and doctors land in their own portals and nowhere else", async ({ pa
   await page.goto("/login?next=/admin");
   await hydrated(page);
   await signIn(page, "admin@riverside.test", DEMO_PASSWORD);
+  // Staff and doctors give a code from their authenticator app after the password.
+  await expect(page).toHaveURL(/\/login\/code\?next=\/admin$/);
+  await enterStaffCode(page, "admin@riverside.test");
   await expect(page).toHaveURL(/\/admin$/);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Today at the clinic");
   await page.getByRole("navigation", { name: "Staff portal" }).getByRole("link", { name: "Accounts" }).click();
@@ -92,6 +95,7 @@ test("staff and doctors land in their own portals and nowhere else", async ({ pa
   await page.goto("/login");
   await hydrated(page);
   await signIn(page, "ada.okafor@riverside.test", DEMO_PASSWORD);
+  await enterStaffCode(page, "ada.okafor@riverside.test");
   await expect(page).toHaveURL(/\/doctor$/);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Your calendar");
   await expect(page.getByRole("banner").getByRole("link", { name: "Dr. Ada Okafor (account)" })).toBeVisible();

@@ -1,12 +1,8 @@
 import { test, expect, Page } from "@playwright/test";
-import { expectAccessible, expectNoHorizontalScroll, hydrated, screenshot, signUp, sql, uniqueEmail, timeButton } from "./helpers";
+import { expectAccessible, expectNoHorizontalScroll, hydrated, screenshot, signInStaff, signUp, sql, uniqueEmail, timeButton } from "./helpers";
 
 async function signInAs(page: Page, email: string) {
-  await page.goto("/login");
-  await hydrated(page);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("clinic-demo-2026");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signInStaff(page, email);
 }
 
 test("a doctor sees their week, opens a visit, blocks time, takes leave, marks a no-show and subscribes", async ({ page, browser }, testInfo) => {

@@ -91,30 +91,64 @@ export async function firstOpenWeek(page: Page) {
   await expect(page.locator("ul.times").first()).toBeVisible();
 }
 
-/** Reads the newest development-mailbox message to `to` whose subject matches, as an
- *  admin (the mailbox is staff-only), and returns its decoded text. */
-export async function readMail(browser: import("@playwright/test").Browser, to: string, subject: RegExp): Promise<string> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto("/login");
-  await hydrated(page);
-  await page.getByLabel("Email").fill("admin@riverside.test");
-  await page.getByLabel("Password").fill("clinic-demo-2026");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/admin/);
-  // Not a page of the app: a full load, not a client-side navigation.
-  await page.goto("/dev/mailbox");
-  const row = page.locator("tr", { hasText: to }).filter({ hasText: subject }).first();
+/** A header of a raw message (folded lines joined). */
+function header(message: string, name: string): string {
+  const head = message.split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, " ");
+  const line = head.split(/\r?\n/).find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+  return line ? line.slice(name.length + 1).trim() : "";
+}
+
+/** Reads the newest message to `to` whose subject matches from the server's mailbox
+ *  folder (`E2E_MAILBOX_DIR`: without SMTP the server writes each message there as an
+ *  `.eml` file), waiting for the delivery worker; returns its decoded text. */
+export async function readMail(_browser: import("@playwright/test").Browser | null, to: string, subject: RegExp): Promise<string> {
+  const dir = process.env.E2E_MAILBOX_DIR;
+  if (!dir) throw new Error("E2E_MAILBOX_DIR is not set (cargo xtask test sets it)");
+  let found = "";
   // The delivery worker sends within a few seconds.
   await expect(async () => {
-    await page.reload();
-    await expect(row).toBeVisible({ timeout: 1000 });
+    const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith(".eml")).sort().reverse() : [];
+    found = "";
+    for (const name of names) {
+      const raw = fs.readFileSync(path.join(dir, name), "utf8");
+      if (header(raw, "To").includes(to) && subject.test(header(raw, "Subject"))) {
+        found = raw;
+        break;
+      }
+    }
+    expect(found, `a message to ${to} matching ${subject}`).not.toBe("");
   }).toPass({ timeout: 30_000 });
-  await row.getByRole("link").click();
-  const raw = await page.locator("body").innerText();
-  await context.close();
-  // Quoted-printable: soft line breaks and =XX escapes.
-  return raw.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+  // Quoted-printable: soft line breaks and =XX escapes (UTF-8 sequences decoded whole).
+  const unfolded = found.replace(/=\r?\n/g, "");
+  return unfolded.replace(/(?:=[0-9A-F]{2})+/g, (run) =>
+    Buffer.from(run.split("=").slice(1).map((hex) => parseInt(hex, 16))).toString("utf8"));
+}
+
+/** The demo doctors' and admin's authenticator key (two-step sign-in is required for
+ *  them; `clinic-devdata seed-demo` sets it up with this key). */
+export const DEMO_TOTP_KEY = "CLINICDEMOTWOSTEPRIVERSIDEDEMOAA";
+
+/** Signs a demo doctor or admin in: email, password, then a code from the demo key.
+ *  A code works once and other tests sign the same person in: the step used last is
+ *  forgotten first (test data only), and a code another sign-in took first is retried. */
+export async function signInStaff(page: Page, email: string, next?: string) {
+  await page.goto(next ? `/login?next=${encodeURIComponent(next)}` : "/login");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill("clinic-demo-2026");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/login\/code/);
+  await enterStaffCode(page, email);
+}
+
+/** On /login/code: the code for a demo doctor or admin (see [signInStaff]). */
+export async function enterStaffCode(page: Page, email: string) {
+  await expect(async () => {
+    sql(`update totp_factors set last_step = null where user_id = (select user_id from users where email = '${email.replace(/'/g, "''")}')`);
+    await page.getByLabel("Code", { exact: true }).fill(totp(DEMO_TOTP_KEY));
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).not.toHaveURL(/\/login\/code/, { timeout: 5_000 });
+  }).toPass({ timeout: 30_000 });
 }
 
 /** On /book: the time button named `label` (e.g. "9:30 AM on Tuesday, November 24"),

@@ -1,5 +1,5 @@
 import { test, expect, Page, Browser } from "@playwright/test";
-import { awayFromSlotEdge, confirmEmail, sql, totp, uniqueEmail } from "./helpers";
+import { awayFromSlotEdge, confirmEmail, enterStaffCode, sql, totp, uniqueEmail } from "./helpers";
 
 // Every form works without JavaScript: a failing post comes back to its page with the
 // message next to the field and what was typed kept (never a password), not a JSON page.
@@ -178,6 +178,7 @@ test("staff: creating an account with a bad field comes back with it marked", as
   await page.getByLabel("Email").fill("admin@riverside.test");
   await page.getByLabel("Password").fill("clinic-demo-2026");
   await page.getByRole("button", { name: "Sign in" }).click();
+  await enterStaffCode(page, "admin@riverside.test");
   await expect(page).toHaveURL(/\/admin\/accounts/);
   await page.getByLabel("First name").fill("Nadia");
   await page.getByLabel("Last name").fill("Noscript");
@@ -214,6 +215,7 @@ test("doctor: weekly hours preview and save work without the script", async ({ b
   await page.getByLabel("Email").fill("jose.martinez@riverside.test");
   await page.getByLabel("Password").fill("clinic-demo-2026");
   await page.getByRole("button", { name: "Sign in" }).click();
+  await enterStaffCode(page, "jose.martinez@riverside.test");
   await expect(page).toHaveURL(/\/doctor\/hours/);
   // A bad day comes back named, next to its field, what was typed kept.
   await page.getByLabel("Sunday", { exact: true }).fill("09:00-10:15");

@@ -1,12 +1,8 @@
 import { test, expect, Page } from "@playwright/test";
-import { expectAccessible, hydrated, screenshot, signUp, sql, uniqueEmail, timeButton } from "./helpers";
+import { expectAccessible, hydrated, screenshot, signInStaff, signUp, sql, uniqueEmail, timeButton } from "./helpers";
 
 async function signInAsAdmin(page: Page) {
-  await page.goto("/login?next=/admin");
-  await hydrated(page);
-  await page.getByLabel("Email").fill("admin@riverside.test");
-  await page.getByLabel("Password").fill("clinic-demo-2026");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signInStaff(page, "admin@riverside.test", "/admin");
   await expect(page).toHaveURL(/\/admin$/);
 }
 

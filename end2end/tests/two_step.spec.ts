@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { expectAccessible, hydrated, screenshot, signUp, totp, uniqueEmail } from "./helpers";
+import { expectAccessible, hydrated, screenshot, signInStaff, signUp, totp, uniqueEmail } from "./helpers";
 
 // The test is its own authenticator app: it reads the key the page shows and computes the
 // codes (RFC 6238) itself.
@@ -60,4 +60,68 @@ test("a patient turns on two-step sign-in, keeps the recovery codes, and signs i
   await page.goto("/account/two-step");
   await expect(page.getByText("Two-step sign-in is on")).toBeVisible();
   await expect(page.getByText("10 recovery codes are left.")).toBeVisible();
+});
+
+test("a doctor created by staff sets up two-step sign-in at the first sign-in, then signs in with a fresh code", async ({ page, browser }, testInfo) => {
+  test.setTimeout(120_000);
+  // Staff create the account with a first password.
+  await signInStaff(page, "admin@riverside.test", "/admin/accounts");
+  await expect(page).toHaveURL(/\/admin\/accounts/);
+  await hydrated(page);
+  const email = uniqueEmail("newdoctor");
+  const password = "a long enough passphrase";
+  await page.getByLabel("Role").selectOption("doctor");
+  await page.getByLabel("First name").fill("Nora");
+  await page.getByLabel("Last name").fill("Enrolment");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Specialty (doctors)").fill("Dermatology");
+  await page.getByLabel("First password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("cell", { name: email, exact: true })).toBeVisible();
+
+  // The doctor's first sign-in leads to the setup, and nothing else opens before it.
+  const context = await browser.newContext();
+  const doctor = await context.newPage();
+  await doctor.goto("/login?next=/doctor/hours");
+  await hydrated(doctor);
+  await doctor.getByLabel("Email").fill(email);
+  await doctor.getByLabel("Password", { exact: true }).fill(password);
+  await doctor.getByRole("button", { name: "Sign in" }).click();
+  await expect(doctor).toHaveURL(/\/login\/enrol\?next=\/doctor\/hours$/);
+  await expect(doctor.getByRole("heading", { name: "Set up two-step sign-in" })).toBeVisible();
+  await hydrated(doctor);
+  await doctor.goto("/doctor");
+  await expect(doctor).toHaveURL(/\/login/);
+  await doctor.goto("/login/enrol?next=%2Fdoctor%2Fhours");
+  await hydrated(doctor);
+  await doctor.getByRole("button", { name: "Set up two-step sign-in" }).click();
+  await expect(doctor.getByRole("img", { name: /QR code for your authenticator app/ })).toBeVisible();
+  const key = (await doctor.locator("code.secret").innerText()).trim();
+  expect(key.replace(/\s/g, "")).toMatch(/^[A-Z2-7]{32}$/);
+  await expectAccessible(doctor, "two-step enrolment");
+  await screenshot(doctor, testInfo, "two-step-enrolment");
+  await doctor.getByLabel("The 6-digit code your app shows now").fill(totp(key));
+  await doctor.getByRole("button", { name: "Turn on and continue" }).click();
+
+  // Signed in: the recovery codes once, then on to where the doctor was going.
+  await expect(doctor).toHaveURL(/\/account\/two-step\/codes\?next=\/doctor\/hours$/);
+  await expect(doctor.locator("ul.recovery-codes code")).toHaveCount(10);
+  await doctor.getByRole("link", { name: "I have kept them" }).click();
+  await expect(doctor).toHaveURL(/\/doctor\/hours$/);
+  await expect(doctor.getByRole("heading", { level: 1 })).toHaveText("Your weekly hours");
+
+  // Out and in again: the password, then a fresh code (the next step's: this one was used).
+  await doctor.getByRole("banner").getByRole("button", { name: "Sign out" }).click();
+  await expect(doctor.getByRole("banner").getByRole("link", { name: "Sign in" })).toBeVisible();
+  await doctor.goto("/login");
+  await hydrated(doctor);
+  await doctor.getByLabel("Email").fill(email);
+  await doctor.getByLabel("Password", { exact: true }).fill(password);
+  await doctor.getByRole("button", { name: "Sign in" }).click();
+  await expect(doctor).toHaveURL(/\/login\/code/);
+  await doctor.getByLabel("Code", { exact: true }).fill(totp(key, Date.now() / 1000 + 30));
+  await doctor.getByRole("button", { name: "Sign in" }).click();
+  await expect(doctor).toHaveURL(/\/doctor$/);
+  await expect(doctor.getByRole("heading", { level: 1 })).toHaveText("Your calendar");
+  await context.close();
 });

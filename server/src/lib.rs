@@ -79,50 +79,15 @@ pub fn two_step_key(config: &Config) -> Result<TwoStepKey, String> {
         return Ok(key.clone());
     }
     let path = &config.two_step_key_file;
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| format!("CLINIC_MFA_KEY_FILE {}: {e}", path.display()))?;
-            }
-            let text = TwoStepKey::generate_base64();
-            write_private(path, &text)
-                .map_err(|e| format!("CLINIC_MFA_KEY_FILE {}: {e}", path.display()))?;
-            tracing::warn!(
-                path = %path.display(),
-                "CLINIC_MFA_KEY is not set: made a new two-step key file (set CLINIC_MFA_KEY, the same on every instance, in production)"
-            );
-            // Another instance may have made it first: what is there now is the key.
-            std::fs::read_to_string(path)
-                .map_err(|e| format!("CLINIC_MFA_KEY_FILE {}: {e}", path.display()))?
-        }
-        Err(e) => return Err(format!("CLINIC_MFA_KEY_FILE {}: {e}", path.display())),
-    };
-    TwoStepKey::from_base64(&text)
-        .map_err(|e| format!("CLINIC_MFA_KEY_FILE {}: {e}", path.display()))
-}
-
-/// Puts `text` at `path` unless a file is already there, readable by this user only. The
-/// whole file appears at once (written aside, then linked into place), so an instance
-/// starting at the same moment reads either nothing or all of it.
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let aside = path.with_extension(format!("new-{}", uuid::Uuid::new_v4().simple()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&aside).and_then(|mut file| {
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-    });
-    let linked = written.and_then(|()| match std::fs::hard_link(&aside, path) {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        other => other,
-    });
-    let _ = std::fs::remove_file(&aside);
-    linked
+    let (key, made) = TwoStepKey::from_file(path)
+        .map_err(|e| format!("CLINIC_MFA_KEY_FILE {}: {e}", path.display()))?;
+    if made {
+        tracing::warn!(
+            path = %path.display(),
+            "CLINIC_MFA_KEY is not set: made a new two-step key file (set CLINIC_MFA_KEY, the same on every instance, in production)"
+        );
+    }
+    Ok(key)
 }
 
 /// Everything a running server needs, built from the configuration and a pool: applies

@@ -54,14 +54,20 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("sign_in_code", [400, 400, 400, 400, 400, 400]),
     ("two_step_status", [401, 200, 200, 200, 200, 200]),
     ("fresh_recovery_codes", [401, 200, 200, 200, 200, 200]),
-    // Not on yet: nothing to renew or turn off (doctors and staff may never turn it off).
-    ("new_recovery_codes", [401, 400, 400, 400, 400, 400]),
+    // On for doctors and staff (required), not yet for the patients: nothing to renew or
+    // turn off for them; doctors and staff may never turn it off, nor start it again.
+    ("new_recovery_codes", [401, 400, 400, 200, 200, 200]),
     ("turn_off_two_step", [401, 400, 400, 400, 400, 400]),
-    ("begin_two_step", [401, 200, 200, 200, 200, 200]),
-    // A wrong first code.
+    ("begin_two_step", [401, 200, 200, 400, 400, 400]),
+    // A wrong first code (already on for doctors and staff).
     ("confirm_two_step", [401, 400, 400, 400, 400, 400]),
     // Staff only; patient B has none to reset.
     ("reset_two_step", [401, 403, 403, 403, 403, 400]),
+    // Setting it up right after the password (doctors and staff without it): only for a
+    // browser in that step, which none of these is (`two_step.rs` covers that browser).
+    ("enrolment_status", [401, 401, 401, 401, 401, 401]),
+    ("begin_enrolment", [401, 401, 401, 401, 401, 401]),
+    ("confirm_enrolment", [401, 401, 401, 401, 401, 401]),
     // Staff only.
     ("list_accounts", [401, 403, 403, 403, 403, 200]),
     ("create_account", [401, 403, 403, 403, 403, 200]),
@@ -182,7 +188,7 @@ impl World {
                 ("password", "a long enough passphrase".into()),
             ],
             "request_password_reset" | "resend_verification" => vec![("email", own_email)],
-            "sign_in_code" | "confirm_two_step" | "turn_off_two_step" => {
+            "sign_in_code" | "confirm_two_step" | "turn_off_two_step" | "confirm_enrolment" => {
                 vec![("code", "000000".into())]
             }
             "reset_two_step" => vec![

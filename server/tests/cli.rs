@@ -67,12 +67,16 @@ async fn create_admin_then_verify_audit_then_detect_tampering(pool: PgPool) {
     )
     .await;
     assert_eq!(signed_in.status(), 200);
+    // The first admin, too, sets up two-step sign-in before anything else.
+    assert_eq!(signed_in.text().await.unwrap(), "\"Enrol\"");
+    common::enrol(&browser, &base).await;
     let accounts = common::call(&browser, &base, "list_accounts", &[]).await;
     assert_eq!(accounts.status(), 200);
 
+    // Created, signed in, two-step sign-in on, the accounts read.
     let (ok, text) = server(&pool, &["verify-audit"], &[]);
     assert!(
-        ok && text.contains("audit log intact: 3 rows verified"),
+        ok && text.contains("audit log intact: 4 rows verified"),
         "{text}"
     );
 

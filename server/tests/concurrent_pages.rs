@@ -94,7 +94,9 @@ async fn run(errors: ErrorLog) {
         .await
         .unwrap();
     app::db::MIGRATOR.run(&pool).await.unwrap();
-    devdata::demo::seed_demo(&pool).await.unwrap();
+    devdata::demo::seed_demo(&pool, &common::test_key())
+        .await
+        .unwrap();
 
     let root = site_root();
     let mut config = common::test_config(&[("CLINIC_DB_MAX_CONNECTIONS", "20")]);

@@ -23,6 +23,8 @@ enum Caller {
     Patient,
     Doctor,
     Admin,
+    /// A doctor or admin between their password and setting up two-step sign-in.
+    Enrolling,
 }
 
 /// Every server function: who calls it (one allowed to), and its arguments.
@@ -63,6 +65,9 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
     ("fresh_recovery_codes", Caller::Patient, &[]),
     ("new_recovery_codes", Caller::Patient, &[]),
     ("turn_off_two_step", Caller::Patient, &["code"]),
+    ("enrolment_status", Caller::Enrolling, &[]),
+    ("begin_enrolment", Caller::Enrolling, &["next"]),
+    ("confirm_enrolment", Caller::Enrolling, &["code", "next"]),
     ("reset_two_step", Caller::Admin, &["user_id", "reason"]),
     ("list_accounts", Caller::Admin, &[]),
     (
@@ -462,7 +467,9 @@ async fn run(errors: Errors, panics: Arc<AtomicUsize>) {
     let db_url = format!("{}/{name}", url.rsplit_once('/').unwrap().0);
     let pool = PgPool::connect(&db_url).await.unwrap();
     app::db::MIGRATOR.run(&pool).await.unwrap();
-    devdata::demo::seed_demo(&pool).await.unwrap();
+    devdata::demo::seed_demo(&pool, &common::test_key())
+        .await
+        .unwrap();
     let base = spawn_app(pool.clone()).await;
 
     let patient = create_person(&pool, Role::Patient, "Hostile").await;
@@ -473,6 +480,16 @@ async fn run(errors: Errors, panics: Arc<AtomicUsize>) {
     log_in(&as_patient, &base, &patient.email).await;
     log_in(&as_admin, &base, &admin.email).await;
     log_in(&as_doctor, &base, &doctor.email).await;
+    let newcomer = create_person_without_factor(&pool, Role::Doctor, "Hostnew").await;
+    let as_enrolling = client();
+    let step = call(
+        &as_enrolling,
+        &base,
+        "log_in",
+        &[("email", &newcomer.email), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(step.text().await.unwrap(), "\"Enrol\"");
 
     let values = hostile_values();
     let mut problems = Vec::new();
@@ -487,6 +504,7 @@ async fn run(errors: Errors, panics: Arc<AtomicUsize>) {
             Caller::Patient => as_patient.clone(),
             Caller::Admin => as_admin.clone(),
             Caller::Doctor => as_doctor.clone(),
+            Caller::Enrolling => as_enrolling.clone(),
         };
         let mut bodies: Vec<(String, Vec<u8>, &str)> = Vec::new();
         for field in *fields {
@@ -725,7 +743,7 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
             vec![("email", format!("nobody{n}@example.test"))]
         }
         "verify_email" => vec![("token", "C".repeat(43))],
-        "sign_in_code" | "confirm_two_step" | "turn_off_two_step" => {
+        "sign_in_code" | "confirm_two_step" | "turn_off_two_step" | "confirm_enrolment" => {
             vec![("code", "000000".into())]
         }
         "reset_two_step" => vec![

@@ -35,7 +35,9 @@ async fn readiness_fails_when_the_database_is_unreachable(pool: PgPool) {
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn home_page_is_server_rendered_with_the_directory(pool: PgPool) {
-    devdata::demo::seed_demo(&pool).await.unwrap();
+    devdata::demo::seed_demo(&pool, &common::test_key())
+        .await
+        .unwrap();
     let base = spawn_app(pool).await;
     let response = reqwest::get(format!("{base}/")).await.unwrap();
     assert_eq!(response.status(), 200);
@@ -59,7 +61,9 @@ async fn home_page_is_server_rendered_with_the_directory(pool: PgPool) {
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn directory_server_function_answers_json(pool: PgPool) {
-    devdata::demo::seed_demo(&pool).await.unwrap();
+    devdata::demo::seed_demo(&pool, &common::test_key())
+        .await
+        .unwrap();
     sqlx::query("update doctors set active = false where last_name = 'Chen'")
         .execute(&pool)
         .await
@@ -90,8 +94,12 @@ async fn unknown_pages_answer_404(pool: PgPool) {
 
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
 async fn demo_data_loads_once(pool: PgPool) {
-    assert!(devdata::demo::seed_demo(&pool).await.unwrap());
-    assert!(!devdata::demo::seed_demo(&pool).await.unwrap());
+    assert!(devdata::demo::seed_demo(&pool, &common::test_key())
+        .await
+        .unwrap());
+    assert!(!devdata::demo::seed_demo(&pool, &common::test_key())
+        .await
+        .unwrap());
     let users: i64 = sqlx::query_scalar("select count(*) from users")
         .fetch_one(&pool)
         .await

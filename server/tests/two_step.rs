@@ -6,58 +6,13 @@
 
 mod common;
 
+use common::authenticator::{base32, now, totp};
 use common::*;
 use domain::role::Role;
-use hmac::{Hmac, Mac};
 use sqlx::PgPool;
 
 type M = sqlx::migrate::Migrator;
 static MIGRATOR: &M = &app::db::MIGRATOR;
-
-/// RFC 6238 (SHA-1): HOTP (RFC 4226) of the time step `unix / 30`, `digits` long.
-fn totp(secret: &[u8], unix: u64, digits: u32) -> String {
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret).unwrap();
-    mac.update(&(unix / 30).to_be_bytes());
-    let hash = mac.finalize().into_bytes();
-    let offset = (hash[19] & 0x0f) as usize;
-    let binary = (u32::from(hash[offset] & 0x7f) << 24)
-        | (u32::from(hash[offset + 1]) << 16)
-        | (u32::from(hash[offset + 2]) << 8)
-        | u32::from(hash[offset + 3]);
-    format!(
-        "{:0width$}",
-        binary % 10u32.pow(digits),
-        width = digits as usize
-    )
-}
-
-/// RFC 4648 base 32 (the authenticator key), spaces ignored.
-fn base32(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut bits = 0u64;
-    let mut count = 0;
-    let mut out = Vec::new();
-    for c in text
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
-    {
-        let value = ALPHABET.iter().position(|a| *a == c).expect("base32") as u64;
-        bits = (bits << 5) | value;
-        count += 5;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-        }
-    }
-    out
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
 
 #[test]
 fn the_tests_own_rfc_6238_matches_the_rfc_vectors() {
@@ -412,14 +367,14 @@ async fn staff_reset_someone_elses_with_a_reason_never_their_own(pool: PgPool) {
     // A doctor may not turn it off: it is required for them.
     let d = client();
     log_in(&d, &base, &doctor.email).await;
-    assert_eq!(status(&d, &base).await["required"], true);
-    let (doctor_secret, doctor_codes) = turn_on(&d, &base).await;
-    let _ = doctor_secret;
+    let doctor_status = status(&d, &base).await;
+    assert_eq!(doctor_status["required"], true);
+    assert_eq!(doctor_status["on"], true);
     let refused = call(
         &d,
         &base,
         "turn_off_two_step",
-        &[("code", &doctor_codes[0])],
+        &[("code", &next_code(common::authenticator::STAFF_SECRET))],
     )
     .await;
     assert_eq!(refused.status(), 400);
@@ -494,4 +449,165 @@ async fn staff_reset_someone_elses_with_a_reason_never_their_own(pool: PgPool) {
         .status(),
         403
     );
+}
+
+/// Signs `email` in with the password only: the answer says what comes next.
+async fn password_only(c: &reqwest::Client, base: &str, email: &str) -> String {
+    let response = call(
+        c,
+        base,
+        "log_in",
+        &[("email", email), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn doctors_and_staff_without_it_set_it_up_after_the_password_before_anything_else(
+    pool: PgPool,
+) {
+    let base = spawn_app(pool.clone()).await;
+    // One of each role that must have it, and one made by staff through the portal.
+    let admin = create_person(&pool, Role::Admin, "Creator").await;
+    let a = client();
+    log_in(&a, &base, &admin.email).await;
+    let created = call(
+        &a,
+        &base,
+        "create_account",
+        &[
+            ("role", "doctor"),
+            ("first_name", "Nova"),
+            ("last_name", "Newhire"),
+            ("email", "nova.newhire@people.test"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(created.status(), 200);
+    let doctor = create_person_without_factor(&pool, Role::Doctor, "Enroldoc").await;
+    let staff = create_person_without_factor(&pool, Role::Admin, "Enroladmin").await;
+    for (email, role, portal) in [
+        (doctor.email.as_str(), "doctor", "doctor_week"),
+        (staff.email.as_str(), "admin", "list_accounts"),
+        ("nova.newhire@people.test", "doctor", "doctor_week"),
+    ] {
+        let c = client();
+        assert_eq!(
+            password_only(&c, &base, email).await,
+            "\"Enrol\"",
+            "{email}"
+        );
+        // Not signed in: nothing with patient data opens, nor the signed-in settings.
+        assert_eq!(whoami(&c, &base).await, serde_json::Value::Null, "{email}");
+        assert_eq!(call(&c, &base, portal, &[]).await.status(), 401, "{email}");
+        assert_eq!(
+            call(&c, &base, "two_step_status", &[]).await.status(),
+            401,
+            "{email}"
+        );
+        // The setup: nothing started, then a key.
+        let (code, first) = json(call(&c, &base, "enrolment_status", &[]).await).await;
+        assert_eq!(code, 200, "{email}");
+        assert_eq!(first["required"], true);
+        assert_eq!(first["setup"], serde_json::Value::Null);
+        assert_eq!(
+            call(&c, &base, "begin_enrolment", &[]).await.status(),
+            200,
+            "{email}"
+        );
+        let (_, started) = json(call(&c, &base, "enrolment_status", &[]).await).await;
+        let secret = base32(started["setup"]["secret"].as_str().unwrap());
+        assert_eq!(secret.len(), 20);
+        // A wrong code changes nothing; the right one turns it on and signs in.
+        let right = totp(&secret, now(), 6);
+        let wrong = if right == "123456" {
+            "654321"
+        } else {
+            "123456"
+        };
+        let refused = call(&c, &base, "confirm_enrolment", &[("code", wrong)]).await;
+        assert_eq!(refused.status(), 400, "{email}");
+        assert_eq!(whoami(&c, &base).await, serde_json::Value::Null);
+        let done = call(
+            &c,
+            &base,
+            "confirm_enrolment",
+            &[("code", &right), ("next", "/doctor/hours")],
+        )
+        .await;
+        assert_eq!(done.status(), 200, "{email}");
+        assert_eq!(whoami(&c, &base).await["role"], role, "{email}");
+        assert_eq!(call(&c, &base, portal, &[]).await.status(), 200, "{email}");
+        let (_, codes) = json(call(&c, &base, "fresh_recovery_codes", &[]).await).await;
+        assert_eq!(codes.as_array().unwrap().len(), 10, "{email}");
+        // Audited as turned on; next time the password leads to the code.
+        let audited: i64 = sqlx::query_scalar(
+            "select count(*) from audit_log a join users u on a.actor_user_id = u.user_id
+              where u.email = $1 and a.action = 'account.two_step_on' and a.outcome = 'success'",
+        )
+        .bind(email)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(audited, 1, "{email}");
+        let again = client();
+        assert_eq!(password_only(&again, &base, email).await, "\"SecondStep\"");
+        // The setup's endpoints are for the setup only.
+        assert_eq!(
+            call(&c, &base, "enrolment_status", &[]).await.status(),
+            401,
+            "{email}"
+        );
+    }
+
+    // A browser in the setup step is anonymous to every other server function.
+    let enrolling = create_person_without_factor(&pool, Role::Admin, "Sweep").await;
+    let e = client();
+    assert_eq!(
+        password_only(&e, &base, &enrolling.email).await,
+        "\"Enrol\""
+    );
+    let setup = [
+        "enrolment_status",
+        "begin_enrolment",
+        "confirm_enrolment",
+        "log_out",
+    ];
+    let endpoints: std::collections::BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/api/").to_owned())
+        .filter(|e| !setup.contains(&e.as_str()))
+        .collect();
+    for endpoint in &endpoints {
+        let as_anonymous = call(&client(), &base, endpoint, &[]).await.status();
+        let as_enrolling = call(&e, &base, endpoint, &[]).await.status();
+        assert_eq!(as_enrolling, as_anonymous, "{endpoint}");
+    }
+    assert_eq!(
+        call(&e, &base, "enrolment_status", &[]).await.status(),
+        200,
+        "still in the setup step"
+    );
+
+    // A doctor's session from before it was required (no factor) signs nobody in.
+    let old = create_person(&pool, Role::Doctor, "Oldsession").await;
+    let o = client();
+    log_in(&o, &base, &old.email).await;
+    assert_eq!(whoami(&o, &base).await["role"], "doctor");
+    sqlx::query("delete from totp_factors where user_id = $1")
+        .bind(old.user_id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(whoami(&o, &base).await, serde_json::Value::Null);
+    assert_eq!(call(&o, &base, "doctor_week", &[]).await.status(), 401);
+
+    // Patients are not asked to: the password signs them in.
+    let patient = create_person(&pool, Role::Patient, "Optional").await;
+    let p = client();
+    assert!(password_only(&p, &base, &patient.email)
+        .await
+        .contains("SignedIn"));
 }

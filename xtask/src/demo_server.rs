@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use crate::build::{self, Profile};
 use crate::database::Database;
-use crate::util::{free_port, project_root, run, terminate, wait_for_http_ok, Result};
+use crate::util::{
+    free_port, project_root, run, terminate, two_step_key_env, wait_for_http_ok, Result,
+};
 
 pub struct DemoServer {
     child: Child,
@@ -16,6 +18,8 @@ pub struct DemoServer {
     /// The database it serves (tests move time along through SQL).
     pub database_url: String,
     pub log_path: PathBuf,
+    /// Where its mail is written (one `.eml` file per message), unless `env` said otherwise.
+    pub mailbox: PathBuf,
 }
 
 impl DemoServer {
@@ -33,6 +37,7 @@ impl DemoServer {
                 .arg("seed-demo")
                 .env("DATABASE_URL", &url)
                 .env("CLINIC_SITE_ROOT", build::site_root())
+                .envs(two_step_key_env())
                 .stdout(Stdio::null()),
             "clinic-devdata seed-demo",
         )?;
@@ -58,6 +63,7 @@ impl DemoServer {
             .env("CLINIC_ADDR", format!("127.0.0.1:{port}"))
             .env("CLINIC_SITE_ROOT", build::site_root())
             .env("CLINIC_MAILBOX_DIR", &mailbox)
+            .envs(two_step_key_env())
             .envs(env.iter().copied())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -67,6 +73,7 @@ impl DemoServer {
             port,
             database_url: url.to_owned(),
             log_path,
+            mailbox,
         };
         if !wait_for_http_ok(port, "/readyz", Duration::from_secs(120)) {
             return Err(format!(

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::build::{self, Profile};
 use crate::database::Database;
-use crate::util::{project_root, run, step, terminate, Result};
+use crate::util::{project_root, run, step, terminate, two_step_key_env, Result};
 
 pub fn run_app(args: &[String]) -> Result<()> {
     let mut profile = Profile::Debug;
@@ -39,7 +39,7 @@ pub fn run_app(args: &[String]) -> Result<()> {
 fn build_and_serve(profile: Profile, database_url: &str, addr: &str) -> Result<()> {
     build::build_site(profile)?;
     let server = build::server_binary(profile);
-    let env = [
+    let mut env = vec![
         ("DATABASE_URL", database_url.to_owned()),
         ("CLINIC_ADDR", addr.to_owned()),
         (
@@ -47,6 +47,7 @@ fn build_and_serve(profile: Profile, database_url: &str, addr: &str) -> Result<(
             build::site_root().to_string_lossy().into_owned(),
         ),
     ];
+    env.extend(two_step_key_env());
 
     step("applying migrations and loading demo data");
     run(

@@ -232,6 +232,8 @@ fn run_playwright(database: &Database, suite: &mut Suite) -> Result<()> {
         .env("BASE_URL", server.base_url())
         // A few journeys move time along (expire a hold, widen the freeze) through SQL.
         .env("E2E_DATABASE_URL", &server.database_url)
+        // Mail is read where the server writes it.
+        .env("E2E_MAILBOX_DIR", &server.mailbox)
         .env("PLAYWRIGHT_JSON_OUTPUT_NAME", &results)
         .status()?;
     let (passed, failed) = read_playwright_stats(&results)?;

@@ -14,6 +14,19 @@ pub fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Where the server and the demo seed find the key that seals two-step secrets: the
+/// caller's `CLINIC_MFA_KEY` or `CLINIC_MFA_KEY_FILE` when set, else the project's
+/// `.data/mfa.key` (made on first use) — one key for both, whatever the working directory.
+pub fn two_step_key_env() -> Vec<(&'static str, String)> {
+    if std::env::var_os("CLINIC_MFA_KEY").is_some()
+        || std::env::var_os("CLINIC_MFA_KEY_FILE").is_some()
+    {
+        return Vec::new();
+    }
+    let file = project_root().join(".data/mfa.key");
+    vec![("CLINIC_MFA_KEY_FILE", file.to_string_lossy().into_owned())]
+}
+
 /// Prints a step heading so long runs are easy to follow.
 pub fn step(what: &str) {
     eprintln!("\x1b[1m==> {what}\x1b[0m");

@@ -40,10 +40,8 @@ pub async fn log_in(
 fn after_password(step: &SignInStep, next: Option<&str>) -> String {
     match step {
         SignInStep::SignedIn(user) => safe_next(next, user.role),
-        SignInStep::SecondStep => match next.filter(|n| !n.is_empty()) {
-            Some(next) => format!("/login/code?next={}", domain::links::encode_next(next)),
-            None => "/login/code".to_owned(),
-        },
+        SignInStep::SecondStep => crate::api::two_step::with_next("/login/code", next),
+        SignInStep::Enrol => crate::api::two_step::with_next("/login/enrol", next),
     }
 }
 
@@ -196,6 +194,8 @@ pub struct Auth {
     pub accept_invitation: ServerAction<AcceptInvitation>,
     /// The code after the password signs the person in.
     pub sign_in_code: ServerAction<crate::api::two_step::SignInCode>,
+    /// Finishing the setup of two-step sign-in after the password signs the person in.
+    pub enrol: ServerAction<crate::api::two_step::ConfirmEnrolment>,
 }
 
 impl Auth {
@@ -207,6 +207,7 @@ impl Auth {
         let verify_email = ServerAction::<VerifyEmail>::new();
         let accept_invitation = ServerAction::<AcceptInvitation>::new();
         let sign_in_code = ServerAction::<crate::api::two_step::SignInCode>::new();
+        let enrol = ServerAction::<crate::api::two_step::ConfirmEnrolment>::new();
         let user = Resource::new(
             move || {
                 (
@@ -217,6 +218,7 @@ impl Auth {
                     verify_email.version().get(),
                     accept_invitation.version().get(),
                     sign_in_code.version().get(),
+                    enrol.version().get(),
                 )
             },
             |_| get_current_user(),
@@ -230,6 +232,7 @@ impl Auth {
             verify_email,
             accept_invitation,
             sign_in_code,
+            enrol,
         });
     }
 

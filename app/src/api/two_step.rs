@@ -64,6 +64,50 @@ pub async fn confirm_two_step(code: String) -> Result<(), AppError> {
     )
 }
 
+/// Doctors and staff setting up two-step sign-in right after their password (nothing
+/// else is open to them until it is on): where the setup stands.
+#[server(prefix = "/api", endpoint = "enrolment_status")]
+pub async fn get_enrolment_status() -> Result<TwoStepStatus, AppError> {
+    request::respond(async { two_step::status(&request::as_enrolling().await?).await }.await)
+}
+
+/// Starts the setup after the password: a new secret, shown as a QR code.
+#[server(prefix = "/api", endpoint = "begin_enrolment")]
+pub async fn begin_enrolment(next: Option<String>) -> Result<(), AppError> {
+    request::respond(
+        async {
+            two_step::begin(&request::as_enrolling().await?).await?;
+            request::redirect(&with_next("/login/enrol", next.as_deref()));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Finishes the setup with the app's first code: two-step sign-in is on and this browser
+/// is signed in; then the recovery codes, once, and on to `next`.
+#[server(prefix = "/api", endpoint = "confirm_enrolment")]
+pub async fn confirm_enrolment(code: String, next: Option<String>) -> Result<(), AppError> {
+    request::respond(
+        async {
+            let call = request::as_enrolling().await?;
+            two_step::confirm(&call, &request::session().await?, &code).await?;
+            request::redirect(&with_next("/account/two-step/codes", next.as_deref()));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// `path`, passing on where to go afterwards (only a path of this site).
+#[cfg(feature = "ssr")]
+pub(crate) fn with_next(path: &str, next: Option<&str>) -> String {
+    match next.filter(|n| domain::links::is_local_path(n)) {
+        Some(next) => format!("{path}?next={}", domain::links::encode_next(next)),
+        None => path.to_owned(),
+    }
+}
+
 /// The recovery codes just made, once: a second look finds none.
 #[server(prefix = "/api", endpoint = "fresh_recovery_codes")]
 pub async fn fresh_recovery_codes() -> Result<Vec<String>, AppError> {

@@ -1,4 +1,5 @@
-//! Two-step sign-in pages: `/login/code` (the code after the password),
+//! Two-step sign-in pages: `/login/code` (the code after the password), `/login/enrol`
+//! (doctors and staff set it up after the password, before anything else),
 //! `/account/two-step` (turn it on with a QR code, new recovery codes, turn it off) and
 //! `/account/two-step/codes` (the recovery codes, shown once). Plain forms: they work
 //! without JavaScript.
@@ -13,8 +14,8 @@ use domain::role::Role;
 
 use crate::api::auth::Auth;
 use crate::api::two_step::{
-    fresh_recovery_codes, get_two_step_status, BeginTwoStep, ConfirmTwoStep, NewRecoveryCodes,
-    TurnOffTwoStep, TwoStepSetup, TwoStepStatus,
+    fresh_recovery_codes, get_enrolment_status, get_two_step_status, BeginEnrolment, BeginTwoStep,
+    ConfirmTwoStep, NewRecoveryCodes, TurnOffTwoStep, TwoStepSetup, TwoStepStatus,
 };
 use crate::components::auth::{next_param, RequireRole};
 use crate::components::form::{field_message, Field};
@@ -43,6 +44,61 @@ pub fn LoginCodePage() -> impl IntoView {
                 <p class="form-error" role="alert">{general}</p>
                 <button type="submit" disabled=move || submit.pending().get()>"Sign in"</button>
             </ActionForm>
+            <p><A href="/login">"Start again"</A></p>
+        </section>
+    }
+}
+
+/// `/login/enrol`: a doctor or staff member without two-step sign-in sets it up right
+/// after their password; nothing else opens until it is on.
+#[component]
+pub fn EnrolPage() -> impl IntoView {
+    let begin = ServerAction::<BeginEnrolment>::new();
+    // The app-wide action: finishing the setup signs the person in.
+    let confirm = Auth::get().enrol;
+    let next = next_param();
+    let status = Resource::new(move || begin.version().get(), |_| get_enrolment_status());
+    let begin_error = move || {
+        begin
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
+    let confirm_error = Signal::derive(move || confirm.value().get().and_then(Result::err));
+    view! {
+        <Title text="Set up two-step sign-in"/>
+        <section class="form-page" aria-labelledby="enrol-heading">
+            <h1 id="enrol-heading">"Set up two-step sign-in"</h1>
+            <p>"The clinic's doctors and staff sign in with two steps: your password, then a 6-digit code from an authenticator app on your phone (such as Google Authenticator, Microsoft Authenticator or 1Password). Set it up now to continue."</p>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Err(AppError::Unauthenticated) => view! {
+                            <p class="error" role="alert">"Your sign-in has expired. Please sign in again."</p>
+                            <p><A href="/login">"Sign in"</A></p>
+                        }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Ok(TwoStepStatus { setup: Some(setup), .. }) => view! {
+                            <SetupSteps setup>
+                                <ActionForm action=confirm>
+                                    <input type="hidden" name="next" value=move || next.get()/>
+                                    <Field name="code" label="The 6-digit code your app shows now" autocomplete="one-time-code" required=true
+                                        error=Signal::derive(move || field_message(confirm_error.get(), "code"))/>
+                                    <button type="submit" disabled=move || confirm.pending().get()>"Turn on and continue"</button>
+                                </ActionForm>
+                            </SetupSteps>
+                        }.into_any(),
+                        Ok(_) => view! {
+                            <ActionForm action=begin>
+                                <input type="hidden" name="next" value=move || next.get()/>
+                                <p class="form-error" role="alert">{begin_error}</p>
+                                <button type="submit">"Set up two-step sign-in"</button>
+                            </ActionForm>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
             <p><A href="/login">"Start again"</A></p>
         </section>
     }
@@ -162,6 +218,21 @@ fn SetupForm(
     confirm: ServerAction<ConfirmTwoStep>,
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
+    view! {
+        <SetupSteps setup>
+            <ActionForm action=confirm>
+                <Field name="code" label="The 6-digit code your app shows now" autocomplete="one-time-code" required=true
+                    error=Signal::derive(move || field_message(error.get(), "code"))/>
+                <button type="submit" disabled=move || confirm.pending().get()>"Turn on"</button>
+            </ActionForm>
+        </SetupSteps>
+    }
+}
+
+/// The two steps of a setup: scan the key (or type it), then the form for the first code
+/// (`children`).
+#[component]
+fn SetupSteps(setup: TwoStepSetup, children: Children) -> impl IntoView {
     // A data: image (the page's CSP allows those), not markup inserted into the page.
     let qr = format!(
         "data:image/svg+xml;base64,{}",
@@ -175,13 +246,7 @@ fn SetupForm(
                     alt="QR code for your authenticator app (the same key is written out below)"/>
                 <p>"Or type this key into the app: " <code class="secret">{setup.secret}</code></p>
             </li>
-            <li>
-                <ActionForm action=confirm>
-                    <Field name="code" label="The 6-digit code your app shows now" autocomplete="one-time-code" required=true
-                        error=Signal::derive(move || field_message(error.get(), "code"))/>
-                    <button type="submit" disabled=move || confirm.pending().get()>"Turn on"</button>
-                </ActionForm>
-            </li>
+            <li>{children()}</li>
         </ol>
     }
 }
@@ -190,6 +255,17 @@ fn SetupForm(
 #[component]
 pub fn RecoveryCodesPage() -> impl IntoView {
     let codes = Resource::new(|| (), |_| fresh_recovery_codes());
+    // On to where the person was going when setting it up after signing in; else their
+    // account page.
+    let next = next_param();
+    let onward = Signal::derive(move || {
+        let next = next.get();
+        if domain::links::is_local_path(&next) {
+            next
+        } else {
+            "/account".to_owned()
+        }
+    });
     view! {
         <RequireRole roles=vec![Role::Patient, Role::Doctor, Role::Admin] title="Your recovery codes">
             <h1>"Your recovery codes"</h1>
@@ -206,7 +282,7 @@ pub fn RecoveryCodesPage() -> impl IntoView {
                             <ul class="recovery-codes">
                                 {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
                             </ul>
-                            <p><A href="/account">"I have kept them"</A></p>
+                            <p><A href=move || onward.get()>"I have kept them"</A></p>
                         }.into_any(),
                     }
                 })}

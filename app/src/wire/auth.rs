@@ -20,6 +20,9 @@ pub enum SignInStep {
     SignedIn(UserSummary),
     /// The password was right; the code from the authenticator app is next.
     SecondStep,
+    /// The password was right, and two-step sign-in must be set up before anything else
+    /// (doctors and staff who have none yet).
+    Enrol,
 }
 
 /// The signed-in person's two-step sign-in.

@@ -3,15 +3,26 @@
 
 #![allow(dead_code)]
 
+pub mod authenticator;
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use app::db;
 use app::services::auth::password::hash_password;
 use chrono::Utc;
 use domain::role::Role;
 use server::config::Config;
-use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection, PgPool};
 
 /// The two-step sealing key of the test servers (32 bytes, base64).
 pub const TEST_MFA_KEY: &str = "dGVzdC1rZXktZm9yLXR3by1zdGVwLXNlY3JldHMtMzI=";
+
+/// [`TEST_MFA_KEY`].
+pub fn test_key() -> app::services::auth::two_step::TwoStepKey {
+    app::services::auth::two_step::TwoStepKey::from_base64(TEST_MFA_KEY).unwrap()
+}
 
 pub fn test_config(extra: &[(&str, &str)]) -> Config {
     let extra: Vec<(String, String)> = extra
@@ -48,11 +59,26 @@ pub async fn spawn_with_config(pool: PgPool, config: Config) -> String {
         .with_test_writer()
         .with_env_filter("warn")
         .try_init();
-    let app = server::build_app(pool, &config).await.expect("build app");
+    let app = server::build_app(pool.clone(), &config)
+        .await
+        .expect("build app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(server::serve(listener, app, std::future::pending()));
-    format!("http://{addr}")
+    let base = format!("http://{addr}");
+    databases()
+        .lock()
+        .unwrap()
+        .insert(base.clone(), (*pool.connect_options()).clone());
+    base
+}
+
+/// How to reach each test server's database, by base URL: signing staff in does (see
+/// [`log_in`]). Not the pool itself: kept here, its connections would outlive the test
+/// and keep its database from being dropped.
+fn databases() -> &'static Mutex<HashMap<String, PgConnectOptions>> {
+    static DATABASES: OnceLock<Mutex<HashMap<String, PgConnectOptions>>> = OnceLock::new();
+    DATABASES.get_or_init(Default::default)
 }
 
 /// A client that keeps cookies and does not follow redirects.
@@ -73,8 +99,27 @@ pub struct Person {
     pub role_id: Option<i64>,
 }
 
-/// Creates an account directly in the database (password [`PASSWORD`]).
+/// Creates an account directly in the database (password [`PASSWORD`]); doctors and
+/// admins with two-step sign-in on (key [`authenticator::STAFF_SECRET`]), as they must.
 pub async fn create_person(pool: &PgPool, role: Role, name: &str) -> Person {
+    let person = create_person_without_factor(pool, role, name).await;
+    if domain::two_factor::required_for(role) {
+        let sealed = test_key().seal(authenticator::STAFF_SECRET).unwrap();
+        let mut conn = pool.acquire().await.unwrap();
+        db::two_factor::start_enrolment(&mut conn, person.user_id, &sealed, Utc::now())
+            .await
+            .unwrap();
+        // Step 0 accepted: confirmed, and every code from now on is new.
+        db::two_factor::accept_step(&mut conn, person.user_id, 0, Utc::now())
+            .await
+            .unwrap();
+    }
+    person
+}
+
+/// Creates an account directly in the database (password [`PASSWORD`]), without a second
+/// factor even where the role requires one (they set it up when they sign in).
+pub async fn create_person_without_factor(pool: &PgPool, role: Role, name: &str) -> Person {
     let email = format!("{}@people.test", name.to_lowercase());
     let hash = hash_password(PASSWORD.to_owned()).await.unwrap();
     let mut conn = pool.acquire().await.unwrap();
@@ -122,7 +167,8 @@ pub async fn call(
         .unwrap()
 }
 
-/// Signs `client` in; panics unless it works.
+/// Signs `client` in; panics unless it works. Doctors and admins made by [`create_person`]
+/// give their code after the password.
 pub async fn log_in(client: &reqwest::Client, base: &str, email: &str) {
     let response = call(
         client,
@@ -131,12 +177,58 @@ pub async fn log_in(client: &reqwest::Client, base: &str, email: &str) {
         &[("email", email), ("password", PASSWORD)],
     )
     .await;
-    assert_eq!(
-        response.status(),
-        200,
-        "sign-in of {email} failed: {}",
-        response.text().await.unwrap()
-    );
+    let status = response.status();
+    let body = response.text().await.unwrap();
+    assert_eq!(status, 200, "sign-in of {email} failed: {body}");
+    if body.trim() == "\"SecondStep\"" {
+        second_step(client, base, email).await;
+    }
+}
+
+/// The code after the password, from the person's key ([`authenticator::secret_of`]). A code works once,
+/// and tests sign the same person in many times a minute: the harness forgets which
+/// step was used last before each (and tries again when another sign-in took it first).
+async fn second_step(client: &reqwest::Client, base: &str, email: &str) {
+    let database = databases()
+        .lock()
+        .unwrap()
+        .get(base)
+        .cloned()
+        .expect("a server started by the harness");
+    let mut conn = PgConnection::connect_with(&database).await.unwrap();
+    let mut answer = String::new();
+    for _ in 0..10 {
+        sqlx::query(
+            "update totp_factors set last_step = null
+              where user_id = (select user_id from users where email = lower($1))",
+        )
+        .bind(email)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let code = authenticator::totp(&authenticator::secret_of(email), authenticator::now(), 6);
+        let response = call(client, base, "sign_in_code", &[("code", &code)]).await;
+        if response.status() == 200 {
+            return;
+        }
+        answer = response.text().await.unwrap();
+    }
+    panic!("the second step of {email} failed: {answer}");
+}
+
+/// Sets up two-step sign-in for the doctor or admin whose password `client` just gave
+/// (the answer was "Enrol"), as their authenticator app would: signs them in and returns
+/// their new key.
+pub async fn enrol(client: &reqwest::Client, base: &str) -> Vec<u8> {
+    let begun = call(client, base, "begin_enrolment", &[]).await;
+    assert_eq!(begun.status(), 200, "{}", begun.text().await.unwrap());
+    let (status, setup) = json(call(client, base, "enrolment_status", &[]).await).await;
+    assert_eq!(status, 200, "{setup}");
+    let secret = authenticator::base32(setup["setup"]["secret"].as_str().unwrap());
+    let code = authenticator::totp(&secret, authenticator::now(), 6);
+    let done = call(client, base, "confirm_enrolment", &[("code", &code)]).await;
+    assert_eq!(done.status(), 200, "{}", done.text().await.unwrap());
+    secret
 }
 
 /// Gives each doctor hours from `start` to `end` every day (from yesterday on), then makes

@@ -16,6 +16,9 @@ const KEY: &str = "auth";
 /// Set between the password and the second step: whose password this browser gave, and
 /// when. Nothing reads it as signed in.
 const AWAITING: &str = "awaiting_second_step";
+/// Set between the password and setting up two-step sign-in, for doctors and staff who
+/// must have it and have none yet: whose password, and when. Only the setup reads it.
+const ENROLLING: &str = "enrolling_second_step";
 /// New recovery codes, until shown once.
 const FRESH_CODES: &str = "fresh_recovery_codes";
 /// `last_seen_at` is written back at most this often, so most requests cost no write.
@@ -105,13 +108,59 @@ pub async fn awaiting_second_step(
         .map(|r| r.user_id))
 }
 
+/// The password was right and two-step sign-in must be set up next: the session (under
+/// a new id) remembers whose, and is not signed in.
+pub async fn await_enrolment(
+    session: &Session,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .remove::<SessionRecord>(KEY)
+        .await
+        .map_err(session_error)?;
+    let record = AwaitingRecord {
+        user_id,
+        since: now,
+    };
+    session
+        .insert(ENROLLING, record)
+        .await
+        .map_err(session_error)
+}
+
+/// The person setting up two-step sign-in on this browser after their password (within
+/// [`domain::two_factor::ENROL_MINUTES`]), if their account still may sign in.
+pub async fn enrolling(
+    state: &AppState,
+    session: &Session,
+    now: DateTime<Utc>,
+) -> Result<Option<CurrentUser>, AppError> {
+    let Some(record) = session
+        .get::<AwaitingRecord>(ENROLLING)
+        .await
+        .map_err(session_error)?
+        .filter(|r| now - r.since <= Duration::minutes(domain::two_factor::ENROL_MINUTES))
+    else {
+        return Ok(None);
+    };
+    let user = db::users::user_record(&state.pool, record.user_id).await?;
+    match user.filter(|u| may_sign_in(u, record.since)) {
+        Some(user) => current_user(user).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Starts a signed-in session under a **new** session id (no fixation).
 pub async fn start(session: &Session, user_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
-    session
-        .remove::<AwaitingRecord>(AWAITING)
-        .await
-        .map_err(session_error)?;
+    for step in [AWAITING, ENROLLING] {
+        session
+            .remove::<AwaitingRecord>(step)
+            .await
+            .map_err(session_error)?;
+    }
     let record = SessionRecord {
         user_id,
         logged_in_at: now,
@@ -177,10 +226,12 @@ pub async fn load(
         return Ok(None);
     }
     let user = db::users::user_record(&state.pool, record.user_id).await?;
+    // Doctors and staff without a second factor are not signed in (their sessions from
+    // before it was required, too): they sign in again and set it up first.
     let Some(user) = user.filter(|u| {
-        u.disabled_at.is_none()
-            && u.email_verified_at.is_some()
-            && u.sessions_valid_after <= record.logged_in_at
+        may_sign_in(u, record.logged_in_at)
+            && (u.second_factor
+                || Role::parse(&u.role).is_some_and(|r| !domain::two_factor::required_for(r)))
     }) else {
         end(session).await?;
         return Ok(None);
@@ -189,8 +240,20 @@ pub async fn load(
         record.last_seen_at = now;
         session.insert(KEY, record).await.map_err(session_error)?;
     }
+    current_user(user).map(Some)
+}
+
+/// Whether the account may still be signed in by a password given at `since`: not
+/// disabled, its address confirmed, its sessions not revoked after that.
+fn may_sign_in(user: &db::users::UserRecord, since: DateTime<Utc>) -> bool {
+    user.disabled_at.is_none()
+        && user.email_verified_at.is_some()
+        && user.sessions_valid_after <= since
+}
+
+fn current_user(user: db::users::UserRecord) -> Result<CurrentUser, AppError> {
     let role = Role::parse(&user.role).ok_or_else(|| AppError::internal("unknown role"))?;
-    Ok(Some(CurrentUser {
+    Ok(CurrentUser {
         user_id: user.user_id,
         role,
         email: user.email,
@@ -199,5 +262,5 @@ pub async fn load(
             .unwrap_or_else(|| "Clinic staff".to_owned()),
         patient_id: user.patient_id,
         doctor_id: user.doctor_id,
-    }))
+    })
 }

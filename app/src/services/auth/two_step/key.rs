@@ -32,6 +32,25 @@ impl TwoStepKey {
         Ok(Self(bytes.into()))
     }
 
+    /// The key in the file at `path`, made there first (readable by this user only) when
+    /// there is none; also says whether it was made. Instances starting together make
+    /// one file and all read it.
+    pub fn from_file(path: &std::path::Path) -> Result<(Self, bool), String> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => return Ok((Self::from_base64(&text)?, false)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+                }
+                write_private(path, &Self::generate_base64()).map_err(|e| e.to_string())?;
+                // Another instance may have made it first: what is there now is the key.
+                std::fs::read_to_string(path).map_err(|e| e.to_string())?
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        Ok((Self::from_base64(&text)?, true))
+    }
+
     /// A fresh random key, as base64 (for a new key file).
     pub fn generate_base64() -> String {
         use base64::Engine as _;
@@ -39,7 +58,7 @@ impl TwoStepKey {
     }
 
     /// `nonce ‖ ciphertext ‖ tag`.
-    pub(super) fn seal(&self, secret: &[u8]) -> Result<Vec<u8>, AppError> {
+    pub fn seal(&self, secret: &[u8]) -> Result<Vec<u8>, AppError> {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let sealed = Aes256Gcm::new(&self.0)
             .encrypt(&nonce, secret)
@@ -56,4 +75,25 @@ impl TwoStepKey {
             .decrypt(Nonce::from_slice(nonce), body)
             .map_err(|_| AppError::internal("a two-step secret does not open with this key"))
     }
+}
+
+/// Writes a new file readable by this user only, whole or not at all: written aside, then
+/// linked into place unless a file is there already (which then wins).
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let aside = path.with_extension(format!("new-{}", uuid::Uuid::new_v4().simple()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&aside).and_then(|mut file| {
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+    });
+    let linked = written.and_then(|()| match std::fs::hard_link(&aside, path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
+    });
+    let _ = std::fs::remove_file(&aside);
+    linked
 }

@@ -35,11 +35,6 @@ use codes::{
 };
 pub use key::TwoStepKey;
 
-/// Whether a role must have two-step sign-in (it reads other people's health data).
-pub fn required_for(role: Role) -> bool {
-    matches!(role, Role::Doctor | Role::Admin)
-}
-
 async fn record(
     conn: &mut PgConnection,
     user: (i64, Role),
@@ -78,7 +73,7 @@ pub async fn status(call: &Call<CurrentUser>) -> Result<TwoStepStatus, AppError>
     };
     Ok(TwoStepStatus {
         on,
-        required: required_for(user.role),
+        required: rules::required_for(user.role),
         recovery_codes_left: if on {
             db::two_factor::recovery_codes_left(&mut conn, user.user_id).await?
         } else {
@@ -229,7 +224,7 @@ pub async fn turn_off(
     code: &str,
 ) -> Result<(), AppError> {
     let user = (call.who.user_id, call.who.role);
-    if required_for(user.1) {
+    if rules::required_for(user.1) {
         return Err(AppError::validation(
             "code",
             "Two-step sign-in is required for the clinic's doctors and staff.",
@@ -319,20 +314,25 @@ pub async fn fresh_codes(http_session: &Session) -> Result<Vec<String>, AppError
 }
 
 /// After a right password (or a reset link, which proves the address, not the second
-/// factor): signed in — or, with two-step sign-in on, only the code step opened.
+/// factor): signed in — or, with two-step sign-in on, only the code step opened; or, for
+/// doctors and staff who have none yet, only its setup.
 pub async fn sign_in_or_ask(
     state: &AppState,
     http_session: &Session,
     user_id: i64,
     now: DateTime<Utc>,
 ) -> Result<SignInStep, AppError> {
-    let on = {
-        let mut conn = state.pool.acquire().await?;
-        db::two_factor::is_on(&mut conn, user_id).await?
-    };
-    if on {
+    let user = db::users::user_record(&state.pool, user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let role = Role::parse(&user.role).ok_or_else(|| AppError::internal("unknown role"))?;
+    if user.second_factor {
         session::await_second_step(http_session, user_id, now).await?;
         return Ok(SignInStep::SecondStep);
+    }
+    if rules::required_for(role) {
+        session::await_enrolment(http_session, user_id, now).await?;
+        return Ok(SignInStep::Enrol);
     }
     let signed_in = session::sign_in(state, http_session, user_id, now).await?;
     tracing::info!(user_id, "signed in");
