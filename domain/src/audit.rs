@@ -11,6 +11,8 @@ pub enum AuditAction {
     AccountEnable,
     AccountInvitationAccepted,
     AccountList,
+    AccountPasskeyAdd,
+    AccountPasskeyRemove,
     AccountPasswordChange,
     AccountPasswordReset,
     AccountSignup,
@@ -31,6 +33,7 @@ pub enum AuditAction {
     AuthLogin,
     AuthLogout,
     AuthPasswordResetRequest,
+    AuthPasskey,
     AuthSecondStep,
     CalendarRead,
     ClinicHolidayAdd,
@@ -49,13 +52,15 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for listing and for tests.
-    pub const ALL: [Self; 40] = [
+    pub const ALL: [Self; 43] = [
         Self::AccountCreate,
         Self::AccountDisable,
         Self::AccountEmailVerified,
         Self::AccountEnable,
         Self::AccountInvitationAccepted,
         Self::AccountList,
+        Self::AccountPasskeyAdd,
+        Self::AccountPasskeyRemove,
         Self::AccountPasswordChange,
         Self::AccountPasswordReset,
         Self::AccountSignup,
@@ -76,6 +81,7 @@ impl AuditAction {
         Self::AuthLogin,
         Self::AuthLogout,
         Self::AuthPasswordResetRequest,
+        Self::AuthPasskey,
         Self::AuthSecondStep,
         Self::CalendarRead,
         Self::ClinicHolidayAdd,
@@ -104,6 +110,8 @@ impl AuditAction {
             Self::AccountPasswordChange => "account.password_change",
             Self::AccountPasswordReset => "account.password_reset",
             Self::AccountSignup => "account.signup",
+            Self::AccountPasskeyAdd => "account.passkey_add",
+            Self::AccountPasskeyRemove => "account.passkey_remove",
             Self::AccountTwoStepCodes => "account.two_step_codes",
             Self::AccountTwoStepOff => "account.two_step_off",
             Self::AccountTwoStepOn => "account.two_step_on",
@@ -121,6 +129,7 @@ impl AuditAction {
             Self::AuthLogin => "auth.login",
             Self::AuthLogout => "auth.logout",
             Self::AuthPasswordResetRequest => "auth.password_reset_request",
+            Self::AuthPasskey => "auth.passkey",
             Self::AuthSecondStep => "auth.second_step",
             Self::CalendarRead => "calendar.read",
             Self::ClinicHolidayAdd => "clinic.holiday_add",

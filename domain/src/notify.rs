@@ -26,10 +26,14 @@ pub enum NotificationKind {
     TwoStepOn,
     /// Two-step sign-in was turned off (by the person) or reset (by the clinic).
     TwoStepOff,
+    /// A passkey was added to the account.
+    PasskeyAdded,
+    /// A passkey was removed from the account.
+    PasskeyRemoved,
 }
 
 impl NotificationKind {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 16] = [
         Self::AppointmentBooked,
         Self::AppointmentRescheduled,
         Self::AppointmentReassigned,
@@ -44,6 +48,8 @@ impl NotificationKind {
         Self::AccountInvitation,
         Self::TwoStepOn,
         Self::TwoStepOff,
+        Self::PasskeyAdded,
+        Self::PasskeyRemoved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +68,8 @@ impl NotificationKind {
             Self::AccountInvitation => "account_invitation",
             Self::TwoStepOn => "two_step_on",
             Self::TwoStepOff => "two_step_off",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
         }
     }
 

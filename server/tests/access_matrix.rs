@@ -66,6 +66,20 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     // Setting it up right after the password (doctors and staff without it): only for a
     // browser in that step, which none of these is (`two_step.rs` covers that browser).
     ("enrolment_status", [401, 401, 401, 401, 401, 401]),
+    // Passkeys: this server is reached by a numeric address, where passkeys cannot work
+    // and say so (400) once the caller may ask (`passkeys.rs` covers them at a name).
+    // Nobody has a passkey here to remove: "not found" for everyone signed in.
+    ("passkey_add_options", [401, 400, 400, 400, 400, 400]),
+    ("add_passkey", [401, 400, 400, 400, 400, 400]),
+    ("remove_passkey", [401, 404, 404, 404, 404, 404]),
+    ("passkey_sign_in_options", [400, 400, 400, 400, 400, 400]),
+    ("sign_in_with_passkey", [400, 400, 400, 400, 400, 400]),
+    // No password given first: the second step has expired (400).
+    (
+        "passkey_second_step_options",
+        [400, 400, 400, 400, 400, 400],
+    ),
+    ("second_step_with_passkey", [400, 400, 400, 400, 400, 400]),
     ("begin_enrolment", [401, 401, 401, 401, 401, 401]),
     ("confirm_enrolment", [401, 401, 401, 401, 401, 401]),
     // Staff only.
@@ -190,6 +204,11 @@ impl World {
             "request_password_reset" | "resend_verification" => vec![("email", own_email)],
             "sign_in_code" | "confirm_two_step" | "turn_off_two_step" | "confirm_enrolment" => {
                 vec![("code", "000000".into())]
+            }
+            "add_passkey" => vec![("name", "Laptop".into()), ("credential", "{}".into())],
+            "remove_passkey" => vec![("passkey_id", "1".into())],
+            "sign_in_with_passkey" | "second_step_with_passkey" => {
+                vec![("credential", "{}".into())]
             }
             "reset_two_step" => vec![
                 ("user_id", self.patient_b.user_id.to_string()),

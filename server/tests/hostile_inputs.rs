@@ -65,6 +65,17 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
     ("fresh_recovery_codes", Caller::Patient, &[]),
     ("new_recovery_codes", Caller::Patient, &[]),
     ("turn_off_two_step", Caller::Patient, &["code"]),
+    ("passkey_add_options", Caller::Patient, &[]),
+    ("add_passkey", Caller::Patient, &["name", "credential"]),
+    ("remove_passkey", Caller::Patient, &["passkey_id"]),
+    ("passkey_sign_in_options", Caller::Anonymous, &[]),
+    ("sign_in_with_passkey", Caller::Anonymous, &["credential"]),
+    ("passkey_second_step_options", Caller::Anonymous, &[]),
+    (
+        "second_step_with_passkey",
+        Caller::Anonymous,
+        &["credential"],
+    ),
     ("enrolment_status", Caller::Enrolling, &[]),
     ("begin_enrolment", Caller::Enrolling, &["next"]),
     ("confirm_enrolment", Caller::Enrolling, &["code", "next"]),
@@ -746,6 +757,9 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
         "sign_in_code" | "confirm_two_step" | "turn_off_two_step" | "confirm_enrolment" => {
             vec![("code", "000000".into())]
         }
+        "add_passkey" => vec![("name", "Laptop".into()), ("credential", "{}".into())],
+        "remove_passkey" => vec![("passkey_id", "1".into())],
+        "sign_in_with_passkey" | "second_step_with_passkey" => vec![("credential", "{}".into())],
         "reset_two_step" => vec![
             ("user_id", bystander_user_id.to_string()),
             ("reason", "Lost phone".into()),

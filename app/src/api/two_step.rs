@@ -6,9 +6,12 @@ use leptos::prelude::*;
 
 use crate::AppError;
 #[cfg(feature = "ssr")]
-use crate::{request, services::auth::two_step};
+use crate::{
+    request,
+    services::auth::two_step::{self, passkeys},
+};
 
-pub use crate::wire::auth::{TwoStepSetup, TwoStepStatus, UserSummary};
+pub use crate::wire::auth::{PasskeySummary, TwoStepSetup, TwoStepStatus, UserSummary};
 
 /// The second step of signing in: the code from the authenticator app (or a recovery
 /// code) for the password this browser just gave; then on to `next`. A recovery code
@@ -144,6 +147,99 @@ pub async fn turn_off_two_step(code: String) -> Result<(), AppError> {
             two_step::turn_off(&call, &request::session().await?, &code).await?;
             request::redirect("/account/two-step");
             Ok(())
+        }
+        .await,
+    )
+}
+
+/// Options for the browser to make a passkey for the signed-in person (WebAuthn's
+/// `PublicKeyCredentialCreationOptions`, as JSON).
+#[server(prefix = "/api", endpoint = "passkey_add_options")]
+pub async fn passkey_add_options() -> Result<String, AppError> {
+    request::respond(
+        async {
+            let call = request::as_user().await?;
+            let session = request::session().await?;
+            passkeys::begin_adding(&call, &session, request::host().await.as_deref()).await
+        }
+        .await,
+    )
+}
+
+/// Adds the passkey the browser made (its answer as JSON), with a name the person gave
+/// it. Answers whether recovery codes were made (their first second step): shown next.
+#[server(prefix = "/api", endpoint = "add_passkey")]
+pub async fn add_passkey(name: String, credential: String) -> Result<bool, AppError> {
+    request::respond(
+        async {
+            let call = request::as_user().await?;
+            let session = request::session().await?;
+            let host = request::host().await;
+            passkeys::finish_adding(&call, &session, host.as_deref(), &name, &credential).await
+        }
+        .await,
+    )
+}
+
+/// Removes one of the signed-in person's passkeys.
+#[server(prefix = "/api", endpoint = "remove_passkey")]
+pub async fn remove_passkey(passkey_id: i64) -> Result<(), AppError> {
+    request::respond(
+        async {
+            let call = request::as_user().await?;
+            passkeys::remove(&call, &request::session().await?, passkey_id).await?;
+            request::redirect("/account/two-step");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Options for signing in with a passkey instead of the password (WebAuthn's
+/// `PublicKeyCredentialRequestOptions`, as JSON).
+#[server(prefix = "/api", endpoint = "passkey_sign_in_options")]
+pub async fn passkey_sign_in_options() -> Result<String, AppError> {
+    request::respond(
+        async {
+            let call = request::as_visitor().await?;
+            passkeys::begin_sign_in(&call, request::host().await.as_deref()).await
+        }
+        .await,
+    )
+}
+
+/// Signs in with the passkey the browser chose (its answer as JSON).
+#[server(prefix = "/api", endpoint = "sign_in_with_passkey")]
+pub async fn sign_in_with_passkey(credential: String) -> Result<UserSummary, AppError> {
+    request::respond(
+        async {
+            let call = request::as_visitor().await?;
+            passkeys::finish_sign_in(&call, request::host().await.as_deref(), &credential).await
+        }
+        .await,
+    )
+}
+
+/// Options for a passkey as the second step after the password.
+#[server(prefix = "/api", endpoint = "passkey_second_step_options")]
+pub async fn passkey_second_step_options() -> Result<String, AppError> {
+    request::respond(
+        async {
+            let call = request::as_visitor().await?;
+            passkeys::begin_second_step(&call, request::host().await.as_deref()).await
+        }
+        .await,
+    )
+}
+
+/// The second step with a passkey (its answer as JSON): signed in.
+#[server(prefix = "/api", endpoint = "second_step_with_passkey")]
+pub async fn second_step_with_passkey(credential: String) -> Result<UserSummary, AppError> {
+    request::respond(
+        async {
+            let call = request::as_visitor().await?;
+            let host = request::host().await;
+            passkeys::finish_second_step(&call, host.as_deref(), &credential).await
         }
         .await,
     )

@@ -9,6 +9,7 @@ pub mod doctors;
 pub mod jobs;
 pub mod listener;
 pub mod notifications;
+pub mod passkeys;
 pub mod patients;
 pub mod schedule;
 pub mod settings;

@@ -94,18 +94,27 @@ pub async fn accept_step(
     Ok(rows == 1)
 }
 
-/// Removes the factor and every recovery code. Returns whether there was a factor.
+/// Removes the authenticator app factor (recovery codes stay: see [`remove_recovery_codes`]).
+/// Returns whether there was one.
 pub async fn remove(conn: &mut PgConnection, user_id: i64) -> Result<bool, sqlx::Error> {
-    sqlx::query("delete from recovery_codes where user_id = $1")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
     let rows = sqlx::query("delete from totp_factors where user_id = $1")
         .bind(user_id)
         .execute(conn)
         .await?
         .rows_affected();
     Ok(rows == 1)
+}
+
+/// Removes the person's recovery codes.
+pub async fn remove_recovery_codes(
+    conn: &mut PgConnection,
+    user_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from recovery_codes where user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Replaces the person's recovery codes with `codes` (the old ones stop working).

@@ -53,15 +53,17 @@ pub struct UserRecord {
     pub patient_id: Option<i64>,
     pub doctor_id: Option<i64>,
     pub display_name: Option<String>,
-    /// Whether two-step sign-in is on (doctors and staff may not act without it).
+    /// Whether two-step sign-in is on: an authenticator app or a passkey (doctors and staff
+    /// may not act without one).
     pub second_factor: bool,
 }
 
 const USER_RECORD: &str = "select u.user_id, u.role, u.email, u.disabled_at, u.sessions_valid_after, u.email_verified_at,
         p.patient_id, d.doctor_id,
         coalesce(p.first_name || ' ' || p.last_name, doctor_display_name(d.first_name, d.last_name)) as display_name,
-        exists (select 1 from totp_factors t
-                 where t.user_id = u.user_id and t.confirmed_at is not null) as second_factor
+        (exists (select 1 from totp_factors t
+                  where t.user_id = u.user_id and t.confirmed_at is not null)
+         or exists (select 1 from passkeys k where k.user_id = u.user_id)) as second_factor
      from users u
      left join patients p on p.user_id = u.user_id
      left join doctors d on d.user_id = u.user_id";
@@ -194,8 +196,9 @@ pub struct AccountRecord {
 const ACCOUNT_ROW: &str = "select u.user_id, u.email, u.role, u.disabled_at is not null as disabled,
         exists (select 1 from totp_factors f where f.user_id = u.user_id and f.confirmed_at is not null) as two_step,
         coalesce(p.first_name || ' ' || p.last_name, doctor_display_name(d.first_name, d.last_name)) as display_name,
-        exists (select 1 from totp_factors t
-                 where t.user_id = u.user_id and t.confirmed_at is not null) as second_factor
+        (exists (select 1 from totp_factors t
+                  where t.user_id = u.user_id and t.confirmed_at is not null)
+         or exists (select 1 from passkeys k where k.user_id = u.user_id)) as second_factor
      from users u
      left join patients p on p.user_id = u.user_id
      left join doctors d on d.user_id = u.user_id";

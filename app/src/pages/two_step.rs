@@ -2,7 +2,7 @@
 //! (doctors and staff set it up after the password, before anything else),
 //! `/account/two-step` (turn it on with a QR code, new recovery codes, turn it off) and
 //! `/account/two-step/codes` (the recovery codes, shown once). Plain forms: they work
-//! without JavaScript.
+//! without JavaScript — except passkeys, which the browser makes and uses by script.
 
 use base64::Engine as _;
 use leptos::prelude::*;
@@ -14,11 +14,13 @@ use domain::role::Role;
 
 use crate::api::auth::Auth;
 use crate::api::two_step::{
-    fresh_recovery_codes, get_enrolment_status, get_two_step_status, BeginEnrolment, BeginTwoStep,
-    ConfirmTwoStep, NewRecoveryCodes, TurnOffTwoStep, TwoStepSetup, TwoStepStatus,
+    add_passkey, fresh_recovery_codes, get_enrolment_status, get_two_step_status,
+    passkey_add_options, BeginEnrolment, BeginTwoStep, ConfirmTwoStep, NewRecoveryCodes,
+    PasskeySummary, RemovePasskey, TurnOffTwoStep, TwoStepSetup, TwoStepStatus,
 };
 use crate::components::auth::{next_param, RequireRole};
 use crate::components::form::{field_message, Field};
+use crate::components::passkey::{self, PasskeySignIn};
 use crate::AppError;
 
 /// `/login/code`: the second step of signing in.
@@ -44,6 +46,7 @@ pub fn LoginCodePage() -> impl IntoView {
                 <p class="form-error" role="alert">{general}</p>
                 <button type="submit" disabled=move || submit.pending().get()>"Sign in"</button>
             </ActionForm>
+            <PasskeySignIn second_step=true/>
             <p><A href="/login">"Start again"</A></p>
         </section>
     }
@@ -112,8 +115,18 @@ pub fn TwoStepPage() -> impl IntoView {
     let confirm = ServerAction::<ConfirmTwoStep>::new();
     let turn_off = ServerAction::<TurnOffTwoStep>::new();
     let new_codes = ServerAction::<NewRecoveryCodes>::new();
+    let remove_passkey = ServerAction::<RemovePasskey>::new();
+    // Bumped when a passkey was added (not a form action: the browser makes it first).
+    let added = RwSignal::new(0u32);
     let status = Resource::new(
-        move || (begin.version().get(), turn_off.version().get()),
+        move || {
+            (
+                begin.version().get(),
+                turn_off.version().get(),
+                remove_passkey.version().get(),
+                added.get(),
+            )
+        },
         |_| get_two_step_status(),
     );
     view! {
@@ -125,13 +138,103 @@ pub fn TwoStepPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match status.await {
                         Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                        Ok(s) => view! {
-                            <TwoStepPanel status=s begin confirm turn_off new_codes/>
-                        }.into_any(),
+                        Ok(s) => {
+                            let passkeys = s.passkeys.clone();
+                            view! {
+                                <TwoStepPanel status=s begin confirm turn_off new_codes/>
+                                <PasskeySection passkeys remove=remove_passkey added/>
+                            }.into_any()
+                        }
                     }
                 })}
             </Transition>
         </RequireRole>
+    }
+}
+
+/// The person's passkeys (each removable) and adding one: the browser makes it (with the
+/// device's screen lock), then the server checks and keeps it.
+#[component]
+fn PasskeySection(
+    passkeys: Vec<PasskeySummary>,
+    remove: ServerAction<RemovePasskey>,
+    added: RwSignal<u32>,
+) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let remove_error = move || {
+        remove
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        message.set(None);
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let options = passkey_add_options().await.map_err(|e| e.to_string())?;
+                let answer = passkey::create(options).await?;
+                add_passkey(name.get_untracked(), answer)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            .await;
+            busy.set(false);
+            match result {
+                // The first second step: its recovery codes, once.
+                Ok(true) => passkey::go_to("/account/two-step/codes"),
+                Ok(false) => {
+                    name.set(String::new());
+                    added.update(|n| *n += 1);
+                }
+                Err(e) => message.set(Some(e)),
+            }
+        });
+    };
+    let list = (!passkeys.is_empty()).then(|| {
+        view! {
+            <ul class="passkeys">
+                {passkeys.into_iter().map(|p| {
+                    let used = match &p.last_used_on {
+                        Some(day) => format!("added {}, last used {day}", p.added_on),
+                        None => format!("added {}, not used yet", p.added_on),
+                    };
+                    let label = format!("Remove passkey {}", p.name);
+                    view! {
+                        <li>
+                            <span class="passkey-name">{p.name.clone()}</span>
+                            " " <span class="hint">{used}</span>
+                            <ActionForm action=remove>
+                                <input type="hidden" name="passkey_id" value=p.passkey_id/>
+                                <button type="submit" class="link-button" aria-label=label>"Remove"</button>
+                            </ActionForm>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }
+    });
+    view! {
+        <h2>"Passkeys"</h2>
+        <p>"A passkey signs you in with your phone's or computer's screen lock (fingerprint, face or PIN) — on its own, or after your password instead of a code."</p>
+        {list}
+        <p class="form-error" role="alert">{remove_error}</p>
+        <form class="passkey-add" on:submit=add>
+            <div class="field">
+                <label for="field-passkey-name">"Name for this passkey (optional)"</label>
+                <input id="field-passkey-name" name="name" type="text" maxlength="60"
+                    placeholder="e.g. My phone"
+                    prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))/>
+            </div>
+            <button type="submit" disabled=move || busy.get()>"Add a passkey"</button>
+            <p class="form-error" role="alert">{move || message.get()}</p>
+        </form>
+        <noscript><p class="hint">"Adding a passkey needs JavaScript."</p></noscript>
     }
 }
 

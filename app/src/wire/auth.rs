@@ -34,6 +34,18 @@ pub struct TwoStepStatus {
     pub recovery_codes_left: i64,
     /// A setup started and waiting for its first code.
     pub setup: Option<TwoStepSetup>,
+    /// The person's passkeys (each also a second step, or a sign-in of its own).
+    pub passkeys: Vec<PasskeySummary>,
+}
+
+/// One of the person's passkeys, as their two-step page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeySummary {
+    pub passkey_id: i64,
+    pub name: String,
+    /// When it was added and last used, as dates in the clinic's time zone (`2026-12-07`).
+    pub added_on: String,
+    pub last_used_on: Option<String>,
 }
 
 /// What an authenticator app needs: the QR code, and the same secret as text.

@@ -7,6 +7,7 @@ use domain::links::encode_next;
 
 use crate::components::auth::next_param;
 use crate::components::form::{field_message, Field};
+use crate::components::passkey::PasskeySignIn;
 use crate::AppError;
 
 #[component]
@@ -36,6 +37,7 @@ pub fn LoginPage() -> impl IntoView {
                 </p>
                 <button type="submit" disabled=move || auth.log_in.pending().get()>"Sign in"</button>
             </ActionForm>
+            <PasskeySignIn/>
             <p><A href="/forgot-password">"Forgot your password?"</A></p>
             <p>
                 "New here? "

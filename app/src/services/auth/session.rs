@@ -21,6 +21,9 @@ const AWAITING: &str = "awaiting_second_step";
 const ENROLLING: &str = "enrolling_second_step";
 /// New recovery codes, until shown once.
 const FRESH_CODES: &str = "fresh_recovery_codes";
+/// A passkey ceremony's state (webauthn-rs's, kept server-side between its two requests)
+/// lives this long.
+const CEREMONY_MINUTES: i64 = 5;
 /// `last_seen_at` is written back at most this often, so most requests cost no write.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
@@ -201,6 +204,63 @@ pub async fn take_fresh_codes(session: &Session) -> Result<Vec<String>, AppError
         .unwrap_or_default())
 }
 
+/// The passkey ceremonies: each keeps webauthn-rs's state (the challenge) in the session
+/// between handing the browser its options and checking the browser's answer.
+#[derive(Debug, Clone, Copy)]
+pub enum Ceremony {
+    /// Adding a passkey (signed in).
+    Register,
+    /// Signing in with a passkey instead of the password.
+    SignIn,
+    /// A passkey as the second step after the password.
+    SecondStep,
+}
+
+impl Ceremony {
+    fn key(self) -> &'static str {
+        match self {
+            Self::Register => "passkey_register",
+            Self::SignIn => "passkey_sign_in",
+            Self::SecondStep => "passkey_second_step",
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct CeremonyRecord<T> {
+    since: DateTime<Utc>,
+    state: T,
+}
+
+/// Keeps a ceremony's state until its answer (a new ceremony of the kind replaces it).
+pub async fn keep_ceremony<T: Serialize + Send + Sync>(
+    session: &Session,
+    ceremony: Ceremony,
+    state: T,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    session
+        .insert(ceremony.key(), CeremonyRecord { since: now, state })
+        .await
+        .map_err(session_error)
+}
+
+/// The ceremony's state, once (taken from the session), if it began in the last few
+/// minutes.
+pub async fn take_ceremony<T: serde::de::DeserializeOwned>(
+    session: &Session,
+    ceremony: Ceremony,
+    now: DateTime<Utc>,
+) -> Result<Option<T>, AppError> {
+    let record = session
+        .remove::<CeremonyRecord<T>>(ceremony.key())
+        .await
+        .map_err(session_error)?;
+    Ok(record
+        .filter(|r| now - r.since <= Duration::minutes(CEREMONY_MINUTES))
+        .map(|r| r.state))
+}
+
 /// Ends the session: deleted from the store, so the cookie is worthless afterwards.
 pub async fn end(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(session_error)
@@ -245,13 +305,13 @@ pub async fn load(
 
 /// Whether the account may still be signed in by a password given at `since`: not
 /// disabled, its address confirmed, its sessions not revoked after that.
-fn may_sign_in(user: &db::users::UserRecord, since: DateTime<Utc>) -> bool {
+pub fn may_sign_in(user: &db::users::UserRecord, since: DateTime<Utc>) -> bool {
     user.disabled_at.is_none()
         && user.email_verified_at.is_some()
         && user.sessions_valid_after <= since
 }
 
-fn current_user(user: db::users::UserRecord) -> Result<CurrentUser, AppError> {
+pub fn current_user(user: db::users::UserRecord) -> Result<CurrentUser, AppError> {
     let role = Role::parse(&user.role).ok_or_else(|| AppError::internal("unknown role"))?;
     Ok(CurrentUser {
         user_id: user.user_id,

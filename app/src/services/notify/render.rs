@@ -150,6 +150,23 @@ pub fn render(
             ],
             None,
         ),
+        (PasskeyAdded, _) => (
+            "A passkey was added to your account".to_owned(),
+            vec![
+                "A passkey was just added to your account: it signs you in on its own, with your device's screen lock. Your other devices were signed out.".to_owned(),
+                format!("You can see and remove your passkeys on your account page: {}/account/two-step.", links.0.trim_end_matches('/')),
+                format!("If this was not you, call us right away at {}.", ctx.clinic_phone),
+            ],
+            None,
+        ),
+        (PasskeyRemoved, _) => (
+            "A passkey was removed from your account".to_owned(),
+            vec![
+                "A passkey was just removed from your account, and your other devices were signed out.".to_owned(),
+                format!("If this was not you, call us right away at {}.", ctx.clinic_phone),
+            ],
+            None,
+        ),
         (SignupAttempt, _) => (
             format!("Someone tried to sign up at {} with your address", ctx.clinic_name),
             vec![
@@ -213,7 +230,8 @@ pub fn render(
                 ),
                 (
                     AccountWelcome | PasswordChanged | PasswordReset | EmailVerification
-                    | SignupAttempt | AccountInvitation | TwoStepOn | TwoStepOff,
+                    | SignupAttempt | AccountInvitation | TwoStepOn | TwoStepOff | PasskeyAdded
+                    | PasskeyRemoved,
                     _,
                 ) => unreachable!("handled above"),
             }

@@ -122,20 +122,21 @@ pub(super) async fn check_code(
         request_id,
         now,
     } = attempt;
-    let Some(factor) = db::two_factor::factor_for_update(&mut *conn, user.0).await? else {
-        return Err(AppError::validation(
-            "code",
-            "Two-step sign-in is not set up for this account.",
-        ));
-    };
-    if confirmed_only && factor.confirmed_at.is_none() {
-        return Err(AppError::validation(
-            "code",
-            "Two-step sign-in is not on for this account.",
-        ));
-    }
+    let factor = db::two_factor::factor_for_update(&mut *conn, user.0).await?;
     let checked = match code {
         TypedCode::Totp(digits) => {
+            let Some(factor) = factor else {
+                return Err(AppError::validation(
+                    "code",
+                    "No authenticator app is set up for this account.",
+                ));
+            };
+            if confirmed_only && factor.confirmed_at.is_none() {
+                return Err(AppError::validation(
+                    "code",
+                    "Two-step sign-in is not on for this account.",
+                ));
+            }
             let generator = totp(key.open(&factor.secret_sealed)?, "clinic", "person")?;
             match matching_step(&generator, &digits, factor.last_step, now) {
                 Some(step)
@@ -148,7 +149,8 @@ pub(super) async fn check_code(
                 _ => None,
             }
         }
-        // Recovery codes are issued when the factor is confirmed: none before.
+        // Recovery codes are issued when the first factor is confirmed (an app or a
+        // passkey): none before. Using one is a single update, so it works once.
         TypedCode::Recovery(code) => {
             db::two_factor::use_recovery_code(&mut *conn, user.0, &code, now)
                 .await?

@@ -12,6 +12,7 @@
 
 mod codes;
 pub mod key;
+pub mod passkeys;
 
 use domain::audit::{AuditAction, AuditActor};
 use domain::notify::NotificationKind;
@@ -74,12 +75,9 @@ pub async fn status(call: &Call<CurrentUser>) -> Result<TwoStepStatus, AppError>
     Ok(TwoStepStatus {
         on,
         required: rules::required_for(user.role),
-        recovery_codes_left: if on {
-            db::two_factor::recovery_codes_left(&mut conn, user.user_id).await?
-        } else {
-            0
-        },
+        recovery_codes_left: db::two_factor::recovery_codes_left(&mut conn, user.user_id).await?,
         setup,
+        passkeys: passkeys::list(call).await?,
     })
 }
 
@@ -200,7 +198,9 @@ async fn changed(
 pub async fn new_codes(call: &Call<CurrentUser>, http_session: &Session) -> Result<(), AppError> {
     let user = (call.who.user_id, call.who.role);
     let mut tx = call.state.pool.begin().await?;
-    if !db::two_factor::is_on(&mut tx, user.0).await? {
+    if !db::two_factor::is_on(&mut tx, user.0).await?
+        && db::passkeys::count(&mut tx, user.0).await? == 0
+    {
         return Err(AppError::validation(
             "code",
             "Turn two-step sign-in on first.",
@@ -251,6 +251,10 @@ pub async fn turn_off(
         return Err(wrong_code());
     }
     db::two_factor::remove(&mut tx, user.0).await?;
+    // Recovery codes stand in for every factor: they stay while a passkey does.
+    if db::passkeys::count(&mut tx, user.0).await? == 0 {
+        db::two_factor::remove_recovery_codes(&mut tx, user.0).await?;
+    }
     let change = Change {
         action: AuditAction::AccountTwoStepOff,
         tell: Some(NotificationKind::TwoStepOff),
@@ -258,8 +262,8 @@ pub async fn turn_off(
     changed(tx, call, http_session, change).await
 }
 
-/// Staff reset another person's two-step sign-in (a lost phone and no recovery codes),
-/// with a reason: audited with it, the person is told by email and signed out
+/// Staff reset another person's two-step sign-in (a lost phone and no recovery codes):
+/// the authenticator app, the passkeys and the recovery codes go, with a reason: audited with it, the person is told by email and signed out
 /// everywhere. Nobody resets their own.
 pub async fn reset_by_staff(
     call: &Call<Staff>,
@@ -281,13 +285,17 @@ pub async fn reset_by_staff(
         ));
     }
     let mut tx = call.state.pool.begin().await?;
-    if !db::two_factor::is_on(&mut tx, user_id).await? {
+    if !db::two_factor::is_on(&mut tx, user_id).await?
+        && db::passkeys::count(&mut tx, user_id).await? == 0
+    {
         return Err(AppError::validation(
             "user_id",
             "That account has no two-step sign-in to reset.",
         ));
     }
     db::two_factor::remove(&mut tx, user_id).await?;
+    db::passkeys::remove_all(&mut tx, user_id).await?;
+    db::two_factor::remove_recovery_codes(&mut tx, user_id).await?;
     db::users::end_other_sessions(&mut tx, user_id, call.now).await?;
     notify::account_event(&mut tx, user_id, NotificationKind::TwoStepOff, call.now).await?;
     let entry = audit::Entry {
