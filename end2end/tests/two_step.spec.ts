@@ -125,3 +125,66 @@ test("a doctor created by staff sets up two-step sign-in at the first sign-in, t
   await expect(doctor.getByRole("heading", { level: 1 })).toHaveText("Your calendar");
   await context.close();
 });
+
+// Chromium's virtual authenticator (DevTools' WebAuthn domain) is the patient's device:
+// it keeps discoverable credentials and verifies the "user" at once. Passkeys need the
+// site by its name, so this test's browser opens it at localhost.
+test("a patient adds a passkey and signs in with it alone, and after the password", async ({ browser }, testInfo) => {
+  test.setTimeout(120_000);
+  const byName = new URL(process.env.BASE_URL!);
+  byName.hostname = "localhost";
+  const context = await browser.newContext({ baseURL: byName.origin });
+  const page = await context.newPage();
+  const devtools = await context.newCDPSession(page);
+  await devtools.send("WebAuthn.enable");
+  await devtools.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  const email = uniqueEmail("passkey");
+  await signUp(page, email, "/account");
+
+  // Added on the two-step page: the first second step, so the recovery codes follow.
+  await page.goto("/account/two-step");
+  await hydrated(page);
+  await page.getByLabel("Name for this passkey (optional)").fill("Test laptop");
+  await page.getByRole("button", { name: "Add a passkey" }).click();
+  await expect(page).toHaveURL(/\/account\/two-step\/codes/);
+  await expect(page.locator("ul.recovery-codes code")).toHaveCount(10);
+  await page.goto("/account/two-step");
+  await hydrated(page);
+  await expect(page.locator("ul.passkeys")).toContainText("Test laptop");
+  await expect(page.getByRole("button", { name: "Remove passkey Test laptop" })).toBeVisible();
+  await expectAccessible(page, "passkeys");
+  await screenshot(page, testInfo, "passkeys");
+
+  // Signed out, then in with the passkey alone: no email, no password.
+  await page.getByRole("banner").getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("banner").getByRole("link", { name: "Sign in" })).toBeVisible();
+  await page.goto("/login?next=/appointments");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Use a passkey", exact: true }).click();
+  await expect(page).toHaveURL(/\/appointments$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("My appointments");
+
+  // With the password, the passkey is the second step.
+  await page.getByRole("banner").getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("banner").getByRole("link", { name: "Sign in" })).toBeVisible();
+  await page.goto("/login?next=/appointments");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill("a long enough passphrase");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/login\/code/);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Use a passkey instead" }).click();
+  await expect(page).toHaveURL(/\/appointments$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("My appointments");
+  await context.close();
+});

@@ -43,6 +43,8 @@ fn binary(profile: Profile, name: &str) -> PathBuf {
 /// is ten times larger and hydrates in tens of seconds on a phone. `wasm-opt` shrinks it
 /// further when the project's pinned copy is installed (see [`tools::ensure_wasm_opt`]).
 pub fn build_site(profile: Profile) -> Result<()> {
+    // The server links the system OpenSSL (passkeys).
+    tools::ensure_system_packages(&[tools::SystemPackage::OpenSsl])?;
     tools::ensure_wasm_target()?;
     tools::ensure_wasm_bindgen()?;
     let wasm_opt = tools::ensure_wasm_opt()?;

@@ -29,7 +29,7 @@ impl Suite {
 
 pub fn test_all(args: &[String]) -> Result<()> {
     let skip_e2e = args.iter().any(|a| a == "--skip-e2e");
-    let mut packages = vec![SystemPackage::PostgreSql];
+    let mut packages = vec![SystemPackage::PostgreSql, SystemPackage::OpenSsl];
     if !skip_e2e {
         packages.push(SystemPackage::Chromium);
     }

@@ -12,6 +12,8 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub enum SystemPackage {
     PostgreSql,
     Chromium,
+    /// The system OpenSSL that passkeys' webauthn-rs links (headers and pkg-config).
+    OpenSsl,
 }
 
 impl SystemPackage {
@@ -19,12 +21,16 @@ impl SystemPackage {
         match self {
             Self::PostgreSql => postgres_bin_dir().is_some(),
             Self::Chromium => Path::new("/usr/bin/chromium").exists(),
+            Self::OpenSsl => {
+                Path::new("/usr/include/openssl/ssl.h").exists() && which("pkg-config").is_some()
+            }
         }
     }
     fn apt_names(&self) -> &'static [&'static str] {
         match self {
             Self::PostgreSql => &["postgresql", "postgresql-contrib"],
             Self::Chromium => &["chromium"],
+            Self::OpenSsl => &["libssl-dev", "pkg-config"],
         }
     }
 }

@@ -106,7 +106,7 @@ pub fn go_to(url: &str) {
     }
 }
 
-/// "Sign in with a passkey": on the sign-in page instead of the password, or on the code
+/// "Use a passkey": on the sign-in page instead of the password, or on the code
 /// page as the second step. Shown only once the page runs its script (passkeys need it);
 /// then on to `next` (or the person's portal).
 #[component]
@@ -154,7 +154,7 @@ pub fn PasskeySignIn(
     let label = if second_step {
         "Use a passkey instead"
     } else {
-        "Sign in with a passkey"
+        "Use a passkey"
     };
     view! {
         <div class="passkey-sign-in" hidden=move || !ready.get()>

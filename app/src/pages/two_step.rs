@@ -298,9 +298,25 @@ fn TwoStepPanel(
         }
         .into_any()
     } else {
+        let with_passkeys = !status.passkeys.is_empty();
+        let left = status.recovery_codes_left;
         match status.setup {
+            None if with_passkeys => view! {
+                <p class="status-on">"Two-step sign-in is on with your passkey: after your password, your device's screen lock confirms it is you."</p>
+                <p>{format!("Recovery codes left: {left}.")}</p>
+                <ActionForm action=new_codes>
+                    <p class="form-error" role="alert">{new_codes_error}</p>
+                    <button type="submit">"Make new recovery codes"</button>
+                </ActionForm>
+                <p>"You can also use a 6-digit code from an authenticator app on your phone."</p>
+                <ActionForm action=begin>
+                    <p class="form-error" role="alert">{begin_error}</p>
+                    <button type="submit">"Add an authenticator app"</button>
+                </ActionForm>
+            }
+            .into_any(),
             None => view! {
-                <p>"Two-step sign-in protects your account: after your password, you also enter a 6-digit code from an authenticator app on your phone (such as Google Authenticator, Microsoft Authenticator or 1Password)."</p>
+                <p>"Two-step sign-in protects your account: after your password, you also enter a 6-digit code from an authenticator app on your phone (such as Google Authenticator, Microsoft Authenticator or 1Password) — or use a passkey (below)."</p>
                 {status.required.then(|| view! {
                     <p class="notice" role="status">"Two-step sign-in is required for the clinic's doctors and staff. Please turn it on now."</p>
                 })}
