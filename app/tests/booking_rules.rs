@@ -206,6 +206,7 @@ async fn admin(pool: &PgPool) -> CurrentUser {
         display_name: "Staff".to_owned(),
         patient_id: None,
         doctor_id: None,
+        signed_in_at: chrono::Utc::now(),
     }
 }
 

@@ -23,5 +23,6 @@ pub mod slot_index;
 pub mod text;
 pub mod throttle;
 pub mod two_factor;
+pub mod waitlist;
 
 pub use policy::{ClinicPolicy, ClinicPolicyInput, PolicyError};

@@ -386,3 +386,39 @@ async fn a_staff_reset_takes_the_passkeys_and_the_recovery_codes_too(pool: PgPoo
     .await;
     assert!(step.text().await.unwrap().contains("SignedIn"));
 }
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn changes_to_one_persons_factors_are_made_one_at_a_time(pool: PgPool) {
+    let base = by_name(&spawn_app(pool.clone()).await);
+    let patient = create_person(&pool, Role::Patient, "Twokeys").await;
+    let c = client();
+    log_in(&c, &base, &patient.email).await;
+    let (mut laptop, mut phone) = (SoftPasskey::new(true), SoftPasskey::new(true));
+    assert_eq!(add(&c, &base, &mut laptop, "Laptop").await.0, 200);
+    assert_eq!(add(&c, &base, &mut phone, "Phone").await.0, 200);
+    let (_, state) = json(call(&c, &base, "two_step_status", &[]).await).await;
+    let ids: Vec<String> = state["passkeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["passkey_id"].to_string())
+        .collect();
+    // Both removed at once: whichever goes second sees no factor left and takes the
+    // recovery codes with it (two at once would each have seen the other's passkey).
+    let (first, second) = (
+        [("passkey_id", ids[0].as_str())],
+        [("passkey_id", ids[1].as_str())],
+    );
+    let (a, b) = tokio::join!(
+        call(&c, &base, "remove_passkey", &first),
+        call(&c, &base, "remove_passkey", &second),
+    );
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
+    let left = count(
+        &pool,
+        "select count(*) from recovery_codes where user_id = $1",
+        patient.user_id,
+    )
+    .await;
+    assert_eq!(left, 0, "no factor left, no recovery codes");
+}

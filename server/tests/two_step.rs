@@ -611,3 +611,33 @@ async fn doctors_and_staff_without_it_set_it_up_after_the_password_before_anythi
         .await
         .contains("SignedIn"));
 }
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn recovery_codes_not_yet_shown_are_not_shown_to_the_next_person_on_the_browser(
+    pool: PgPool,
+) {
+    let base = spawn_app(pool.clone()).await;
+    let first = create_person(&pool, Role::Patient, "Leaves").await;
+    let second = create_person(&pool, Role::Patient, "Arrives").await;
+    let shared = client();
+    log_in(&shared, &base, &first.email).await;
+    assert_eq!(
+        call(&shared, &base, "begin_two_step", &[]).await.status(),
+        200
+    );
+    let setup = status(&shared, &base).await;
+    let secret = base32(setup["setup"]["secret"].as_str().unwrap());
+    let on = call(
+        &shared,
+        &base,
+        "confirm_two_step",
+        &[("code", &totp(&secret, now(), 6))],
+    )
+    .await;
+    assert_eq!(on.status(), 200);
+    // The first person walks away before the codes page; the next signs in here.
+    log_in(&shared, &base, &second.email).await;
+    assert_eq!(whoami(&shared, &base).await["display_name"], "Arrives Test");
+    let (_, codes) = json(call(&shared, &base, "fresh_recovery_codes", &[]).await).await;
+    assert_eq!(codes, serde_json::json!([]));
+}

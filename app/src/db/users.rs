@@ -339,6 +339,19 @@ pub async fn lock_patient(conn: &mut PgConnection, patient_id: i64) -> Result<bo
     .is_some())
 }
 
+/// Locks the account's row until the transaction ends: changes to one person's second
+/// steps (app, passkeys, recovery codes) are made one at a time, so two at once cannot
+/// both pass a check such as "keeps one factor".
+pub async fn lock_user(conn: &mut PgConnection, user_id: i64) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "select user_id from users where user_id = $1 for no key update",
+    )
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?
+    .is_some())
+}
+
 /// Deletes sign-in attempts older than a day (throttling looks back 15 minutes); how many.
 pub async fn prune_login_attempts(pool: &PgPool) -> Result<u64, sqlx::Error> {
     Ok(

@@ -49,9 +49,17 @@ pub struct CurrentUser {
     pub display_name: String,
     pub patient_id: Option<i64>,
     pub doctor_id: Option<i64>,
+    /// When this session's sign-in happened (the password, or the start of a setup).
+    pub signed_in_at: DateTime<Utc>,
 }
 
 impl CurrentUser {
+    /// Whether the sign-in was within the last `minutes` (asked before changes a stolen
+    /// or unattended session must not make, such as adding a passkey).
+    pub fn signed_in_recently(&self, now: DateTime<Utc>, minutes: i64) -> bool {
+        now - self.signed_in_at <= Duration::minutes(minutes)
+    }
+
     pub fn summary(&self) -> UserSummary {
         UserSummary {
             user_id: self.user_id,
@@ -82,10 +90,7 @@ pub async fn await_second_step(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
-    session
-        .remove::<SessionRecord>(KEY)
-        .await
-        .map_err(session_error)?;
+    forget_person(session).await?;
     let record = AwaitingRecord {
         user_id,
         since: now,
@@ -94,6 +99,24 @@ pub async fn await_second_step(
         .insert(AWAITING, record)
         .await
         .map_err(session_error)
+}
+
+/// Forgets everything the session held for the person it was for: signed in, awaiting a
+/// step, their recovery codes not yet shown, passkey ceremonies. Done whenever the
+/// session starts to be for someone (perhaps someone else on the same browser).
+async fn forget_person(session: &Session) -> Result<(), AppError> {
+    for key in [
+        KEY,
+        AWAITING,
+        ENROLLING,
+        FRESH_CODES,
+        Ceremony::Register.key(),
+        Ceremony::SignIn.key(),
+        Ceremony::SecondStep.key(),
+    ] {
+        session.remove_value(key).await.map_err(session_error)?;
+    }
+    Ok(())
 }
 
 /// Whose second step this browser owes, if it gave a password within the last
@@ -119,10 +142,7 @@ pub async fn await_enrolment(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
-    session
-        .remove::<SessionRecord>(KEY)
-        .await
-        .map_err(session_error)?;
+    forget_person(session).await?;
     let record = AwaitingRecord {
         user_id,
         since: now,
@@ -150,7 +170,7 @@ pub async fn enrolling(
     };
     let user = db::users::user_record(&state.pool, record.user_id).await?;
     match user.filter(|u| may_sign_in(u, record.since)) {
-        Some(user) => current_user(user).map(Some),
+        Some(user) => current_user(user, record.since).map(Some),
         None => Ok(None),
     }
 }
@@ -158,12 +178,7 @@ pub async fn enrolling(
 /// Starts a signed-in session under a **new** session id (no fixation).
 pub async fn start(session: &Session, user_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
-    for step in [AWAITING, ENROLLING] {
-        session
-            .remove::<AwaitingRecord>(step)
-            .await
-            .map_err(session_error)?;
-    }
+    forget_person(session).await?;
     let record = SessionRecord {
         user_id,
         logged_in_at: now,
@@ -296,11 +311,12 @@ pub async fn load(
         end(session).await?;
         return Ok(None);
     };
+    let logged_in_at = record.logged_in_at;
     if now - record.last_seen_at >= TOUCH_EVERY {
         record.last_seen_at = now;
         session.insert(KEY, record).await.map_err(session_error)?;
     }
-    current_user(user).map(Some)
+    current_user(user, logged_in_at).map(Some)
 }
 
 /// Whether the account may still be signed in by a password given at `since`: not
@@ -311,7 +327,10 @@ pub fn may_sign_in(user: &db::users::UserRecord, since: DateTime<Utc>) -> bool {
         && user.sessions_valid_after <= since
 }
 
-pub fn current_user(user: db::users::UserRecord) -> Result<CurrentUser, AppError> {
+pub fn current_user(
+    user: db::users::UserRecord,
+    signed_in_at: DateTime<Utc>,
+) -> Result<CurrentUser, AppError> {
     let role = Role::parse(&user.role).ok_or_else(|| AppError::internal("unknown role"))?;
     Ok(CurrentUser {
         user_id: user.user_id,
@@ -322,5 +341,6 @@ pub fn current_user(user: db::users::UserRecord) -> Result<CurrentUser, AppError
             .unwrap_or_else(|| "Clinic staff".to_owned()),
         patient_id: user.patient_id,
         doctor_id: user.doctor_id,
+        signed_in_at,
     })
 }

@@ -125,6 +125,7 @@ pub async fn confirm(
     let code = parse(code)?;
     let attempt = throttled(&call.state, user.0, call.now).await?;
     let mut tx = call.state.pool.begin().await?;
+    db::users::lock_user(&mut tx, user.0).await?;
     if db::two_factor::is_on(&mut tx, user.0).await? {
         return Err(AppError::validation(
             "code",
@@ -198,6 +199,7 @@ async fn changed(
 pub async fn new_codes(call: &Call<CurrentUser>, http_session: &Session) -> Result<(), AppError> {
     let user = (call.who.user_id, call.who.role);
     let mut tx = call.state.pool.begin().await?;
+    db::users::lock_user(&mut tx, user.0).await?;
     if !db::two_factor::is_on(&mut tx, user.0).await?
         && db::passkeys::count(&mut tx, user.0).await? == 0
     {
@@ -233,6 +235,7 @@ pub async fn turn_off(
     let code = parse(code)?;
     let attempt = throttled(&call.state, user.0, call.now).await?;
     let mut tx = call.state.pool.begin().await?;
+    db::users::lock_user(&mut tx, user.0).await?;
     let checked = check_code(
         &mut tx,
         &call.state.two_step_key,
@@ -285,6 +288,7 @@ pub async fn reset_by_staff(
         ));
     }
     let mut tx = call.state.pool.begin().await?;
+    db::users::lock_user(&mut tx, user_id).await?;
     if !db::two_factor::is_on(&mut tx, user_id).await?
         && db::passkeys::count(&mut tx, user_id).await? == 0
     {
@@ -364,9 +368,16 @@ pub async fn sign_in(call: &Call<Visitor>, code: &str) -> Result<SignedIn, AppEr
             "Your sign-in has expired. Please enter your email and password again.",
         ));
     };
+    // The account may have been disabled since the password: no step to finish then.
     let record_of = db::users::user_record(&state.pool, user_id)
         .await?
-        .ok_or(AppError::Unauthenticated)?;
+        .filter(|u| session::may_sign_in(u, call.now))
+        .ok_or_else(|| {
+            AppError::validation(
+                "code",
+                "Your sign-in has expired. Please enter your email and password again.",
+            )
+        })?;
     let role = Role::parse(&record_of.role).ok_or_else(|| AppError::internal("unknown role"))?;
     let code = parse(code)?;
     let attempt = throttled(state, user_id, call.now).await?;

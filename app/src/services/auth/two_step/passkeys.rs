@@ -29,6 +29,23 @@ use crate::wire::auth::{PasskeySummary, UserSummary};
 
 /// At most this many passkeys per person (a phone, a laptop, a key or two…).
 const MOST_PASSKEYS: i64 = 10;
+/// Adding or removing a passkey needs a sign-in this recent: a passkey signs in on its
+/// own, so a session left open (or stolen) must not be able to add one.
+const RECENT_SIGN_IN_MINUTES: i64 = 15;
+
+fn signed_in_recently(call: &Call<CurrentUser>) -> Result<(), AppError> {
+    if call
+        .who
+        .signed_in_recently(call.now, RECENT_SIGN_IN_MINUTES)
+    {
+        Ok(())
+    } else {
+        Err(AppError::validation(
+            "passkey",
+            format!("For your safety, please sign out and sign in again (within {RECENT_SIGN_IN_MINUTES} minutes) to change your passkeys."),
+        ))
+    }
+}
 
 /// The relying party for this request: the clinic's origin and its host name.
 async fn relying_party(state: &AppState, host: Option<&str>) -> Result<Webauthn, AppError> {
@@ -42,7 +59,7 @@ async fn relying_party(state: &AppState, host: Option<&str>) -> Result<Webauthn,
     let clinic = db::settings::clinic_profile(&state.pool).await?;
     WebauthnBuilder::new(&rp_id, &url)
         .and_then(|b| b.rp_name(&clinic.name).build())
-        .map_err(|_| not_here())
+        .map_err(|e| AppError::internal(format!("passkey relying party {rp_id}: {e}")))
 }
 
 fn not_here() -> AppError {
@@ -103,6 +120,7 @@ pub async fn begin_adding(
     http_session: &Session,
     host: Option<&str>,
 ) -> Result<String, AppError> {
+    signed_in_recently(call)?;
     let webauthn = relying_party(&call.state, host).await?;
     let user = &call.who;
     let mut conn = call.state.pool.acquire().await?;
@@ -163,6 +181,7 @@ pub async fn finish_adding(
         ));
     }
     domain::text::check_field(name).map_err(|e| AppError::validation("name", e.to_string()))?;
+    signed_in_recently(call)?;
     let webauthn = relying_party(&call.state, host).await?;
     let answer: RegisterPublicKeyCredential = from_browser(credential)?;
     let Some((user_id, registration)) = session::take_ceremony::<(i64, PasskeyRegistration)>(
@@ -233,9 +252,24 @@ pub async fn remove(
     http_session: &Session,
     passkey_id: i64,
 ) -> Result<(), AppError> {
+    signed_in_recently(call)?;
     let user_id = call.who.user_id;
     let mut tx = call.state.pool.begin().await?;
+    db::users::lock_user(&mut tx, user_id).await?;
     if !db::passkeys::remove(&mut tx, user_id, passkey_id).await? {
+        // Someone else's, or none: the same answer, and the attempt is on record.
+        drop(tx);
+        let mut conn = call.state.pool.acquire().await?;
+        let entry = crate::services::audit::Entry {
+            actor_user_id: Some(user_id),
+            actor_role: call.who.role.into(),
+            action: AuditAction::AccountPasskeyRemove,
+            patient_id: None,
+            target: Some(format!("passkey:{passkey_id}")),
+            outcome: Outcome::Denied,
+            request_id: call.request_id.clone(),
+        };
+        crate::services::audit::record(&mut conn, &entry).await?;
         return Err(AppError::NotFound);
     }
     let left = db::passkeys::count(&mut tx, user_id).await?;
@@ -325,11 +359,15 @@ pub async fn finish_sign_in(
         return Err(not_signed_in());
     };
     passkey.update_credential(&result);
-    let user = db::users::user_record(&call.state.pool, user_id)
+    let Some(user) = db::users::user_record(&call.state.pool, user_id)
         .await?
         .filter(|u| session::may_sign_in(u, call.now))
-        .ok_or_else(not_signed_in)?;
-    let user = session::current_user(user)?;
+    else {
+        // Disabled, or not confirmed: the passkey was right, the account may not sign in.
+        failed(call, Some(user_id)).await?;
+        return Err(not_signed_in());
+    };
+    let user = session::current_user(user, call.now)?;
     let mut tx = call.state.pool.begin().await?;
     db::passkeys::used(&mut tx, record.passkey_id, &to_json(&passkey)?, call.now).await?;
     record_sign_in(&mut tx, call, &user, AuditAction::AuthPasskey).await?;
@@ -436,20 +474,21 @@ pub async fn finish_second_step(
         return Err(not_signed_in());
     };
     let mut tx = call.state.pool.begin().await?;
-    let Some((owner, record)) = db::passkeys::by_credential(&mut tx, result.cred_id()).await?
-    else {
+    let stored = db::passkeys::by_credential(&mut tx, result.cred_id())
+        .await?
+        .filter(|(owner, _)| *owner == user_id);
+    let account = db::users::user_record(&call.state.pool, user_id)
+        .await?
+        .filter(|u| session::may_sign_in(u, call.now));
+    let (Some((_, record)), Some(account)) = (stored, account) else {
+        drop(tx);
+        failed(call, Some(user_id)).await?;
         return Err(not_signed_in());
     };
-    if owner != user_id {
-        return Err(not_signed_in());
-    }
     let mut passkey = passkey_of(&record)?;
     passkey.update_credential(&result);
     db::passkeys::used(&mut tx, record.passkey_id, &to_json(&passkey)?, call.now).await?;
-    let user = db::users::user_record(&call.state.pool, user_id)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    let user = session::current_user(user)?;
+    let user = session::current_user(account, call.now)?;
     record_sign_in(&mut tx, call, &user, AuditAction::AuthSecondStep).await?;
     tx.commit().await?;
     let signed_in = session::sign_in(&call.state, &call.who.session, user_id, call.now).await?;
