@@ -66,6 +66,10 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     // Setting it up right after the password (doctors and staff without it): only for a
     // browser in that step, which none of these is (`two_step.rs` covers that browser).
     ("enrolment_status", [401, 401, 401, 401, 401, 401]),
+    // The waitlist: patients only, their own places (none with this id: not found).
+    ("join_waitlist", [401, 200, 200, 403, 403, 403]),
+    ("leave_waitlist", [401, 404, 404, 403, 403, 403]),
+    ("my_waitlist", [401, 200, 200, 403, 403, 403]),
     // Passkeys: this server is reached by a numeric address, where passkeys cannot work
     // and say so (400) once the caller may ask (`passkeys.rs` covers them at a name).
     // Nobody has a passkey here to remove: "not found" for everyone signed in.
@@ -207,6 +211,8 @@ impl World {
             }
             "add_passkey" => vec![("name", "Laptop".into()), ("credential", "{}".into())],
             "remove_passkey" => vec![("passkey_id", "1".into())],
+            "join_waitlist" => vec![("appointment_type_id", "1".into())],
+            "leave_waitlist" => vec![("waitlist_entry_id", "999999".into())],
             "sign_in_with_passkey" | "second_step_with_passkey" => {
                 vec![("credential", "{}".into())]
             }

@@ -10,3 +10,4 @@ pub mod doctor;
 pub mod profile;
 pub mod staff;
 pub mod two_step;
+pub mod waitlist;

@@ -17,6 +17,7 @@ pub mod slots;
 pub mod tokens;
 pub mod two_factor;
 pub mod users;
+pub mod waitlist;
 
 use sqlx::migrate::Migrator;
 use sqlx::PgPool;

@@ -20,3 +20,4 @@ pub mod schedule;
 pub mod staff;
 pub mod state;
 pub mod visits;
+pub mod waitlist;

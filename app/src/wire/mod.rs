@@ -10,3 +10,4 @@ pub mod directory;
 pub mod doctor;
 pub mod profile;
 pub mod staff;
+pub mod waitlist;

@@ -1,0 +1,43 @@
+//! The waitlist: "tell me if an earlier time opens" for a visit, or a place on the list
+//! for a visit type; leaving it; the patient's places.
+
+use leptos::prelude::*;
+
+use crate::AppError;
+#[cfg(feature = "ssr")]
+use crate::{request, services::waitlist};
+
+pub use crate::wire::waitlist::{JoinForm, WaitlistEntry};
+
+/// Puts the signed-in patient on the waitlist (for a visit of theirs, or a visit type),
+/// with optional limits; answers the entry's id.
+#[server(prefix = "/api", endpoint = "join_waitlist")]
+pub async fn join_waitlist(#[server(flatten)] form: JoinForm) -> Result<i64, AppError> {
+    request::respond(
+        async {
+            let entry = waitlist::join(&request::as_patient().await?, form).await?;
+            request::redirect("/appointments");
+            Ok(entry)
+        }
+        .await,
+    )
+}
+
+/// Takes the signed-in patient off the waitlist (one of their places).
+#[server(prefix = "/api", endpoint = "leave_waitlist")]
+pub async fn leave_waitlist(waitlist_entry_id: i64) -> Result<(), AppError> {
+    request::respond(
+        async {
+            waitlist::leave(&request::as_patient().await?, waitlist_entry_id).await?;
+            request::redirect("/appointments");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The signed-in patient's places on the waitlist.
+#[server(prefix = "/api", endpoint = "my_waitlist")]
+pub async fn my_waitlist() -> Result<Vec<WaitlistEntry>, AppError> {
+    request::respond(async { waitlist::mine(&request::as_patient().await?).await }.await)
+}

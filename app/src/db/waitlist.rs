@@ -1,0 +1,137 @@
+//! The waitlist: patients waiting for an earlier time (or any time of a type), with the
+//! limits they gave. The rules are `domain::waitlist`'s.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgConnection;
+
+/// A live entry, with what the engine and the patient's pages need.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EntryRecord {
+    pub waitlist_entry_id: i64,
+    pub patient_id: i64,
+    pub appointment_type_id: i64,
+    pub type_name: String,
+    pub appointment_id: Option<i64>,
+    /// The visit's start, while it is booked.
+    pub visit_start: Option<DateTime<Utc>>,
+    pub weekdays: i16,
+    pub part_of_day: String,
+    pub not_before: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+}
+
+const LIVE: &str =
+    "select w.waitlist_entry_id, w.patient_id, w.appointment_type_id, t.name as type_name,
+        w.appointment_id,
+        case when a.status = 'booked' then a.start_time end as visit_start,
+        w.weekdays, w.part_of_day, w.not_before, w.created_at
+   from waitlist_entries w
+   join appointment_types t using (appointment_type_id)
+   left join appointments a on a.appointment_id = w.appointment_id
+  where w.ended_at is null";
+
+/// What a patient asked for.
+pub struct NewEntry<'a> {
+    pub patient_id: i64,
+    pub appointment_type_id: i64,
+    pub appointment_id: Option<i64>,
+    pub weekdays: i16,
+    pub part_of_day: &'a str,
+    pub not_before: Option<NaiveDate>,
+}
+
+/// Puts the patient on the list. `None` when they are on it already for this visit (or,
+/// without a visit, for this type).
+pub async fn join(
+    conn: &mut PgConnection,
+    entry: &NewEntry<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into waitlist_entries (patient_id, appointment_type_id, appointment_id, weekdays,
+                                       part_of_day, not_before, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict do nothing
+         returning waitlist_entry_id",
+    )
+    .bind(entry.patient_id)
+    .bind(entry.appointment_type_id)
+    .bind(entry.appointment_id)
+    .bind(entry.weekdays)
+    .bind(entry.part_of_day)
+    .bind(entry.not_before)
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Takes one of the patient's live entries off the list (only theirs). Returns whether
+/// there was one.
+pub async fn leave(
+    conn: &mut PgConnection,
+    patient_id: i64,
+    waitlist_entry_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let rows = sqlx::query(
+        "update waitlist_entries set ended_at = $4, end_reason = $3
+          where waitlist_entry_id = $1 and patient_id = $2 and ended_at is null",
+    )
+    .bind(waitlist_entry_id)
+    .bind(patient_id)
+    .bind(reason)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(rows == 1)
+}
+
+/// Ends the live entry of a visit that is no longer booked (cancelled, or moved by its
+/// own offer). Returns whether there was one.
+pub async fn end_for_visit(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let rows = sqlx::query(
+        "update waitlist_entries set ended_at = $3, end_reason = $2
+          where appointment_id = $1 and ended_at is null",
+    )
+    .bind(appointment_id)
+    .bind(reason)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(rows == 1)
+}
+
+/// The patient's live entries, newest first.
+pub async fn live_of_patient(
+    conn: &mut PgConnection,
+    patient_id: i64,
+) -> Result<Vec<EntryRecord>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{LIVE} and w.patient_id = $1 order by w.created_at desc"
+    ))
+    .bind(patient_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Everyone waiting for a time of this type, longest waiting first (the engine applies
+/// the limits and the fair order).
+pub async fn live_of_type(
+    conn: &mut PgConnection,
+    appointment_type_id: i64,
+) -> Result<Vec<EntryRecord>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{LIVE} and w.appointment_type_id = $1 order by w.created_at, w.waitlist_entry_id"
+    ))
+    .bind(appointment_type_id)
+    .fetch_all(conn)
+    .await
+}

@@ -1,0 +1,38 @@
+//! The wire and view types of `api::waitlist`.
+
+use serde::{Deserialize, Serialize};
+
+/// "Tell me if an earlier time opens" for a visit (`appointment_id`), or "put me on the
+/// waitlist" for a type (`appointment_type_id`), with optional limits: the days of the
+/// week ticked (none ticked: any day; a ticked box posts any non-empty value), a part of
+/// the day (`any`, `morning`, `afternoon`, `evening`; empty: any) and a first date
+/// (`YYYY-MM-DD`; empty: none). All text, so it travels flattened into the server
+/// function's own fields, with or without JavaScript.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JoinForm {
+    pub appointment_id: String,
+    pub appointment_type_id: String,
+    pub monday: String,
+    pub tuesday: String,
+    pub wednesday: String,
+    pub thursday: String,
+    pub friday: String,
+    pub saturday: String,
+    pub sunday: String,
+    pub part_of_day: String,
+    pub not_before: String,
+}
+
+/// One of the patient's places on the waitlist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistEntry {
+    pub waitlist_entry_id: i64,
+    pub type_name: String,
+    /// The visit to bring earlier, if any.
+    pub appointment_id: Option<i64>,
+    /// In words: "Any day, mornings, from 14 January".
+    pub limits: String,
+    /// When they joined, a date in the clinic's time zone.
+    pub since: String,
+}

@@ -1,0 +1,249 @@
+//! The waitlist, first part: a patient joins for a visit of theirs or a visit type, with
+//! limits named when wrong, once per visit (or type), leaves it; nobody reaches another's
+//! places. Who a freed time would be offered to follows the documented fair order and
+//! the limits in the clinic's time zone.
+
+mod common;
+
+use app::services::waitlist::waiting_for;
+use chrono::{Duration, Utc};
+use common::*;
+use domain::role::Role;
+use sqlx::PgPool;
+
+type M = sqlx::migrate::Migrator;
+static MIGRATOR: &M = &app::db::MIGRATOR;
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn patients_join_and_leave_their_own_places_only(pool: PgPool) {
+    let base = spawn_app(pool.clone()).await;
+    let doctor = create_person(&pool, Role::Doctor, "Listdoc").await;
+    let alice = create_person(&pool, Role::Patient, "Alicewait").await;
+    let bob = create_person(&pool, Role::Patient, "Bobwait").await;
+    let visit = visit(&pool, &alice, &doctor, 24 * 10).await.to_string();
+    let (a, b) = (client(), client());
+    log_in(&a, &base, &alice.email).await;
+    log_in(&b, &base, &bob.email).await;
+
+    // Alice: earlier for her visit, Monday and Wednesday mornings.
+    let joined = call(
+        &a,
+        &base,
+        "join_waitlist",
+        &[
+            ("appointment_id", &visit),
+            ("monday", "on"),
+            ("wednesday", "on"),
+            ("part_of_day", "morning"),
+        ],
+    )
+    .await;
+    assert_eq!(joined.status(), 200, "{}", joined.text().await.unwrap());
+    let again = call(&a, &base, "join_waitlist", &[("appointment_id", &visit)]).await;
+    let (status, body) = json(again).await;
+    assert_eq!(status, 400);
+    assert!(
+        body.to_string().contains("already on the waitlist"),
+        "{body}"
+    );
+    let (_, mine) = json(call(&a, &base, "my_waitlist", &[]).await).await;
+    assert_eq!(mine[0]["limits"], "Mondays and Wednesdays, mornings");
+    assert_eq!(mine[0]["appointment_id"].to_string(), visit);
+
+    // Bob cannot join for Alice's visit, see or end her place.
+    let (status, _) =
+        json(call(&b, &base, "join_waitlist", &[("appointment_id", &visit)]).await).await;
+    assert_eq!(status, 404);
+    let (_, his) = json(call(&b, &base, "my_waitlist", &[]).await).await;
+    assert_eq!(his, serde_json::json!([]));
+    let entry = mine[0]["waitlist_entry_id"].to_string();
+    let (status, _) = json(
+        call(
+            &b,
+            &base,
+            "leave_waitlist",
+            &[("waitlist_entry_id", &entry)],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // Bob waits for any Standard visit; bad limits are named.
+    for (field, value) in [
+        ("part_of_day", "brunch"),
+        ("not_before", "14/01/2027"),
+        ("not_before", "2999-01-01"),
+        ("appointment_type_id", "x"),
+    ] {
+        let mut form = vec![("appointment_type_id", "1")];
+        form.retain(|(k, _)| *k != field);
+        form.push((field, value));
+        let (status, body) = json(call(&b, &base, "join_waitlist", &form).await).await;
+        assert_eq!(status, 400, "{field}={value}: {body}");
+        assert!(body.to_string().contains(field), "{field}: {body}");
+    }
+    let (status, _) = json(
+        call(
+            &b,
+            &base,
+            "join_waitlist",
+            &[("appointment_type_id", "999")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = json(
+        call(
+            &b,
+            &base,
+            "join_waitlist",
+            &[("appointment_type_id", "1"), ("part_of_day", "evening")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, his) = json(call(&b, &base, "my_waitlist", &[]).await).await;
+    assert_eq!(his[0]["limits"], "Any day, evenings");
+    assert_eq!(his[0]["appointment_id"], serde_json::Value::Null);
+
+    // A cancelled visit leaves the list with its place.
+    let other_visit = common::visit(&pool, &alice, &doctor, 24 * 12).await.to_string();
+    let (status, _) = json(
+        call(
+            &a,
+            &base,
+            "join_waitlist",
+            &[("appointment_id", &other_visit)],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let cancelled = call(
+        &a,
+        &base,
+        "cancel_appointment",
+        &[("appointment_id", &other_visit)],
+    )
+    .await;
+    assert_eq!(
+        cancelled.status(),
+        200,
+        "{}",
+        cancelled.text().await.unwrap()
+    );
+    let (_, mine) = json(call(&a, &base, "my_waitlist", &[]).await).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+
+    // Alice leaves; a doctor or an anonymous caller cannot use these at all.
+    let left = call(
+        &a,
+        &base,
+        "leave_waitlist",
+        &[("waitlist_entry_id", &entry)],
+    )
+    .await;
+    assert_eq!(left.status(), 200);
+    let (_, mine) = json(call(&a, &base, "my_waitlist", &[]).await).await;
+    assert_eq!(mine, serde_json::json!([]));
+    let d = client();
+    log_in(&d, &base, &doctor.email).await;
+    assert_eq!(call(&d, &base, "my_waitlist", &[]).await.status(), 403);
+    assert_eq!(
+        call(&client(), &base, "my_waitlist", &[]).await.status(),
+        401
+    );
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn a_freed_time_goes_to_the_longest_waiting_then_the_most_days_gained(pool: PgPool) {
+    let doctor = create_person(&pool, Role::Doctor, "Orderdoc").await;
+    let policy = app::db::settings::clinic_policy(&pool).await.unwrap();
+    // A freed time three days out; what suits whom is judged in the clinic's zone.
+    let freed = (Utc::now() + Duration::days(3))
+        .with_timezone(&policy.time_zone())
+        .date_naive()
+        .and_hms_opt(10, 0, 0)
+        .unwrap()
+        .and_local_timezone(policy.time_zone())
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc);
+    let mut people = Vec::new();
+    for name in [
+        "Early",
+        "Later",
+        "Nearer",
+        "Novisit",
+        "Sooner",
+        "Afternoons",
+    ] {
+        people.push(create_person(&pool, Role::Patient, name).await);
+    }
+    let hours_after = |days: i64| (freed - Utc::now()).num_hours() + days * 24;
+    // (who, joined days ago, visit days after the freed time, part of day)
+    let setup: [(usize, i64, Option<i64>, &str); 6] = [
+        (0, 9, Some(5), "any"),        // waiting longest
+        (1, 3, Some(4), "any"),        // same day joined as 2 and 3, gains 4 days
+        (2, 3, Some(10), "any"),       // gains 10 days
+        (3, 3, None, "any"),           // no visit yet: gains the most
+        (4, 5, Some(-1), "any"),       // their visit is already earlier: not offered
+        (5, 20, Some(8), "afternoon"), // waiting longest, but only afternoons
+    ];
+    for (who, joined_days_ago, visit_after, part) in setup {
+        let person = &people[who];
+        let appointment_id = match visit_after {
+            Some(days) => Some(visit(&pool, person, &doctor, hours_after(days)).await),
+            None => None,
+        };
+        sqlx::query(
+            "insert into waitlist_entries (patient_id, appointment_type_id, appointment_id,
+                                           part_of_day, created_at)
+             values ($1, 1, $2, $3, date_trunc('day', now()) - make_interval(days => $4::int))",
+        )
+        .bind(person.role_id)
+        .bind(appointment_id)
+        .bind(part)
+        .bind(joined_days_ago as i32)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let mut conn = pool.acquire().await.unwrap();
+    let order: Vec<i64> = waiting_for(&mut conn, &policy, 1, freed)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.patient_id)
+        .collect();
+    let ids =
+        |who: &[usize]| -> Vec<i64> { who.iter().map(|&i| people[i].role_id.unwrap()).collect() };
+    assert_eq!(order, ids(&[0, 3, 2, 1]));
+    // The afternoon patient is first for an afternoon time.
+    let afternoon = freed + Duration::hours(4);
+    let order: Vec<i64> = waiting_for(&mut conn, &policy, 1, afternoon)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.patient_id)
+        .collect();
+    assert_eq!(order.first(), ids(&[5]).first());
+    // A cancelled visit has nothing to bring earlier.
+    sqlx::query(
+        "update appointments set status = 'cancelled', cancelled_at = now() where patient_id = $1",
+    )
+    .bind(people[0].role_id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let order: Vec<i64> = waiting_for(&mut conn, &policy, 1, freed)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.patient_id)
+        .collect();
+    assert_eq!(order, ids(&[3, 2, 1]));
+}
