@@ -110,7 +110,9 @@ async fn patients_join_and_leave_their_own_places_only(pool: PgPool) {
     assert_eq!(his[0]["appointment_id"], serde_json::Value::Null);
 
     // A cancelled visit leaves the list with its place.
-    let other_visit = common::visit(&pool, &alice, &doctor, 24 * 12).await.to_string();
+    let other_visit = common::visit(&pool, &alice, &doctor, 24 * 12)
+        .await
+        .to_string();
     let (status, _) = json(
         call(
             &a,
