@@ -62,18 +62,22 @@ mod browser {
         Ok(window.navigator().credentials())
     }
 
+    /// The browser's passkey, once the person has used their device (or why not).
+    async fn answer(
+        promise: Result<js_sys::Promise, leptos::wasm_bindgen::JsValue>,
+    ) -> Result<web_sys::PublicKeyCredential, String> {
+        let promise = promise.map_err(|_| NO_PASSKEYS.to_owned())?;
+        let credential = JsFuture::from(promise)
+            .await
+            .map_err(|_| CANCELLED.to_owned())?;
+        credential.dyn_into().map_err(|_| CANCELLED.to_owned())
+    }
+
     pub async fn create(options: &str) -> Result<String, String> {
         let options: CreationChallengeResponse =
             serde_json::from_str(options).map_err(|e| e.to_string())?;
         let options: web_sys::CredentialCreationOptions = options.into();
-        let promise = container()?
-            .create_with_options(&options)
-            .map_err(|_| NO_PASSKEYS.to_owned())?;
-        let credential = JsFuture::from(promise)
-            .await
-            .map_err(|_| CANCELLED.to_owned())?;
-        let credential: web_sys::PublicKeyCredential =
-            credential.dyn_into().map_err(|_| CANCELLED.to_owned())?;
+        let credential = answer(container()?.create_with_options(&options)).await?;
         serde_json::to_string(&RegisterPublicKeyCredential::from(credential))
             .map_err(|e| e.to_string())
     }
@@ -82,14 +86,7 @@ mod browser {
         let options: RequestChallengeResponse =
             serde_json::from_str(options).map_err(|e| e.to_string())?;
         let options: web_sys::CredentialRequestOptions = options.into();
-        let promise = container()?
-            .get_with_options(&options)
-            .map_err(|_| NO_PASSKEYS.to_owned())?;
-        let credential = JsFuture::from(promise)
-            .await
-            .map_err(|_| CANCELLED.to_owned())?;
-        let credential: web_sys::PublicKeyCredential =
-            credential.dyn_into().map_err(|_| CANCELLED.to_owned())?;
+        let credential = answer(container()?.get_with_options(&options)).await?;
         serde_json::to_string(&PublicKeyCredential::from(credential)).map_err(|e| e.to_string())
     }
 }

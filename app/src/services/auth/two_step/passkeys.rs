@@ -205,14 +205,14 @@ pub async fn finish_adding(
             )
         })?;
     let mut tx = call.state.pool.begin().await?;
-    if db::passkeys::count(&mut tx, user_id).await? >= MOST_PASSKEYS {
+    let existing = db::passkeys::count(&mut tx, user_id).await?;
+    if existing >= MOST_PASSKEYS {
         return Err(AppError::validation(
             "passkey",
             format!("You have {MOST_PASSKEYS} passkeys, the most an account may have: remove one first."),
         ));
     }
-    let first_factor = !db::two_factor::is_on(&mut tx, user_id).await?
-        && db::passkeys::count(&mut tx, user_id).await? == 0;
+    let first_factor = existing == 0 && !db::two_factor::is_on(&mut tx, user_id).await?;
     let added = db::passkeys::insert(
         &mut tx,
         user_id,
@@ -368,13 +368,13 @@ pub async fn finish_sign_in(
         return Err(not_signed_in());
     };
     let user = session::current_user(user, call.now)?;
-    let mut tx = call.state.pool.begin().await?;
-    db::passkeys::used(&mut tx, record.passkey_id, &to_json(&passkey)?, call.now).await?;
-    record_sign_in(&mut tx, call, &user, AuditAction::AuthPasskey).await?;
-    tx.commit().await?;
-    let signed_in = session::sign_in(&call.state, &call.who.session, user_id, call.now).await?;
-    tracing::info!(user_id, "signed in (passkey)");
-    Ok(signed_in.summary())
+    let tx = call.state.pool.begin().await?;
+    let used = Used {
+        passkey_id: record.passkey_id,
+        passkey: &passkey,
+        action: AuditAction::AuthPasskey,
+    };
+    signed_in_with(call, tx, &user, used).await
 }
 
 async fn failed(call: &Call<Visitor>, user_id: Option<i64>) -> Result<(), AppError> {
@@ -392,21 +392,37 @@ async fn failed(call: &Call<Visitor>, user_id: Option<i64>) -> Result<(), AppErr
     Ok(())
 }
 
-async fn record_sign_in(
-    conn: &mut sqlx::PgConnection,
-    call: &Call<Visitor>,
-    user: &CurrentUser,
+/// The passkey that signed someone in, with its updated record, and what the audit log
+/// calls the sign-in.
+struct Used<'a> {
+    passkey_id: i64,
+    passkey: &'a Passkey,
     action: AuditAction,
-) -> Result<(), AppError> {
+}
+
+/// The end of every sign-in by passkey (alone or as the second step): the passkey's new
+/// record (its counter) and the audit row in `tx`, then this browser is signed in.
+async fn signed_in_with(
+    call: &Call<Visitor>,
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    user: &CurrentUser,
+    used: Used<'_>,
+) -> Result<UserSummary, AppError> {
+    db::passkeys::used(&mut tx, used.passkey_id, &to_json(used.passkey)?, call.now).await?;
     record(
-        conn,
+        &mut tx,
         (user.user_id, user.role),
-        action,
+        used.action,
         Outcome::Success,
         &call.request_id,
         Some("passkey"),
     )
-    .await
+    .await?;
+    tx.commit().await?;
+    let signed_in =
+        session::sign_in(&call.state, &call.who.session, user.user_id, call.now).await?;
+    tracing::info!(user_id = user.user_id, "signed in (passkey)");
+    Ok(signed_in.summary())
 }
 
 /// Options for a passkey as the second step, for the person whose password this browser
@@ -487,11 +503,11 @@ pub async fn finish_second_step(
     };
     let mut passkey = passkey_of(&record)?;
     passkey.update_credential(&result);
-    db::passkeys::used(&mut tx, record.passkey_id, &to_json(&passkey)?, call.now).await?;
     let user = session::current_user(account, call.now)?;
-    record_sign_in(&mut tx, call, &user, AuditAction::AuthSecondStep).await?;
-    tx.commit().await?;
-    let signed_in = session::sign_in(&call.state, &call.who.session, user_id, call.now).await?;
-    tracing::info!(user_id, "signed in (two steps, passkey)");
-    Ok(signed_in.summary())
+    let used = Used {
+        passkey_id: record.passkey_id,
+        passkey: &passkey,
+        action: AuditAction::AuthSecondStep,
+    };
+    signed_in_with(call, tx, &user, used).await
 }
