@@ -32,8 +32,8 @@ use crate::pages::patient::{
     AppointmentPage, AppointmentsPage, BookPage, ConfirmPage, MovePage, ProfilePage,
 };
 use crate::pages::public::{
-    ForgotPasswordPage, HomePage, LoginPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
-    WelcomePage,
+    ForgotPasswordPage, HomePage, LoginPage, OfferLeftPage, OfferPage, OfferTakenPage,
+    ResetPasswordPage, SignUpPage, VerifyEmailPage, WelcomePage,
 };
 use crate::pages::two_step::{EnrolPage, LoginCodePage, RecoveryCodesPage, TwoStepPage};
 use crate::pages::{
@@ -161,6 +161,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/offer") view=OfferPage ssr=SsrMode::Async/>
+                    <Route path=path!("/offer/taken") view=OfferTakenPage ssr=SsrMode::Async/>
+                    <Route path=path!("/offer/left") view=OfferLeftPage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/two-step") view=TwoStepPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/two-step/codes") view=RecoveryCodesPage ssr=SsrMode::Async/>

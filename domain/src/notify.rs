@@ -30,10 +30,13 @@ pub enum NotificationKind {
     PasskeyAdded,
     /// A passkey was removed from the account.
     PasskeyRemoved,
+    /// An earlier time for a waiting patient, with its one-action link (the token in the
+    /// outbox row's `secret`, the offer in `waitlist_offer_id`).
+    WaitlistOffer,
 }
 
 impl NotificationKind {
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::AppointmentBooked,
         Self::AppointmentRescheduled,
         Self::AppointmentReassigned,
@@ -50,6 +53,7 @@ impl NotificationKind {
         Self::TwoStepOff,
         Self::PasskeyAdded,
         Self::PasskeyRemoved,
+        Self::WaitlistOffer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +74,7 @@ impl NotificationKind {
             Self::TwoStepOff => "two_step_off",
             Self::PasskeyAdded => "passkey_added",
             Self::PasskeyRemoved => "passkey_removed",
+            Self::WaitlistOffer => "waitlist_offer",
         }
     }
 

@@ -169,6 +169,18 @@ pub fn in_quiet_hours(local: NaiveTime, start: NaiveTime, end: NaiveTime) -> boo
     }
 }
 
+/// Whether a text message may go out at `now`: outside the quiet hours, judged on the
+/// clinic's wall clock (so the same UTC instant can be quiet one day and not the next,
+/// across a daylight-saving change).
+pub fn texts_allowed(
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+    quiet_start: NaiveTime,
+    quiet_end: NaiveTime,
+) -> bool {
+    !in_quiet_hours(now.with_timezone(&tz).time(), quiet_start, quiet_end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,6 +255,26 @@ mod tests {
         .map(|w| w.entry_id)
         .collect();
         assert_eq!(order, [2, 4, 3, 6, 1]);
+    }
+
+    #[test]
+    fn quiet_hours_follow_the_clinic_clock_across_daylight_saving() {
+        let ny = chrono_tz::America::New_York;
+        let (night, morning) = (at(21, 0), at(8, 0));
+        let utc = |m: u32, d: u32, h: u32| Utc.with_ymd_and_hms(2027, m, d, h, 30, 0).unwrap();
+        // 12:30 UTC: 07:30 EST the day before the spring change (quiet), 08:30 EDT on it.
+        assert!(!texts_allowed(utc(3, 13, 12), ny, night, morning));
+        assert!(texts_allowed(utc(3, 14, 12), ny, night, morning));
+        // And back in autumn: 08:30 EDT, then 07:30 EST on the day the clocks go back.
+        assert!(texts_allowed(utc(11, 6, 12), ny, night, morning));
+        assert!(!texts_allowed(utc(11, 7, 12), ny, night, morning));
+        // Southern hemisphere: Sydney's change in April runs the other way.
+        let syd = chrono_tz::Australia::Sydney;
+        // 2027-04-04 03:00 AEDT → 02:00 AEST (16:00 UTC on the 3rd). 21:30 UTC on the
+        // 2nd = 08:30 AEDT on the 3rd (allowed); 21:30 UTC on the 3rd = 07:30 AEST (quiet).
+        let late = |d: u32| Utc.with_ymd_and_hms(2027, 4, d, 21, 30, 0).unwrap();
+        assert!(texts_allowed(late(2), syd, night, morning));
+        assert!(!texts_allowed(late(3), syd, night, morning));
     }
 
     #[test]

@@ -15,6 +15,9 @@ use sqlx::PgPool;
 use tokio::task::JoinHandle;
 
 const DELIVER_EVERY: Duration = Duration::from_secs(3);
+/// The waitlist engine looks for freed times this often: an offer goes out within about
+/// a second of the commit that freed its time (and its message with the next delivery).
+const WAITLIST_EVERY: Duration = Duration::from_secs(1);
 const DELIVERY_BATCH: i64 = 20;
 
 pub struct Jobs {
@@ -50,13 +53,29 @@ where
     F: Fn(PgPool) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<String, String>> + Send,
 {
+    every_recording(pool, name, period, true, job)
+}
+
+/// [`every`], recording only runs that did something when `record_idle` is false (a
+/// frequent job that mostly finds nothing).
+fn every_recording<F, Fut>(
+    pool: &PgPool,
+    name: &'static str,
+    period: Duration,
+    record_idle: bool,
+    job: F,
+) -> JoinHandle<()>
+where
+    F: Fn(PgPool) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<String, String>> + Send,
+{
     let pool = pool.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(err) = run_exclusive(&pool, name, true, || job(pool.clone())).await {
+            if let Err(err) = run_exclusive(&pool, name, record_idle, || job(pool.clone())).await {
                 tracing::warn!(job = name, error = %err, "job could not run");
             }
         }
@@ -69,6 +88,18 @@ fn text<E: std::fmt::Display>(e: E) -> String {
 
 pub fn spawn(pool: PgPool, channels: Channels) -> Jobs {
     let scheduled = vec![
+        every_recording(
+            &pool,
+            "waitlist-offers",
+            WAITLIST_EVERY,
+            false,
+            |pool| async move {
+                let report = app::services::waitlist::engine::run(&pool, Utc::now())
+                    .await
+                    .map_err(text)?;
+                Ok(report.summary())
+            },
+        ),
         every(
             &pool,
             "release-expired-holds",

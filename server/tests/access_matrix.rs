@@ -70,6 +70,11 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("join_waitlist", [401, 200, 200, 403, 403, 403]),
     ("leave_waitlist", [401, 404, 404, 403, 403, 403]),
     ("my_waitlist", [401, 200, 200, 403, 403, 403]),
+    // An offer's one-action link: the token is the credential, whoever calls; a made-up
+    // one is refused alike (400) — `waitlist.rs` covers real ones.
+    ("waitlist_offer", [400, 400, 400, 400, 400, 400]),
+    ("take_waitlist_offer", [400, 400, 400, 400, 400, 400]),
+    ("leave_waitlist_by_offer", [400, 400, 400, 400, 400, 400]),
     // Passkeys: this server is reached by a numeric address, where passkeys cannot work
     // and say so (400) once the caller may ask (`passkeys.rs` covers them at a name).
     // Nobody has a passkey here to remove: "not found" for everyone signed in.
@@ -220,7 +225,10 @@ impl World {
                 ("user_id", self.patient_b.user_id.to_string()),
                 ("reason", "Lost phone".into()),
             ],
-            "verify_email" => vec![("token", "A".repeat(43))],
+            "verify_email"
+            | "waitlist_offer"
+            | "take_waitlist_offer"
+            | "leave_waitlist_by_offer" => vec![("token", "A".repeat(43))],
             "reset_password" => vec![
                 ("token", "A".repeat(43)),
                 ("new_password", "another long passphrase".into()),

@@ -84,6 +84,9 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
     ),
     ("leave_waitlist", Caller::Patient, &["waitlist_entry_id"]),
     ("my_waitlist", Caller::Patient, &[]),
+    ("waitlist_offer", Caller::Anonymous, &["token"]),
+    ("take_waitlist_offer", Caller::Anonymous, &["token"]),
+    ("leave_waitlist_by_offer", Caller::Anonymous, &["token"]),
     ("passkey_add_options", Caller::Patient, &[]),
     ("add_passkey", Caller::Patient, &["name", "credential"]),
     ("remove_passkey", Caller::Patient, &["passkey_id"]),
@@ -772,7 +775,9 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
         "request_password_reset" | "resend_verification" => {
             vec![("email", format!("nobody{n}@example.test"))]
         }
-        "verify_email" => vec![("token", "C".repeat(43))],
+        "verify_email" | "waitlist_offer" | "take_waitlist_offer" | "leave_waitlist_by_offer" => {
+            vec![("token", "C".repeat(43))]
+        }
         "sign_in_code" | "confirm_two_step" | "turn_off_two_step" | "confirm_enrolment" => {
             vec![("code", "000000".into())]
         }

@@ -41,3 +41,44 @@ pub async fn leave_waitlist(waitlist_entry_id: i64) -> Result<(), AppError> {
 pub async fn my_waitlist() -> Result<Vec<WaitlistEntry>, AppError> {
     request::respond(async { waitlist::mine(&request::as_patient().await?).await }.await)
 }
+
+pub use crate::wire::waitlist::{OfferAnswer, OfferView};
+
+/// What an offer's link shows. Anyone holding the link may read it; it changes nothing.
+#[server(prefix = "/api", endpoint = "waitlist_offer")]
+pub async fn waitlist_offer(token: String) -> Result<OfferView, AppError> {
+    request::respond(async { waitlist::offers::view(&request::call().await?, &token).await }.await)
+}
+
+/// Takes the offered time with the link's token (no sign-in: the token allows this one
+/// action). Someone quicker is an answer, not an error.
+#[server(prefix = "/api", endpoint = "take_waitlist_offer")]
+pub async fn take_waitlist_offer(token: String) -> Result<OfferAnswer, AppError> {
+    request::respond(
+        async {
+            let answer = waitlist::offers::take(&request::call().await?, &token).await?;
+            match &answer {
+                OfferAnswer::Booked { .. } => request::redirect("/offer/taken"),
+                OfferAnswer::TakenByOther => {
+                    // A valid token is URL-safe as it is.
+                    request::redirect(&format!("/offer?token={token}"))
+                }
+            }
+            Ok(answer)
+        }
+        .await,
+    )
+}
+
+/// Leaves the waitlist from an offer's link (the place the offer was made for).
+#[server(prefix = "/api", endpoint = "leave_waitlist_by_offer")]
+pub async fn leave_waitlist_by_offer(token: String) -> Result<(), AppError> {
+    request::respond(
+        async {
+            waitlist::offers::leave(&request::call().await?, &token).await?;
+            request::redirect("/offer/left");
+            Ok(())
+        }
+        .await,
+    )
+}

@@ -202,3 +202,26 @@ mod tests {
         assert_eq!(count, 1);
     }
 }
+
+/// The waitlist's settings (see the waitlist migration).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct WaitlistSettings {
+    pub waitlist_wave_size: i32,
+    pub waitlist_wave_minutes: i32,
+    pub waitlist_offer_minutes: i32,
+    pub waitlist_daily_cap: i32,
+    pub sms_quiet_start: chrono::NaiveTime,
+    pub sms_quiet_end: chrono::NaiveTime,
+}
+
+pub async fn waitlist_settings(
+    db: impl sqlx::PgExecutor<'_>,
+) -> Result<WaitlistSettings, sqlx::Error> {
+    sqlx::query_as(
+        "select waitlist_wave_size, waitlist_wave_minutes, waitlist_offer_minutes,
+                waitlist_daily_cap, sms_quiet_start, sms_quiet_end
+         from clinic_settings",
+    )
+    .fetch_one(db)
+    .await
+}

@@ -36,3 +36,26 @@ pub struct WaitlistEntry {
     /// When they joined, a date in the clinic's time zone.
     pub since: String,
 }
+
+/// What an offer's link shows (no sign-in needed): the time, the doctor, until when it
+/// can be taken, and — for a patient with a visit — the visit it would replace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferView {
+    pub type_name: String,
+    pub doctor_name: String,
+    /// The offered time and the visit it replaces, in the clinic's words and zone.
+    pub when: String,
+    pub replaces: Option<String>,
+    pub expires: String,
+    /// Someone else took the time first (the patient stays on the list).
+    pub taken_by_other: bool,
+}
+
+/// What taking an offer came to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OfferAnswer {
+    /// Booked (or moved there): the time and doctor, in words.
+    Booked { when: String, doctor_name: String },
+    /// Someone else was quicker; the patient stays on the list.
+    TakenByOther,
+}

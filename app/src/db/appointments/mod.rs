@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use domain::booking::AppointmentStatus;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 mod views;
@@ -58,12 +58,15 @@ impl AppointmentRow {
 
 const COLUMNS: &str = "appointment_id, patient_id, doctor_id, appointment_type_id, start_time, end_time, status, change_count";
 
-pub async fn get(pool: &PgPool, appointment_id: i64) -> Result<Option<Appointment>, sqlx::Error> {
+pub async fn get(
+    db: impl sqlx::PgExecutor<'_>,
+    appointment_id: i64,
+) -> Result<Option<Appointment>, sqlx::Error> {
     let row: Option<AppointmentRow> = sqlx::query_as(&format!(
         "select {COLUMNS} from appointments where appointment_id = $1"
     ))
     .bind(appointment_id)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     row.map(AppointmentRow::into_appointment).transpose()
 }

@@ -16,6 +16,8 @@ pub struct Claimed {
     pub attempts: i32,
     /// A one-time link's token, for messages that carry one.
     pub secret: Option<String>,
+    /// The waitlist offer a `waitlist_offer` message is about.
+    pub waitlist_offer_id: Option<i64>,
 }
 
 /// Claims up to `limit` due messages for this worker, skipping rows other workers hold,
@@ -35,7 +37,7 @@ pub async fn claim_due(
              order by next_attempt_at
              limit $3
              for update skip locked)
-         returning n.notification_id, n.message_id, n.kind, n.channel, n.recipient_user_id, n.appointment_id, n.attempts, n.secret",
+         returning n.notification_id, n.message_id, n.kind, n.channel, n.recipient_user_id, n.appointment_id, n.attempts, n.secret, n.waitlist_offer_id",
     )
     .bind(now)
     .bind(claim_for)
@@ -159,12 +161,20 @@ pub struct MessageContext {
     pub clinic_address: String,
     pub time_zone: String,
     pub change_freeze_minutes: i32,
+    /// A waitlist offer's time, type, doctor and expiry, and whether it is still open.
+    pub offer_start: Option<DateTime<Utc>>,
+    pub offer_end: Option<DateTime<Utc>>,
+    pub offer_type_name: Option<String>,
+    pub offer_doctor_name: Option<String>,
+    pub offer_expires_at: Option<DateTime<Utc>>,
+    pub offer_open: Option<bool>,
 }
 
 pub async fn message_context(
     pool: &PgPool,
     user_id: i64,
     appointment_id: Option<i64>,
+    waitlist_offer_id: Option<i64>,
 ) -> Result<Option<MessageContext>, sqlx::Error> {
     sqlx::query_as(
         "select u.email, coalesce(p.first_name, d.first_name) as first_name, p.phone,
@@ -172,18 +182,29 @@ pub async fn message_context(
                 a.status as appointment_status, a.start_time, a.end_time, t.name as type_name,
                 doctor_display_name(ad.first_name, ad.last_name) as doctor_name, a.ics_sequence,
                 s.clinic_name, s.clinic_phone, s.clinic_email, s.clinic_address, s.time_zone,
-                s.change_freeze_minutes
+                s.change_freeze_minutes,
+                o.start_time as offer_start,
+                o.start_time + make_interval(mins => s.slot_minutes * ot.slot_count) as offer_end,
+                ot.name as offer_type_name,
+                doctor_display_name(od.first_name, od.last_name) as offer_doctor_name,
+                f.expires_at as offer_expires_at,
+                f.outcome is null and o.closed_at is null as offer_open
          from users u
          left join patients p on p.user_id = u.user_id
          left join doctors d on d.user_id = u.user_id
          left join appointments a on a.appointment_id = $2
          left join appointment_types t on t.appointment_type_id = a.appointment_type_id
          left join doctors ad on ad.doctor_id = a.doctor_id
+         left join waitlist_offers f on f.offer_id = $3
+         left join waitlist_openings o on o.opening_id = f.opening_id
+         left join appointment_types ot on ot.appointment_type_id = o.appointment_type_id
+         left join doctors od on od.doctor_id = o.doctor_id
          cross join clinic_settings s
          where u.user_id = $1",
     )
     .bind(user_id)
     .bind(appointment_id)
+    .bind(waitlist_offer_id)
     .fetch_optional(pool)
     .await
 }

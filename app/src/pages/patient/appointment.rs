@@ -5,6 +5,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::appointments::{status_label, ChangeActions};
+use super::waitlist::EarlierTime;
 use crate::api::appointments::{appointment_detail, AppointmentView};
 use crate::api::booking::CancelAppointment;
 use crate::api::directory::use_clinic_profile;
@@ -92,6 +93,8 @@ fn Details(
                                 </p>
                             })}
                             <p class="form-error" role="alert">{move || cancel.value().get().and_then(Result::err).map(|e| e.to_string())}</p>
+                            {(a.status == domain::booking::AppointmentStatus::Booked && a.reschedule_blocked.is_none())
+                                .then(|| view! { <EarlierTime appointment_id=a.appointment_id/> })}
                             <ChangeActions a=a cancel=cancel/>
                             <p><a href="/appointments">"All my appointments"</a></p>
                         }.into_any()

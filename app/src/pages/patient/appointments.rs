@@ -4,10 +4,12 @@ use chrono::Utc;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::waitlist::WaitlistPlaces;
 use super::CallTheClinic;
 use crate::api::appointments::{my_appointments, AppointmentView};
 use crate::api::booking::CancelAppointment;
 use crate::api::directory::use_clinic_profile;
+use crate::api::waitlist::{my_waitlist, LeaveWaitlist, WaitlistEntry};
 use crate::components::auth::RequireRole;
 use crate::components::time::{full, zone};
 use domain::booking::AppointmentStatus;
@@ -26,10 +28,16 @@ pub fn status_label(status: AppointmentStatus) -> &'static str {
 pub fn AppointmentsPage() -> impl IntoView {
     // Created here, outside the guard: see `RequireRole`.
     let cancel = ServerAction::<CancelAppointment>::new();
+    let leave = ServerAction::<LeaveWaitlist>::new();
     let list = Resource::new(move || cancel.version().get(), |_| my_appointments());
+    // A cancelled visit leaves the waitlist with it.
+    let places = Resource::new(
+        move || (cancel.version().get(), leave.version().get()),
+        |_| my_waitlist(),
+    );
     view! {
         <RequireRole roles=vec![Role::Patient] title="My appointments">
-            <AppointmentList cancel=cancel list=list/>
+            <AppointmentList cancel=cancel list=list places=places leave=leave/>
         </RequireRole>
     }
 }
@@ -38,6 +46,8 @@ pub fn AppointmentsPage() -> impl IntoView {
 fn AppointmentList(
     cancel: ServerAction<CancelAppointment>,
     list: Resource<Result<Vec<AppointmentView>, crate::AppError>>,
+    places: Resource<Result<Vec<WaitlistEntry>, crate::AppError>>,
+    leave: ServerAction<LeaveWaitlist>,
 ) -> impl IntoView {
     let directory = use_clinic_profile();
     view! {
@@ -45,10 +55,13 @@ fn AppointmentList(
             <h1>"My appointments"</h1>
             <A href="/book" attr:class="button">"Book an appointment"</A>
         </div>
-        <p class="form-error" role="alert">{move || cancel.value().get().and_then(Result::err).map(|e| e.to_string())}</p>
+        <p class="form-error" role="alert">
+            {move || cancel.value().get().and_then(Result::err).or_else(|| leave.value().get().and_then(Result::err)).map(|e| e.to_string())}
+        </p>
         <Suspense fallback=|| view! { <p>"Loading your appointments…"</p> }>
             {move || Suspend::new(async move {
                 let tz = zone(&directory.await.map(|d| d.time_zone).unwrap_or_default());
+                let places = places.await.unwrap_or_default();
                 match list.await {
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                     Ok(all) => {
@@ -67,6 +80,7 @@ fn AppointmentList(
                                     view! { <ul class="appointments">{upcoming.into_iter().map(|a| view! { <Item a=a tz=tz cancel=cancel/> }).collect_view()}</ul> }.into_any()
                                 }}
                             </section>
+                            <WaitlistPlaces places=places leave=leave/>
                             <section aria-labelledby="past-heading">
                                 <h2 id="past-heading">"Past and cancelled"</h2>
                                 {if past.is_empty() {

@@ -6,6 +6,7 @@ mod book;
 mod confirm;
 mod move_time;
 mod profile;
+mod waitlist;
 
 pub use appointment::AppointmentPage;
 pub use appointments::AppointmentsPage;

@@ -2,12 +2,14 @@
 
 mod home;
 mod login;
+mod offer;
 mod password_reset;
 mod signup;
 mod verify_email;
 
 pub use home::HomePage;
 pub use login::LoginPage;
+pub use offer::{OfferLeftPage, OfferPage, OfferTakenPage};
 pub use password_reset::{ForgotPasswordPage, ResetPasswordPage, WelcomePage};
 pub use signup::SignUpPage;
 pub use verify_email::VerifyEmailPage;

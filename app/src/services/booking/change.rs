@@ -223,15 +223,45 @@ pub async fn reschedule(
         counters::note(&counters::CONFLICTS);
         return Err(BookingError::SlotTaken { alternatives }.into());
     };
-    let old_slots = db::appointments::unlink_slots(&mut tx, appointment_id).await?;
-    db::slots::mark_free(&mut tx, &old_slots).await?;
-    let moved =
-        db::appointments::move_to(&mut tx, appointment_id, doctor_id, new_start, new_end, now)
-            .await?;
-    db::appointments::link_slots(&mut tx, appointment_id, &new_slots).await?;
-    db::slots::mark_booked(&mut tx, &new_slots).await?;
-    record_change(
+    let moved = move_onto(
         &mut tx,
+        policy,
+        by,
+        &current,
+        (doctor_id, &new_slots),
+        (new_start, new_end),
+        override_reason.as_deref(),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    counters::note(&counters::RESCHEDULES);
+    Ok(moved)
+}
+
+/// Moves `current` onto `new_slots` of `doctor_id` (locked by the caller) at
+/// `[start, end)`: the old slots freed, the new ones booked, and the change recorded.
+/// Reschedules and taken waitlist offers both end here.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn move_onto(
+    conn: &mut PgConnection,
+    policy: &ClinicPolicy,
+    by: &ActingUser,
+    current: &Appointment,
+    (doctor_id, new_slots): (i64, &[i64]),
+    (new_start, new_end): (DateTime<Utc>, DateTime<Utc>),
+    override_reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Appointment, AppError> {
+    let appointment_id = current.appointment_id;
+    let old_slots = db::appointments::unlink_slots(conn, appointment_id).await?;
+    db::slots::mark_free(conn, &old_slots).await?;
+    let moved =
+        db::appointments::move_to(conn, appointment_id, doctor_id, new_start, new_end, now).await?;
+    db::appointments::link_slots(conn, appointment_id, new_slots).await?;
+    db::slots::mark_booked(conn, new_slots).await?;
+    record_change(
+        conn,
         policy,
         by,
         ChangeRecord {
@@ -240,12 +270,10 @@ pub async fn reschedule(
             kind: NotificationKind::AppointmentRescheduled,
             old: Some((current.doctor_id, current.start)),
             new: Some((doctor_id, new_start)),
-            override_reason: override_reason.as_deref(),
+            override_reason,
         },
         now,
     )
     .await?;
-    tx.commit().await?;
-    counters::note(&counters::RESCHEDULES);
     Ok(moved)
 }

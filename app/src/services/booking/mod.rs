@@ -30,10 +30,12 @@ use crate::error::AppError;
 use crate::services::availability::{nearest_open_times, AvailabilityIndex};
 
 mod change;
+mod from_offer;
 mod new_visit;
 
 pub use change::{cancel, reschedule};
 use change::{record_change, ChangeRecord};
+pub use from_offer::{take_offer, OfferTaken};
 pub use new_visit::{confirm, hold, Confirmation};
 
 /// How many alternatives an error offers.

@@ -207,23 +207,47 @@ pub async fn confirm(
         idempotency_key,
         hold_token: Some(hold_token),
     };
-    let appointment = db::appointments::insert_booked(&mut tx, &new, &slot_ids, now).await?;
-    record_change(
+    let appointment = book_on(
         &mut tx,
         policy,
         by,
-        ChangeRecord {
-            appointment_id: appointment.appointment_id,
-            patient_id,
-            kind: NotificationKind::AppointmentBooked,
-            old: None,
-            new: Some((appointment.doctor_id, appointment.start)),
-            override_reason: override_reason.as_deref(),
-        },
+        &new,
+        &slot_ids,
+        override_reason.as_deref(),
         now,
     )
     .await?;
     tx.commit().await?;
     counters::note(&counters::BOOKINGS);
+    Ok(appointment)
+}
+
+/// Books `new` on `slot_ids` (locked by the caller) and records it. Confirmed holds and
+/// taken waitlist offers both end here.
+pub(super) async fn book_on(
+    conn: &mut PgConnection,
+    policy: &ClinicPolicy,
+    by: &ActingUser,
+    new: &db::appointments::NewAppointment,
+    slot_ids: &[i64],
+    override_reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Appointment, AppError> {
+    let appointment = db::appointments::insert_booked(conn, new, slot_ids, now).await?;
+    record_change(
+        conn,
+        policy,
+        by,
+        ChangeRecord {
+            appointment_id: appointment.appointment_id,
+            patient_id: new.patient_id,
+            kind: NotificationKind::AppointmentBooked,
+            old: None,
+            new: Some((appointment.doctor_id, appointment.start)),
+            override_reason,
+        },
+        now,
+    )
+    .await?;
     Ok(appointment)
 }

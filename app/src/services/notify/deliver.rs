@@ -94,10 +94,15 @@ async fn deliver_one(
     now: DateTime<Utc>,
 ) -> Result<Outcome, String> {
     let kind = NotificationKind::parse(&message.kind).ok_or("unknown notification kind")?;
-    let ctx = outbox::message_context(pool, message.recipient_user_id, message.appointment_id)
-        .await
-        .map_err(|e| format!("loading the message context: {e}"))?
-        .ok_or("recipient no longer exists")?;
+    let ctx = outbox::message_context(
+        pool,
+        message.recipient_user_id,
+        message.appointment_id,
+        message.waitlist_offer_id,
+    )
+    .await
+    .map_err(|e| format!("loading the message context: {e}"))?
+    .ok_or("recipient no longer exists")?;
     let Some(rendered) = render(
         kind,
         &ctx,

@@ -24,7 +24,8 @@ pub struct Rendered {
 #[derive(Debug, Clone)]
 pub struct LinkBase(pub String);
 
-fn when(tz: Tz, start: DateTime<Utc>) -> String {
+/// "Monday, March 1, 2027 at 9:00 AM CET".
+pub fn when(tz: Tz, start: DateTime<Utc>) -> String {
     let local = start.with_timezone(&tz);
     format!(
         "{} at {} {}",
@@ -180,6 +181,39 @@ pub fn render(
             ],
             None,
         ),
+        // Sent only while the offer is open; an offer taken or expired before its message
+        // left is not news any more.
+        (WaitlistOffer, _) => {
+            let (Some(start), Some(end), Some(expires), Some(true)) =
+                (ctx.offer_start, ctx.offer_end, ctx.offer_expires_at, ctx.offer_open)
+            else {
+                return None;
+            };
+            if expires <= now {
+                return None;
+            }
+            let until = expires.with_timezone(&tz);
+            (
+                format!("An earlier time is free: {}", when(tz, start)),
+                vec![
+                    format!("A time you were waiting for is free: {}.", when(tz, start)),
+                    format!(
+                        "{} ({} minutes) with {}.",
+                        ctx.offer_type_name.as_deref().unwrap_or("Appointment"),
+                        (end - start).num_minutes(),
+                        ctx.offer_doctor_name.as_deref().unwrap_or("one of our doctors")
+                    ),
+                    format!(
+                        "To take it, open {}/offer?{} before {} — whoever takes it first gets it.",
+                        links.0.trim_end_matches('/'),
+                        secret?,
+                        until.format("%-I:%M %p %Z, %B %-d")
+                    ),
+                    "If you already have a visit, taking this time moves it there. You stay on the waitlist if you let it go.".to_owned(),
+                ],
+                None,
+            )
+        }
         (_, None) => return None,
         (AppointmentReminder, Some((_, start, _, status))) if status != AppointmentStatus::Booked || start <= now => return None,
         (kind, Some((_, start, end, status))) => {
@@ -231,7 +265,7 @@ pub fn render(
                 (
                     AccountWelcome | PasswordChanged | PasswordReset | EmailVerification
                     | SignupAttempt | AccountInvitation | TwoStepOn | TwoStepOff | PasskeyAdded
-                    | PasskeyRemoved,
+                    | PasskeyRemoved | WaitlistOffer,
                     _,
                 ) => unreachable!("handled above"),
             }
@@ -245,10 +279,20 @@ pub fn render(
         lines.iter().map(|l| format!("<p>{}</p>", escape_html(l))).collect::<String>(),
         escape_html(&contact).replace('\n', "<br>")
     );
+    // A text says the first line; an offer's also carries its link (the third line).
+    let sms_lines = if kind == WaitlistOffer {
+        &[0, 2][..]
+    } else {
+        &[0][..]
+    };
     let sms = format!(
         "{}: {}",
         ctx.clinic_name,
-        lines.first().cloned().unwrap_or_default()
+        sms_lines
+            .iter()
+            .filter_map(|&i| lines.get(i).map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     let ics = match (ics_method, appointment) {
         (Some(method), Some((id, start, end, _))) => {

@@ -62,11 +62,36 @@ pub fn BookPage() -> impl IntoView {
                     }.into_any(),
                     Ok(w) => {
                         shown.set_value(Some((w.appointment_type.appointment_type_id, w.week_start)));
-                        view! { <Week w=w hold=hold reschedule=reschedule.get() pick=pick.get() device=device chosen_day=chosen_day/> }.into_any()
+                        let type_id = w.appointment_type.appointment_type_id;
+                        view! {
+                            <Week w=w hold=hold reschedule=reschedule.get() pick=pick.get() device=device chosen_day=chosen_day/>
+                            {reschedule.get().is_none().then(|| view! { <PatientWaitlist type_id=type_id/> })}
+                        }.into_any()
                     }
                 }
             })}
         </Suspense>
+    }
+}
+
+/// For a signed-in patient: wait for any time of this type when nothing shown suits.
+#[component]
+fn PatientWaitlist(type_id: i64) -> impl IntoView {
+    let auth = Auth::get();
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let patient = auth
+                    .user
+                    .get()
+                    .and_then(Result::ok)
+                    .flatten()
+                    .is_some_and(|u| u.role == Role::Patient);
+                patient.then(|| view! {
+                    <super::waitlist::JoinWaitlistForType appointment_type_id=Signal::derive(move || type_id)/>
+                })
+            }}
+        </Transition>
     }
 }
 

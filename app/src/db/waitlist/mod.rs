@@ -4,6 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 
+pub mod offers;
+
 /// A live entry, with what the engine and the patient's pages need.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EntryRecord {
@@ -65,8 +67,8 @@ pub async fn join(
     .await
 }
 
-/// Takes one of the patient's live entries off the list (only theirs). Returns whether
-/// there was one.
+/// Takes one of the patient's live entries off the list (only theirs), withdrawing its
+/// open offers. Returns whether there was one.
 pub async fn leave(
     conn: &mut PgConnection,
     patient_id: i64,
@@ -74,39 +76,51 @@ pub async fn leave(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let rows = sqlx::query(
-        "update waitlist_entries set ended_at = $4, end_reason = $3
-          where waitlist_entry_id = $1 and patient_id = $2 and ended_at is null",
+    let ended: Option<i32> = sqlx::query_scalar(
+        "with ended as (
+             update waitlist_entries set ended_at = $4, end_reason = $3
+              where waitlist_entry_id = $1 and patient_id = $2 and ended_at is null
+             returning waitlist_entry_id),
+         withdrawn as (
+             update waitlist_offers set outcome = 'withdrawn', answered_at = $4
+              where waitlist_entry_id in (select waitlist_entry_id from ended)
+                and outcome is null)
+         select 1 from ended",
     )
     .bind(waitlist_entry_id)
     .bind(patient_id)
     .bind(reason)
     .bind(now)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(rows == 1)
+    .fetch_optional(conn)
+    .await?;
+    Ok(ended.is_some())
 }
 
 /// Ends the live entry of a visit that is no longer booked (cancelled, or moved by its
-/// own offer). Returns whether there was one.
+/// own offer), withdrawing its open offers. Returns whether there was one.
 pub async fn end_for_visit(
     conn: &mut PgConnection,
     appointment_id: i64,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let rows = sqlx::query(
-        "update waitlist_entries set ended_at = $3, end_reason = $2
-          where appointment_id = $1 and ended_at is null",
+    let ended: Option<i32> = sqlx::query_scalar(
+        "with ended as (
+             update waitlist_entries set ended_at = $3, end_reason = $2
+              where appointment_id = $1 and ended_at is null
+             returning waitlist_entry_id),
+         withdrawn as (
+             update waitlist_offers set outcome = 'withdrawn', answered_at = $3
+              where waitlist_entry_id in (select waitlist_entry_id from ended)
+                and outcome is null)
+         select 1 from ended",
     )
     .bind(appointment_id)
     .bind(reason)
     .bind(now)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(rows == 1)
+    .fetch_optional(conn)
+    .await?;
+    Ok(ended.is_some())
 }
 
 /// The patient's live entries, newest first.

@@ -2,7 +2,8 @@
 //! visit of theirs, or — when nothing suited — of any time of a visit type, with limits
 //! (days of the week, part of the day, not before a date); they can leave at any time.
 //! [`waiting_for`] answers who would be offered a freed time, in the fair order of
-//! `domain::waitlist`. Sending the offers (waves, the one-action link) is the next part.
+//! `domain::waitlist`. The engine (`engine.rs`) offers freed times in waves; an offer's
+//! one-action link is served by `offers.rs` (taking it books through `booking`).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::booking::AppointmentStatus;
@@ -14,6 +15,9 @@ use crate::db;
 use crate::error::AppError;
 use crate::services::call::{Call, Patient};
 use crate::wire::waitlist::{JoinForm, WaitlistEntry};
+
+pub mod engine;
+pub mod offers;
 
 fn id_field(field: &'static str, text: &str) -> Result<Option<i64>, AppError> {
     match text.trim() {
