@@ -249,3 +249,179 @@ async fn a_freed_time_goes_to_the_longest_waiting_then_the_most_days_gained(pool
         .collect();
     assert_eq!(order, ids(&[3, 2, 1]));
 }
+
+/// Books `start` for `patient` through the booking service, as they would (real clock).
+async fn book_at(pool: &PgPool, patient: &common::Person, start: chrono::DateTime<Utc>) -> i64 {
+    use app::services::booking::{self, ActingRole, ActingUser, Confirmation};
+    let policy = app::db::settings::clinic_policy(pool).await.unwrap();
+    let patient_id = patient.role_id.unwrap();
+    let by = ActingUser {
+        user_id: patient.user_id,
+        role: ActingRole::Patient { patient_id },
+        request_id: None,
+    };
+    let hold = booking::hold(pool, &policy, &by, patient_id, start, 1, Utc::now())
+        .await
+        .unwrap();
+    booking::confirm(
+        pool,
+        &policy,
+        &by,
+        Confirmation {
+            patient_id,
+            hold_token: hold.token,
+            reason: Some("private reason".into()),
+            idempotency_key: uuid::Uuid::new_v4(),
+        },
+        Utc::now(),
+    )
+    .await
+    .unwrap()
+    .appointment_id
+}
+
+async fn cancel_as(pool: &PgPool, patient: &common::Person, appointment_id: i64) {
+    use app::services::booking::{self, ActingRole, ActingUser};
+    let policy = app::db::settings::clinic_policy(pool).await.unwrap();
+    let by = ActingUser {
+        user_id: patient.user_id,
+        role: ActingRole::Patient {
+            patient_id: patient.role_id.unwrap(),
+        },
+        request_id: None,
+    };
+    booking::cancel(pool, &policy, &by, appointment_id, Utc::now())
+        .await
+        .unwrap();
+}
+
+/// The token of `patient`'s latest offer, from its queued email.
+async fn latest_token(pool: &PgPool, patient: &common::Person) -> String {
+    let secret: String = sqlx::query_scalar(
+        "select n.secret from notifications n join waitlist_offers f on f.offer_id = n.waitlist_offer_id
+          where f.patient_id = $1 and n.channel = 'email' order by f.offer_id desc limit 1",
+    )
+    .bind(patient.role_id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    secret.trim_start_matches("token=").to_owned()
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn an_offer_link_shows_without_changing_takes_once_and_answers_every_dead_link_alike(
+    pool: PgPool,
+) {
+    let base = spawn_app(pool.clone()).await;
+    let doctor = create_person(&pool, Role::Doctor, "Linkdoc").await;
+    daily_hours_and_slots(&pool, &[&doctor], "00:00", "23:30").await;
+    let freer = create_person(&pool, Role::Patient, "Freer").await;
+    let waiter = create_person(&pool, Role::Patient, "Waiter").await;
+    let second = create_person(&pool, Role::Patient, "Second").await;
+    let other = create_person(&pool, Role::Patient, "Otherone").await;
+    // Times relative to now, on the clinic's grid, outside notice and freeze.
+    let freed = first_free_time_after_a_day(&pool).await + Duration::hours(2);
+    let freeing = book_at(&pool, &freer, freed).await;
+    let waiting = book_at(&pool, &waiter, freed + Duration::days(5)).await;
+    let later = book_at(&pool, &second, freed + Duration::days(6)).await;
+    let w = client();
+    log_in(&w, &base, &waiter.email).await;
+    let joined = call(&w, &base, "join_waitlist", &[("appointment_id", &waiting.to_string())]).await;
+    assert_eq!(joined.status(), 200);
+    let s = client();
+    log_in(&s, &base, &second.email).await;
+    let joined = call(&s, &base, "join_waitlist", &[("appointment_id", &later.to_string())]).await;
+    assert_eq!(joined.status(), 200);
+    // Only the waiter is offered the freed time first (wave of one).
+    sqlx::query("update clinic_settings set waitlist_wave_size = 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    cancel_as(&pool, &freer, freeing).await;
+    let report = app::services::waitlist::engine::run(&pool, Utc::now()).await.unwrap();
+    assert_eq!(report.offers, 1, "{report:?}");
+    let token = latest_token(&pool, &waiter).await;
+
+    // Opening the link (as a mail scanner would) shows the offer and changes nothing.
+    let page = client()
+        .get(format!("{base}/offer?token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Take this time") && html.contains("Linkdoc"), "{html}");
+    let open: Option<String> = sqlx::query_scalar("select outcome from waitlist_offers")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(open, None);
+
+    // The link is the credential: another patient's session reads it the same way.
+    let o = client();
+    log_in(&o, &base, &other.email).await;
+    let (status, view) = json(call(&o, &base, "waitlist_offer", &[("token", &token)]).await).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["doctor_name"], "Dr. Linkdoc Test");
+    assert!(view["replaces"].is_string());
+
+    // Made-up, malformed and (below) used, expired and withdrawn links: one answer.
+    let dead = |token: String| {
+        let base = base.clone();
+        async move {
+            let mut answers = Vec::new();
+            for endpoint in ["waitlist_offer", "take_waitlist_offer", "leave_waitlist_by_offer"] {
+                answers.push(json(call(&client(), &base, endpoint, &[("token", &token)]).await).await);
+            }
+            answers
+        }
+    };
+    let forged = dead("A".repeat(43)).await;
+    assert!(forged.iter().all(|(status, _)| *status == 400), "{forged:?}");
+    assert!(forged[0].1.to_string().contains("no longer valid"), "{forged:?}");
+    assert_eq!(dead("x'; drop table waitlist_offers; --".into()).await, forged);
+
+    // Taken without signing in: the visit moves to the freed time.
+    let (status, answer) =
+        json(call(&client(), &base, "take_waitlist_offer", &[("token", &token)]).await).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["Booked"]["doctor_name"].is_string(), "{answer}");
+    let start: chrono::DateTime<Utc> =
+        sqlx::query_scalar("select start_time from appointments where appointment_id = $1")
+            .bind(waiting)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(start, freed);
+    assert_eq!(dead(token).await, forged, "a used link");
+
+    // The cascade: the waiter's old time goes to the second patient.
+    app::services::waitlist::engine::run(&pool, Utc::now()).await.unwrap();
+    let second_token = latest_token(&pool, &second).await;
+    let (status, _) = json(call(&client(), &base, "waitlist_offer", &[("token", &second_token)]).await).await;
+    assert_eq!(status, 200);
+    sqlx::query("update waitlist_offers set expires_at = now() - interval '1 minute' where outcome is null")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(dead(second_token.clone()).await, forged, "an expired link");
+    sqlx::query("update waitlist_offers set expires_at = now() + interval '1 hour' where outcome is null")
+        .execute(&pool)
+        .await
+        .unwrap();
+    // Leaving from the link ends the place (and the offer); the link is then dead too.
+    let (status, _) =
+        json(call(&client(), &base, "leave_waitlist_by_offer", &[("token", &second_token)]).await).await;
+    assert_eq!(status, 200);
+    let (_, places) = json(call(&s, &base, "my_waitlist", &[]).await).await;
+    assert_eq!(places, serde_json::json!([]));
+    assert_eq!(dead(second_token).await, forged, "a withdrawn link");
+    // The visit it would have moved is untouched.
+    let still: chrono::DateTime<Utc> =
+        sqlx::query_scalar("select start_time from appointments where appointment_id = $1")
+            .bind(later)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(still, freed + Duration::days(6));
+}
