@@ -326,11 +326,23 @@ async fn an_offer_link_shows_without_changing_takes_once_and_answers_every_dead_
     let later = book_at(&pool, &second, freed + Duration::days(6)).await;
     let w = client();
     log_in(&w, &base, &waiter.email).await;
-    let joined = call(&w, &base, "join_waitlist", &[("appointment_id", &waiting.to_string())]).await;
+    let joined = call(
+        &w,
+        &base,
+        "join_waitlist",
+        &[("appointment_id", &waiting.to_string())],
+    )
+    .await;
     assert_eq!(joined.status(), 200);
     let s = client();
     log_in(&s, &base, &second.email).await;
-    let joined = call(&s, &base, "join_waitlist", &[("appointment_id", &later.to_string())]).await;
+    let joined = call(
+        &s,
+        &base,
+        "join_waitlist",
+        &[("appointment_id", &later.to_string())],
+    )
+    .await;
     assert_eq!(joined.status(), 200);
     // Only the waiter is offered the freed time first (wave of one).
     sqlx::query("update clinic_settings set waitlist_wave_size = 1")
@@ -338,7 +350,9 @@ async fn an_offer_link_shows_without_changing_takes_once_and_answers_every_dead_
         .await
         .unwrap();
     cancel_as(&pool, &freer, freeing).await;
-    let report = app::services::waitlist::engine::run(&pool, Utc::now()).await.unwrap();
+    let report = app::services::waitlist::engine::run(&pool, Utc::now())
+        .await
+        .unwrap();
     assert_eq!(report.offers, 1, "{report:?}");
     let token = latest_token(&pool, &waiter).await;
 
@@ -350,7 +364,10 @@ async fn an_offer_link_shows_without_changing_takes_once_and_answers_every_dead_
         .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains("Take this time") && html.contains("Linkdoc"), "{html}");
+    assert!(
+        html.contains("Take this time") && html.contains("Linkdoc"),
+        "{html}"
+    );
     let open: Option<String> = sqlx::query_scalar("select outcome from waitlist_offers")
         .fetch_one(&pool)
         .await
@@ -370,20 +387,42 @@ async fn an_offer_link_shows_without_changing_takes_once_and_answers_every_dead_
         let base = base.clone();
         async move {
             let mut answers = Vec::new();
-            for endpoint in ["waitlist_offer", "take_waitlist_offer", "leave_waitlist_by_offer"] {
-                answers.push(json(call(&client(), &base, endpoint, &[("token", &token)]).await).await);
+            for endpoint in [
+                "waitlist_offer",
+                "take_waitlist_offer",
+                "leave_waitlist_by_offer",
+            ] {
+                answers
+                    .push(json(call(&client(), &base, endpoint, &[("token", &token)]).await).await);
             }
             answers
         }
     };
     let forged = dead("A".repeat(43)).await;
-    assert!(forged.iter().all(|(status, _)| *status == 400), "{forged:?}");
-    assert!(forged[0].1.to_string().contains("no longer valid"), "{forged:?}");
-    assert_eq!(dead("x'; drop table waitlist_offers; --".into()).await, forged);
+    assert!(
+        forged.iter().all(|(status, _)| *status == 400),
+        "{forged:?}"
+    );
+    assert!(
+        forged[0].1.to_string().contains("no longer valid"),
+        "{forged:?}"
+    );
+    assert_eq!(
+        dead("x'; drop table waitlist_offers; --".into()).await,
+        forged
+    );
 
     // Taken without signing in: the visit moves to the freed time.
-    let (status, answer) =
-        json(call(&client(), &base, "take_waitlist_offer", &[("token", &token)]).await).await;
+    let (status, answer) = json(
+        call(
+            &client(),
+            &base,
+            "take_waitlist_offer",
+            &[("token", &token)],
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 200, "{answer}");
     assert!(answer["Booked"]["doctor_name"].is_string(), "{answer}");
     let start: chrono::DateTime<Utc> =
@@ -396,22 +435,45 @@ async fn an_offer_link_shows_without_changing_takes_once_and_answers_every_dead_
     assert_eq!(dead(token).await, forged, "a used link");
 
     // The cascade: the waiter's old time goes to the second patient.
-    app::services::waitlist::engine::run(&pool, Utc::now()).await.unwrap();
+    app::services::waitlist::engine::run(&pool, Utc::now())
+        .await
+        .unwrap();
     let second_token = latest_token(&pool, &second).await;
-    let (status, _) = json(call(&client(), &base, "waitlist_offer", &[("token", &second_token)]).await).await;
+    let (status, _) = json(
+        call(
+            &client(),
+            &base,
+            "waitlist_offer",
+            &[("token", &second_token)],
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 200);
-    sqlx::query("update waitlist_offers set expires_at = now() - interval '1 minute' where outcome is null")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "update waitlist_offers set expires_at = now() - interval '1 minute' where outcome is null",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     assert_eq!(dead(second_token.clone()).await, forged, "an expired link");
-    sqlx::query("update waitlist_offers set expires_at = now() + interval '1 hour' where outcome is null")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "update waitlist_offers set expires_at = now() + interval '1 hour' where outcome is null",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     // Leaving from the link ends the place (and the offer); the link is then dead too.
-    let (status, _) =
-        json(call(&client(), &base, "leave_waitlist_by_offer", &[("token", &second_token)]).await).await;
+    let (status, _) = json(
+        call(
+            &client(),
+            &base,
+            "leave_waitlist_by_offer",
+            &[("token", &second_token)],
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 200);
     let (_, places) = json(call(&s, &base, "my_waitlist", &[]).await).await;
     assert_eq!(places, serde_json::json!([]));

@@ -15,8 +15,13 @@ pub use crate::wire::waitlist::{JoinForm, WaitlistEntry};
 pub async fn join_waitlist(#[server(flatten)] form: JoinForm) -> Result<i64, AppError> {
     request::respond(
         async {
+            // Back to the visit (or, waiting without one, to the list) it was asked from.
+            let back = match form.appointment_id.trim().parse::<i64>() {
+                Ok(id) => format!("/appointments/{id}"),
+                Err(_) => "/appointments".to_owned(),
+            };
             let entry = waitlist::join(&request::as_patient().await?, form).await?;
-            request::redirect("/appointments");
+            request::redirect(&back);
             Ok(entry)
         }
         .await,
@@ -58,7 +63,10 @@ pub async fn take_waitlist_offer(token: String) -> Result<OfferAnswer, AppError>
         async {
             let answer = waitlist::offers::take(&request::call().await?, &token).await?;
             match &answer {
-                OfferAnswer::Booked { .. } => request::redirect("/offer/taken"),
+                OfferAnswer::Booked { start, .. } => request::redirect(&format!(
+                    "/offer/taken?at={}",
+                    start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                )),
                 OfferAnswer::TakenByOther => {
                     // A valid token is URL-safe as it is.
                     request::redirect(&format!("/offer?token={token}"))

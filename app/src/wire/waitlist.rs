@@ -54,8 +54,12 @@ pub struct OfferView {
 /// What taking an offer came to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OfferAnswer {
-    /// Booked (or moved there): the time and doctor, in words.
-    Booked { when: String, doctor_name: String },
+    /// Booked (or moved there): the time (also in words) and the doctor.
+    Booked {
+        start: chrono::DateTime<chrono::Utc>,
+        when: String,
+        doctor_name: String,
+    },
     /// Someone else was quicker; the patient stays on the list.
     TakenByOther,
 }

@@ -1,16 +1,18 @@
 //! `/offer?token=…`: an earlier time offered from the waitlist. Opening the link only
 //! shows the offer (mail scanners open links too); one button takes it, without signing
-//! in — the link is good for that one action. `/offer/taken` and `/offer/left` are where
-//! a form posted without JavaScript lands.
+//! in — the link is good for that one action. Taking it lands on `/offer/taken`, leaving
+//! the list on `/offer/left`, with or without the page's script.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::waitlist::{
-    waitlist_offer, LeaveWaitlistByOffer, OfferAnswer, OfferView, TakeWaitlistOffer,
-};
+use domain::bounded::BoundedInstant;
+
+use crate::api::directory::use_clinic_profile;
+use crate::api::waitlist::{waitlist_offer, LeaveWaitlistByOffer, OfferView, TakeWaitlistOffer};
+use crate::components::time::{full, zone};
 use crate::AppError;
 
 #[component]
@@ -24,21 +26,16 @@ pub fn OfferPage() -> impl IntoView {
         <Title text="An earlier time for you"/>
         <section class="form-page offer" aria-labelledby="offer-heading">
             <h1 id="offer-heading">"An earlier time for you"</h1>
-            {move || match take.value().get() {
-                Some(Ok(answer)) => answered(answer).into_any(),
-                _ if leave.value().get().is_some_and(|r| r.is_ok()) => left().into_any(),
-                _ => view! {
-                    <Suspense fallback=|| view! { <p>"Loading the offer…"</p> }>
-                        {move || Suspend::new(async move {
-                            match offer.await {
-                                Err(e) => gone(e).into_any(),
-                                Ok(view) => details(view, token(), take, leave).into_any(),
-                            }
-                        })}
-                    </Suspense>
-                }
-                .into_any(),
-            }}
+            // Taking or leaving moves on to `/offer/taken` or `/offer/left` (with or
+            // without the script); someone quicker comes back here and says so.
+            <Suspense fallback=|| view! { <p>"Loading the offer…"</p> }>
+                {move || Suspend::new(async move {
+                    match offer.await {
+                        Err(e) => gone(e).into_any(),
+                        Ok(view) => details(view, token(), take, leave).into_any(),
+                    }
+                })}
+            </Suspense>
         </section>
     }
 }
@@ -110,23 +107,6 @@ fn details(
     }
 }
 
-fn answered(answer: OfferAnswer) -> impl IntoView {
-    match answer {
-        OfferAnswer::Booked { when, doctor_name } => view! {
-            <p class="banner" role="status">{format!("It's yours: {when} with {doctor_name}.")}</p>
-            <p>"A confirmation is on its way by email. Sign in to see or change your appointments."</p>
-            <p><A href="/appointments">"My appointments"</A></p>
-        }
-        .into_any(),
-        OfferAnswer::TakenByOther => view! {
-            <p class="banner" role="status">
-                "Someone else took this time first. You are still on the waitlist: we will tell you when another time opens."
-            </p>
-        }
-        .into_any(),
-    }
-}
-
 fn left() -> impl IntoView {
     view! {
         <p class="banner" role="status">"You are off the waitlist. Your appointments stay as they are."</p>
@@ -134,14 +114,33 @@ fn left() -> impl IntoView {
     }
 }
 
-/// `/offer/taken`: where taking an offer lands without JavaScript.
+/// `/offer/taken?at=…`: where taking an offer lands, with the visit's new time.
 #[component]
 pub fn OfferTakenPage() -> impl IntoView {
+    let query = use_query_map();
+    let directory = use_clinic_profile();
     view! {
         <Title text="The time is yours"/>
         <section class="form-page offer" aria-labelledby="offer-heading">
             <h1 id="offer-heading">"The time is yours"</h1>
-            <p class="banner" role="status">"Your visit is booked at the offered time. A confirmation is on its way by email."</p>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let tz = zone(&directory.await.map(|d| d.time_zone).unwrap_or_default());
+                    let at = query
+                        .read()
+                        .get("at")
+                        .and_then(|v| v.parse::<BoundedInstant>().ok())
+                        .map(BoundedInstant::get);
+                    let message = match at {
+                        Some(at) => format!("It's yours: your visit is now on {}.", full(tz, at)),
+                        None => "It's yours: your visit is booked at the offered time.".to_owned(),
+                    };
+                    view! {
+                        <p class="banner" role="status">{message}</p>
+                    }
+                })}
+            </Suspense>
+            <p>"A confirmation is on its way by email. Sign in to see or change your appointments."</p>
             <p><A href="/appointments">"My appointments"</A></p>
         </section>
     }

@@ -77,6 +77,7 @@ pub async fn take(call: &Call, token: &str) -> Result<OfferAnswer, AppError> {
     let policy = db::settings::clinic_policy(&state.pool).await?;
     match booking::take_offer(state, &policy, &offer, request_id, now, no_longer_valid).await? {
         OfferTaken::Booked(visit) => Ok(OfferAnswer::Booked {
+            start: visit.start,
             when: when(policy.time_zone(), visit.start),
             doctor_name: offer.doctor_name,
         }),
