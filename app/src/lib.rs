@@ -40,7 +40,7 @@ use crate::pages::{
     admin::{
         AttentionPage, AuditPage, HolidaysPage, NotificationsPage, SettingsPage, StaffAccountsPage,
         StaffAppointmentPage, StaffAppointmentsPage, StaffDoctorPage, StaffDoctorsPage,
-        StaffPatientPage, StaffPatientsPage, StaffTodayPage,
+        StaffPatientPage, StaffPatientsPage, StaffTodayPage, StaffWaitlistPage,
     },
     doctor::{DoctorPortalPage, HoursPage, VisitPage},
     NotFoundPage,
@@ -150,6 +150,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/accounts") view=StaffAccountsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/holidays") view=HolidaysPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/attention") view=AttentionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/waitlist") view=StaffWaitlistPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/notifications") view=NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/settings") view=SettingsPage ssr=SsrMode::Async/>

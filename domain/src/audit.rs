@@ -48,11 +48,16 @@ pub enum AuditAction {
     PatientInvite,
     PatientRead,
     PatientSearch,
+    /// Staff put a patient (a caller) on the waitlist, or took one off.
+    WaitlistAdd,
+    WaitlistRemove,
+    /// Staff read the waitlist (who waits).
+    WaitlistRead,
 }
 
 impl AuditAction {
     /// Every action, for listing and for tests.
-    pub const ALL: [Self; 43] = [
+    pub const ALL: [Self; 46] = [
         Self::AccountCreate,
         Self::AccountDisable,
         Self::AccountEmailVerified,
@@ -96,6 +101,9 @@ impl AuditAction {
         Self::PatientInvite,
         Self::PatientRead,
         Self::PatientSearch,
+        Self::WaitlistAdd,
+        Self::WaitlistRemove,
+        Self::WaitlistRead,
     ];
 
     /// The name stored in the log: `<area>.<what>`.
@@ -144,6 +152,9 @@ impl AuditAction {
             Self::PatientInvite => "patient.invite",
             Self::PatientRead => "patient.read",
             Self::PatientSearch => "patient.search",
+            Self::WaitlistAdd => "waitlist.add",
+            Self::WaitlistRemove => "waitlist.remove",
+            Self::WaitlistRead => "waitlist.read",
         }
     }
 }

@@ -167,6 +167,12 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("audit_log", [401, 403, 403, 403, 403, 200]),
     ("verify_audit_chain", [401, 403, 403, 403, 403, 200]),
     ("staff_today", [401, 403, 403, 403, 403, 200]),
+    // The waitlist, staff side: patient B added once per cell set (a second add would be
+    // "already on it"), nobody with this entry id to take off, the default settings again.
+    ("staff_waitlist", [401, 403, 403, 403, 403, 200]),
+    ("staff_join_waitlist", [401, 403, 403, 403, 403, 200]),
+    ("staff_leave_waitlist", [401, 403, 403, 403, 403, 404]),
+    ("update_waitlist_settings", [401, 403, 403, 403, 403, 200]),
     // Last: it ends the caller's session.
     ("log_out", [200, 200, 200, 200, 200, 200]),
 ];
@@ -300,6 +306,12 @@ impl World {
                 ),
                 ("appointment_type_id", "1".into()),
             ],
+            "staff_join_waitlist" => vec![
+                ("patient_id", self.patient_b.role_id.unwrap().to_string()),
+                ("appointment_type_id", "2".into()),
+            ],
+            "staff_leave_waitlist" => vec![("waitlist_entry_id", "999999".into())],
+            "update_waitlist_settings" => waitlist_settings_arguments(),
             "staff_book" => vec![
                 ("patient_id", self.patient_b.role_id.unwrap().to_string()),
                 ("start", self.open_for_staff.clone()),

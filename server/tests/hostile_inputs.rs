@@ -361,6 +361,42 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
     ),
     ("verify_audit_chain", Caller::Admin, &[]),
     ("staff_today", Caller::Admin, &[]),
+    ("staff_waitlist", Caller::Admin, &[]),
+    (
+        "staff_join_waitlist",
+        Caller::Admin,
+        &[
+            "patient_id",
+            "appointment_id",
+            "appointment_type_id",
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+            "part_of_day",
+            "not_before",
+        ],
+    ),
+    (
+        "staff_leave_waitlist",
+        Caller::Admin,
+        &["waitlist_entry_id"],
+    ),
+    (
+        "update_waitlist_settings",
+        Caller::Admin,
+        &[
+            "wave_size",
+            "wave_minutes",
+            "offer_minutes",
+            "daily_cap",
+            "quiet_start",
+            "quiet_end",
+        ],
+    ),
     ("log_out", Caller::Anonymous, &[]),
 ];
 
@@ -890,6 +926,12 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
             ("to_time", "11:00".into()),
         ],
         "update_settings" => settings_arguments(),
+        "update_waitlist_settings" => waitlist_settings_arguments(),
+        "staff_join_waitlist" => vec![
+            ("patient_id", "1".into()),
+            ("appointment_type_id", "1".into()),
+        ],
+        "staff_leave_waitlist" => vec![("waitlist_entry_id", "1".into())],
         "open_patient" | "invite_patient" => vec![("patient_id", "1".into())],
         "record_patient" => vec![
             ("first_name", "Hos".into()),

@@ -487,3 +487,122 @@ async fn an_offer_link_shows_without_changing_takes_once_and_answers_every_dead_
             .unwrap();
     assert_eq!(still, freed + Duration::days(6));
 }
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn staff_see_who_waits_add_a_caller_take_one_off_and_set_the_waves(pool: PgPool) {
+    let base = spawn_app(pool.clone()).await;
+    let admin = create_person(&pool, Role::Admin, "Waitadmin").await;
+    let caller = create_person(&pool, Role::Patient, "Caller").await;
+    let st = client();
+    log_in(&st, &base, &admin.email).await;
+    let patient_id = caller.role_id.unwrap().to_string();
+
+    // A caller is put on the list for any Standard time, afternoons.
+    let (status, body) = json(
+        call(
+            &st,
+            &base,
+            "staff_join_waitlist",
+            &[
+                ("patient_id", &patient_id),
+                ("appointment_type_id", "1"),
+                ("part_of_day", "afternoon"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = json(
+        call(
+            &st,
+            &base,
+            "staff_join_waitlist",
+            &[("patient_id", "99999999"), ("appointment_type_id", "1")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    let (_, list) = json(call(&st, &base, "staff_waitlist", &[]).await).await;
+    let row = &list["rows"][0];
+    assert_eq!(row["patient_name"], "Caller Test");
+    assert_eq!(row["limits"], "Any day, afternoons");
+    assert_eq!(list["figures"]["waiting"], 1);
+    assert_eq!(list["settings"]["wave_size"], "3");
+    // The caller sees their place too.
+    let c = client();
+    log_in(&c, &base, &caller.email).await;
+    let (_, mine) = json(call(&c, &base, "my_waitlist", &[]).await).await;
+    assert_eq!(mine[0]["waitlist_entry_id"], row["waitlist_entry_id"]);
+
+    // Settings: each bad value named; a change audited old → new.
+    let with = |field: &'static str, value: &'static str| {
+        let mut form = waitlist_settings_arguments();
+        form.retain(|(k, _)| *k != field);
+        form.push((field, value.to_owned()));
+        form
+    };
+    for (field, value) in [
+        ("wave_size", "0"),
+        ("wave_size", "many"),
+        ("offer_minutes", "3000"),
+        ("daily_cap", "21"),
+        ("quiet_start", "25:00"),
+        ("quiet_end", ""),
+    ] {
+        let form = with(field, value);
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, body) = json(call(&st, &base, "update_waitlist_settings", &pairs).await).await;
+        assert_eq!(status, 400, "{field}={value}: {body}");
+        assert!(body.to_string().contains(field), "{field}: {body}");
+    }
+    let form = with("wave_size", "5");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, changes) = json(call(&st, &base, "update_waitlist_settings", &pairs).await).await;
+    assert_eq!(status, 200, "{changes}");
+    assert_eq!(changes, serde_json::json!(["waitlist wave_size: 3 → 5"]));
+    let stored: i32 = sqlx::query_scalar("select waitlist_wave_size from clinic_settings")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 5);
+    let audited: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log where action = 'clinic.settings' and detail like '%wave_size: 3 → 5%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+
+    // Taken off: audited, gone from both lists; a second time is "not found".
+    let entry = row["waitlist_entry_id"].to_string();
+    let left = call(
+        &st,
+        &base,
+        "staff_leave_waitlist",
+        &[("waitlist_entry_id", &entry)],
+    )
+    .await;
+    assert_eq!(left.status(), 200);
+    let (_, mine) = json(call(&c, &base, "my_waitlist", &[]).await).await;
+    assert_eq!(mine, serde_json::json!([]));
+    let again = call(
+        &st,
+        &base,
+        "staff_leave_waitlist",
+        &[("waitlist_entry_id", &entry)],
+    )
+    .await;
+    assert_eq!(again.status(), 404);
+    let actions: Vec<String> = sqlx::query_scalar(
+        "select action from audit_log where action like 'waitlist.%' order by chain_seq",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        ["waitlist.add", "waitlist.read", "waitlist.remove"]
+    );
+}

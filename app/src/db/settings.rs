@@ -225,3 +225,26 @@ pub async fn waitlist_settings(
     .fetch_one(db)
     .await
 }
+
+/// Saves validated waitlist settings (the CHECKs repeat the validation).
+pub async fn save_waitlist_settings(
+    conn: &mut sqlx::PgConnection,
+    s: &WaitlistSettings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update clinic_settings set waitlist_wave_size = $1, waitlist_wave_minutes = $2,
+            waitlist_offer_minutes = $3, waitlist_daily_cap = $4, sms_quiet_start = $5,
+            sms_quiet_end = $6, updated_at = $7",
+    )
+    .bind(s.waitlist_wave_size)
+    .bind(s.waitlist_wave_minutes)
+    .bind(s.waitlist_offer_minutes)
+    .bind(s.waitlist_daily_cap)
+    .bind(s.sms_quiet_start)
+    .bind(s.sms_quiet_end)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

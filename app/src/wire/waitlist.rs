@@ -63,3 +63,65 @@ pub enum OfferAnswer {
     /// Someone else was quicker; the patient stays on the list.
     TakenByOther,
 }
+
+/// One patient waiting, as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffWaitlistRow {
+    pub waitlist_entry_id: i64,
+    pub patient_id: i64,
+    pub patient_name: String,
+    /// No online account: offers cannot reach them; staff call when a time opens.
+    pub has_account: bool,
+    pub type_name: String,
+    pub appointment_id: Option<i64>,
+    /// The visit to bring earlier, in the clinic's words.
+    pub visit: Option<String>,
+    pub limits: String,
+    pub since: String,
+    pub offers_sent: i64,
+    pub offers_taken_by_other: i64,
+    pub offers_expired: i64,
+}
+
+/// The waitlist's record over the last 30 days.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WaitlistFigures {
+    pub waiting: i64,
+    pub freed_offered: i64,
+    pub refilled: i64,
+    pub median_days_gained: Option<f64>,
+    pub offers_sent: i64,
+    pub offers_taken: i64,
+    pub offers_expired: i64,
+}
+
+impl WaitlistFigures {
+    /// Re-filled ÷ offered, in whole percent (none offered: none).
+    pub fn refilled_percent(&self) -> Option<i64> {
+        (self.freed_offered > 0)
+            .then(|| (self.refilled * 100 + self.freed_offered / 2) / self.freed_offered)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffWaitlistView {
+    pub rows: Vec<StaffWaitlistRow>,
+    pub figures: WaitlistFigures,
+    pub settings: WaitlistSettingsForm,
+    /// The visit types patients can wait for: (id, name).
+    pub types: Vec<(i64, String)>,
+}
+
+/// The waitlist's settings as the form posts them (all text): wave size, minutes between
+/// waves, minutes an offer lasts, offers per patient per day, and the quiet hours for
+/// texts (`HH:MM`, clinic time; equal: none).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WaitlistSettingsForm {
+    pub wave_size: String,
+    pub wave_minutes: String,
+    pub offer_minutes: String,
+    pub daily_cap: String,
+    pub quiet_start: String,
+    pub quiet_end: String,
+}

@@ -307,6 +307,21 @@ pub fn settings_arguments() -> Vec<(&'static str, String)> {
     .collect()
 }
 
+/// The waitlist settings' defaults, as their form sends them.
+pub fn waitlist_settings_arguments() -> Vec<(&'static str, String)> {
+    [
+        ("wave_size", "3"),
+        ("wave_minutes", "15"),
+        ("offer_minutes", "120"),
+        ("daily_cap", "3"),
+        ("quiet_start", "21:00"),
+        ("quiet_end", "08:00"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_owned()))
+    .collect()
+}
+
 /// A booked Standard visit of `patient` with `doctor`, `hours` from now (negative: in the
 /// past), written directly (the slot grid is not needed to look a visit up). Its id.
 pub async fn visit(pool: &PgPool, patient: &Person, doctor: &Person, hours: i64) -> i64 {

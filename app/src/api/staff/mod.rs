@@ -7,3 +7,4 @@ pub mod doctors;
 pub mod operations;
 pub mod patients;
 pub mod today;
+pub mod waitlist;

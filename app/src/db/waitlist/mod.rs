@@ -149,3 +149,114 @@ pub async fn live_of_type(
     .fetch_all(conn)
     .await
 }
+
+/// A live entry as staff see it: who, for what, since when, and their offers so far.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StaffEntryRecord {
+    pub waitlist_entry_id: i64,
+    pub patient_id: i64,
+    pub patient_name: String,
+    /// Without an online account the engine cannot message them: staff call.
+    pub has_account: bool,
+    pub type_name: String,
+    pub appointment_id: Option<i64>,
+    pub visit_start: Option<DateTime<Utc>>,
+    pub weekdays: i16,
+    pub part_of_day: String,
+    pub not_before: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub offers_sent: i64,
+    pub offers_taken_by_other: i64,
+    pub offers_expired: i64,
+}
+
+/// Everyone waiting, longest first (at most `limit`).
+pub async fn staff_list(
+    conn: &mut PgConnection,
+    limit: i64,
+) -> Result<Vec<StaffEntryRecord>, sqlx::Error> {
+    sqlx::query_as(
+        "select w.waitlist_entry_id, w.patient_id,
+                p.first_name || ' ' || p.last_name as patient_name,
+                p.user_id is not null as has_account, t.name as type_name, w.appointment_id,
+                case when a.status = 'booked' then a.start_time end as visit_start,
+                w.weekdays, w.part_of_day, w.not_before, w.created_at,
+                (select count(*) from waitlist_offers f where f.waitlist_entry_id = w.waitlist_entry_id) as offers_sent,
+                (select count(*) from waitlist_offers f where f.waitlist_entry_id = w.waitlist_entry_id
+                    and f.outcome = 'taken_by_other') as offers_taken_by_other,
+                (select count(*) from waitlist_offers f where f.waitlist_entry_id = w.waitlist_entry_id
+                    and f.outcome = 'expired') as offers_expired
+           from waitlist_entries w
+           join patients p using (patient_id)
+           join appointment_types t using (appointment_type_id)
+           left join appointments a on a.appointment_id = w.appointment_id
+          where w.ended_at is null
+          order by w.created_at, w.waitlist_entry_id
+          limit $1",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Ends any live entry (staff took it off the list). Returns its patient, if there was one.
+pub async fn end_by_staff(
+    conn: &mut PgConnection,
+    waitlist_entry_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "with ended as (
+             update waitlist_entries set ended_at = $2, end_reason = 'staff'
+              where waitlist_entry_id = $1 and ended_at is null
+             returning waitlist_entry_id, patient_id),
+         withdrawn as (
+             update waitlist_offers set outcome = 'withdrawn', answered_at = $2
+              where waitlist_entry_id in (select waitlist_entry_id from ended)
+                and outcome is null)
+         select patient_id from ended",
+    )
+    .bind(waitlist_entry_id)
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The waitlist's record since a moment, for the clinic's figures.
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct Figures {
+    pub waiting: i64,
+    /// Freed times (doctor and start) offered to the waitlist, and those re-filled from it.
+    pub freed_offered: i64,
+    pub refilled: i64,
+    /// Median whole days a filled time brought a visit earlier.
+    pub median_days_gained: Option<f64>,
+    pub offers_sent: i64,
+    pub offers_taken: i64,
+    pub offers_expired: i64,
+}
+
+pub async fn figures(
+    conn: &mut PgConnection,
+    since: DateTime<Utc>,
+) -> Result<Figures, sqlx::Error> {
+    sqlx::query_as(
+        "select (select count(*) from waitlist_entries where ended_at is null) as waiting,
+                (select count(distinct (doctor_id, start_time)) from waitlist_openings
+                  where opened_at >= $1 and waves > 0) as freed_offered,
+                (select count(distinct (doctor_id, start_time)) from waitlist_openings
+                  where opened_at >= $1 and outcome = 'filled') as refilled,
+                (select percentile_cont(0.5) within group (order by days_gained)
+                   from waitlist_openings
+                  where opened_at >= $1 and outcome = 'filled' and days_gained is not null)
+                  as median_days_gained,
+                (select count(*) from waitlist_offers where created_at >= $1) as offers_sent,
+                (select count(*) from waitlist_offers where created_at >= $1 and outcome = 'taken')
+                  as offers_taken,
+                (select count(*) from waitlist_offers where created_at >= $1 and outcome = 'expired')
+                  as offers_expired",
+    )
+    .bind(since)
+    .fetch_one(conn)
+    .await
+}

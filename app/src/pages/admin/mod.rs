@@ -1,5 +1,5 @@
 //! The staff portal (`/admin/...`): Today, appointments, patients, doctors and accounts,
-//! holidays, settings, the attention queue, notifications and the audit log. Every page
+//! holidays, settings, the attention queue, the waitlist, notifications and the audit log. Every page
 //! is for staff only (and every server function behind it checks that again).
 
 mod accounts;
@@ -10,6 +10,7 @@ mod clinic;
 mod doctors;
 mod patients;
 mod today;
+mod waitlist;
 
 pub use appointments::{StaffAppointmentPage, StaffAppointmentsPage};
 pub use attention::AttentionPage;
@@ -18,6 +19,7 @@ pub use clinic::{HolidaysPage, NotificationsPage, SettingsPage};
 pub use doctors::{StaffDoctorPage, StaffDoctorsPage};
 pub use patients::{StaffPatientPage, StaffPatientsPage};
 pub use today::StaffTodayPage;
+pub use waitlist::StaffWaitlistPage;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
@@ -26,7 +28,7 @@ use crate::api::accounts::{list_accounts, CreateAccount, ResetTwoStep, SetAccoun
 use crate::components::auth::RequireRole;
 use domain::role::Role;
 
-const SECTIONS: [(&str, &str); 10] = [
+const SECTIONS: [(&str, &str); 11] = [
     ("/admin", "Today"),
     ("/admin/appointments", "Appointments"),
     ("/admin/patients", "Patients"),
@@ -34,6 +36,7 @@ const SECTIONS: [(&str, &str); 10] = [
     ("/admin/accounts", "Accounts"),
     ("/admin/holidays", "Holidays"),
     ("/admin/attention", "Attention queue"),
+    ("/admin/waitlist", "Waitlist"),
     ("/admin/notifications", "Notifications"),
     ("/admin/audit", "Audit log"),
     ("/admin/settings", "Settings"),

@@ -187,6 +187,11 @@ pub fn StaffPatientPage() -> impl IntoView {
                                     None => ().into_any(),
                                 }}
                                 <ActionResult result=Signal::derive(move || book.value().get().map(|r| r.map(|id| format!("Booked (appointment #{id})."))))/>
+                                <p>
+                                    "Nothing suits? "
+                                    <A href=format!("/admin/waitlist?patient={}", id().unwrap_or_default())>"Add them to the waitlist"</A>
+                                    " (number "{id().unwrap_or_default()}")."
+                                </p>
                             </section>
                         }.into_any(),
                         Err(e) => error_view(e),

@@ -27,6 +27,11 @@ pub fn StaffTodayPage() -> impl IntoView {
     }
 }
 
+/// "6" (days), or "–" before any time was re-filled.
+pub(super) fn days_gained(median: Option<f64>) -> String {
+    median.map_or("–".to_owned(), |d| format!("{d:.0}"))
+}
+
 #[component]
 fn Today(t: TodayView) -> impl IntoView {
     let tz = zone(&t.time_zone);
@@ -38,6 +43,8 @@ fn Today(t: TodayView) -> impl IntoView {
             <li><A href="/admin/attention"><strong>{t.attention_open}</strong>" waiting in the attention queue"</A></li>
             <li><A href="/admin/notifications?status=dead"><strong>{t.messages_failing}</strong>" messages failing"</A></li>
             <li><A href="/admin/appointments?status=no_show"><strong>{ratio(t.no_shows_30d, t.outcomes_30d)}</strong>" visits marked no-show in 30 days"</A></li>
+            <li><A href="/admin/waitlist"><strong>{ratio(t.waitlist.refilled, t.waitlist.freed_offered)}</strong>" freed times re-filled from the waitlist in 30 days"</A></li>
+            <li><A href="/admin/waitlist"><strong>{days_gained(t.waitlist.median_days_gained)}</strong>" median days sooner for those who took one"</A></li>
         </ul>
         <section aria-labelledby="use-heading">
             <h2 id="use-heading">"How full each doctor is"</h2>

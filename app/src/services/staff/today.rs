@@ -62,6 +62,7 @@ pub async fn today(call: &Call<Staff>) -> Result<TodayView, AppError> {
         db::appointments::outcomes_between(&state.pool, now - Duration::days(30), now).await?;
     let attention_open = db::attention::open_count(&state.pool).await?;
     let messages_failing = db::notifications::failing_count(&state.pool).await?;
+    let waitlist = crate::services::staff::waitlist::figures(&state.pool, now).await?;
 
     let patients: Vec<i64> = visits
         .iter()
@@ -89,5 +90,6 @@ pub async fn today(call: &Call<Staff>) -> Result<TodayView, AppError> {
         outcomes_30d,
         attention_open,
         messages_failing,
+        waitlist,
     })
 }

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::booking::AppointmentStatus;
 use domain::waitlist::{fair_order, Limits, PartOfDay, Waiting, EVERY_DAY};
 use domain::ClinicPolicy;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
 use crate::db;
 use crate::error::AppError;
@@ -82,18 +82,27 @@ fn limits(form: &JoinForm, policy: &ClinicPolicy, now: DateTime<Utc>) -> Result<
 /// (another's is "not found"), or for a visit type. Once per visit, or per type without a
 /// visit.
 pub async fn join(call: &Call<Patient>, form: JoinForm) -> Result<i64, AppError> {
-    let patient_id = call.who.patient_id;
-    let policy = db::settings::clinic_policy(&call.state.pool).await?;
-    let limits = limits(&form, &policy, call.now)?;
+    join_for(&call.state.pool, call.who.patient_id, form, call.now).await
+}
+
+/// [`join`] for `patient_id` (the patient themselves, or staff for a caller).
+pub(crate) async fn join_for(
+    pool: &PgPool,
+    patient_id: i64,
+    form: JoinForm,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let policy = db::settings::clinic_policy(pool).await?;
+    let limits = limits(&form, &policy, now)?;
     let appointment_id = id_field("appointment_id", &form.appointment_id)?;
     let type_id = id_field("appointment_type_id", &form.appointment_type_id)?;
     let appointment_type_id = match (appointment_id, type_id) {
         (Some(appointment_id), _) => {
-            let visit = db::appointments::get(&call.state.pool, appointment_id)
+            let visit = db::appointments::get(pool, appointment_id)
                 .await?
                 .filter(|a| a.patient_id == patient_id)
                 .ok_or(AppError::NotFound)?;
-            if visit.status != AppointmentStatus::Booked || visit.start <= call.now {
+            if visit.status != AppointmentStatus::Booked || visit.start <= now {
                 return Err(AppError::validation(
                     "appointment_id",
                     "Only a booked visit that is still to come can be brought earlier.",
@@ -109,7 +118,7 @@ pub async fn join(call: &Call<Patient>, form: JoinForm) -> Result<i64, AppError>
             ))
         }
     };
-    let mut conn = call.state.pool.acquire().await?;
+    let mut conn = pool.acquire().await?;
     if db::appointments::type_slot_count(&mut conn, appointment_type_id)
         .await?
         .is_none()
@@ -127,7 +136,7 @@ pub async fn join(call: &Call<Patient>, form: JoinForm) -> Result<i64, AppError>
         part_of_day: limits.part_of_day.as_str(),
         not_before: limits.not_before,
     };
-    db::waitlist::join(&mut conn, &entry, call.now)
+    db::waitlist::join(&mut conn, &entry, now)
         .await?
         .ok_or_else(|| {
             AppError::validation(
@@ -160,10 +169,19 @@ pub async fn leave(call: &Call<Patient>, waitlist_entry_id: i64) -> Result<(), A
 }
 
 fn limits_of(entry: &db::waitlist::EntryRecord) -> Limits {
+    stored_limits(entry.weekdays, &entry.part_of_day, entry.not_before)
+}
+
+/// Limits as stored (a value the database would refuse reads as no limit).
+pub(crate) fn stored_limits(
+    weekdays: i16,
+    part_of_day: &str,
+    not_before: Option<NaiveDate>,
+) -> Limits {
     Limits {
-        weekdays: u8::try_from(entry.weekdays).unwrap_or(EVERY_DAY) & EVERY_DAY,
-        part_of_day: PartOfDay::parse(&entry.part_of_day).unwrap_or(PartOfDay::Any),
-        not_before: entry.not_before,
+        weekdays: u8::try_from(weekdays).unwrap_or(EVERY_DAY) & EVERY_DAY,
+        part_of_day: PartOfDay::parse(part_of_day).unwrap_or(PartOfDay::Any),
+        not_before,
     }
 }
 

@@ -26,7 +26,7 @@ impl DoctorUse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TodayView {
     pub date: NaiveDate,
     pub time_zone: String,
@@ -43,4 +43,6 @@ pub struct TodayView {
     pub attention_open: i64,
     /// Messages given up on, or retrying after a failure.
     pub messages_failing: i64,
+    /// The waitlist's last 30 days: freed times re-filled, days gained.
+    pub waitlist: crate::wire::waitlist::WaitlistFigures,
 }
