@@ -1,10 +1,11 @@
-//! `clinic-devdata seed-demo | bench-availability [...]` — see `clinic-devdata help`.
+//! `clinic-devdata seed-demo | bench-availability [...] | bench-waitlist [...]` — see
+//! `clinic-devdata help`.
 
 use std::process::ExitCode;
 
 use app::db::MIGRATOR;
 use app::services::auth::two_step::TwoStepKey;
-use devdata::{bench, demo};
+use devdata::{bench, demo, waitlist_sim};
 use sqlx::postgres::PgPoolOptions;
 
 const USAGE: &str = "\
@@ -16,12 +17,19 @@ commands (development and testing only; DATABASE_URL names the database):
               generate a data set into this (fresh) database and time seven days of open
               times: the in-memory index, the seed design's SQL and the SQL path; prints
               JSON (run by `cargo xtask bench` and the failure drills)
+  bench-waitlist [--mode on|off|latency] [--doctors N] [--days N] [--seed N]
+              on this (fresh) database: a simulated month with the waitlist on or off, or
+              the real-time lag from a cancellation to its first offer; prints JSON (run by
+              `cargo xtask bench waitlist`)
   help        show this text";
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let command = std::env::args().nth(1).unwrap_or_default();
-    if !matches!(command.as_str(), "seed-demo" | "bench-availability") {
+    if !matches!(
+        command.as_str(),
+        "seed-demo" | "bench-availability" | "bench-waitlist"
+    ) {
         let help = matches!(command.as_str(), "help" | "--help" | "-h");
         if !help {
             eprintln!("error: unknown command '{command}'\n");
@@ -74,6 +82,16 @@ async fn run(command: &str) -> Result<(), String> {
                 }
             );
             print_demo_logins();
+        }
+        "bench-waitlist" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            let (mode, options) = waitlist_sim::Options::from_args(&args)?;
+            let report = if mode == "latency" {
+                waitlist_sim::latency(&pool, 20).await?
+            } else {
+                waitlist_sim::simulate(&pool, &options).await?
+            };
+            println!("{report}");
         }
         _ => {
             let args: Vec<String> = std::env::args().skip(2).collect();

@@ -6,6 +6,7 @@ import {
   hydrated,
   readMail,
   screenshot,
+  signInStaff,
   signUp,
   uniqueEmail,
 } from "./helpers";
@@ -113,4 +114,27 @@ test("a cancelled time is offered to the waitlist: the first to take it gets it,
   await c.page.goto("/appointments");
   await hydrated(c.page);
   await expect(c.page.getByRole("heading", { name: "On the waitlist" })).toHaveCount(0);
+
+  // From the finder, C asks for any time of the visit type instead.
+  await c.page.goto("/book");
+  await firstOpenWeek(c.page);
+  await c.page.getByText("Nothing suits? Join the waitlist").click();
+  await c.page.getByRole("button", { name: "Join the waitlist" }).click();
+  await expect(c.page).toHaveURL(/\/appointments$/);
+  const place = c.page.locator("section.waitlist-places li").filter({ hasText: "Any time for a Standard visit" });
+  await expect(place).toHaveCount(1);
+  const entry = (await place.getAttribute("data-waitlist-entry-id"))!;
+
+  // Staff see who waits, and can take someone off.
+  const staff = await (await browser.newContext()).newPage();
+  await signInStaff(staff, "admin@riverside.test", "/admin/waitlist");
+  await expect(staff.getByRole("heading", { name: "Waitlist", level: 1 })).toBeVisible();
+  await hydrated(staff);
+  const row = staff.locator(`tr[data-waitlist-entry-id="${entry}"]`);
+  await expect(row).toContainText("Standard: any time");
+  await expect(staff.getByText(/freed times re-filled from the waitlist in 30 days/)).toBeVisible();
+  await expectAccessible(staff, "staff waitlist");
+  await screenshot(staff, testInfo, "waitlist-staff");
+  await row.getByRole("button", { name: /Take .* off the waitlist/ }).click();
+  await expect(row).toHaveCount(0);
 });

@@ -1,8 +1,11 @@
-//! `/profile`: the patient's name, phone, email, text reminders and password.
+//! `/profile`: the patient's name, phone, email, text reminders, places on the waitlist
+//! and password.
 
 use leptos::prelude::*;
 
+use super::waitlist::WaitlistPlaces;
 use crate::api::profile::{my_profile, ProfileView, UpdateProfile};
+use crate::api::waitlist::{my_waitlist, LeaveWaitlist};
 use crate::components::auth::RequireRole;
 use crate::components::form::{field_message, Field};
 use crate::components::password::ChangePasswordForm;
@@ -13,9 +16,14 @@ pub fn ProfilePage() -> impl IntoView {
     // Created here, outside the guard: see `RequireRole`.
     let update = ServerAction::<UpdateProfile>::new();
     let profile = Resource::new(move || update.version().get(), |_| my_profile());
+    let leave = ServerAction::<LeaveWaitlist>::new();
+    let places = Resource::new(move || leave.version().get(), |_| my_waitlist());
     view! {
         <RequireRole roles=vec![Role::Patient] title="Profile">
             <ProfileForm update=update profile=profile/>
+            <Transition fallback=|| ()>
+                {move || places.get().and_then(Result::ok).map(|places| view! { <WaitlistPlaces places=places leave=leave/> })}
+            </Transition>
             <ChangePasswordForm/>
         </RequireRole>
     }
