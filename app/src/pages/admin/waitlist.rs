@@ -132,7 +132,7 @@ fn Row(r: StaffWaitlistRow, remove: ServerAction<StaffLeaveWaitlist>) -> impl In
         _ => view! { {format!("{kind}: any time")} }.into_any(),
     };
     let name = r.patient_name.clone();
-    let label = format!("Take {} off the waitlist", r.patient_name);
+    let label = format!("Take off the waitlist: {}", r.patient_name);
     view! {
         <tr data-waitlist-entry-id=r.waitlist_entry_id>
             <td>
