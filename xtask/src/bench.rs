@@ -211,18 +211,7 @@ fn availability(flags: &[String], args: &[String]) -> Result<()> {
     build_release_server()?;
     let database = Database::open("clinic_bench_availability")?;
     // A fresh database every run: the generated clinic is added to an empty one.
-    let admin_url = match database.url.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/postgres"),
-        None => return Err("unexpected database URL".into()),
-    };
-    let psql = |sql: &str| {
-        crate::util::run(
-            Command::new("psql").args([admin_url.as_str(), "-qc", sql]),
-            "psql",
-        )
-    };
-    psql("drop database if exists clinic_bench_availability with (force)")?;
-    psql("create database clinic_bench_availability")?;
+    fresh_database(&database.url, "clinic_bench_availability")?;
     step("bench: generating the clinic and timing seven days of open times");
     let out = Command::new(build::devdata_binary(Profile::Release))
         .arg("bench-availability")
@@ -401,9 +390,29 @@ fn availability(flags: &[String], args: &[String]) -> Result<()> {
     std::fs::create_dir_all(path.parent().unwrap_or(&project_root()))?;
     // The waitlist's section is written by its own benchmark: kept.
     let old = std::fs::read_to_string(&path).unwrap_or_default();
-    let kept = section(&old, WAITLIST_HEADING).unwrap_or_default();
+    let kept = section(&old, WAITLIST_HEADING)
+        .map(|kept| format!("\n{kept}"))
+        .unwrap_or_default();
     std::fs::write(&path, format!("{results}{kept}"))?;
     println!("written to bench/RESULTS.md");
+    Ok(())
+}
+
+/// Drops and creates the database `name` (which `url` names) on the same server.
+fn fresh_database(url: &str, name: &str) -> Result<()> {
+    let admin_url = match url.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/postgres"),
+        None => return Err("unexpected database URL".into()),
+    };
+    for sql in [
+        format!("drop database if exists {name} with (force)"),
+        format!("create database {name}"),
+    ] {
+        crate::util::run(
+            Command::new("psql").args([admin_url.as_str(), "-qc", sql.as_str()]),
+            "psql",
+        )?;
+    }
     Ok(())
 }
 
@@ -521,20 +530,8 @@ fn waitlist_runs(
     url: &str,
     flags: &[String],
 ) -> Result<(serde_json::Value, serde_json::Value, serde_json::Value)> {
-    let admin_url = match url.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/postgres"),
-        None => return Err("unexpected database URL".into()),
-    };
     let run = |mode: &str| -> Result<serde_json::Value> {
-        for sql in [
-            "drop database if exists clinic_bench_waitlist with (force)",
-            "create database clinic_bench_waitlist",
-        ] {
-            crate::util::run(
-                Command::new("psql").args([admin_url.as_str(), "-qc", sql]),
-                "psql",
-            )?;
-        }
+        fresh_database(url, "clinic_bench_waitlist")?;
         step(&format!("bench: waitlist, {mode}"));
         let out = Command::new(build::devdata_binary(Profile::Release))
             .args(["bench-waitlist", "--mode", mode])
@@ -561,4 +558,24 @@ fn waitlist_runs(
     let on = run("on")?;
     let lag = run("latency")?;
     Ok((on, off, lag))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_section_runs_from_its_heading_to_the_next_or_the_end() {
+        let text = "# Results\n\n## Availability\nfast\n## Waitlist\nfilled\n99%\n";
+        assert_eq!(
+            section(text, WAITLIST_HEADING).as_deref(),
+            Some("## Waitlist\nfilled\n99%\n")
+        );
+        let middle = "# R\n## Waitlist\nfilled\n## Later\nmore\n";
+        assert_eq!(
+            section(middle, WAITLIST_HEADING).as_deref(),
+            Some("## Waitlist\nfilled\n")
+        );
+        assert_eq!(section("# R\n## Availability\n", WAITLIST_HEADING), None);
+    }
 }

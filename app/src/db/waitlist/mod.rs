@@ -4,6 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 
+use crate::wire::waitlist::WaitlistFigures;
+
 pub mod offers;
 
 /// A live entry, with what the engine and the patient's pages need.
@@ -67,60 +69,53 @@ pub async fn join(
     .await
 }
 
-/// Takes one of the patient's live entries off the list (only theirs), withdrawing its
-/// open offers. Returns whether there was one.
-pub async fn leave(
-    conn: &mut PgConnection,
-    patient_id: i64,
-    waitlist_entry_id: i64,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
-    let ended: Option<i32> = sqlx::query_scalar(
-        "with ended as (
-             update waitlist_entries set ended_at = $4, end_reason = $3
-              where waitlist_entry_id = $1 and patient_id = $2 and ended_at is null
-             returning waitlist_entry_id),
-         withdrawn as (
-             update waitlist_offers set outcome = 'withdrawn', answered_at = $4
-              where waitlist_entry_id in (select waitlist_entry_id from ended)
-                and outcome is null)
-         select 1 from ended",
-    )
-    .bind(waitlist_entry_id)
-    .bind(patient_id)
-    .bind(reason)
-    .bind(now)
-    .fetch_optional(conn)
-    .await?;
-    Ok(ended.is_some())
+/// Which live entry to end.
+#[derive(Debug, Clone, Copy)]
+pub enum Ending {
+    /// This entry; only when it is `of_patient`'s, if given.
+    Entry {
+        waitlist_entry_id: i64,
+        of_patient: Option<i64>,
+    },
+    /// The entry of this visit (cancelled, or moved by its own offer).
+    OfVisit(i64),
 }
 
-/// Ends the live entry of a visit that is no longer booked (cancelled, or moved by its
-/// own offer), withdrawing its open offers. Returns whether there was one.
-pub async fn end_for_visit(
+/// Ends a live entry (`reason`: left, visit_gone, staff), withdrawing its open offers.
+/// Returns the entry's patient, if there was such an entry.
+pub async fn end(
     conn: &mut PgConnection,
-    appointment_id: i64,
+    which: Ending,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
-    let ended: Option<i32> = sqlx::query_scalar(
+) -> Result<Option<i64>, sqlx::Error> {
+    let (entry, patient, visit) = match which {
+        Ending::Entry {
+            waitlist_entry_id,
+            of_patient,
+        } => (Some(waitlist_entry_id), of_patient, None),
+        Ending::OfVisit(appointment_id) => (None, None, Some(appointment_id)),
+    };
+    sqlx::query_scalar(
         "with ended as (
-             update waitlist_entries set ended_at = $3, end_reason = $2
-              where appointment_id = $1 and ended_at is null
-             returning waitlist_entry_id),
+             update waitlist_entries set ended_at = $5, end_reason = $4
+              where ended_at is null
+                and (waitlist_entry_id = $1 or appointment_id = $3)
+                and ($2::bigint is null or patient_id = $2)
+             returning waitlist_entry_id, patient_id),
          withdrawn as (
-             update waitlist_offers set outcome = 'withdrawn', answered_at = $3
+             update waitlist_offers set outcome = 'withdrawn', answered_at = $5
               where waitlist_entry_id in (select waitlist_entry_id from ended)
                 and outcome is null)
-         select 1 from ended",
+         select patient_id from ended",
     )
-    .bind(appointment_id)
+    .bind(entry)
+    .bind(patient)
+    .bind(visit)
     .bind(reason)
     .bind(now)
     .fetch_optional(conn)
-    .await?;
-    Ok(ended.is_some())
+    .await
 }
 
 /// The patient's live entries, newest first.
@@ -199,48 +194,14 @@ pub async fn staff_list(
     .await
 }
 
-/// Ends any live entry (staff took it off the list). Returns its patient, if there was one.
-pub async fn end_by_staff(
-    conn: &mut PgConnection,
-    waitlist_entry_id: i64,
-    now: DateTime<Utc>,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "with ended as (
-             update waitlist_entries set ended_at = $2, end_reason = 'staff'
-              where waitlist_entry_id = $1 and ended_at is null
-             returning waitlist_entry_id, patient_id),
-         withdrawn as (
-             update waitlist_offers set outcome = 'withdrawn', answered_at = $2
-              where waitlist_entry_id in (select waitlist_entry_id from ended)
-                and outcome is null)
-         select patient_id from ended",
-    )
-    .bind(waitlist_entry_id)
-    .bind(now)
-    .fetch_optional(conn)
-    .await
-}
-
-/// The waitlist's record since a moment, for the clinic's figures.
-#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
-pub struct Figures {
-    pub waiting: i64,
-    /// Freed times (doctor and start) offered to the waitlist, and those re-filled from it.
-    pub freed_offered: i64,
-    pub refilled: i64,
-    /// Median whole days a filled time brought a visit earlier.
-    pub median_days_gained: Option<f64>,
-    pub offers_sent: i64,
-    pub offers_taken: i64,
-    pub offers_expired: i64,
-}
-
+/// The waitlist's record since a moment, for the clinic's figures: freed times (doctor
+/// and start) offered and re-filled, the median days a filled time brought a visit
+/// earlier, and the offers.
 pub async fn figures(
     conn: &mut PgConnection,
     since: DateTime<Utc>,
-) -> Result<Figures, sqlx::Error> {
-    sqlx::query_as(
+) -> Result<WaitlistFigures, sqlx::Error> {
+    let row: (i64, i64, i64, Option<f64>, i64, i64, i64) = sqlx::query_as(
         "select (select count(*) from waitlist_entries where ended_at is null) as waiting,
                 (select count(distinct (doctor_id, start_time)) from waitlist_openings
                   where opened_at >= $1 and waves > 0) as freed_offered,
@@ -258,5 +219,15 @@ pub async fn figures(
     )
     .bind(since)
     .fetch_one(conn)
-    .await
+    .await?;
+    let (waiting, freed_offered, refilled, median_days_gained, sent, taken, expired) = row;
+    Ok(WaitlistFigures {
+        waiting,
+        freed_offered,
+        refilled,
+        median_days_gained,
+        offers_sent: sent,
+        offers_taken: taken,
+        offers_expired: expired,
+    })
 }

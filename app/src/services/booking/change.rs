@@ -140,7 +140,13 @@ pub async fn cancel(
     let override_reason = booking::check_cancel(policy, now, &facts(&current), &by.actor())?;
     let cancelled = db::appointments::set_cancelled(&mut tx, appointment_id, now).await?;
     // Its place on the waitlist (an earlier time for this visit) goes with it.
-    db::waitlist::end_for_visit(&mut tx, appointment_id, "visit_gone", now).await?;
+    db::waitlist::end(
+        &mut tx,
+        db::waitlist::Ending::OfVisit(appointment_id),
+        "visit_gone",
+        now,
+    )
+    .await?;
     let freed = db::appointments::unlink_slots(&mut tx, appointment_id).await?;
     db::slots::mark_free(&mut tx, &freed).await?;
     record_change(

@@ -24,16 +24,7 @@ pub async fn figures(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<WaitlistFigures, AppError> {
     let mut conn = pool.acquire().await?;
-    let f = db::waitlist::figures(&mut conn, now - Duration::days(30)).await?;
-    Ok(WaitlistFigures {
-        waiting: f.waiting,
-        freed_offered: f.freed_offered,
-        refilled: f.refilled,
-        median_days_gained: f.median_days_gained,
-        offers_sent: f.offers_sent,
-        offers_taken: f.offers_taken,
-        offers_expired: f.offers_expired,
-    })
+    Ok(db::waitlist::figures(&mut conn, now - Duration::days(30)).await?)
 }
 
 fn settings_form(s: &WaitlistSettings) -> WaitlistSettingsForm {
@@ -119,7 +110,11 @@ pub async fn add(call: &Call<Staff>, patient_id: i64, form: JoinForm) -> Result<
 /// Takes someone off the waitlist (their open offers are withdrawn). Audited.
 pub async fn remove(call: &Call<Staff>, waitlist_entry_id: i64) -> Result<(), AppError> {
     let mut tx = call.state.pool.begin().await?;
-    let patient_id = db::waitlist::end_by_staff(&mut tx, waitlist_entry_id, call.now)
+    let which = db::waitlist::Ending::Entry {
+        waitlist_entry_id,
+        of_patient: None,
+    };
+    let patient_id = db::waitlist::end(&mut tx, which, "staff", call.now)
         .await?
         .ok_or(AppError::NotFound)?;
     audit_staff(

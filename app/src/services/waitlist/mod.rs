@@ -152,20 +152,31 @@ pub(crate) async fn join_for(
 /// Takes the signed-in patient off the waitlist (one entry of theirs; another's is "not
 /// found").
 pub async fn leave(call: &Call<Patient>, waitlist_entry_id: i64) -> Result<(), AppError> {
-    let mut conn = call.state.pool.acquire().await?;
-    if db::waitlist::leave(
-        &mut conn,
+    leave_as(
+        &call.state.pool,
         call.who.patient_id,
         waitlist_entry_id,
-        "left",
         call.now,
     )
-    .await?
-    {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
+    .await
+}
+
+/// Ends `patient_id`'s entry (theirs only: else "not found"); its open offers are withdrawn.
+pub(crate) async fn leave_as(
+    pool: &PgPool,
+    patient_id: i64,
+    waitlist_entry_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut conn = pool.acquire().await?;
+    let which = db::waitlist::Ending::Entry {
+        waitlist_entry_id,
+        of_patient: Some(patient_id),
+    };
+    db::waitlist::end(&mut conn, which, "left", now)
+        .await?
+        .map(|_| ())
+        .ok_or(AppError::NotFound)
 }
 
 fn limits_of(entry: &db::waitlist::EntryRecord) -> Limits {

@@ -89,14 +89,11 @@ pub async fn take(call: &Call, token: &str) -> Result<OfferAnswer, AppError> {
 pub async fn leave(call: &Call, token: &str) -> Result<(), AppError> {
     let (state, now) = (&call.state, call.now);
     let offer = find(state, token, now).await?;
-    let mut conn = state.pool.acquire().await?;
-    db::waitlist::leave(
-        &mut conn,
-        offer.patient_id,
-        offer.waitlist_entry_id,
-        "left",
-        now,
-    )
-    .await?;
-    Ok(())
+    // Ended meanwhile: the same answer as any other dead link.
+    super::leave_as(&state.pool, offer.patient_id, offer.waitlist_entry_id, now)
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound => no_longer_valid(),
+            other => other,
+        })
 }

@@ -74,6 +74,15 @@ pub fn BookPage() -> impl IntoView {
     }
 }
 
+/// Whether a patient is signed in (tracked: read inside a reactive scope).
+fn signed_in_patient(auth: &Auth) -> bool {
+    auth.user
+        .get()
+        .and_then(Result::ok)
+        .flatten()
+        .is_some_and(|u| u.role == Role::Patient)
+}
+
 /// For a signed-in patient: wait for any time of this type when nothing shown suits.
 #[component]
 fn PatientWaitlist(type_id: i64) -> impl IntoView {
@@ -81,13 +90,7 @@ fn PatientWaitlist(type_id: i64) -> impl IntoView {
     view! {
         <Transition fallback=|| ()>
             {move || {
-                let patient = auth
-                    .user
-                    .get()
-                    .and_then(Result::ok)
-                    .flatten()
-                    .is_some_and(|u| u.role == Role::Patient);
-                patient.then(|| view! {
+                signed_in_patient(&auth).then(|| view! {
                     <super::waitlist::JoinWaitlistForType appointment_type_id=Signal::derive(move || type_id)/>
                 })
             }}
@@ -116,13 +119,9 @@ fn AutoHold(
     let auth = Auth::get();
     let done = StoredValue::new(false);
     Effect::new(move |_| {
-        let patient = auth
-            .user
-            .get()
-            .and_then(Result::ok)
-            .flatten()
-            .is_some_and(|u| u.role == Role::Patient);
-        if let (Some(start), None, true, false) = (pick, reschedule, patient, done.get_value()) {
+        if let (Some(start), None, true, false) =
+            (pick, reschedule, signed_in_patient(&auth), done.get_value())
+        {
             done.set_value(true);
             hold.dispatch(HoldTime {
                 start,
