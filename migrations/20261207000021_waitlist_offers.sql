@@ -10,8 +10,9 @@
 
 -- Freed slots, queued by the trigger below in the transaction that freed them (so a
 -- freed time is never missed, whatever freed it: a cancellation, a move, new hours, a
--- block or leave undone, a holiday removed, a hold released or swept). Only while someone
--- waits: an empty waitlist costs one index probe per statement on the slots.
+-- block or leave undone, a holiday removed, a hold released or swept, a doctor active
+-- again). Only while someone waits: an empty waitlist costs one index probe per
+-- statement on the slots. The engine polls the queue every second.
 create table waitlist_freed (
     freed_id   bigint generated always as identity primary key,
     doctor_id  bigint not null,
@@ -33,10 +34,6 @@ begin
           from new_rows n join old_rows o using (slot_id)
          where n.status = 'free' and o.status <> 'free';
     end if;
-    if found then
-        -- Wakes the engine at once (delivered at commit); it also polls.
-        perform pg_notify('waitlist', 'freed');
-    end if;
     return null;
 end $$;
 
@@ -46,6 +43,22 @@ create trigger waitlist_slots_inserted after insert on availability_slots
 create trigger waitlist_slots_updated after update on availability_slots
     referencing old table as old_rows new table as new_rows
     for each statement execute function waitlist_note_freed();
+
+-- A doctor made active again: their free times are bookable again without any slot
+-- changing, so they are queued here.
+create function waitlist_note_doctor_back() returns trigger language plpgsql as $$
+begin
+    if exists (select 1 from waitlist_entries where ended_at is null) then
+        insert into waitlist_freed (doctor_id, start_time)
+        select doctor_id, start_time from availability_slots
+         where doctor_id = new.doctor_id and status = 'free' and start_time > now();
+    end if;
+    return null;
+end $$;
+
+create trigger waitlist_doctor_back after update of active on doctors
+    for each row when (not old.active and new.active)
+    execute function waitlist_note_doctor_back();
 
 -- A bookable time of one doctor for one visit type, being offered. Closed when an offer
 -- filled it ('filled'), someone booked it otherwise or it closed ('gone'), nobody suitable

@@ -550,6 +550,16 @@ async fn every_way_a_time_opens_reaches_the_engine_and_none_while_nobody_waits(p
     add_daily_hours(&pool, newcomer, "18:00", "19:00").await;
     materialize(&pool).await;
     expect_more(queued(pool.clone()).await, "new hours");
+    // A doctor active again (their free times bookable again without a slot changing).
+    for active in [false, true] {
+        sqlx::query("update doctors set active = $2 where doctor_id = $1")
+            .bind(newcomer)
+            .bind(active)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    expect_more(queued(pool.clone()).await, "a doctor back");
     // The engine turns them into openings for the waiting patient and empties the queue.
     let report = run(&pool, now()).await;
     assert!(report.opened > 0 && report.offers == 1, "{report:?}");
@@ -607,6 +617,8 @@ async fn twenty_takers_at_once_give_one_visit_and_nineteen_taken_answers(
         match result.unwrap() {
             Ok(OfferTaken::Booked(_)) => booked += 1,
             Ok(OfferTaken::ByAnother) => beaten += 1,
+            // Takers of one opening queue on its row: nobody should ever see "busy" here.
+            Ok(OfferTaken::Busy) => panic!("a taker was told the time is busy"),
             Err(e) => panic!("unexpected answer: {e:?}"),
         }
     }
@@ -756,4 +768,34 @@ async fn waiter_user(pool: &PgPool) -> i64 {
         .fetch_one(pool)
         .await
         .unwrap()
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn a_time_another_booker_only_holds_locked_is_busy_not_gone(pool: PgPool) {
+    nine_to_five_doctors(&pool, "Busy", 1).await;
+    let freer = add_patient(&pool, 90).await;
+    let waiter = add_patient(&pool, 91).await;
+    let later = book(&pool, &waiter, ny(20, 9, 0), STANDARD).await.unwrap();
+    wait(&pool, &waiter, Some(later.appointment_id), now()).await;
+    let t = ny(6, 10, 0);
+    let freeing = book(&pool, &freer, t, STANDARD).await.unwrap();
+    cancel(&pool, &freer, freeing.appointment_id).await;
+    run(&pool, now()).await;
+    let token = offer_tokens(&pool, &waiter).await.remove(0).1;
+    // Another transaction holds the slot locked without taking it (a booker passing on
+    // to the next doctor): the time is busy, not gone, and nothing changes.
+    let mut looker = pool.begin().await.unwrap();
+    sqlx::query("select slot_id from availability_slots where start_time = $1 for update")
+        .bind(t)
+        .execute(&mut *looker)
+        .await
+        .unwrap();
+    assert_eq!(take(&pool, &token, now()).await.unwrap(), OfferTaken::Busy);
+    looker.rollback().await.unwrap();
+    assert_eq!(outcome_of(&pool, &waiter, t).await, None);
+    // Let go, the same link takes it.
+    assert!(matches!(
+        take(&pool, &token, now()).await.unwrap(),
+        OfferTaken::Booked(_)
+    ));
 }

@@ -372,7 +372,8 @@ pub async fn simulate(pool: &PgPool, o: &Options) -> Result<serde_json::Value, S
             let Some(offer) = offer else { continue };
             match booking::take_offer(pool, &policy, &offer, None, now, no_longer_valid).await {
                 Ok(booking::OfferTaken::Booked(_)) => taken += 1,
-                Ok(booking::OfferTaken::ByAnother) => beaten += 1,
+                // Busy cannot happen here (one taker at a time); counted with the beaten.
+                Ok(booking::OfferTaken::ByAnother | booking::OfferTaken::Busy) => beaten += 1,
                 Err(_) => late += 1,
             }
         }

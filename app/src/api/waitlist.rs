@@ -67,10 +67,9 @@ pub async fn take_waitlist_offer(token: String) -> Result<OfferAnswer, AppError>
                     "/offer/taken?at={}",
                     start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                 )),
-                OfferAnswer::TakenByOther => {
-                    // A valid token is URL-safe as it is.
-                    request::redirect(&format!("/offer?token={token}"))
-                }
+                // A valid token is URL-safe as it is.
+                OfferAnswer::TakenByOther => request::redirect(&format!("/offer?token={token}")),
+                OfferAnswer::Busy => request::redirect(&format!("/offer?token={token}&busy=1")),
             }
             Ok(answer)
         }

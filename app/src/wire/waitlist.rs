@@ -62,6 +62,8 @@ pub enum OfferAnswer {
     },
     /// Someone else was quicker; the patient stays on the list.
     TakenByOther,
+    /// Someone is booking the time this very moment; the offer is still open.
+    Busy,
 }
 
 /// One patient waiting, as staff see it.

@@ -81,6 +81,19 @@ pub enum Ending {
     OfVisit(i64),
 }
 
+/// The patient of a live entry (unlocked: the caller locks the patient next).
+pub async fn patient_of_entry(
+    conn: &mut PgConnection,
+    waitlist_entry_id: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select patient_id from waitlist_entries where waitlist_entry_id = $1 and ended_at is null",
+    )
+    .bind(waitlist_entry_id)
+    .fetch_optional(conn)
+    .await
+}
+
 /// Ends a live entry (`reason`: left, visit_gone, staff), withdrawing its open offers.
 /// Returns the entry's patient, if there was such an entry.
 pub async fn end(

@@ -100,7 +100,7 @@ pub async fn due_openings(
         "select o.opening_id, o.doctor_id, o.start_time, o.appointment_type_id, t.slot_count,
                 o.waves
            from waitlist_openings o join appointment_types t using (appointment_type_id)
-          where o.closed_at is null and o.next_wave_at <= $1
+          where o.closed_at is null and o.next_wave_at <= $1 and t.active
           order by o.next_wave_at, o.opening_id
           limit $2
           for update of o skip locked",
@@ -264,11 +264,15 @@ pub async fn queue_message(
     .rows_affected())
 }
 
-/// Offers whose time ran out are expired. Returns how many.
+/// Offers whose time ran out are expired. Returns how many. Offers a taker holds locked
+/// are left for the next run (waiting for them could deadlock with that taker, who
+/// answers its wave-mates next).
 pub async fn expire(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "update waitlist_offers set outcome = 'expired', answered_at = $1
-          where outcome is null and expires_at <= $1",
+          where offer_id in (select offer_id from waitlist_offers
+                              where outcome is null and expires_at <= $1
+                              for update skip locked)",
     )
     .bind(now)
     .execute(conn)

@@ -19,6 +19,8 @@ use crate::AppError;
 pub fn OfferPage() -> impl IntoView {
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
+    // Back from a press while someone else was booking the time.
+    let busy = Signal::derive(move || query.read().get("busy").is_some());
     let take = ServerAction::<TakeWaitlistOffer>::new();
     let leave = ServerAction::<LeaveWaitlistByOffer>::new();
     let offer = Resource::new(token, |token| async move { waitlist_offer(token).await });
@@ -32,7 +34,7 @@ pub fn OfferPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match offer.await {
                         Err(e) => gone(e).into_any(),
-                        Ok(view) => details(view, token(), take, leave).into_any(),
+                        Ok(view) => details(view, token(), busy, take, leave).into_any(),
                     }
                 })}
             </Suspense>
@@ -54,6 +56,7 @@ fn gone(error: AppError) -> impl IntoView {
 fn details(
     offer: OfferView,
     token: String,
+    busy: Signal<bool>,
     take: ServerAction<TakeWaitlistOffer>,
     leave: ServerAction<LeaveWaitlistByOffer>,
 ) -> impl IntoView {
@@ -85,6 +88,9 @@ fn details(
             .into_any()
         } else {
             view! {
+                <p class="banner" role="status">
+                    {move || busy.get().then_some("Someone is booking this time at this very moment. Try again in a few seconds: if it is still free, it is yours.")}
+                </p>
                 <p>{format!("This offer is open until {}. Whoever takes it first gets it.", offer.expires)}</p>
                 {offer.replaces.is_some().then(|| view! {
                     <p>"Taking it moves your visit to this time; your current time is given to someone else."</p>

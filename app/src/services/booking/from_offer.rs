@@ -2,7 +2,9 @@
 //! then the offer's opening (every taker of one opening queues there, so exactly one
 //! books it and the rest are told it was taken), then the doctor and the slots with
 //! `SKIP LOCKED` as in every booking — an ordinary booker racing for the same time gets
-//! it or loses it by the same rules, and the database constraints stay the last word.
+//! it or loses it by the same rules, and the database constraints stay the last word. A
+//! time whose slots another transaction holds locked but which still reads open is
+//! "busy" (that booker may only be looking): the offer stays open to press again.
 //! A patient with a visit has it moved (the old time freed in the same transaction,
 //! which the waitlist then offers on); one without gets a new visit.
 
@@ -26,6 +28,8 @@ pub enum OfferTaken {
     Booked(Appointment),
     /// Someone else got the time first; the patient stays on the list.
     ByAnother,
+    /// Someone is booking the time at this moment; nothing changed (try again).
+    Busy,
 }
 
 /// Books the offer's time for its patient (see the module comment). `offer` is what the
@@ -59,6 +63,15 @@ pub async fn take_offer(
         return Err(invalid());
     }
     if offer.opening_closed {
+        return Ok(OfferTaken::ByAnother);
+    }
+    // A visit type retired since the offer was made is no longer booked.
+    if db::appointments::type_slot_count(&mut tx, offer.appointment_type_id)
+        .await?
+        .is_none()
+    {
+        db::waitlist::offers::close(&mut tx, offer.opening_id, "gone", now).await?;
+        tx.commit().await?;
         return Ok(OfferTaken::ByAnother);
     }
     let by = ActingUser {
@@ -115,15 +128,25 @@ pub async fn take_offer(
     check_no_overlap(&mut tx, offer.patient_id, start, end, offer.appointment_id).await?;
 
     // The offered doctor's time, and only theirs: the offer named them.
-    let slot_ids = if db::doctors::lock_if_bookable(&mut tx, offer.doctor_id).await? {
+    let bookable = db::doctors::lock_if_bookable(&mut tx, offer.doctor_id).await?;
+    let slot_ids = if bookable {
         db::slots::lock_open_run(&mut tx, offer.doctor_id, start, end, now).await?
     } else {
         Vec::new()
     };
     if slot_ids.len() != offer.slot_count as usize {
+        counters::note(&counters::CONFLICTS);
+        // Skipped rows may only be held by a booker who is looking (and may move on):
+        // while the time still reads open, it is not gone.
+        let open =
+            db::slots::doctors_open_for(&mut tx, start, end, i64::from(offer.slot_count), now)
+                .await?;
+        if bookable && open.contains(&offer.doctor_id) {
+            tx.rollback().await?;
+            return Ok(OfferTaken::Busy);
+        }
         db::waitlist::offers::close(&mut tx, offer.opening_id, "gone", now).await?;
         tx.commit().await?;
-        counters::note(&counters::CONFLICTS);
         return Ok(OfferTaken::ByAnother);
     }
     let (appointment, days_gained) = match current {

@@ -109,12 +109,20 @@ pub async fn add(call: &Call<Staff>, patient_id: i64, form: JoinForm) -> Result<
 
 /// Takes someone off the waitlist (their open offers are withdrawn). Audited.
 pub async fn remove(call: &Call<Staff>, waitlist_entry_id: i64) -> Result<(), AppError> {
-    let mut tx = call.state.pool.begin().await?;
+    let pool = &call.state.pool;
+    let mut conn = pool.acquire().await?;
+    let patient_id = db::waitlist::patient_of_entry(&mut conn, waitlist_entry_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    drop(conn);
     let which = db::waitlist::Ending::Entry {
         waitlist_entry_id,
-        of_patient: None,
+        of_patient: Some(patient_id),
     };
-    let patient_id = db::waitlist::end(&mut tx, which, "staff", call.now)
+    // The patient's row first, as taking an offer does (see `waitlist::end_locked`).
+    let mut tx = pool.begin().await?;
+    db::users::lock_patient(&mut tx, patient_id).await?;
+    db::waitlist::end(&mut tx, which, "staff", call.now)
         .await?
         .ok_or(AppError::NotFound)?;
     audit_staff(

@@ -168,15 +168,32 @@ pub(crate) async fn leave_as(
     waitlist_entry_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let mut conn = pool.acquire().await?;
     let which = db::waitlist::Ending::Entry {
         waitlist_entry_id,
         of_patient: Some(patient_id),
     };
-    db::waitlist::end(&mut conn, which, "left", now)
+    end_locked(pool, patient_id, which, "left", now)
         .await?
         .map(|_| ())
         .ok_or(AppError::NotFound)
+}
+
+/// Ends an entry of `patient_id` under their row lock, the lock taking an offer starts
+/// with (patient, then the offer and the entry): one waits for the other, never both.
+pub(crate) async fn end_locked(
+    pool: &PgPool,
+    patient_id: i64,
+    which: db::waitlist::Ending,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, AppError> {
+    let mut tx = pool.begin().await?;
+    if !db::users::lock_patient(&mut tx, patient_id).await? {
+        return Ok(None);
+    }
+    let ended = db::waitlist::end(&mut tx, which, reason, now).await?;
+    tx.commit().await?;
+    Ok(ended)
 }
 
 fn limits_of(entry: &db::waitlist::EntryRecord) -> Limits {

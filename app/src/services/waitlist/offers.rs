@@ -30,7 +30,8 @@ fn plausible(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The offer behind a link while it is open, or taken by someone else first.
+/// The offer behind a link while it is open, or taken by someone else first, until it
+/// expires.
 async fn find(state: &AppState, token: &str, now: DateTime<Utc>) -> Result<OfferRecord, AppError> {
     if !plausible(token) {
         return Err(no_longer_valid());
@@ -39,9 +40,9 @@ async fn find(state: &AppState, token: &str, now: DateTime<Utc>) -> Result<Offer
     let offer = db::waitlist::offers::by_token(&mut conn, token)
         .await?
         .ok_or_else(no_longer_valid)?;
-    let open = offer.outcome.is_none() && offer.expires_at > now;
-    let beaten = offer.outcome.as_deref() == Some("taken_by_other");
-    if offer.entry_live && (open || beaten) {
+    // Open, or beaten to it — either only until the offer's own expiry.
+    let open_or_beaten = matches!(offer.outcome.as_deref(), None | Some("taken_by_other"));
+    if offer.entry_live && open_or_beaten && offer.expires_at > now {
         Ok(offer)
     } else {
         Err(no_longer_valid())
@@ -82,6 +83,7 @@ pub async fn take(call: &Call, token: &str) -> Result<OfferAnswer, AppError> {
             doctor_name: offer.doctor_name,
         }),
         OfferTaken::ByAnother => Ok(OfferAnswer::TakenByOther),
+        OfferTaken::Busy => Ok(OfferAnswer::Busy),
     }
 }
 
