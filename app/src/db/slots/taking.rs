@@ -58,6 +58,25 @@ pub async fn mark_held(
     Ok(())
 }
 
+/// Share-locks the rows of the doctors of the patient's holds, so that releasing them
+/// keeps the doctor-then-slots order (see `db::doctors::lock_if_bookable`).
+pub async fn lock_doctors_of_holds(
+    conn: &mut PgConnection,
+    patient_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "select doctor_id from doctors
+         where doctor_id in (select doctor_id from availability_slots
+                             where status = 'held' and hold_patient_id = $1)
+         order by doctor_id
+         for share",
+    )
+    .bind(patient_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// A patient has one hold at a time: holding again releases the previous one.
 pub async fn release_holds_of(
     conn: &mut PgConnection,
@@ -84,6 +103,21 @@ pub struct HeldSlot {
     pub hold_patient_id: i64,
     pub hold_appointment_type_id: i64,
     pub hold_expires_at: DateTime<Utc>,
+}
+
+/// The doctor of a live hold, read without locking (so that their row can be locked
+/// before the hold's slots).
+pub async fn doctor_of_hold(
+    conn: &mut PgConnection,
+    token: Uuid,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select doctor_id from availability_slots
+         where hold_token = $1 and status = 'held' limit 1",
+    )
+    .bind(token)
+    .fetch_optional(conn)
+    .await
 }
 
 /// The slots of a hold, locked (waiting for a concurrent confirmation of the same hold).

@@ -53,6 +53,9 @@ pub async fn hold(
     booking::check_new_booking(policy, now, start, facts.upcoming, &by.actor())?;
     let end = start + policy.slot_length() * slots_needed;
     refuse_overlap(facts.overlap)?;
+    // Doctors before slots, as everywhere (a change of hours locks the doctor, then the
+    // slots: the other order deadlocks with it).
+    db::slots::lock_doctors_of_holds(&mut tx, patient_id).await?;
     db::slots::release_holds_of(&mut tx, patient_id).await?;
 
     let Some((_doctor_id, slot_ids)) =
@@ -140,6 +143,15 @@ pub async fn confirm(
     {
         return Ok(existing);
     }
+    // The doctor's row before the hold's slots: the order every booking and every change
+    // of a doctor's time (hours, leave, blocks) takes; the other order deadlocks with them.
+    let held_doctor = match db::slots::doctor_of_hold(&mut tx, hold_token).await? {
+        Some(doctor_id) => Some((
+            doctor_id,
+            db::doctors::lock_if_bookable(&mut tx, doctor_id).await?,
+        )),
+        None => None,
+    };
     let held = db::slots::lock_hold(&mut tx, hold_token).await?;
     // Someone else's hold is answered exactly as an unknown one: telling them apart would
     // confirm that the token exists.
@@ -163,7 +175,7 @@ pub async fn confirm(
     };
     let (start, appointment_type_id) = (first.start_time, first.hold_appointment_type_id);
     // The held doctor may have been disabled since: their time is no longer offered.
-    let doctor_gone = !db::doctors::lock_if_bookable(&mut tx, first.doctor_id).await?;
+    let doctor_gone = held_doctor != Some((first.doctor_id, true));
     if first.hold_expires_at <= now || doctor_gone {
         tx.rollback().await?;
         let alternatives = alternatives(store, policy, held.len() as i32, start, now).await?;
