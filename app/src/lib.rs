@@ -33,7 +33,7 @@ use crate::pages::patient::{
 };
 use crate::pages::public::{
     ForgotPasswordPage, HomePage, LoginPage, OfferLeftPage, OfferPage, OfferTakenPage,
-    ResetPasswordPage, SignUpPage, VerifyEmailPage, WelcomePage,
+    ResetPasswordPage, SignUpPage, VerifyEmailPage, VisitDonePage, VisitLinkPage, WelcomePage,
 };
 use crate::pages::two_step::{EnrolPage, LoginCodePage, RecoveryCodesPage, TwoStepPage};
 use crate::pages::{
@@ -165,6 +165,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/offer") view=OfferPage ssr=SsrMode::Async/>
                     <Route path=path!("/offer/taken") view=OfferTakenPage ssr=SsrMode::Async/>
                     <Route path=path!("/offer/left") view=OfferLeftPage ssr=SsrMode::Async/>
+                    <Route path=path!("/visit/confirm") view=|| view! { <VisitLinkPage purpose="confirm"/> } ssr=SsrMode::Async/>
+                    <Route path=path!("/visit/cancel") view=|| view! { <VisitLinkPage purpose="cancel"/> } ssr=SsrMode::Async/>
+                    <Route path=path!("/visit/move") view=|| view! { <VisitLinkPage purpose="move"/> } ssr=SsrMode::Async/>
+                    <Route path=path!("/visit/done") view=VisitDonePage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/two-step") view=TwoStepPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/two-step/codes") view=RecoveryCodesPage ssr=SsrMode::Async/>

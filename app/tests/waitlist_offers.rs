@@ -742,6 +742,7 @@ async fn the_offer_message_carries_the_link_and_is_dropped_once_the_time_is_gone
             None,
             Some(&secret),
             &LinkBase("https://clinic.example".into()),
+            None,
             now(),
         )
     };

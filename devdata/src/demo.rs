@@ -88,14 +88,14 @@ pub const DEMO_PATIENTS: [(&str, &str, Option<&str>, &str); 3] = [
     (
         "Alice",
         "Moreno",
-        Some("+1 555 010 4411"),
+        Some("+15550104411"),
         "alice@example.test",
     ),
     ("Ben", "Carter", None, "ben@example.test"),
     (
         "Chloe",
         "Nguyen",
-        Some("+1 555 010 7788"),
+        Some("+15550107788"),
         "chloe@example.test",
     ),
 ];

@@ -22,6 +22,8 @@ pub enum AuditAction {
     AccountTwoStepReset,
     AppointmentBook,
     AppointmentCancel,
+    /// The patient said they will come (a message's link, a text, or staff on the phone).
+    AppointmentConfirm,
     AppointmentOutcome,
     AppointmentRead,
     AppointmentReassign,
@@ -57,7 +59,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for listing and for tests.
-    pub const ALL: [Self; 46] = [
+    pub const ALL: [Self; 47] = [
         Self::AccountCreate,
         Self::AccountDisable,
         Self::AccountEmailVerified,
@@ -75,6 +77,7 @@ impl AuditAction {
         Self::AccountTwoStepReset,
         Self::AppointmentBook,
         Self::AppointmentCancel,
+        Self::AppointmentConfirm,
         Self::AppointmentOutcome,
         Self::AppointmentRead,
         Self::AppointmentReassign,
@@ -126,6 +129,7 @@ impl AuditAction {
             Self::AccountTwoStepReset => "account.two_step_reset",
             Self::AppointmentBook => "appointment.book",
             Self::AppointmentCancel => "appointment.cancel",
+            Self::AppointmentConfirm => "appointment.confirm",
             Self::AppointmentOutcome => "appointment.outcome",
             Self::AppointmentRead => "appointment.read",
             Self::AppointmentReassign => "appointment.reassign",

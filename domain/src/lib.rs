@@ -20,6 +20,7 @@ pub mod reassignment;
 pub mod role;
 pub mod schedule;
 pub mod slot_index;
+pub mod sms_reply;
 pub mod text;
 pub mod throttle;
 pub mod two_factor;

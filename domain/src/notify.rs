@@ -33,10 +33,15 @@ pub enum NotificationKind {
     /// An earlier time for a waiting patient, with its one-action link (the token in the
     /// outbox row's `secret`, the offer in `waitlist_offer_id`).
     WaitlistOffer,
+    /// The optional second reminder, shortly before the visit: only while the patient has
+    /// not confirmed it.
+    AppointmentSecondReminder,
+    /// An answer to a text the clinic received (its number and words in the outbox row).
+    SmsReply,
 }
 
 impl NotificationKind {
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 19] = [
         Self::AppointmentBooked,
         Self::AppointmentRescheduled,
         Self::AppointmentReassigned,
@@ -54,6 +59,8 @@ impl NotificationKind {
         Self::PasskeyAdded,
         Self::PasskeyRemoved,
         Self::WaitlistOffer,
+        Self::AppointmentSecondReminder,
+        Self::SmsReply,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +82,8 @@ impl NotificationKind {
             Self::PasskeyAdded => "passkey_added",
             Self::PasskeyRemoved => "passkey_removed",
             Self::WaitlistOffer => "waitlist_offer",
+            Self::AppointmentSecondReminder => "appointment_second_reminder",
+            Self::SmsReply => "sms_reply",
         }
     }
 

@@ -50,6 +50,9 @@ pub struct Config {
     pub mailbox_dir: PathBuf,
     /// `CLINIC_SMS_WEBHOOK_URL` and `CLINIC_SMS_WEBHOOK_TOKEN`: SMS gateway; unset = no SMS.
     pub sms_webhook: Option<(String, SecretString)>,
+    /// `CLINIC_SMS_WEBHOOK_SECRET`: the secret the SMS gateway signs inbound texts with
+    /// (`POST /sms/inbound`, at least 24 characters); unset = no inbound endpoint (404).
+    pub sms_inbound_secret: Option<SecretString>,
     /// `CLINIC_AVAILABILITY_INDEX` (`on`): read open times from this instance's in-memory
     /// index; `off` reads them from PostgreSQL (the benchmark's comparison).
     pub availability_index: bool,
@@ -256,6 +259,19 @@ impl Config {
             }
         };
 
+        let sms_inbound_secret = match get("CLINIC_SMS_WEBHOOK_SECRET") {
+            None => None,
+            Some(secret) if secret.trim().chars().count() >= 24 => {
+                Some(SecretString::from(secret.trim().to_owned()))
+            }
+            Some(_) => {
+                return Err(bad(
+                    "CLINIC_SMS_WEBHOOK_SECRET",
+                    "must be at least 24 characters",
+                ))
+            }
+        };
+
         let metrics_token = match get("CLINIC_METRICS_TOKEN") {
             None => None,
             Some(token) if token.trim().chars().count() >= 24 => {
@@ -287,6 +303,7 @@ impl Config {
             mail_from,
             mailbox_dir,
             sms_webhook,
+            sms_inbound_secret,
             secure_cookies,
             public_origin,
             session_idle,

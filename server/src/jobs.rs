@@ -47,19 +47,42 @@ impl Jobs {
     }
 }
 
+/// The scheduled jobs' pools: `work` for what they do, `locks` for their advisory locks
+/// only. A job holds its lock connection while it waits for working ones; with every job
+/// starting at once, locks taken from the working pool could take all of it (each job
+/// then waiting for a connection only another can give back).
+#[derive(Clone)]
+struct JobPools {
+    work: PgPool,
+    locks: PgPool,
+}
+
+impl JobPools {
+    fn new(work: &PgPool, jobs: u32) -> Self {
+        let locks = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(jobs)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_lazy_with((*work.connect_options()).clone());
+        Self {
+            work: work.clone(),
+            locks,
+        }
+    }
+}
+
 /// Runs `job` every `period` (first run at once) under its advisory lock.
-fn every<F, Fut>(pool: &PgPool, name: &'static str, period: Duration, job: F) -> JoinHandle<()>
+fn every<F, Fut>(pools: &JobPools, name: &'static str, period: Duration, job: F) -> JoinHandle<()>
 where
     F: Fn(PgPool) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<String, String>> + Send,
 {
-    every_recording(pool, name, period, true, job)
+    every_recording(pools, name, period, true, job)
 }
 
 /// [`every`], recording only runs that did something when `record_idle` is false (a
 /// frequent job that mostly finds nothing).
 fn every_recording<F, Fut>(
-    pool: &PgPool,
+    pools: &JobPools,
     name: &'static str,
     period: Duration,
     record_idle: bool,
@@ -69,27 +92,32 @@ where
     F: Fn(PgPool) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<String, String>> + Send,
 {
-    let pool = pool.clone();
+    let JobPools { work: pool, locks } = pools.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(err) = run_exclusive(&pool, name, record_idle, || job(pool.clone())).await {
+            let run = run_exclusive_on(&locks, &pool, name, record_idle, || job(pool.clone()));
+            if let Err(err) = run.await {
                 tracing::warn!(job = name, error = %err, "job could not run");
             }
         }
     })
 }
 
+/// How many jobs `spawn` schedules (each may hold one lock connection).
+const SCHEDULED_JOBS: u32 = 5;
+
 fn text<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
 pub fn spawn(pool: PgPool, channels: Channels) -> Jobs {
+    let pools = JobPools::new(&pool, SCHEDULED_JOBS);
     let scheduled = vec![
         every_recording(
-            &pool,
+            &pools,
             "waitlist-offers",
             WAITLIST_EVERY,
             false,
@@ -101,7 +129,7 @@ pub fn spawn(pool: PgPool, channels: Channels) -> Jobs {
             },
         ),
         every(
-            &pool,
+            &pools,
             "release-expired-holds",
             Duration::from_secs(60),
             |pool| async move {
@@ -112,7 +140,7 @@ pub fn spawn(pool: PgPool, channels: Channels) -> Jobs {
             },
         ),
         every(
-            &pool,
+            &pools,
             "queue-reminders",
             Duration::from_secs(60),
             |pool| async move {
@@ -124,7 +152,7 @@ pub fn spawn(pool: PgPool, channels: Channels) -> Jobs {
             },
         ),
         every(
-            &pool,
+            &pools,
             "materialize-slots",
             Duration::from_secs(24 * 60 * 60),
             |pool| async move {
@@ -139,7 +167,7 @@ pub fn spawn(pool: PgPool, channels: Channels) -> Jobs {
             },
         ),
         every(
-            &pool,
+            &pools,
             "delete-expired-sessions",
             Duration::from_secs(60 * 60),
             |pool| async move {
@@ -151,8 +179,21 @@ pub fn spawn(pool: PgPool, channels: Channels) -> Jobs {
                 let pruned = db::jobs::prune_runs(&pool).await.map_err(text)?;
                 // Throttling looks back 15 minutes; a day of attempts is plenty to investigate.
                 let attempts = db::users::prune_login_attempts(&pool).await.map_err(text)?;
+                // Visit links die when their visit starts; texts repeat within minutes.
+                let now = Utc::now();
+                let mut conn = pool.acquire().await.map_err(text)?;
+                let links = db::visit_links::prune(&mut conn, now - chrono::Duration::days(1))
+                    .await
+                    .map_err(text)?;
+                let texts = db::sms::prune(
+                    &mut conn,
+                    now - chrono::Duration::days(1),
+                    now - chrono::Duration::hours(1),
+                )
+                .await
+                .map_err(text)?;
                 Ok(format!(
-                    "expired sessions deleted; {pruned} old job records and {attempts} old sign-in attempts pruned"
+                    "expired sessions deleted; {pruned} old job records, {attempts} old sign-in attempts, {links} spent visit links and {texts} old text records pruned"
                 ))
             },
         ),
@@ -232,9 +273,24 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<String, String>>,
 {
+    run_exclusive_on(pool, pool, name, record_idle, job).await
+}
+
+/// [`run_exclusive`] with the lock's connection taken from `locks`.
+async fn run_exclusive_on<F, Fut>(
+    locks: &PgPool,
+    pool: &PgPool,
+    name: &'static str,
+    record_idle: bool,
+    job: F,
+) -> Result<JobOutcome, sqlx::Error>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<String, String>>,
+{
     // A session-level lock on a dedicated connection: released when we unlock, or when
     // the connection closes if this process dies.
-    let mut lock_conn = pool.acquire().await?;
+    let mut lock_conn = locks.acquire().await?;
     let locked = app::db::jobs::try_lock(&mut lock_conn, name).await?;
     if !locked {
         return Ok(JobOutcome::Skipped);

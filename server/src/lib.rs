@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod owner_scope;
 pub mod page_cache;
 pub mod security;
+pub mod sms_inbound;
 pub mod telemetry;
 
 use std::future::Future;
@@ -26,7 +27,7 @@ use app::services::availability::AvailabilityIndex;
 use app::services::state::AppState;
 use app::services::state::SessionPolicy;
 use app::{shell, App};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use http::{HeaderName, Request};
 use leptos::prelude::LeptosOptions;
@@ -196,6 +197,11 @@ pub fn router(
         .route("/appointments/{id}/calendar.ics", get(downloads::appointment_ics))
         .route("/calendar/{file}", get(downloads::doctor_feed))
         .route("/admin/audit.csv", get(downloads::audit_csv))
+        .route(
+            "/sms/inbound",
+            // One text is small: a gateway post past 16 KB is not one.
+            post(sms_inbound::receive).layer(axum::extract::DefaultBodyLimit::max(16 * 1024)),
+        )
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(
@@ -204,6 +210,9 @@ pub fn router(
                     metrics::record(http_metrics.clone(), req, next)
                 }))
                 .layer(axum::Extension(metrics_setup))
+                .layer(axum::Extension(sms_inbound::InboundSecret(
+                    config.sms_inbound_secret.clone(),
+                )))
                 .layer(axum::middleware::from_fn(owner_scope::isolate_owner))
                 .layer(axum::middleware::from_fn(security::clean_request_id))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))

@@ -89,6 +89,13 @@ async fn run(command: &str, config: Config) -> Result<(), String> {
         .run(&pool)
         .await
         .map_err(|e| format!("applying database migrations failed: {e}"))?;
+    // Numbers stored before they were kept as E.164 (a data step SQL cannot do).
+    let rewritten = app::services::phone::normalise_stored(&pool)
+        .await
+        .map_err(|e| format!("normalising stored phone numbers failed: {e}"))?;
+    if rewritten > 0 {
+        tracing::info!(rewritten, "stored phone numbers rewritten as E.164");
+    }
 
     match command {
         "migrate" => {

@@ -75,6 +75,11 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("waitlist_offer", [400, 400, 400, 400, 400, 400]),
     ("take_waitlist_offer", [400, 400, 400, 400, 400, 400]),
     ("leave_waitlist_by_offer", [400, 400, 400, 400, 400, 400]),
+    // A visit's links: the token is the only credential (a made-up one here, answered
+    // alike for everyone).
+    ("visit_link", [400, 400, 400, 400, 400, 400]),
+    ("confirm_visit_by_link", [400, 400, 400, 400, 400, 400]),
+    ("cancel_visit_by_link", [400, 400, 400, 400, 400, 400]),
     // Passkeys: this server is reached by a numeric address, where passkeys cannot work
     // and say so (400) once the caller may ask (`passkeys.rs` covers them at a name).
     // Nobody has a passkey here to remove: "not found" for everyone signed in.
@@ -162,6 +167,8 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("get_clinic_settings", [401, 403, 403, 403, 403, 200]),
     // The stored settings again: nothing changes.
     ("update_settings", [401, 403, 403, 403, 403, 200]),
+    ("get_message_settings", [401, 403, 403, 403, 403, 200]),
+    ("update_message_settings", [401, 403, 403, 403, 403, 200]),
     ("outbox", [401, 403, 403, 403, 403, 200]),
     ("retry_notifications", [401, 403, 403, 403, 403, 200]),
     ("audit_log", [401, 403, 403, 403, 403, 200]),
@@ -234,7 +241,10 @@ impl World {
             "verify_email"
             | "waitlist_offer"
             | "take_waitlist_offer"
-            | "leave_waitlist_by_offer" => vec![("token", "A".repeat(43))],
+            | "leave_waitlist_by_offer"
+            | "confirm_visit_by_link"
+            | "cancel_visit_by_link" => vec![("token", "A".repeat(43))],
+            "visit_link" => vec![("purpose", "confirm".into()), ("token", "A".repeat(43))],
             "reset_password" => vec![
                 ("token", "A".repeat(43)),
                 ("new_password", "another long passphrase".into()),
@@ -365,6 +375,7 @@ impl World {
                 ("to_time", "11:00".into()),
             ],
             "update_settings" => settings_arguments(),
+            "update_message_settings" => message_settings_arguments(),
             "staff_cancel" | "appointment_messages" => {
                 vec![("appointment_id", self.appointment_a_d1.to_string())]
             }

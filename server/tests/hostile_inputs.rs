@@ -87,6 +87,9 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
     ("waitlist_offer", Caller::Anonymous, &["token"]),
     ("take_waitlist_offer", Caller::Anonymous, &["token"]),
     ("leave_waitlist_by_offer", Caller::Anonymous, &["token"]),
+    ("visit_link", Caller::Anonymous, &["purpose", "token"]),
+    ("confirm_visit_by_link", Caller::Anonymous, &["token"]),
+    ("cancel_visit_by_link", Caller::Anonymous, &["token"]),
     ("passkey_add_options", Caller::Patient, &[]),
     ("add_passkey", Caller::Patient, &["name", "credential"]),
     ("remove_passkey", Caller::Patient, &["passkey_id"]),
@@ -332,6 +335,12 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
     ("preview_deactivation", Caller::Admin, &["doctor_id"]),
     ("set_doctor_active", Caller::Admin, &["doctor_id", "active"]),
     ("get_clinic_settings", Caller::Admin, &[]),
+    ("get_message_settings", Caller::Admin, &[]),
+    (
+        "update_message_settings",
+        Caller::Admin,
+        &["second_reminder_minutes", "phone_region"],
+    ),
     (
         "update_settings",
         Caller::Admin,
@@ -811,9 +820,15 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
         "request_password_reset" | "resend_verification" => {
             vec![("email", format!("nobody{n}@example.test"))]
         }
-        "verify_email" | "waitlist_offer" | "take_waitlist_offer" | "leave_waitlist_by_offer" => {
+        "verify_email"
+        | "waitlist_offer"
+        | "take_waitlist_offer"
+        | "leave_waitlist_by_offer"
+        | "confirm_visit_by_link"
+        | "cancel_visit_by_link" => {
             vec![("token", "C".repeat(43))]
         }
+        "visit_link" => vec![("purpose", "cancel".into()), ("token", "C".repeat(43))],
         "sign_in_code" | "confirm_two_step" | "turn_off_two_step" | "confirm_enrolment" => {
             vec![("code", "000000".into())]
         }
@@ -927,6 +942,7 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
         ],
         "update_settings" => settings_arguments(),
         "update_waitlist_settings" => waitlist_settings_arguments(),
+        "update_message_settings" => message_settings_arguments(),
         "staff_join_waitlist" => vec![
             ("patient_id", "1".into()),
             ("appointment_type_id", "1".into()),

@@ -10,4 +10,5 @@ pub mod doctor;
 pub mod profile;
 pub mod staff;
 pub mod two_step;
+pub mod visit_links;
 pub mod waitlist;

@@ -32,9 +32,14 @@ pub async fn list_active(pool: &PgPool) -> Result<Vec<DoctorCard>, sqlx::Error> 
 }
 
 /// Whether the doctor may be given a new booking, holding a share lock on their row for
-/// the rest of the transaction: deactivating a doctor (which locks the row for update)
-/// waits for bookings in flight, and bookings after it see the doctor inactive. So every
-/// live appointment of an inactive doctor is one the deactivation saw and queued.
+/// the rest of the transaction: deactivating a doctor (which updates the row) waits for
+/// bookings in flight, and bookings after it see the doctor inactive. So every live
+/// appointment of an inactive doctor is one the deactivation saw and queued.
+///
+/// Lock modes, chosen so that no cycle can form: rows that others reference (patients,
+/// appointments, doctors) are locked `FOR NO KEY UPDATE`, never `FOR UPDATE`, so the key
+/// share a foreign key check takes (a history row naming the doctor, an audit row naming
+/// the patient) never waits on them.
 pub async fn lock_if_bookable(
     conn: &mut PgConnection,
     doctor_id: i64,
@@ -46,6 +51,19 @@ pub async fn lock_if_bookable(
             .await?
             .unwrap_or(false),
     )
+}
+
+/// [`lock_if_bookable`] without waiting: `None` when a change of the doctor's time or
+/// account holds their row right now (it then locks their visits: waiting here, while
+/// holding a visit, could close a cycle with it). Callers treat that doctor as busy.
+pub async fn lock_if_bookable_now(
+    conn: &mut PgConnection,
+    doctor_id: i64,
+) -> Result<Option<bool>, sqlx::Error> {
+    sqlx::query_scalar("select active from doctors where doctor_id = $1 for share skip locked")
+        .bind(doctor_id)
+        .fetch_optional(conn)
+        .await
 }
 
 /// Marks the doctor behind `user_id` (if the account is a doctor's) bookable or not,

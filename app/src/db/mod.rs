@@ -14,9 +14,11 @@ pub mod patients;
 pub mod schedule;
 pub mod settings;
 pub mod slots;
+pub mod sms;
 pub mod tokens;
 pub mod two_factor;
 pub mod users;
+pub mod visit_links;
 pub mod waitlist;
 
 use sqlx::migrate::Migrator;

@@ -151,3 +151,57 @@ pub async fn update_profile(
     .await?;
     Ok(())
 }
+
+/// Patients whose stored number is not in E.164 yet: (patient, number).
+pub async fn phones_not_e164(pool: &PgPool) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select patient_id, phone from patients
+          where phone is not null and phone !~ '^\\+[1-9][0-9]{6,14}$'",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn set_phone(pool: &PgPool, patient_id: i64, phone: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("update patients set phone = $2 where patient_id = $1")
+        .bind(patient_id)
+        .bind(phone)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// A patient a text came from (by their stored number).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TextingPatient {
+    pub patient_id: i64,
+    pub user_id: Option<i64>,
+}
+
+pub async fn by_phone(
+    conn: &mut PgConnection,
+    phone: &str,
+) -> Result<Vec<TextingPatient>, sqlx::Error> {
+    sqlx::query_as(
+        "select patient_id, user_id from patients where phone = $1 order by patient_id limit 10",
+    )
+    .bind(phone)
+    .fetch_all(conn)
+    .await
+}
+
+/// Turns texts on or off for every patient with this number. Returns how many.
+pub async fn set_sms_opt_in_by_phone(
+    conn: &mut PgConnection,
+    phone: &str,
+    on: bool,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "update patients set sms_opt_in = $2, updated_at = now() where phone = $1 and sms_opt_in <> $2",
+    )
+    .bind(phone)
+    .bind(on)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

@@ -68,7 +68,7 @@ pub async fn lock_hours_of(
     doctor_id: i64,
 ) -> Result<Option<Vec<WeeklyInterval>>, sqlx::Error> {
     let found: Option<i64> =
-        sqlx::query_scalar("select doctor_id from doctors where doctor_id = $1 for update")
+        sqlx::query_scalar("select doctor_id from doctors where doctor_id = $1 for no key update")
             .bind(doctor_id)
             .fetch_optional(&mut *conn)
             .await?;

@@ -152,6 +152,49 @@ pub async fn save(
     Ok(())
 }
 
+/// The clinic's settings for two-way messages: the optional second reminder (minutes
+/// before a visit, only to visits not confirmed) and the country of phone numbers typed
+/// without a country code.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MessageSettings {
+    pub second_reminder_minutes: Option<i32>,
+    pub phone_region: String,
+}
+
+pub async fn message_settings(
+    db: impl sqlx::PgExecutor<'_>,
+) -> Result<MessageSettings, sqlx::Error> {
+    sqlx::query_as("select second_reminder_minutes, phone_region from clinic_settings")
+        .fetch_one(db)
+        .await
+}
+
+/// Saves validated message settings (the CHECKs repeat the validation).
+pub async fn save_message_settings(
+    conn: &mut sqlx::PgConnection,
+    s: &MessageSettings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update clinic_settings set second_reminder_minutes = $1, phone_region = $2,
+                updated_at = $3",
+    )
+    .bind(s.second_reminder_minutes)
+    .bind(&s.phone_region)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// How long before a visit the second reminder goes, if the clinic sends one.
+pub async fn second_reminder(pool: &PgPool) -> Result<Option<chrono::Duration>, sqlx::Error> {
+    Ok(message_settings(pool)
+        .await?
+        .second_reminder_minutes
+        .map(|m| chrono::Duration::minutes(m.into())))
+}
+
 /// The appointment types offered, in the order patients see them: (id, name, slots).
 pub async fn offered_types(pool: &PgPool) -> Result<Vec<(i64, String, i32)>, sqlx::Error> {
     sqlx::query_as(

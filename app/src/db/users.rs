@@ -331,7 +331,7 @@ pub async fn withdraw_login_attempt(pool: &PgPool, attempt_id: i64) -> Result<()
 /// Different patients never wait on each other. Returns whether the patient exists.
 pub async fn lock_patient(conn: &mut PgConnection, patient_id: i64) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query_scalar::<_, i64>(
-        "select patient_id from patients where patient_id = $1 for update",
+        "select patient_id from patients where patient_id = $1 for no key update",
     )
     .bind(patient_id)
     .fetch_optional(conn)

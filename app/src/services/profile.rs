@@ -1,6 +1,6 @@
 //! Patients' own details (name, phone, text reminders).
 
-use domain::account::{PersonName, Phone};
+use domain::account::PersonName;
 
 use crate::db;
 use crate::error::AppError;
@@ -35,7 +35,7 @@ pub async fn update(
 ) -> Result<ProfileView, AppError> {
     let first_name = PersonName::parse("first_name", &first_name)?;
     let last_name = PersonName::parse("last_name", &last_name)?;
-    let phone = Phone::parse_optional(&phone)?;
+    let phone = crate::services::phone::as_stored(&call.state.pool, &phone).await?;
     if sms_opt_in && phone.is_none() {
         return Err(AppError::validation(
             "phone",
@@ -47,7 +47,7 @@ pub async fn update(
         call.who.patient_id,
         first_name.as_str(),
         last_name.as_str(),
-        phone.as_ref().map(Phone::as_str),
+        phone.as_deref(),
         sms_opt_in,
     )
     .await?;

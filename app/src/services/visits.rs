@@ -39,6 +39,9 @@ pub fn view_of(record: db::appointments::AppointmentRecord) -> AppointmentView {
         clinic_note,
         cancel_blocked: None,
         reschedule_blocked: None,
+        confirmed_at: record.confirmed_at,
+        confirmed_via: record.confirmed_via,
+        cancelled_by_patient: record.cancelled_by_patient,
     }
 }
 

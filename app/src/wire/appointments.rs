@@ -26,6 +26,27 @@ pub struct AppointmentView {
     pub cancel_blocked: Option<String>,
     /// Why the patient cannot move it online now (`None`: they can).
     pub reschedule_blocked: Option<String>,
+    /// When the patient confirmed they will come, and how (`link`, `sms`, `staff`).
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub confirmed_via: Option<String>,
+    /// Cancelled by the patient themselves (not by the clinic).
+    pub cancelled_by_patient: bool,
+}
+
+impl AppointmentView {
+    /// What the clinic knows of the patient's intent, for Today and the calendars:
+    /// "Confirmed", "Not confirmed yet" or "Cancelled by the patient" (`None` for a visit
+    /// that is over, or cancelled by the clinic).
+    pub fn attendance(&self) -> Option<&'static str> {
+        match self.status {
+            AppointmentStatus::Booked if self.confirmed_at.is_some() => Some("Confirmed"),
+            AppointmentStatus::Booked => Some("Not confirmed yet"),
+            AppointmentStatus::Cancelled if self.cancelled_by_patient => {
+                Some("Cancelled by the patient")
+            }
+            _ => None,
+        }
+    }
 }
 
 /// One change in a visit's history.

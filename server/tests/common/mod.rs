@@ -322,6 +322,14 @@ pub fn waitlist_settings_arguments() -> Vec<(&'static str, String)> {
     .collect()
 }
 
+/// The message settings form with the clinic's defaults (no second reminder, US numbers).
+pub fn message_settings_arguments() -> Vec<(&'static str, String)> {
+    vec![
+        ("second_reminder_minutes", String::new()),
+        ("phone_region", "US".to_owned()),
+    ]
+}
+
 /// A booked Standard visit of `patient` with `doctor`, `hours` from now (negative: in the
 /// past), written directly (the slot grid is not needed to look a visit up). Its id.
 pub async fn visit(pool: &PgPool, patient: &Person, doctor: &Person, hours: i64) -> i64 {

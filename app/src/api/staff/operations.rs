@@ -78,3 +78,24 @@ pub async fn verify_audit_chain() -> Result<ChainCheck, AppError> {
         async { staff::operations::verify_chain(&request::as_staff().await?).await }.await,
     )
 }
+
+/// The settings of two-way messages (second reminder, phone numbers' country).
+#[server(prefix = "/api", endpoint = "get_message_settings")]
+pub async fn get_message_settings() -> Result<MessageSettingsForm, AppError> {
+    request::respond(
+        async { staff::operations::message_settings(&request::as_staff().await?).await }.await,
+    )
+}
+
+/// Saves the settings of two-way messages; each bad value is named; audited old → new.
+#[server(prefix = "/api", endpoint = "update_message_settings")]
+pub async fn update_message_settings(
+    #[server(flatten)] form: MessageSettingsForm,
+) -> Result<Vec<String>, AppError> {
+    request::respond(
+        async {
+            staff::operations::update_message_settings(&request::as_staff().await?, form).await
+        }
+        .await,
+    )
+}

@@ -77,7 +77,7 @@ pub async fn lock(
     appointment_id: i64,
 ) -> Result<Option<Appointment>, sqlx::Error> {
     let row: Option<AppointmentRow> = sqlx::query_as(&format!(
-        "select {COLUMNS} from appointments where appointment_id = $1 for update"
+        "select {COLUMNS} from appointments where appointment_id = $1 for no key update"
     ))
     .bind(appointment_id)
     .fetch_optional(conn)

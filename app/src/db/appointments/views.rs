@@ -26,6 +26,11 @@ pub struct AppointmentRecord {
     pub booked_by_role: String,
     /// The kind (`rescheduled`, `cancelled`) of the latest change staff made, if any.
     pub clinic_change: Option<String>,
+    /// When and how the patient confirmed ("I'll be there"), if they did.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub confirmed_via: Option<String>,
+    /// Cancelled, and by the patient (a link, a text or the website).
+    pub cancelled_by_patient: bool,
 }
 
 const VIEW: &str =
@@ -34,7 +39,11 @@ const VIEW: &str =
         p.first_name || ' ' || p.last_name as patient_name, a.reason, a.change_count, a.booked_by_role,
         (select e.kind from appointment_events e
           where e.appointment_id = a.appointment_id and e.actor_role = 'admin' and e.kind in ('rescheduled', 'cancelled')
-          order by e.created_at desc, e.appointment_event_id desc limit 1) as clinic_change
+          order by e.created_at desc, e.appointment_event_id desc limit 1) as clinic_change,
+        a.confirmed_at, a.confirmed_via,
+        a.status = 'cancelled' and exists (select 1 from appointment_events e
+          where e.appointment_id = a.appointment_id and e.kind = 'cancelled'
+            and e.actor_role = 'patient') as cancelled_by_patient
      from appointments a
      join appointment_types t using (appointment_type_id)
      join doctors d on d.doctor_id = a.doctor_id
@@ -191,5 +200,24 @@ pub async fn calendar_entry(
     .bind(appointment_id)
     .bind(patient_id)
     .fetch_optional(pool)
+    .await
+}
+
+/// The patient's booked visits starting in `[from, to)`: (id, start), earliest first.
+pub async fn booked_between(
+    conn: &mut sqlx::PgConnection,
+    patient_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(i64, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as(
+        "select appointment_id, start_time from appointments
+          where patient_id = $1 and status = 'booked' and start_time >= $2 and start_time < $3
+          order by start_time limit 10",
+    )
+    .bind(patient_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
     .await
 }

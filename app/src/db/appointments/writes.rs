@@ -117,7 +117,10 @@ pub async fn move_to(
     let row: AppointmentRow = sqlx::query_as(&format!(
         "update appointments
          set doctor_id = $2, start_time = $3, end_time = $4, change_count = change_count + 1,
-             ics_sequence = ics_sequence + 1, updated_at = $5
+             ics_sequence = ics_sequence + 1, updated_at = $5,
+             -- A new time needs a new confirmation from the patient.
+             confirmed_at = case when start_time = $3 then confirmed_at end,
+             confirmed_via = case when start_time = $3 then confirmed_via end
          where appointment_id = $1 returning {COLUMNS}"
     ))
     .bind(appointment_id)
@@ -128,6 +131,27 @@ pub async fn move_to(
     .fetch_one(conn)
     .await?;
     row.into_appointment()
+}
+
+/// Records that the patient will come (`via`: link, sms, staff); false when the visit
+/// was confirmed already. The caller holds the appointment's lock.
+pub async fn set_confirmed(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+    via: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "update appointments set confirmed_at = $3, confirmed_via = $2
+          where appointment_id = $1 and confirmed_at is null",
+    )
+    .bind(appointment_id)
+    .bind(via)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
 }
 
 /// Hands an appointment to another doctor at the same time (PRODUCT.md rule 6). Not a

@@ -11,9 +11,12 @@ pub struct Claimed {
     pub message_id: Uuid,
     pub kind: String,
     pub channel: String,
-    pub recipient_user_id: i64,
+    /// `None` for an SMS reply, which goes to `to_phone` with its `body`.
+    pub recipient_user_id: Option<i64>,
     pub appointment_id: Option<i64>,
     pub attempts: i32,
+    pub to_phone: Option<String>,
+    pub body: Option<String>,
     /// A one-time link's token, for messages that carry one.
     pub secret: Option<String>,
     /// The waitlist offer a `waitlist_offer` message is about.
@@ -37,7 +40,8 @@ pub async fn claim_due(
              order by next_attempt_at
              limit $3
              for update skip locked)
-         returning n.notification_id, n.message_id, n.kind, n.channel, n.recipient_user_id, n.appointment_id, n.attempts, n.secret, n.waitlist_offer_id",
+         returning n.notification_id, n.message_id, n.kind, n.channel, n.recipient_user_id, n.appointment_id, n.attempts, n.secret, n.waitlist_offer_id,
+                   n.to_phone, n.body",
     )
     .bind(now)
     .bind(claim_for)
@@ -155,6 +159,8 @@ pub struct MessageContext {
     pub type_name: Option<String>,
     pub doctor_name: Option<String>,
     pub ics_sequence: Option<i32>,
+    /// Whether the patient confirmed the visit ("I'll be there").
+    pub confirmed: Option<bool>,
     pub clinic_name: String,
     pub clinic_phone: String,
     pub clinic_email: String,
@@ -181,6 +187,7 @@ pub async fn message_context(
                 coalesce(p.sms_opt_in, false) as sms_opt_in,
                 a.status as appointment_status, a.start_time, a.end_time, t.name as type_name,
                 doctor_display_name(ad.first_name, ad.last_name) as doctor_name, a.ics_sequence,
+                a.confirmed_at is not null as confirmed,
                 s.clinic_name, s.clinic_phone, s.clinic_email, s.clinic_address, s.time_zone,
                 s.change_freeze_minutes,
                 o.start_time as offer_start,

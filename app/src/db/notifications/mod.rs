@@ -250,3 +250,76 @@ pub async fn queue_due_reminders(
     .await?
     .rows_affected())
 }
+
+/// Queues the second reminder (`lead` before the visit) of every booked visit its patient
+/// has not confirmed, once per visit and time (a stable message id), by email and, for
+/// patients who take texts, SMS. Rendering drops one whose visit was confirmed since.
+pub async fn queue_second_reminders(
+    pool: &PgPool,
+    lead: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "insert into notifications (message_id, kind, channel, recipient_user_id, appointment_id,
+                                    next_attempt_at, created_at, updated_at)
+         select md5('reminder2:' || a.appointment_id || ':' || extract(epoch from a.start_time)::bigint || ':' || ch.channel)::uuid,
+                'appointment_second_reminder', ch.channel, p.user_id, a.appointment_id, $1, $1, $1
+         from appointments a
+         join patients p on p.patient_id = a.patient_id
+         cross join lateral (select 'email' as channel
+                             union all
+                             select 'sms' where p.phone is not null and p.sms_opt_in) ch
+         where a.status = 'booked' and p.user_id is not null and a.confirmed_at is null
+           and a.start_time > $1
+           and a.start_time - $2 <= $1
+           and a.updated_at <= a.start_time - $2
+         on conflict (message_id) do nothing",
+    )
+    .bind(now)
+    .bind(lead)
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// Queues a text to `to_phone` (an answer to one it sent), due at once.
+pub async fn insert_sms_reply(
+    conn: &mut PgConnection,
+    to_phone: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into notifications (message_id, kind, channel, to_phone, body, next_attempt_at,
+                                    created_at, updated_at)
+         values ($1, 'sms_reply', 'sms', $2, $3, $4, $4, $4)",
+    )
+    .bind(Uuid::new_v4())
+    .bind(to_phone)
+    .bind(body)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Drops every text not sent yet to the patients with this number (they said STOP):
+/// messages to their accounts and earlier answers to the number. Returns how many.
+pub async fn supersede_texts_to(
+    conn: &mut PgConnection,
+    phone: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "update notifications set status = 'superseded', secret = null, updated_at = $2
+          where channel = 'sms' and status = 'pending'
+            and (to_phone = $1
+                 or recipient_user_id in (select user_id from patients
+                                           where phone = $1 and user_id is not null))",
+    )
+    .bind(phone)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

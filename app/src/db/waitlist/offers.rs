@@ -103,7 +103,7 @@ pub async fn due_openings(
           where o.closed_at is null and o.next_wave_at <= $1 and t.active
           order by o.next_wave_at, o.opening_id
           limit $2
-          for update of o skip locked",
+          for no key update of o skip locked",
     )
     .bind(now)
     .bind(limit)
@@ -335,14 +335,16 @@ pub async fn lock_for_taking(
     offer_id: i64,
     opening_id: i64,
 ) -> Result<Option<OfferRecord>, sqlx::Error> {
-    sqlx::query("select 1 from waitlist_openings where opening_id = $1 for update")
+    sqlx::query("select 1 from waitlist_openings where opening_id = $1 for no key update")
         .bind(opening_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query_as(&format!("{OFFER} where f.offer_id = $1 for update of f"))
-        .bind(offer_id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as(&format!(
+        "{OFFER} where f.offer_id = $1 for no key update of f"
+    ))
+    .bind(offer_id)
+    .fetch_optional(conn)
+    .await
 }
 
 /// Records a taken offer: the offer taken, the opening filled (with the visit and the days

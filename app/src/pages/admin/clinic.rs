@@ -11,7 +11,8 @@ use leptos_router::hooks::use_query_map;
 use crate::api::directory::use_clinic_profile;
 use crate::api::staff::clinic::{list_holidays, preview_holiday, AddHoliday, RemoveHoliday};
 use crate::api::staff::operations::{
-    get_clinic_settings, outbox, ClinicSettings, RetryNotifications, UpdateSettings,
+    get_clinic_settings, get_message_settings, outbox, ClinicSettings, MessageSettingsForm,
+    RetryNotifications, UpdateMessageSettings, UpdateSettings,
 };
 use crate::components::form::{field_message, Field};
 use crate::components::time::{day, full, zone};
@@ -113,7 +114,12 @@ const POLICY_FIELDS: [(&str, &str, &str); 9] = [
 pub fn SettingsPage() -> impl IntoView {
     // Created here, outside the guard: see `RequireRole`.
     let update = ServerAction::<UpdateSettings>::new();
+    let update_messages = ServerAction::<UpdateMessageSettings>::new();
     let settings = Resource::new(move || update.version().get(), |_| get_clinic_settings());
+    let messages = Resource::new(
+        move || update_messages.version().get(),
+        |_| get_message_settings(),
+    );
     view! {
         <StaffFrame title="Clinic settings">
             <Suspense fallback=|| view! { <p>"Loading settings…"</p> }>
@@ -124,7 +130,46 @@ pub fn SettingsPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match messages.await {
+                        Ok(m) => view! { <MessageSettings m=m update=update_messages/> }.into_any(),
+                        Err(e) => error_view(e),
+                    }
+                })}
+            </Suspense>
         </StaffFrame>
+    }
+}
+
+/// The second reminder and the country of typed phone numbers.
+#[component]
+fn MessageSettings(
+    m: MessageSettingsForm,
+    update: ServerAction<UpdateMessageSettings>,
+) -> impl IntoView {
+    let error = Signal::derive(move || update.value().get().and_then(Result::err));
+    let for_field = move |f: &'static str| Signal::derive(move || field_message(error.get(), f));
+    view! {
+        <ActionForm action=update attr:class="settings-form">
+            <h2>"Reminders and texts"</h2>
+            <Field name="second_reminder_minutes" label="Second reminder (minutes before a visit)" kind="number"
+                initial=m.second_reminder_minutes.clone()
+                hint="Sent only to visits the patient has not confirmed. Leave empty for none."
+                error=for_field("second_reminder_minutes")/>
+            <Field name="phone_region" label="Country of phone numbers (two letters, e.g. US)" required=true
+                initial=m.phone_region.clone()
+                hint="Numbers typed without a country code are read as numbers of this country."
+                error=for_field("phone_region")/>
+            <p class="form-error" role="alert">{move || error.get().filter(|e| !matches!(e, AppError::Validation { .. })).map(|e| e.message())}</p>
+            <button type="submit" disabled=move || update.pending().get()>"Save reminders and texts"</button>
+        </ActionForm>
+        <div role="status" class="form-status">
+            {move || update.value().get().and_then(Result::ok).map(|changes| view! {
+                <p><strong>"Saved."</strong></p>
+                <ul>{changes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
+            })}
+        </div>
     }
 }
 

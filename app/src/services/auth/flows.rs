@@ -1,7 +1,7 @@
 //! Sign-up, sign-in, sign-out and password change. Each change is one transaction with
 //! its audit row; nothing here logs an email, a name or a password.
 
-use domain::account::{Email, NewPassword, PersonName, Phone};
+use domain::account::{Email, NewPassword, PersonName};
 use domain::audit::{AuditAction, AuditActor};
 use domain::throttle::{self, Verdict};
 
@@ -127,7 +127,7 @@ pub async fn sign_up(call: &Call, form: SignUp) -> Result<(), AppError> {
     let first_name = PersonName::parse("first_name", &form.first_name)?;
     let last_name = PersonName::parse("last_name", &form.last_name)?;
     let email = Email::parse(&form.email)?;
-    let phone = Phone::parse_optional(&form.phone)?;
+    let phone = crate::services::phone::as_stored(&call.state.pool, &form.phone).await?;
     let password = NewPassword::parse("password", &form.password, Some(&email))?;
     let next = form.next;
 
@@ -172,7 +172,7 @@ pub async fn sign_up(call: &Call, form: SignUp) -> Result<(), AppError> {
                 user_id,
                 first_name.as_str(),
                 last_name.as_str(),
-                phone.as_ref().map(Phone::as_str),
+                phone.as_deref(),
             )
             .await?;
             send_verification(&mut tx, user_id, next.as_deref(), now).await?;

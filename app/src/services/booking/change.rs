@@ -99,7 +99,7 @@ pub(super) async fn record_change(
 
 /// Locks the appointment's patient, then the appointment, if the actor may change it;
 /// anything else is reported as not found.
-async fn lock_for_change(
+pub(super) async fn lock_for_change(
     conn: &mut PgConnection,
     by: &ActingUser,
     appointment_id: i64,

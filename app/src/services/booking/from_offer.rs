@@ -128,7 +128,12 @@ pub async fn take_offer(
     check_no_overlap(&mut tx, offer.patient_id, start, end, offer.appointment_id).await?;
 
     // The offered doctor's time, and only theirs: the offer named them.
-    let bookable = db::doctors::lock_if_bookable(&mut tx, offer.doctor_id).await?;
+    // A doctor whose time is being changed this moment: busy, try again (waiting here,
+    // holding the patient's visit, could close a cycle with that change).
+    let Some(bookable) = db::doctors::lock_if_bookable_now(&mut tx, offer.doctor_id).await? else {
+        tx.rollback().await?;
+        return Ok(OfferTaken::Busy);
+    };
     let slot_ids = if bookable {
         db::slots::lock_open_run(&mut tx, offer.doctor_id, start, end, now).await?
     } else {

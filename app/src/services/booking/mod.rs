@@ -14,8 +14,11 @@
 //! One patient's own operations, however, are serialised: each starts by locking the
 //! patient's row (`lock_patient`), so two tabs of one patient cannot both pass the active
 //! limit, keep two holds, or book overlapping visits (which the database refuses too:
-//! `appointments_patient_no_overlap`). Lock order everywhere: patient, then doctor (share),
-//! then slots.
+//! `appointments_patient_no_overlap`). Lock order everywhere: patient, then appointment,
+//! then doctor (share), then slots. A change of a doctor's time or account takes the doctor
+//! first and then their visits, so a booking never waits for a doctor's row while it
+//! holds a visit: it passes over a doctor being changed (`lock_if_bookable_now`). Rows
+//! that others reference are locked `FOR NO KEY UPDATE`, so foreign key checks never wait.
 
 use chrono::{DateTime, Utc};
 use domain::assignment::{rank_candidates, rotation_key, Candidate};
@@ -29,10 +32,12 @@ use crate::db::{self};
 use crate::error::AppError;
 use crate::services::availability::{nearest_open_times, AvailabilityIndex};
 
+mod attendance;
 mod change;
 mod from_offer;
 mod new_visit;
 
+pub use attendance::{confirm_attendance, ConfirmedVia};
 pub use change::{cancel, reschedule};
 use change::{record_change, ChangeRecord};
 pub use from_offer::{take_offer, OfferTaken};
@@ -180,7 +185,8 @@ pub(crate) async fn take_slots(
 ) -> Result<Option<(i64, Vec<i64>)>, AppError> {
     let end = start + policy.slot_length() * slot_count;
     for doctor_id in ranked_doctors(conn, policy, start, slot_count, now, except, prefer).await? {
-        if !db::doctors::lock_if_bookable(conn, doctor_id).await? {
+        // A doctor whose time is being changed this moment is passed over, not waited for.
+        if db::doctors::lock_if_bookable_now(conn, doctor_id).await? != Some(true) {
             continue;
         }
         let slot_ids = db::slots::lock_open_run(conn, doctor_id, start, end, now).await?;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::db::notifications::{self as outbox, Claimed};
 use crate::services::notify::channels::{Channels, Sms};
 use crate::services::notify::render::render;
+use crate::services::visit_links;
 
 /// How long a claim lasts; a worker that dies mid-send loses its claim after this.
 pub const CLAIM_FOR: Duration = Duration::minutes(2);
@@ -94,21 +95,49 @@ async fn deliver_one(
     now: DateTime<Utc>,
 ) -> Result<Outcome, String> {
     let kind = NotificationKind::parse(&message.kind).ok_or("unknown notification kind")?;
+    if kind == NotificationKind::SmsReply {
+        return send_reply(channels, message).await;
+    }
     let ctx = outbox::message_context(
         pool,
-        message.recipient_user_id,
+        message
+            .recipient_user_id
+            .ok_or("a message without its recipient")?,
         message.appointment_id,
         message.waitlist_offer_id,
     )
     .await
     .map_err(|e| format!("loading the message context: {e}"))?
     .ok_or("recipient no longer exists")?;
+    let visit_links = match (kind, message.appointment_id, ctx.start_time) {
+        (
+            NotificationKind::AppointmentBooked
+            | NotificationKind::AppointmentRescheduled
+            | NotificationKind::AppointmentReassigned
+            | NotificationKind::AppointmentReminder
+            | NotificationKind::AppointmentSecondReminder,
+            Some(appointment_id),
+            Some(start),
+        ) if ctx.appointment_status.as_deref() == Some("booked") && start > now => {
+            let mut conn = pool
+                .acquire()
+                .await
+                .map_err(|e| format!("making the visit's links: {e}"))?;
+            Some(
+                visit_links::issue(&mut conn, appointment_id, start, now)
+                    .await
+                    .map_err(|e| format!("making the visit's links: {e}"))?,
+            )
+        }
+        _ => None,
+    };
     let Some(rendered) = render(
         kind,
         &ctx,
         message.appointment_id,
         message.secret.as_deref(),
         &channels.links,
+        visit_links.as_ref(),
         now,
     ) else {
         return Ok(Outcome::Superseded);
@@ -139,11 +168,37 @@ async fn deliver_one(
     })
 }
 
+/// An answer to a text the clinic received: to the number it came from, whatever that
+/// number's choice about texts (a STOP is answered once, as carriers require).
+async fn send_reply(channels: &Channels, message: &Claimed) -> Result<Outcome, String> {
+    let (Some(to), Some(body)) = (&message.to_phone, &message.body) else {
+        return Err("an SMS reply without its number or words".to_owned());
+    };
+    let Some(sender) = &channels.sms else {
+        return Err("SMS is not configured on this server".to_owned());
+    };
+    let sms = Sms {
+        to: to.clone(),
+        body: body.clone(),
+        message_id: message.message_id,
+    };
+    Ok(match sender.send(&sms).await {
+        Ok(()) => Outcome::Sent,
+        Err(error) => Outcome::Failed(error),
+    })
+}
+
 /// Queues due reminders (see `queue_due_reminders`).
 pub async fn queue_reminders(
     pool: &PgPool,
     lead: Duration,
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
-    outbox::queue_due_reminders(pool, lead, now).await
+    let first = outbox::queue_due_reminders(pool, lead, now).await?;
+    // The clinic's second reminder, if it has one: only to visits not confirmed yet.
+    let second = match crate::db::settings::second_reminder(pool).await? {
+        Some(lead2) if lead2 < lead => outbox::queue_second_reminders(pool, lead2, now).await?,
+        _ => 0,
+    };
+    Ok(first + second)
 }

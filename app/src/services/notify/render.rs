@@ -24,6 +24,15 @@ pub struct Rendered {
 #[derive(Debug, Clone)]
 pub struct LinkBase(pub String);
 
+/// The three one-action links of a confirmation or reminder (see `services::visit_links`):
+/// their tokens, made when the message is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitLinkTokens {
+    pub confirm: String,
+    pub cancel: String,
+    pub move_time: String,
+}
+
 /// "Monday, March 1, 2027 at 9:00 AM CET".
 pub fn when(tz: Tz, start: DateTime<Utc>) -> String {
     let local = start.with_timezone(&tz);
@@ -46,12 +55,15 @@ fn escape_html(text: &str) -> String {
 /// e.g. a reminder for an appointment that was cancelled since it was queued.
 /// `secret` is the query of a message's one-time link (`token=…`, and for a new
 /// patient's confirmation also `&next=…`).
+/// `visit_links`: the one-action links of a message about a booked visit (confirmations
+/// and reminders carry them when the sender made them).
 pub fn render(
     kind: NotificationKind,
     ctx: &MessageContext,
     appointment_id: Option<i64>,
     secret: Option<&str>,
     links: &LinkBase,
+    visit_links: Option<&VisitLinkTokens>,
     now: DateTime<Utc>,
 ) -> Option<Rendered> {
     use NotificationKind::*;
@@ -74,6 +86,27 @@ pub fn render(
     ) {
         (Some(id), Some(start), Some(end), Some(status)) => Some((id, start, end, status)),
         _ => None,
+    };
+    // "I'll be there" / "Cancel this visit" / "Find another time": in the messages that
+    // carry them, about a visit that is booked.
+    let answer: Vec<String> = match (visit_links, appointment, kind) {
+        (
+            Some(t),
+            Some((_, _, _, AppointmentStatus::Booked)),
+            AppointmentBooked
+            | AppointmentRescheduled
+            | AppointmentReassigned
+            | AppointmentReminder
+            | AppointmentSecondReminder,
+        ) => {
+            let base = links.0.trim_end_matches('/');
+            vec![
+                format!("I'll be there: {base}/visit/confirm?token={}", t.confirm),
+                format!("Cancel this visit: {base}/visit/cancel?token={}", t.cancel),
+                format!("Find another time: {base}/visit/move?token={}", t.move_time),
+            ]
+        }
+        _ => Vec::new(),
     };
     let (subject, lines, ics_method): (String, Vec<String>, Option<IcsMethod>) = match (kind, appointment) {
         (AccountWelcome, _) => (
@@ -214,8 +247,12 @@ pub fn render(
                 None,
             )
         }
+        // Said by the SMS reply path itself (the number and words are in the row).
+        (SmsReply, _) => return None,
         (_, None) => return None,
-        (AppointmentReminder, Some((_, start, _, status))) if status != AppointmentStatus::Booked || start <= now => return None,
+        (AppointmentReminder | AppointmentSecondReminder, Some((_, start, _, status))) if status != AppointmentStatus::Booked || start <= now => return None,
+        // The second reminder is only for visits the patient has not confirmed.
+        (AppointmentSecondReminder, _) if ctx.confirmed == Some(true) => return None,
         (kind, Some((_, start, end, status))) => {
             let at = when(tz, start);
             let minutes = (end - start).num_minutes();
@@ -228,6 +265,7 @@ pub fn render(
                 "To change or cancel, visit {manage} up to {freeze_hours} hours before, or call {}.",
                 ctx.clinic_phone
             );
+            let answer = answer.clone();
             match (kind, status) {
                 (_, AppointmentStatus::Cancelled) | (AppointmentCancelled, _) => (
                     format!("Cancelled: your appointment on {}", start.with_timezone(&tz).format("%B %-d")),
@@ -236,17 +274,17 @@ pub fn render(
                 ),
                 (AppointmentBooked, _) => (
                     format!("Booked: {at}"),
-                    vec![format!("Your appointment is booked for {at}."), visit, change],
+                    [vec![format!("Your appointment is booked for {at}."), visit, change], answer].concat(),
                     Some(IcsMethod::Request),
                 ),
                 (AppointmentRescheduled, _) => (
                     format!("Moved: your appointment is now {at}"),
-                    vec![format!("Your appointment has moved to {at}."), visit, change],
+                    [vec![format!("Your appointment has moved to {at}."), visit, change], answer].concat(),
                     Some(IcsMethod::Request),
                 ),
                 (AppointmentReassigned, _) => (
                     format!("Update: your appointment on {}", start.with_timezone(&tz).format("%B %-d")),
-                    vec![format!("Your appointment on {at} is now with another doctor."), visit, change],
+                    [vec![format!("Your appointment on {at} is now with another doctor."), visit, change], answer].concat(),
                     Some(IcsMethod::Request),
                 ),
                 (AppointmentNeedsAttention, _) => (
@@ -257,15 +295,19 @@ pub fn render(
                     ],
                     None,
                 ),
-                (AppointmentReminder, _) => (
+                (AppointmentReminder | AppointmentSecondReminder, _) => (
                     format!("Reminder: {at}"),
-                    vec![format!("This is a reminder of your appointment on {at}."), visit, change],
+                    [
+                        vec![format!("This is a reminder of your appointment on {at}."), visit, change],
+                        answer,
+                    ]
+                    .concat(),
                     Some(IcsMethod::Request),
                 ),
                 (
                     AccountWelcome | PasswordChanged | PasswordReset | EmailVerification
                     | SignupAttempt | AccountInvitation | TwoStepOn | TwoStepOff | PasskeyAdded
-                    | PasskeyRemoved | WaitlistOffer,
+                    | PasskeyRemoved | WaitlistOffer | SmsReply,
                     _,
                 ) => unreachable!("handled above"),
             }
@@ -279,21 +321,31 @@ pub fn render(
         lines.iter().map(|l| format!("<p>{}</p>", escape_html(l))).collect::<String>(),
         escape_html(&contact).replace('\n', "<br>")
     );
-    // A text says the first line; an offer's also carries its link (the third line).
-    let sms_lines = if kind == WaitlistOffer {
-        &[0, 2][..]
+    // A text says the first line; an offer's also carries its link (the third line); a
+    // confirmation's or reminder's also what a reply does and its three links.
+    let first = lines.first().map(String::as_str).unwrap_or_default();
+    let sms = if kind == WaitlistOffer {
+        format!(
+            "{}: {}",
+            ctx.clinic_name,
+            [0, 2]
+                .iter()
+                .filter_map(|&i| lines.get(i).map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    } else if answer.is_empty() {
+        format!("{}: {first}", ctx.clinic_name)
+    } else if matches!(kind, AppointmentReminder | AppointmentSecondReminder) {
+        // Replies act on the visit inside the reminder window: only a reminder says so.
+        format!(
+            "{}: {first} Reply C to confirm or X to cancel. {}",
+            ctx.clinic_name,
+            answer.join(" ")
+        )
     } else {
-        &[0][..]
+        format!("{}: {first} {}", ctx.clinic_name, answer.join(" "))
     };
-    let sms = format!(
-        "{}: {}",
-        ctx.clinic_name,
-        sms_lines
-            .iter()
-            .filter_map(|&i| lines.get(i).map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
     let ics = match (ics_method, appointment) {
         (Some(method), Some((id, start, end, _))) => {
             let description = format!(

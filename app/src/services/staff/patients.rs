@@ -1,6 +1,6 @@
 //! Finding, reading and recording patients.
 
-use domain::account::{Email, PersonName, Phone};
+use domain::account::{Email, PersonName};
 use domain::audit::AuditAction;
 
 use crate::db::{self, patients::PatientRow};
@@ -119,7 +119,7 @@ pub async fn record(call: &Call<Staff>, input: NewPatient) -> Result<i64, AppErr
         "" => None,
         typed => Some(Email::parse(typed)?),
     };
-    let phone = Phone::parse_optional(&input.phone)?;
+    let phone = crate::services::phone::as_stored(&call.state.pool, &input.phone).await?;
     if email.is_none() && phone.is_none() {
         return Err(AppError::validation(
             "phone",
@@ -152,7 +152,7 @@ pub async fn record(call: &Call<Staff>, input: NewPatient) -> Result<i64, AppErr
         user_id,
         first_name.as_str(),
         last_name.as_str(),
-        phone.as_ref().map(Phone::as_str),
+        phone.as_deref(),
     )
     .await?;
     audit_staff(

@@ -87,3 +87,11 @@ pub struct ChainCheck {
     pub broken_at: Option<i64>,
     pub problem: Option<String>,
 }
+
+/// The settings of two-way messages as typed: the second reminder (minutes before a
+/// visit; blank: none) and the country of phone numbers typed without a country code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageSettingsForm {
+    pub second_reminder_minutes: String,
+    pub phone_region: String,
+}

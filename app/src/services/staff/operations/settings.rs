@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::services::call::{Call, Staff};
 use crate::services::schedule;
 use crate::services::staff::audit_staff;
-use crate::wire::staff::operations::{ClinicSettings, SettingsForm};
+use crate::wire::staff::operations::{ClinicSettings, MessageSettingsForm, SettingsForm};
 
 pub async fn settings(call: &Call<Staff>) -> Result<ClinicSettings, AppError> {
     let state = &call.state;
@@ -222,5 +222,96 @@ pub async fn update_settings(
     if regrid || old.policy.booking_horizon_days != new.policy.booking_horizon_days {
         schedule::materialize_slots(&state.pool, &policy, now).await?;
     }
+    Ok(changes)
+}
+
+/// The settings of two-way messages, as the form shows them.
+pub async fn message_settings(call: &Call<Staff>) -> Result<MessageSettingsForm, AppError> {
+    let s = db::settings::message_settings(&call.state.pool).await?;
+    Ok(MessageSettingsForm {
+        second_reminder_minutes: s
+            .second_reminder_minutes
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+        phone_region: s.phone_region,
+    })
+}
+
+fn reminder_words(minutes: Option<i32>) -> String {
+    minutes.map_or_else(|| "off".to_owned(), |m| m.to_string())
+}
+
+/// Saves the settings of two-way messages: each value checked (the second reminder comes
+/// after the first, 15 minutes to a day before the visit; the country is one the phone
+/// rules know), audited `old → new`.
+pub async fn update_message_settings(
+    call: &Call<Staff>,
+    form: MessageSettingsForm,
+) -> Result<Vec<String>, AppError> {
+    let state = &call.state;
+    let policy = db::settings::clinic_policy(&state.pool).await?;
+    let second_reminder_minutes = match form.second_reminder_minutes.trim() {
+        "" => None,
+        typed => {
+            let minutes = number("second_reminder_minutes", typed)?;
+            if !(15..=1440).contains(&minutes) {
+                return Err(AppError::validation(
+                    "second_reminder_minutes",
+                    "Enter 15 to 1440 minutes before the visit, or leave it empty for none.",
+                ));
+            }
+            if minutes >= policy.reminder_lead().num_minutes() {
+                return Err(AppError::validation(
+                    "second_reminder_minutes",
+                    format!(
+                        "The second reminder must come after the first, which goes {} minutes before the visit.",
+                        policy.reminder_lead().num_minutes()
+                    ),
+                ));
+            }
+            Some(minutes as i32)
+        }
+    };
+    let phone_region = form.phone_region.trim().to_ascii_uppercase();
+    if !crate::services::phone::known_region(&phone_region) {
+        return Err(AppError::validation(
+            "phone_region",
+            "Enter a two-letter country code, such as US, GB or DE.",
+        ));
+    }
+    let new = db::settings::MessageSettings {
+        second_reminder_minutes,
+        phone_region,
+    };
+    let mut tx = state.pool.begin().await?;
+    let old = db::settings::message_settings(&mut *tx).await?;
+    let mut changes = Vec::new();
+    if old.second_reminder_minutes != new.second_reminder_minutes {
+        changes.push(format!(
+            "second_reminder_minutes: {} → {}",
+            reminder_words(old.second_reminder_minutes),
+            reminder_words(new.second_reminder_minutes)
+        ));
+    }
+    if old.phone_region != new.phone_region {
+        changes.push(format!(
+            "phone_region: {} → {}",
+            old.phone_region, new.phone_region
+        ));
+    }
+    if changes.is_empty() {
+        return Ok(vec!["Nothing changed.".to_owned()]);
+    }
+    db::settings::save_message_settings(&mut tx, &new, call.now).await?;
+    audit_staff(
+        &mut tx,
+        call,
+        AuditAction::ClinicSettings,
+        None,
+        "clinic_settings".to_owned(),
+        Some(&changes.join("; ")),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(changes)
 }
