@@ -146,6 +146,8 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("staff_book", [401, 403, 403, 403, 403, 200]),
     ("staff_reschedule", [401, 403, 403, 403, 403, 409]),
     ("staff_cancel", [401, 403, 403, 403, 403, 200]),
+    // Confirming a cancelled visit is refused by the rules.
+    ("staff_confirm_visit", [401, 403, 403, 403, 403, 409]),
     ("appointment_messages", [401, 403, 403, 403, 403, 200]),
     ("list_holidays", [401, 403, 403, 403, 403, 200]),
     ("preview_holiday", [401, 403, 403, 403, 403, 200]),
@@ -376,7 +378,7 @@ impl World {
             ],
             "update_settings" => settings_arguments(),
             "update_message_settings" => message_settings_arguments(),
-            "staff_cancel" | "appointment_messages" => {
+            "staff_cancel" | "appointment_messages" | "staff_confirm_visit" => {
                 vec![("appointment_id", self.appointment_a_d1.to_string())]
             }
             "open_patient" | "invite_patient" => {

@@ -261,6 +261,7 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
         &["appointment_id", "override_reason"],
     ),
     ("appointment_messages", Caller::Admin, &["appointment_id"]),
+    ("staff_confirm_visit", Caller::Admin, &["appointment_id"]),
     ("list_holidays", Caller::Admin, &[]),
     ("preview_holiday", Caller::Admin, &["date", "name"]),
     ("add_holiday", Caller::Admin, &["date", "name"]),
@@ -906,7 +907,9 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
             ("appointment_id", "1".into()),
             ("start", "2030-01-07T15:00:00Z".into()),
         ],
-        "staff_cancel" | "appointment_messages" => vec![("appointment_id", "1".into())],
+        "staff_cancel" | "appointment_messages" | "staff_confirm_visit" => {
+            vec![("appointment_id", "1".into())]
+        }
         "preview_holiday" | "add_holiday" | "remove_holiday" => vec![
             (
                 "date",

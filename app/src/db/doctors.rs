@@ -111,6 +111,8 @@ pub struct CalendarRow {
     pub patient_name: Option<String>,
     pub type_name: Option<String>,
     pub appointment_status: Option<String>,
+    /// The patient confirmed they will come.
+    pub confirmed: Option<bool>,
 }
 
 /// A doctor's slots starting in `[from, to)`, in time order.
@@ -123,7 +125,7 @@ pub async fn calendar_between(
     sqlx::query_as(
         "select s.start_time, s.end_time, s.status, s.block_note, a.appointment_id, a.patient_id,
                 p.first_name || ' ' || p.last_name as patient_name, t.name as type_name,
-                a.status as appointment_status
+                a.status as appointment_status, a.confirmed_at is not null as confirmed
          from availability_slots s
          left join appointment_slots l on l.slot_id = s.slot_id
          left join appointments a on a.appointment_id = l.appointment_id

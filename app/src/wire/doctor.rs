@@ -91,6 +91,8 @@ pub enum SlotState {
         patient_name: String,
         type_name: String,
         status: AppointmentStatus,
+        /// The patient confirmed they will come ("I'll be there").
+        confirmed: bool,
     },
     Blocked {
         note: Option<String>,

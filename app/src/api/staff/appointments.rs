@@ -102,6 +102,21 @@ pub async fn staff_reschedule(
 }
 
 /// Cancels a visit on the patient's behalf.
+/// Records that the patient said they will come (a phone call, the desk).
+#[server(prefix = "/api", endpoint = "staff_confirm_visit")]
+pub async fn staff_confirm_visit(appointment_id: i64) -> Result<i64, AppError> {
+    request::respond(
+        async {
+            let id =
+                staff::appointments::confirm(&request::as_staff().await?, appointment_id).await?;
+            // From the "call these" list on Today (a plain form lands back there).
+            request::redirect("/admin");
+            Ok(id)
+        }
+        .await,
+    )
+}
+
 #[server(prefix = "/api", endpoint = "staff_cancel")]
 pub async fn staff_cancel(
     appointment_id: i64,

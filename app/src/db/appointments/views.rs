@@ -221,3 +221,73 @@ pub async fn booked_between(
     .fetch_all(conn)
     .await
 }
+
+/// A booked visit the patient has not confirmed, for the staff's "call these" list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UnconfirmedVisit {
+    pub appointment_id: i64,
+    pub patient_id: i64,
+    pub patient_name: String,
+    pub phone: Option<String>,
+    pub start_time: DateTime<Utc>,
+    pub doctor_name: String,
+    /// The patient's earlier visits marked no-show.
+    pub no_shows: i64,
+}
+
+/// Booked, unconfirmed visits starting in `[from, to)`: patients with earlier no-shows
+/// first, then by time.
+pub async fn unconfirmed_between(
+    pool: &PgPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<UnconfirmedVisit>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.appointment_id, a.patient_id, p.first_name || ' ' || p.last_name as patient_name,
+                p.phone, a.start_time, doctor_display_name(d.first_name, d.last_name) as doctor_name,
+                (select count(*) from appointments n
+                  where n.patient_id = a.patient_id and n.status = 'no_show') as no_shows
+           from appointments a
+           join patients p on p.patient_id = a.patient_id
+           join doctors d on d.doctor_id = a.doctor_id
+          where a.status = 'booked' and a.confirmed_at is null
+            and a.start_time >= $1 and a.start_time < $2
+          order by no_shows desc, a.start_time, a.appointment_id
+          limit $3",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Visits held in `[from, to)` (marked completed or no-show): how many had been confirmed,
+/// and the no-shows among the confirmed and among the others.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct ConfirmationFigures {
+    pub marked: i64,
+    pub confirmed: i64,
+    pub no_show_confirmed: i64,
+    pub no_show_unconfirmed: i64,
+}
+
+pub async fn confirmation_figures(
+    pool: &PgPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<ConfirmationFigures, sqlx::Error> {
+    sqlx::query_as(
+        "select count(*) as marked,
+                count(*) filter (where confirmed_at is not null) as confirmed,
+                count(*) filter (where confirmed_at is not null and status = 'no_show') as no_show_confirmed,
+                count(*) filter (where confirmed_at is null and status = 'no_show') as no_show_unconfirmed
+           from appointments
+          where status in ('completed', 'no_show') and start_time >= $1 and start_time < $2",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_one(pool)
+    .await
+}

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::api::staff::appointments::StaffConfirmVisit;
 use crate::api::staff::today::{staff_today, DoctorUse, TodayView};
 use crate::components::time::{clock, day, zone};
 use crate::pages::admin::{error_view, ratio, status_label, StaffFrame};
@@ -12,13 +13,14 @@ use crate::pages::admin::{error_view, ratio, status_label, StaffFrame};
 #[component]
 pub fn StaffTodayPage() -> impl IntoView {
     // Created here, outside the guard: see `RequireRole`.
-    let today = Resource::new(|| (), |_| staff_today());
+    let confirm = ServerAction::<StaffConfirmVisit>::new();
+    let today = Resource::new(move || confirm.version().get(), |_| staff_today());
     view! {
         <StaffFrame title="Today at the clinic">
             <Suspense fallback=|| view! { <p>"Loading today…"</p> }>
                 {move || Suspend::new(async move {
                     match today.await {
-                        Ok(t) => view! { <Today t=t/> }.into_any(),
+                        Ok(t) => view! { <Today t=t confirm=confirm/> }.into_any(),
                         Err(e) => error_view(e),
                     }
                 })}
@@ -33,9 +35,11 @@ pub(super) fn days_gained(median: Option<f64>) -> String {
 }
 
 #[component]
-fn Today(t: TodayView) -> impl IntoView {
+fn Today(t: TodayView, confirm: ServerAction<StaffConfirmVisit>) -> impl IntoView {
     let tz = zone(&t.time_zone);
     let visits = t.visits.len();
+    let c = t.confirmation;
+    let calls = t.call_list;
     view! {
         <p class="zone-note">{format!("{}. Times are in the clinic's time zone, {}.", day(t.date), t.time_zone)}</p>
         <ul class="figures">
@@ -45,6 +49,8 @@ fn Today(t: TodayView) -> impl IntoView {
             <li><A href="/admin/appointments?status=no_show"><strong>{ratio(t.no_shows_30d, t.outcomes_30d)}</strong>" visits marked no-show in 30 days"</A></li>
             <li><A href="/admin/waitlist"><strong>{ratio(t.waitlist.refilled, t.waitlist.freed_offered)}</strong>" freed times re-filled from the waitlist in 30 days"</A></li>
             <li><A href="/admin/waitlist"><strong>{days_gained(t.waitlist.median_days_gained)}</strong>" median days sooner for those who took one"</A></li>
+            <li><strong>{ratio(c.confirmed, c.marked)}</strong>" visits in 30 days confirmed by the patient beforehand"</li>
+            <li><strong>{ratio(c.no_show_confirmed, c.confirmed)}</strong>" no-shows among confirmed visits, "<strong>{ratio(c.no_show_unconfirmed, c.marked - c.confirmed)}</strong>" among the others"</li>
         </ul>
         <section aria-labelledby="use-heading">
             <h2 id="use-heading">"How full each doctor is"</h2>
@@ -59,17 +65,54 @@ fn Today(t: TodayView) -> impl IntoView {
                 view! {
                     <div class="table-scroll">
                         <table>
-                            <thead><tr><th scope="col">"Time"</th><th scope="col">"Patient"</th><th scope="col">"Doctor"</th><th scope="col">"Visit"</th><th scope="col">"Status"</th></tr></thead>
+                            <thead><tr><th scope="col">"Time"</th><th scope="col">"Patient"</th><th scope="col">"Doctor"</th><th scope="col">"Visit"</th><th scope="col">"Status"</th><th scope="col">"Patient says"</th></tr></thead>
                             <tbody>
-                                {t.visits.into_iter().map(|a| view! {
+                                {t.visits.into_iter().map(|a| {
+                                    let says = a.view.attendance().unwrap_or("");
+                                    view! {
                                     <tr>
                                         <td><A href=format!("/admin/appointments/{}", a.view.appointment_id)>{clock(tz, a.view.start)}</A></td>
                                         <td><A href=format!("/admin/patients/{}", a.patient_id)>{a.view.patient_name.clone().unwrap_or_default()}</A></td>
                                         <td>{a.view.doctor_name.clone()}</td>
                                         <td>{a.view.type_name.clone()}</td>
                                         <td>{status_label(a.view.status)}</td>
+                                        <td class="attendance">{says}</td>
                                     </tr>
-                                }).collect_view()}
+                                }}).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+        <section aria-labelledby="calls-heading">
+            <h2 id="calls-heading">"Call these: tomorrow's visits not confirmed yet"</h2>
+            {if calls.is_empty() {
+                view! { <p class="empty">"Every visit tomorrow is confirmed, or there are none."</p> }.into_any()
+            } else {
+                view! {
+                    <p class="hint">"Patients who missed visits before come first."</p>
+                    <div class="table-scroll">
+                        <table class="call-list">
+                            <thead><tr><th scope="col">"Time"</th><th scope="col">"Patient"</th><th scope="col">"Phone"</th><th scope="col">"Doctor"</th><th scope="col">"Earlier no-shows"</th><th scope="col">"Reached"</th></tr></thead>
+                            <tbody>
+                                {calls.into_iter().map(|r| {
+                                    let reached = format!("Will come: mark {} confirmed", r.patient_name);
+                                    view! {
+                                    <tr>
+                                        <td><A href=format!("/admin/appointments/{}", r.appointment_id)>{clock(tz, r.start)}</A></td>
+                                        <td><A href=format!("/admin/patients/{}", r.patient_id)>{r.patient_name.clone()}</A></td>
+                                        <td>{r.phone.clone().map(|p| view! { <a href=format!("tel:{p}")>{p.clone()}</a> })}</td>
+                                        <td>{r.doctor_name.clone()}</td>
+                                        <td>{r.earlier_no_shows}</td>
+                                        <td>
+                                            <ActionForm action=confirm attr:class="inline-form">
+                                                <input type="hidden" name="appointment_id" value=r.appointment_id/>
+                                                <button type="submit" class="link-button" aria-label=reached>"Will come"</button>
+                                            </ActionForm>
+                                        </td>
+                                    </tr>
+                                }}).collect_view()}
                             </tbody>
                         </table>
                     </div>

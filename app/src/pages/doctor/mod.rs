@@ -173,11 +173,17 @@ fn Slot(s: CalendarSlot, tz: Tz, unblock: ServerAction<UnblockTime>) -> impl Int
         SlotState::Free => view! { <span class="slot free">{time}" · Free"</span> }.into_any(),
         SlotState::Held => view! { <span class="slot held">{time}" · Being booked"</span> }.into_any(),
         SlotState::Holiday => view! { <span class="slot holiday">{time}" · Clinic closed"</span> }.into_any(),
-        SlotState::Booked { appointment_id, patient_name, type_name, status } => view! {
+        SlotState::Booked { appointment_id, patient_name, type_name, status, confirmed } => view! {
             <span class="slot booked">
                 {time}" · "
                 <A href=format!("/doctor/visits/{appointment_id}")>{format!("{patient_name} — {type_name}")}</A>
-                {(status != domain::booking::AppointmentStatus::Booked).then(|| format!(" ({})", status.as_str().replace('_', "-")))}
+                {if status != domain::booking::AppointmentStatus::Booked {
+                    format!(" ({})", status.as_str().replace('_', "-"))
+                } else if confirmed {
+                    " · Confirmed".to_owned()
+                } else {
+                    " · Not confirmed yet".to_owned()
+                }}
             </span>
         }.into_any(),
         SlotState::Blocked { note } => view! {

@@ -133,6 +133,7 @@ fn slot_state(row: &db::doctors::CalendarRow) -> SlotState {
                 .as_deref()
                 .and_then(AppointmentStatus::parse)
                 .unwrap_or(AppointmentStatus::Booked),
+            confirmed: row.confirmed.unwrap_or(false),
         },
         ("held", _) => SlotState::Held,
         ("blocked", _) => SlotState::Blocked {

@@ -251,6 +251,22 @@ pub async fn cancel(
     Ok(cancelled.appointment_id)
 }
 
+/// The patient told staff (on the phone, at the desk) they will come: recorded as their
+/// confirmation, by staff. Confirming again changes nothing.
+pub async fn confirm(call: &Call<Staff>, appointment_id: i64) -> Result<i64, AppError> {
+    let _admin = &call.who.user;
+    let by = staff(call, None)?;
+    let (visit, _) = booking::confirm_attendance(
+        &call.state.pool,
+        &by,
+        appointment_id,
+        booking::ConfirmedVia::Staff,
+        call.now,
+    )
+    .await?;
+    Ok(visit.appointment_id)
+}
+
 pub async fn messages(
     call: &Call<Staff>,
     appointment_id: i64,

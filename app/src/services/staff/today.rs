@@ -10,10 +10,12 @@ use crate::services::call::{Call, Staff};
 use crate::services::staff::audit_staff_reads;
 use crate::services::visits::view_of;
 use crate::wire::staff::appointments::StaffAppointment;
-use crate::wire::staff::today::{DoctorUse, TodayView};
+use crate::wire::staff::today::{CallRow, ConfirmationFigures, DoctorUse, TodayView};
 
 /// More than this many visits in a day are cut off the list (the search shows them all).
 const VISITS_SHOWN: i64 = 500;
+/// The "call these" list shows at most this many of tomorrow's unconfirmed visits.
+const CALLS_SHOWN: i64 = 200;
 
 fn busiest_first(mut rows: Vec<DoctorUse>) -> Vec<DoctorUse> {
     rows.retain(|r| r.offered > 0);
@@ -63,10 +65,39 @@ pub async fn today(call: &Call<Staff>) -> Result<TodayView, AppError> {
     let attention_open = db::attention::open_count(&state.pool).await?;
     let messages_failing = db::notifications::failing_count(&state.pool).await?;
     let waitlist = crate::services::staff::waitlist::figures(&state.pool, now).await?;
+    let (tomorrow_start, tomorrow_end) = local_day_bounds(tz, date + Duration::days(1));
+    let call_list: Vec<CallRow> = db::appointments::unconfirmed_between(
+        &state.pool,
+        tomorrow_start,
+        tomorrow_end,
+        CALLS_SHOWN,
+    )
+    .await?
+    .into_iter()
+    .map(|v| CallRow {
+        appointment_id: v.appointment_id,
+        patient_id: v.patient_id,
+        patient_name: v.patient_name,
+        phone: v.phone,
+        start: v.start_time,
+        doctor_name: v.doctor_name,
+        earlier_no_shows: v.no_shows,
+    })
+    .collect();
+    let c =
+        db::appointments::confirmation_figures(&state.pool, now - Duration::days(30), now).await?;
+    let confirmation = ConfirmationFigures {
+        marked: c.marked,
+        confirmed: c.confirmed,
+        no_show_confirmed: c.no_show_confirmed,
+        no_show_unconfirmed: c.no_show_unconfirmed,
+    };
 
+    // Every patient shown (today's visits and the call list) is an audited read.
     let patients: Vec<i64> = visits
         .iter()
         .map(|v| v.patient_id)
+        .chain(call_list.iter().map(|c| c.patient_id))
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -91,5 +122,7 @@ pub async fn today(call: &Call<Staff>) -> Result<TodayView, AppError> {
         attention_open,
         messages_failing,
         waitlist,
+        call_list,
+        confirmation,
     })
 }

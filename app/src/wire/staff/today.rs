@@ -45,4 +45,32 @@ pub struct TodayView {
     pub messages_failing: i64,
     /// The waitlist's last 30 days: freed times re-filled, days gained.
     pub waitlist: crate::wire::waitlist::WaitlistFigures,
+    /// "Call these": tomorrow's visits the patient has not confirmed, patients with
+    /// earlier no-shows first.
+    pub call_list: Vec<CallRow>,
+    /// Visits held in the last 30 days: confirmed share, and no-shows of the confirmed
+    /// and of the others.
+    pub confirmation: ConfirmationFigures,
+}
+
+/// One visit to call about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRow {
+    pub appointment_id: i64,
+    pub patient_id: i64,
+    pub patient_name: String,
+    pub phone: Option<String>,
+    pub start: DateTime<Utc>,
+    pub doctor_name: String,
+    pub earlier_no_shows: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmationFigures {
+    /// Visits held (marked completed or no-show).
+    pub marked: i64,
+    /// Of those, confirmed by the patient beforehand.
+    pub confirmed: i64,
+    pub no_show_confirmed: i64,
+    pub no_show_unconfirmed: i64,
 }
