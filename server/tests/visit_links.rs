@@ -435,3 +435,85 @@ fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// A booked Standard visit of `patient` with `doctor` at `start`, written directly.
+async fn visit_at(pool: &PgPool, patient: &Person, doctor: &Person, start: DateTime<Utc>) -> i64 {
+    sqlx::query_scalar(
+        "insert into appointments (patient_id, doctor_id, appointment_type_id, start_time, end_time,
+                                   booked_by_user_id, booked_by_role, idempotency_key)
+         values ($1, $2, 1, $3, $3 + interval '30 minutes', $4, 'patient', gen_random_uuid())
+         returning appointment_id",
+    )
+    .bind(patient.role_id)
+    .bind(doctor.role_id)
+    .bind(start)
+    .bind(patient.user_id)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn today_lists_tomorrows_unconfirmed_visits_to_call_earlier_no_shows_first(pool: PgPool) {
+    let base = spawn_app(pool.clone()).await;
+    let doctor = create_person(&pool, Role::Doctor, "Calldoc").await;
+    let admin = create_person(&pool, Role::Admin, "Calladmin").await;
+    let steady = create_person(&pool, Role::Patient, "Steadyone").await;
+    let misser = create_person(&pool, Role::Patient, "Misserone").await;
+    let sure = create_person(&pool, Role::Patient, "Sureone").await;
+    // Tomorrow in the clinic's zone: 09:00, 10:00 and 11:00 there.
+    let policy = app::db::settings::clinic_policy(&pool).await.unwrap();
+    let tz = policy.time_zone();
+    let tomorrow = domain::schedule::local_date(tz, Utc::now()) + Duration::days(1);
+    let (morning, _) = domain::schedule::local_day_bounds(tz, tomorrow);
+    let steady_visit = visit_at(&pool, &steady, &doctor, morning + Duration::hours(9)).await;
+    let misser_visit = visit_at(&pool, &misser, &doctor, morning + Duration::hours(10)).await;
+    let sure_visit = visit_at(&pool, &sure, &doctor, morning + Duration::hours(11)).await;
+    // The misser missed a visit last month; the sure one confirmed by link.
+    let missed = visit(&pool, &misser, &doctor, -24 * 20).await;
+    sqlx::query("update appointments set status = 'no_show' where appointment_id = $1")
+        .bind(missed)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let links = links_for(&pool, sure_visit, start_of(&pool, sure_visit).await).await;
+    let ok = call(
+        &client(),
+        &base,
+        "confirm_visit_by_link",
+        &[("token", &links.confirm)],
+    )
+    .await;
+    assert_eq!(ok.status(), 200);
+
+    let staff = client();
+    log_in(&staff, &base, &admin.email).await;
+    let (status, today) = json(call(&staff, &base, "staff_today", &[]).await).await;
+    assert_eq!(status, 200, "{today}");
+    let calls: Vec<i64> = today["call_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["appointment_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(calls, vec![misser_visit, steady_visit]);
+    assert_eq!(today["call_list"][0]["earlier_no_shows"], 1);
+    // The missed visit counts among the unconfirmed ones' no-shows.
+    assert_eq!(today["confirmation"]["no_show_unconfirmed"], 1);
+
+    // Reached on the phone: staff record the confirmation, and the list shrinks.
+    let reached = call(
+        &staff,
+        &base,
+        "staff_confirm_visit",
+        &[("appointment_id", &misser_visit.to_string())],
+    )
+    .await;
+    assert!(reached.status().is_success(), "{}", reached.status());
+    assert_eq!(
+        state_of(&pool, misser_visit).await.1.as_deref(),
+        Some("staff")
+    );
+    let (_, today) = json(call(&staff, &base, "staff_today", &[]).await).await;
+    assert_eq!(today["call_list"].as_array().unwrap().len(), 1);
+}
