@@ -312,3 +312,83 @@ async fn without_a_secret_there_is_no_inbound_endpoint(pool: PgPool) {
         .unwrap();
     assert_eq!(response.status(), 404);
 }
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn the_message_settings_name_bad_values_and_are_audited(pool: PgPool) {
+    let base = spawn_app(pool.clone()).await;
+    let admin = create_person(&pool, Role::Admin, "Msgadmin").await;
+    let staff = client();
+    log_in(&staff, &base, &admin.email).await;
+    for (minutes, region, field) in [
+        ("1440", "US", "second_reminder_minutes"),
+        ("5", "US", "second_reminder_minutes"),
+        ("soon", "US", "second_reminder_minutes"),
+        ("120", "ZZ", "phone_region"),
+        ("120", "USA", "phone_region"),
+    ] {
+        let (status, body) = json(
+            call(
+                &staff,
+                &base,
+                "update_message_settings",
+                &[
+                    ("second_reminder_minutes", minutes),
+                    ("phone_region", region),
+                ],
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 400, "{minutes} {region}: {body}");
+        assert!(body.to_string().contains(field), "{body}");
+    }
+    let (status, changes) = json(
+        call(
+            &staff,
+            &base,
+            "update_message_settings",
+            &[("second_reminder_minutes", "120"), ("phone_region", "gb")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{changes}");
+    assert_eq!(
+        changes,
+        serde_json::json!([
+            "second_reminder_minutes: off → 120",
+            "phone_region: US → GB"
+        ])
+    );
+    let (_, shown) = json(call(&staff, &base, "get_message_settings", &[]).await).await;
+    assert_eq!(shown["phone_region"], "GB");
+    let detail: String = sqlx::query_scalar(
+        "select detail from audit_log where action = 'clinic.settings' order by audit_id desc limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(detail.contains("phone_region: US → GB"), "{detail}");
+    // A number typed without a country code is now read as a British one.
+    let p = create_person(&pool, Role::Patient, "Britpat").await;
+    let c = client();
+    log_in(&c, &base, &p.email).await;
+    let saved = call(
+        &c,
+        &base,
+        "update_profile",
+        &[
+            ("first_name", "Brit"),
+            ("last_name", "Pat"),
+            ("phone", "020 7946 0018"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status(), 200);
+    let stored: String = sqlx::query_scalar("select phone from patients where patient_id = $1")
+        .bind(p.role_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, "+442079460018");
+}
