@@ -228,17 +228,43 @@ pub async fn queue_due_reminders(
     lead: chrono::Duration,
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
+    queue_reminders_of(pool, NotificationKind::AppointmentReminder, lead, now).await
+}
+
+/// The same for the clinic's second reminder (`lead` before the visit), only for visits
+/// the patient has not confirmed (rendering drops one confirmed since it was queued).
+pub async fn queue_second_reminders(
+    pool: &PgPool,
+    lead: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    queue_reminders_of(pool, NotificationKind::AppointmentSecondReminder, lead, now).await
+}
+
+async fn queue_reminders_of(
+    pool: &PgPool,
+    kind: NotificationKind,
+    lead: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    // The first reminder's ids are derived as they always were ('reminder:…'), so an
+    // upgrade never sends one twice.
+    let (id_prefix, unconfirmed_only) = match kind {
+        NotificationKind::AppointmentSecondReminder => ("reminder2:", true),
+        _ => ("reminder:", false),
+    };
     Ok(sqlx::query(
         "insert into notifications (message_id, kind, channel, recipient_user_id, appointment_id,
                                     next_attempt_at, created_at, updated_at)
-         select md5('reminder:' || a.appointment_id || ':' || extract(epoch from a.start_time)::bigint || ':' || ch.channel)::uuid,
-                'appointment_reminder', ch.channel, p.user_id, a.appointment_id, $1, $1, $1
+         select md5($3 || a.appointment_id || ':' || extract(epoch from a.start_time)::bigint || ':' || ch.channel)::uuid,
+                $4, ch.channel, p.user_id, a.appointment_id, $1, $1, $1
          from appointments a
          join patients p on p.patient_id = a.patient_id
          cross join lateral (select 'email' as channel
                              union all
                              select 'sms' where p.phone is not null and p.sms_opt_in) ch
          where a.status = 'booked' and p.user_id is not null
+           and (not $5 or a.confirmed_at is null)
            and a.start_time > $1
            and a.start_time - $2 <= $1
            and a.updated_at <= a.start_time - $2
@@ -246,37 +272,9 @@ pub async fn queue_due_reminders(
     )
     .bind(now)
     .bind(lead)
-    .execute(pool)
-    .await?
-    .rows_affected())
-}
-
-/// Queues the second reminder (`lead` before the visit) of every booked visit its patient
-/// has not confirmed, once per visit and time (a stable message id), by email and, for
-/// patients who take texts, SMS. Rendering drops one whose visit was confirmed since.
-pub async fn queue_second_reminders(
-    pool: &PgPool,
-    lead: chrono::Duration,
-    now: DateTime<Utc>,
-) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "insert into notifications (message_id, kind, channel, recipient_user_id, appointment_id,
-                                    next_attempt_at, created_at, updated_at)
-         select md5('reminder2:' || a.appointment_id || ':' || extract(epoch from a.start_time)::bigint || ':' || ch.channel)::uuid,
-                'appointment_second_reminder', ch.channel, p.user_id, a.appointment_id, $1, $1, $1
-         from appointments a
-         join patients p on p.patient_id = a.patient_id
-         cross join lateral (select 'email' as channel
-                             union all
-                             select 'sms' where p.phone is not null and p.sms_opt_in) ch
-         where a.status = 'booked' and p.user_id is not null and a.confirmed_at is null
-           and a.start_time > $1
-           and a.start_time - $2 <= $1
-           and a.updated_at <= a.start_time - $2
-         on conflict (message_id) do nothing",
-    )
-    .bind(now)
-    .bind(lead)
+    .bind(id_prefix)
+    .bind(kind.as_str())
+    .bind(unconfirmed_only)
     .execute(pool)
     .await?
     .rows_affected())
