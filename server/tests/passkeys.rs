@@ -409,9 +409,36 @@ async fn changes_to_one_persons_factors_are_made_one_at_a_time(pool: PgPool) {
         [("passkey_id", ids[0].as_str())],
         [("passkey_id", ids[1].as_str())],
     );
-    let (a, b) = tokio::join!(
+    // Both in flight before either changes anything: the person's row is held until both
+    // wait for it (each also changes this browser's session id, so a request that only
+    // starts after the other finished would carry a cookie that no longer signs in).
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("select 1 from users where user_id = $1 for update")
+        .bind(patient.user_id)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let release = async {
+        let started = std::time::Instant::now();
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "select count(*) from pg_stat_activity
+                  where wait_event_type = 'Lock' and datname = current_database()",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            if waiting >= 2 || started.elapsed() > std::time::Duration::from_secs(10) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        holder.rollback().await.unwrap();
+    };
+    let (a, b, ()) = tokio::join!(
         call(&c, &base, "remove_passkey", &first),
         call(&c, &base, "remove_passkey", &second),
+        release,
     );
     assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
     let left = count(

@@ -44,6 +44,26 @@ pub fn when(tz: Tz, start: DateTime<Utc>) -> String {
     )
 }
 
+/// A line as HTML: escaped, with each `http(s)://` link a real link (mail clients that do
+/// not find links themselves still show them as links).
+fn linked_html(line: &str) -> String {
+    line.split(' ')
+        .map(|word| {
+            let (link, tail) = match word.strip_suffix(['.', ',']) {
+                Some(trimmed) => (trimmed, &word[trimmed.len()..]),
+                None => (word, ""),
+            };
+            if link.starts_with("https://") || link.starts_with("http://") {
+                let href = escape_html(link);
+                format!("<a href=\"{href}\">{href}</a>{}", escape_html(tail))
+            } else {
+                escape_html(word)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -318,7 +338,7 @@ pub fn render(
     let html = format!(
         "<!doctype html><html><body style=\"font-family: sans-serif\"><p>{}</p>{}<hr><p>{}</p></body></html>",
         escape_html(&hello),
-        lines.iter().map(|l| format!("<p>{}</p>", escape_html(l))).collect::<String>(),
+        lines.iter().map(|l| format!("<p>{}</p>", linked_html(l))).collect::<String>(),
         escape_html(&contact).replace('\n', "<br>")
     );
     // A text says the first line; an offer's also carries its link (the third line); a
@@ -379,4 +399,25 @@ pub fn render(
         sms,
         ics,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::linked_html;
+
+    #[test]
+    fn links_in_a_line_become_links_and_the_rest_stays_escaped() {
+        assert_eq!(
+            linked_html("I'll be there: https://c.example/visit/confirm?token=a_b-1"),
+            "I'll be there: <a href=\"https://c.example/visit/confirm?token=a_b-1\">https://c.example/visit/confirm?token=a_b-1</a>"
+        );
+        assert_eq!(
+            linked_html("Book at http://c.example/book. Or <call>."),
+            "Book at <a href=\"http://c.example/book\">http://c.example/book</a>. Or &lt;call&gt;."
+        );
+        assert_eq!(
+            linked_html("\"https://x\" & more"),
+            "&quot;https://x&quot; &amp; more"
+        );
+    }
 }
