@@ -252,8 +252,21 @@ impl SlotIndex {
         to: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Vec<OpenTime> {
+        self.open_times_of(Doctors::All, k, from, to, now)
+    }
+
+    /// [`open_times`](Self::open_times) counting only `doctors` (e.g. those who offer a
+    /// visit type, or one chosen doctor): the same as the reference over their slots only.
+    pub fn open_times_of(
+        &self,
+        doctors: Doctors<'_>,
+        k: usize,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Vec<OpenTime> {
         let mut out = Vec::new();
-        self.each_day(k, from, to, now, |mut times| {
+        self.each_day(doctors, k, from, to, now, |mut times| {
             out.append(&mut times);
             false
         });
@@ -268,8 +281,20 @@ impl SlotIndex {
         to: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Option<DateTime<Utc>> {
+        self.first_open_of(Doctors::All, k, from, to, now)
+    }
+
+    /// [`first_open`](Self::first_open) among `doctors` only.
+    pub fn first_open_of(
+        &self,
+        doctors: Doctors<'_>,
+        k: usize,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
         let mut first = None;
-        self.each_day(k, from, to, now, |times| {
+        self.each_day(doctors, k, from, to, now, |times| {
             first = times.first().map(|t| t.start);
             first.is_some()
         });
@@ -279,6 +304,7 @@ impl SlotIndex {
     /// Calls `visit` with each day's open times in order until it returns `true`.
     fn each_day(
         &self,
+        doctors: Doctors<'_>,
         k: usize,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
@@ -291,7 +317,27 @@ impl SlotIndex {
         let first = local_date(self.tz, from);
         let last = local_date(self.tz, to);
         for (_, day) in self.days.range(first..=last) {
-            let times = day.open_times(self.step, k, from, to, now);
+            // One loop per kind of filter, each compiled for its iterator: asking for every
+            // doctor costs what it did before there was a filter.
+            let times = match doctors {
+                Doctors::All => day.open_times(day.doctors.iter(), self.step, k, from, to, now),
+                Doctors::Among(ids) => day.open_times(
+                    ids.iter().filter_map(|id| day.doctors.get_key_value(id)),
+                    self.step,
+                    k,
+                    from,
+                    to,
+                    now,
+                ),
+                Doctors::One(id) => day.open_times(
+                    day.doctors.get_key_value(&id).into_iter(),
+                    self.step,
+                    k,
+                    from,
+                    to,
+                    now,
+                ),
+            };
             if !times.is_empty() && visit(times) {
                 return;
             }
@@ -299,9 +345,21 @@ impl SlotIndex {
     }
 }
 
+/// Whose open times to count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Doctors<'a> {
+    /// Every doctor in the index.
+    All,
+    /// Only these (e.g. the doctors who offer a visit type); each listed once.
+    Among(&'a [i64]),
+    /// One doctor (a patient's chosen or usual doctor).
+    One(i64),
+}
+
 impl Day {
-    fn open_times(
-        &self,
+    fn open_times<'d>(
+        &'d self,
+        doctors: impl Iterator<Item = (&'d i64, &'d DoctorDay)>,
         step: Duration,
         k: usize,
         from: DateTime<Utc>,
@@ -314,7 +372,7 @@ impl Day {
         let words = (self.positions as usize).div_ceil(64).min(WORDS);
         let mut planes = [[0_u64; WORDS]; PLANES];
         let mut off_grid: Vec<FreeSlot> = Vec::new();
-        for (&doctor_id, dd) in &self.doctors {
+        for (&doctor_id, dd) in doctors {
             match dd {
                 DoctorDay::Grid { free, held } => {
                     let mut bits = *free;
@@ -499,6 +557,43 @@ mod tests {
             prop_assert_eq!(
                 index.first_open(k, from, to, now),
                 reference(&slots, k, from, to, now).first().map(|o| o.start)
+            );
+        }
+
+        /// Counting only some doctors (a visit type's, or one) answers what the walk
+        /// answers over those doctors' slots alone.
+        #[test]
+        fn the_index_answers_for_some_doctors_exactly_what_the_walk_answers(
+            spec in prop::collection::vec((1_i64..8, 0_u32..3, 0_u32..60, 0_u8..5), 0..300),
+            chosen in prop::collection::btree_set(0_i64..9, 0..5),
+            one in 0_i64..9,
+            k in 1_usize..4,
+            from_h in 0_i64..48,
+            len_h in 1_i64..72,
+        ) {
+            let day = NaiveDate::from_ymd_opt(2030, 3, 9).unwrap(); // DST starts on the 10th
+            let now = Utc.with_ymd_and_hms(2030, 3, 1, 0, 0, 0).unwrap();
+            let slots = slots_from(&spec, day, 30, now);
+            let index = SlotIndex::build(NY, Duration::minutes(30), &slots);
+            let (origin, _) = local_day_bounds(NY, day);
+            let (from, to) = (origin + Duration::hours(from_h), origin + Duration::hours(from_h + len_h));
+            let ids: Vec<i64> = chosen.iter().copied().collect();
+            let theirs: Vec<IndexedSlot> =
+                slots.iter().copied().filter(|s| chosen.contains(&s.doctor_id)).collect();
+            let expected = reference(&theirs, k, from, to, now);
+            prop_assert_eq!(index.open_times_of(Doctors::Among(&ids), k, from, to, now), expected.clone());
+            prop_assert_eq!(
+                index.first_open_of(Doctors::Among(&ids), k, from, to, now),
+                expected.first().map(|o| o.start)
+            );
+            let only: Vec<IndexedSlot> = slots.iter().copied().filter(|s| s.doctor_id == one).collect();
+            prop_assert_eq!(
+                index.open_times_of(Doctors::One(one), k, from, to, now),
+                reference(&only, k, from, to, now)
+            );
+            prop_assert_eq!(
+                index.open_times_of(Doctors::All, k, from, to, now),
+                reference(&slots, k, from, to, now)
             );
         }
 
