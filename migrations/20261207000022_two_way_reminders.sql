@@ -1,11 +1,11 @@
 -- Two-way reminders (issue 26): a visit its patient confirmed, one-action links in
 -- confirmations and reminders, answers by SMS, an optional second reminder.
 
--- Confirmed by the patient ("I'll be there"): when, and how (a link, a text, or staff on
--- the phone). Recorded once; a confirmation is also a history event.
+-- Confirmed by the patient ("I'll be there"): when, and how (a message's link, a text,
+-- their visit's page, or staff on the phone). Recorded once; also a history event.
 alter table appointments
     add column confirmed_at  timestamptz,
-    add column confirmed_via text check (confirmed_via in ('link', 'sms', 'staff')),
+    add column confirmed_via text check (confirmed_via in ('link', 'sms', 'web', 'staff')),
     add constraint appointments_confirmed_check check ((confirmed_at is null) = (confirmed_via is null));
 alter table appointment_events drop constraint appointment_events_kind_check;
 alter table appointment_events add constraint appointment_events_kind_check

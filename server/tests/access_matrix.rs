@@ -115,6 +115,7 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("hold_time", [401, 200, 200, 403, 403, 403]),
     ("reschedule_appointment", [401, 200, 404, 403, 403, 403]),
     ("move_preview", [401, 200, 404, 403, 403, 403]),
+    ("confirm_my_visit", [401, 200, 404, 403, 403, 403]),
     ("cancel_appointment", [401, 200, 404, 403, 403, 403]),
     // Letting go of a hold: patients; someone else's hold is left alone (200, no change).
     ("release_hold", [401, 200, 200, 403, 403, 403]),
@@ -266,7 +267,7 @@ impl World {
                 ("user_id", self.patient_b.user_id.to_string()),
                 ("disabled", "false".into()),
             ],
-            "appointment_detail" | "cancel_appointment" | "visit_record" => {
+            "appointment_detail" | "cancel_appointment" | "visit_record" | "confirm_my_visit" => {
                 vec![("appointment_id", self.appointment_a_d1.to_string())]
             }
             "get_hold" => vec![("token", self.hold_of_a.to_string())],

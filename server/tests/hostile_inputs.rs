@@ -157,6 +157,7 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
         &["appointment_id", "start"],
     ),
     ("cancel_appointment", Caller::Patient, &["appointment_id"]),
+    ("confirm_my_visit", Caller::Patient, &["appointment_id"]),
     ("visit_record", Caller::Doctor, &["appointment_id"]),
     ("my_profile", Caller::Patient, &[]),
     (
@@ -861,7 +862,7 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
             ("user_id", bystander_user_id.to_string()),
             ("disabled", "false".into()),
         ],
-        "appointment_detail" | "cancel_appointment" | "visit_record" => {
+        "appointment_detail" | "cancel_appointment" | "visit_record" | "confirm_my_visit" => {
             vec![("appointment_id", "1".into())]
         }
         "get_hold" => vec![("token", uuid::Uuid::new_v4().to_string())],

@@ -517,3 +517,59 @@ async fn today_lists_tomorrows_unconfirmed_visits_to_call_earlier_no_shows_first
     let (_, today) = json(call(&staff, &base, "staff_today", &[]).await).await;
     assert_eq!(today["call_list"].as_array().unwrap().len(), 1);
 }
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn a_signed_in_patient_confirms_on_the_visits_page_once(pool: PgPool) {
+    let base = spawn_app(pool.clone()).await;
+    let doctor = create_person(&pool, Role::Doctor, "Webdoc").await;
+    let alice = create_person(&pool, Role::Patient, "Aliceweb").await;
+    let bob = create_person(&pool, Role::Patient, "Bobweb").await;
+    let v = visit(&pool, &alice, &doctor, 24 * 3).await;
+    let (a, b) = (client(), client());
+    log_in(&a, &base, &alice.email).await;
+    log_in(&b, &base, &bob.email).await;
+    // Someone else's visit: not found, and nothing recorded.
+    let (status, _) = json(
+        call(
+            &b,
+            &base,
+            "confirm_my_visit",
+            &[("appointment_id", &v.to_string())],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(state_of(&pool, v).await.1, None);
+    for _ in 0..2 {
+        let (status, body) = json(
+            call(
+                &a,
+                &base,
+                "confirm_my_visit",
+                &[("appointment_id", &v.to_string())],
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(state_of(&pool, v).await.1.as_deref(), Some("web"));
+    let events: i64 = sqlx::query_scalar(
+        "select count(*) from appointment_events where appointment_id = $1 and kind = 'confirmed'",
+    )
+    .bind(v)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(events, 1);
+    let page = a
+        .get(format!("{base}/appointments/{v}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("You told us you will be there."), "{page}");
+}

@@ -110,6 +110,19 @@ pub async fn move_preview(
     )
 }
 
+/// "I'll be there": the signed-in patient confirms their own visit.
+#[server(prefix = "/api", endpoint = "confirm_my_visit")]
+pub async fn confirm_my_visit(appointment_id: i64) -> Result<i64, AppError> {
+    request::respond(
+        async {
+            let id = patient::confirm(&request::as_patient().await?, appointment_id).await?;
+            request::redirect(&format!("/appointments/{id}?confirmed=1"));
+            Ok(id)
+        }
+        .await,
+    )
+}
+
 #[server(prefix = "/api", endpoint = "cancel_appointment")]
 pub async fn cancel_appointment(appointment_id: i64) -> Result<i64, AppError> {
     request::respond(

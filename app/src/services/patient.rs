@@ -281,6 +281,19 @@ pub async fn move_preview(
     })
 }
 
+/// "I'll be there" from the patient's own visit page; returns its id. Again: no change.
+pub async fn confirm(call: &Call<Patient>, appointment_id: i64) -> Result<i64, AppError> {
+    let (visit, _) = booking::confirm_attendance(
+        &call.state.pool,
+        &call.acting(),
+        appointment_id,
+        booking::ConfirmedVia::Web,
+        call.now,
+    )
+    .await?;
+    Ok(visit.appointment_id)
+}
+
 /// Cancels the patient's own appointment; returns its id.
 pub async fn cancel(call: &Call<Patient>, appointment_id: i64) -> Result<i64, AppError> {
     let policy = policy(call).await?;

@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::appointments::{status_label, ChangeActions};
 use super::waitlist::EarlierTime;
 use crate::api::appointments::{appointment_detail, AppointmentView};
-use crate::api::booking::CancelAppointment;
+use crate::api::booking::{CancelAppointment, ConfirmMyVisit};
 use crate::api::directory::use_clinic_profile;
 use crate::components::auth::RequireRole;
 use crate::components::time::{device_zone, full, iso, other_zone, zone};
@@ -20,9 +20,10 @@ pub fn AppointmentPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|v| v.parse::<i64>().ok());
     let cancel = ServerAction::<CancelAppointment>::new();
+    let confirm = ServerAction::<ConfirmMyVisit>::new();
     let appointment = Resource::new(
-        move || (id(), cancel.version().get()),
-        |(id, _)| async move {
+        move || (id(), cancel.version().get(), confirm.version().get()),
+        |(id, _, _)| async move {
             match id {
                 Some(id) => appointment_detail(id).await,
                 None => Err(AppError::NotFound),
@@ -31,7 +32,7 @@ pub fn AppointmentPage() -> impl IntoView {
     );
     view! {
         <RequireRole roles=vec![Role::Patient] title="Your appointment">
-            <Details cancel=cancel appointment=appointment/>
+            <Details cancel=cancel confirm=confirm appointment=appointment/>
         </RequireRole>
     }
 }
@@ -39,6 +40,7 @@ pub fn AppointmentPage() -> impl IntoView {
 #[component]
 fn Details(
     cancel: ServerAction<CancelAppointment>,
+    confirm: ServerAction<ConfirmMyVisit>,
     appointment: Resource<Result<AppointmentView, AppError>>,
 ) -> impl IntoView {
     let query = use_query_map();
@@ -48,6 +50,8 @@ fn Details(
         let q = query.read();
         if q.get("booked").is_some() {
             Some("You're booked. A confirmation is on its way by email.")
+        } else if q.get("confirmed").is_some() || confirm.value().get().is_some_and(|r| r.is_ok()) {
+            Some("Thank you: we know you will be there.")
         } else if q.get("moved").is_some() {
             Some("Your appointment has been moved. We'll email you the new time.")
         } else if q.get("cancelled").is_some() || cancel.value().get().is_some_and(|r| r.is_ok()) {
@@ -83,6 +87,8 @@ fn Details(
                                 {a.clinic_note.clone().map(|note| view! { <dt>"Note"</dt><dd>{note}</dd> })}
                                 <dt>"Where"</dt><dd>{format!("{clinic_name}, {address}")}</dd>
                                 <dt>"Status"</dt><dd>{status_label(a.status)}</dd>
+                                {(a.status == domain::booking::AppointmentStatus::Booked && a.confirmed_at.is_some())
+                                    .then(|| view! { <dt>"Confirmed"</dt><dd>"You told us you will be there."</dd> })}
                                 {a.reason.clone().map(|r| view! { <dt>"Your reason (private)"</dt><dd>{r}</dd> })}
                             </dl>
                             {(a.status != domain::booking::AppointmentStatus::Cancelled).then(|| view! {
@@ -92,7 +98,15 @@ fn Details(
                                     </a>
                                 </p>
                             })}
-                            <p class="form-error" role="alert">{move || cancel.value().get().and_then(Result::err).map(|e| e.to_string())}</p>
+                            {(a.status == domain::booking::AppointmentStatus::Booked && a.confirmed_at.is_none()).then(|| view! {
+                                <ActionForm action=confirm attr:class="confirm-visit">
+                                    <input type="hidden" name="appointment_id" value=a.appointment_id/>
+                                    <button type="submit" disabled=move || confirm.pending().get()>"I'll be there"</button>
+                                </ActionForm>
+                            })}
+                            <p class="form-error" role="alert">{move || cancel.value().get().and_then(Result::err)
+                                .or_else(|| confirm.value().get().and_then(Result::err))
+                                .map(|e| e.to_string())}</p>
                             {(a.status == domain::booking::AppointmentStatus::Booked && a.reschedule_blocked.is_none())
                                 .then(|| view! { <EarlierTime appointment_id=a.appointment_id/> })}
                             <ChangeActions a=a cancel=cancel/>

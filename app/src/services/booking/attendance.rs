@@ -1,5 +1,5 @@
 //! "I'll be there": the patient confirms a booked visit — from a message's link, by a text,
-//! or to staff on the phone. Recorded once (the time, how), with a history event and an
+//! on their visit's page, or to staff on the phone. Recorded once (the time, how), with a history event and an
 //! audit row in the same transaction; confirming again changes nothing. A moved visit
 //! needs a new confirmation (`db::appointments::move_to` clears it).
 
@@ -19,6 +19,8 @@ use super::{change::lock_for_change, ActingRole, ActingUser};
 pub enum ConfirmedVia {
     Link,
     Sms,
+    /// The patient's own visit page, signed in.
+    Web,
     Staff,
 }
 
@@ -27,6 +29,7 @@ impl ConfirmedVia {
         match self {
             Self::Link => "link",
             Self::Sms => "sms",
+            Self::Web => "web",
             Self::Staff => "staff",
         }
     }
