@@ -12,6 +12,7 @@
 use chrono::{DateTime, Utc};
 use domain::booking::{self as rules, Actor, AppointmentFacts, AppointmentStatus};
 use domain::links::encode_next;
+use domain::ClinicPolicy;
 use sqlx::PgConnection;
 
 use crate::db::{
@@ -101,14 +102,17 @@ fn state_of(link: &LinkRecord, tz: chrono_tz::Tz) -> VisitLinkState {
 
 /// Why the patient may not cancel or move online now (the change freeze), with the
 /// clinic's number.
-async fn change_blocked(call: &Call, link: &LinkRecord) -> Result<Option<String>, AppError> {
-    let policy = db::settings::clinic_policy(&call.state.pool).await?;
+async fn change_blocked(
+    call: &Call,
+    policy: &ClinicPolicy,
+    link: &LinkRecord,
+) -> Result<Option<String>, AppError> {
     let facts = AppointmentFacts {
         start: link.start_time,
         status: AppointmentStatus::Booked,
         change_count: u32::try_from(link.change_count).unwrap_or(u32::MAX),
     };
-    if rules::check_cancel(&policy, call.now, &facts, &Actor::Patient).is_ok() {
+    if rules::check_cancel(policy, call.now, &facts, &Actor::Patient).is_ok() {
         return Ok(None);
     }
     let profile = db::settings::clinic_profile(&call.state.pool).await?;
@@ -134,13 +138,12 @@ pub async fn view(
 ) -> Result<VisitLinkView, AppError> {
     let purpose = LinkPurpose::parse(purpose).ok_or_else(no_longer_valid)?;
     let link = find(call, purpose, token).await?;
-    let tz = db::settings::clinic_policy(&call.state.pool)
-        .await?
-        .time_zone();
+    let policy = db::settings::clinic_policy(&call.state.pool).await?;
+    let tz = policy.time_zone();
     let state = state_of(&link, tz);
     let change_blocked = match (&state, purpose) {
         (VisitLinkState::Booked { .. }, LinkPurpose::Cancel | LinkPurpose::Move) => {
-            change_blocked(call, &link).await?
+            change_blocked(call, &policy, &link).await?
         }
         _ => None,
     };
@@ -218,7 +221,7 @@ pub async fn cancel(call: &Call, token: &str) -> Result<DateTime<Utc>, AppError>
     let link = find(call, LinkPurpose::Cancel, token).await?;
     let policy = db::settings::clinic_policy(&call.state.pool).await?;
     still_as_sent(&link, policy.time_zone())?;
-    if let Some(blocked) = change_blocked(call, &link).await? {
+    if let Some(blocked) = change_blocked(call, &policy, &link).await? {
         return Err(AppError::validation("token", blocked));
     }
     let by = acting(call, &link)?;

@@ -9,6 +9,7 @@ use crate::db::{self, settings::WaitlistSettings};
 use crate::error::AppError;
 use crate::services::call::{Call, Staff};
 use crate::services::notify::render::when;
+use crate::services::staff::operations::{audit_and_commit, changed};
 use crate::services::staff::{audit_staff, audit_staff_reads};
 use crate::services::waitlist::{describe, join_for, stored_limits};
 use crate::wire::waitlist::{
@@ -180,32 +181,27 @@ pub async fn update_settings(
     let pool = &call.state.pool;
     let old = settings_form(&db::settings::waitlist_settings(pool).await?);
     let fresh = settings_form(&new);
-    let changes: Vec<String> = [
-        ("wave_size", &old.wave_size, &fresh.wave_size),
-        ("wave_minutes", &old.wave_minutes, &fresh.wave_minutes),
-        ("offer_minutes", &old.offer_minutes, &fresh.offer_minutes),
-        ("daily_cap", &old.daily_cap, &fresh.daily_cap),
-        ("quiet_start", &old.quiet_start, &fresh.quiet_start),
-        ("quiet_end", &old.quiet_end, &fresh.quiet_end),
-    ]
-    .into_iter()
-    .filter(|(_, a, b)| a != b)
-    .map(|(field, a, b)| format!("waitlist {field}: {a} → {b}"))
-    .collect();
+    let changes = changed([
+        ("waitlist wave_size", old.wave_size, fresh.wave_size),
+        (
+            "waitlist wave_minutes",
+            old.wave_minutes,
+            fresh.wave_minutes,
+        ),
+        (
+            "waitlist offer_minutes",
+            old.offer_minutes,
+            fresh.offer_minutes,
+        ),
+        ("waitlist daily_cap", old.daily_cap, fresh.daily_cap),
+        ("waitlist quiet_start", old.quiet_start, fresh.quiet_start),
+        ("waitlist quiet_end", old.quiet_end, fresh.quiet_end),
+    ]);
     if changes.is_empty() {
         return Ok(vec!["Nothing changed.".to_owned()]);
     }
     let mut tx = pool.begin().await?;
     db::settings::save_waitlist_settings(&mut tx, &new, call.now).await?;
-    audit_staff(
-        &mut tx,
-        call,
-        AuditAction::ClinicSettings,
-        None,
-        "clinic_settings".to_owned(),
-        Some(&changes.join("; ")),
-    )
-    .await?;
-    tx.commit().await?;
+    audit_and_commit(tx, call, &changes).await?;
     Ok(changes)
 }

@@ -97,6 +97,37 @@ fn capitalise(text: &str) -> String {
         .unwrap_or_default()
 }
 
+/// `field: old → new` for each pair whose values differ: what a settings change says.
+pub(crate) fn changed<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, String, String)>,
+) -> Vec<String> {
+    pairs
+        .into_iter()
+        .filter(|(_, a, b)| a != b)
+        .map(|(field, a, b)| format!("{field}: {a} → {b}"))
+        .collect()
+}
+
+/// Records a change of the clinic's settings, already written in `tx`, in the audit log
+/// with every value old → new, and commits.
+pub(crate) async fn audit_and_commit(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    call: &Call<Staff>,
+    changes: &[String],
+) -> Result<(), AppError> {
+    audit_staff(
+        &mut tx,
+        call,
+        AuditAction::ClinicSettings,
+        None,
+        "clinic_settings".to_owned(),
+        Some(&changes.join("; ")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// `field: old → new` for every changed value.
 fn differences(old: &ClinicSettings, new: &ClinicSettings) -> Vec<String> {
     let (o, n) = (&old.policy, &new.policy);
@@ -168,11 +199,7 @@ fn differences(old: &ClinicSettings, new: &ClinicSettings) -> Vec<String> {
             n.notification_debounce_minutes.to_string(),
         ),
     ];
-    pairs
-        .into_iter()
-        .filter(|(_, a, b)| a != b)
-        .map(|(field, a, b)| format!("{field}: {a} → {b}"))
-        .collect()
+    changed(pairs)
 }
 
 pub async fn update_settings(
@@ -209,16 +236,7 @@ pub async fn update_settings(
         // Free times follow the new grid or zone; booked visits keep theirs.
         db::slots::delete_all_unused_from(&mut tx, now).await?;
     }
-    audit_staff(
-        &mut tx,
-        call,
-        AuditAction::ClinicSettings,
-        None,
-        "clinic_settings".to_owned(),
-        Some(&changes.join("; ")),
-    )
-    .await?;
-    tx.commit().await?;
+    audit_and_commit(tx, call, &changes).await?;
     if regrid || old.policy.booking_horizon_days != new.policy.booking_horizon_days {
         schedule::materialize_slots(&state.pool, &policy, now).await?;
     }
@@ -285,33 +303,18 @@ pub async fn update_message_settings(
     };
     let mut tx = state.pool.begin().await?;
     let old = db::settings::message_settings(&mut *tx).await?;
-    let mut changes = Vec::new();
-    if old.second_reminder_minutes != new.second_reminder_minutes {
-        changes.push(format!(
-            "second_reminder_minutes: {} → {}",
+    let changes = changed([
+        (
+            "second_reminder_minutes",
             reminder_words(old.second_reminder_minutes),
-            reminder_words(new.second_reminder_minutes)
-        ));
-    }
-    if old.phone_region != new.phone_region {
-        changes.push(format!(
-            "phone_region: {} → {}",
-            old.phone_region, new.phone_region
-        ));
-    }
+            reminder_words(new.second_reminder_minutes),
+        ),
+        ("phone_region", old.phone_region, new.phone_region.clone()),
+    ]);
     if changes.is_empty() {
         return Ok(vec!["Nothing changed.".to_owned()]);
     }
     db::settings::save_message_settings(&mut tx, &new, call.now).await?;
-    audit_staff(
-        &mut tx,
-        call,
-        AuditAction::ClinicSettings,
-        None,
-        "clinic_settings".to_owned(),
-        Some(&changes.join("; ")),
-    )
-    .await?;
-    tx.commit().await?;
+    audit_and_commit(tx, call, &changes).await?;
     Ok(changes)
 }
