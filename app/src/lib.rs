@@ -29,7 +29,7 @@ use crate::components::focus::{FocusOnFormAnswer, FocusOnNavigation};
 use crate::components::layout::{SiteFooter, SiteHeader};
 use crate::pages::account::AccountPage;
 use crate::pages::patient::{
-    AppointmentPage, AppointmentsPage, BookPage, ConfirmPage, MovePage, ProfilePage,
+    AppointmentPage, AppointmentsPage, BookDoctorsPage, BookPage, ConfirmPage, MovePage, ProfilePage,
 };
 use crate::pages::public::{
     ForgotPasswordPage, HomePage, LoginPage, OfferLeftPage, OfferPage, OfferTakenPage,
@@ -173,6 +173,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/two-step") view=TwoStepPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/two-step/codes") view=RecoveryCodesPage ssr=SsrMode::Async/>
                     <Route path=path!("/book") view=BookPage ssr=SsrMode::Async/>
+                    <Route path=path!("/book/doctors") view=BookDoctorsPage ssr=SsrMode::Async/>
                     <Route path=path!("/book/confirm") view=ConfirmPage ssr=SsrMode::Async/>
                     <Route path=path!("/book/move") view=MovePage ssr=SsrMode::Async/>
                     <Route path=path!("/appointments") view=AppointmentsPage ssr=SsrMode::Async/>

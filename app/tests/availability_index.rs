@@ -11,6 +11,11 @@ use chrono::{DateTime, Duration, Utc};
 use common::*;
 use sqlx::PgPool;
 
+/// Every doctor's times for a visit of `k` slots.
+fn anyone(k: impl TryInto<i32>) -> domain::visit_type::Need {
+    domain::visit_type::Need::slots_of_anyone(k.try_into().ok().unwrap_or(1))
+}
+
 type M = sqlx::migrate::Migrator;
 static MIGRATOR: &M = &app::db::MIGRATOR;
 
@@ -83,7 +88,7 @@ async fn the_index_answers_exactly_what_the_sql_answers(pool: PgPool) {
         for k in [1_usize, 2, 3] {
             for (from, days) in [(now(), 1), (ny(5, 11, 0), 7), (ny(8, 0, 0), 5), (now(), 30)] {
                 let to = from + Duration::days(days);
-                let sql = availability::open_times(&pool, &p, k, from, to, now())
+                let sql = availability::open_times(&pool, &p, &anyone(k), from, to, now())
                     .await
                     .unwrap();
                 let window = domain::availability::BookingWindow::for_patients(&p, now());
@@ -108,14 +113,14 @@ async fn the_index_answers_exactly_what_the_sql_answers(pool: PgPool) {
             &index,
             &pool,
             &p,
-            2,
+            &anyone(2),
             now(),
             now() + Duration::days(7),
             now(),
         )
         .await
         .unwrap();
-        let sql = availability::open_times(&pool, &p, 2, now(), now() + Duration::days(7), now())
+        let sql = availability::open_times(&pool, &p, &anyone(2), now(), now() + Duration::days(7), now())
             .await
             .unwrap();
         assert_eq!(fallback, sql);
@@ -144,7 +149,7 @@ async fn the_index_follows_changes_and_survives_losing_its_listener(pool: PgPool
         let pool = pool.clone();
         let p = p.clone();
         async move {
-            availability::open_times_from(&index, &pool, &p, 1, t, t + Duration::minutes(1), now())
+            availability::open_times_from(&index, &pool, &p, &anyone(1), t, t + Duration::minutes(1), now())
                 .await
                 .unwrap()
                 .first()
@@ -223,7 +228,7 @@ async fn the_index_follows_changes_and_survives_losing_its_listener(pool: PgPool
                 &index,
                 &pool,
                 &p,
-                1,
+                &anyone(1),
                 t3,
                 t3 + Duration::minutes(1),
                 now(),
@@ -293,7 +298,7 @@ async fn doctors_free_at(
     p: &domain::ClinicPolicy,
     t: DateTime<Utc>,
 ) -> u32 {
-    availability::open_times_from(index, pool, p, 1, t, t + Duration::minutes(1), now())
+    availability::open_times_from(index, pool, p, &anyone(1), t, t + Duration::minutes(1), now())
         .await
         .unwrap()
         .first()
@@ -423,7 +428,7 @@ async fn the_cached_settings_follow_changes(pool: PgPool) {
     eventually("built", async || index.is_ready()).await;
     let first = index.settings(&pool).await.unwrap();
     assert_eq!(first.policy, policy());
-    assert_eq!(first.types[0].1, "Standard");
+    assert_eq!(first.types[0].name, "Standard");
 
     sqlx::query("update clinic_settings set booking_horizon_days = 30")
         .execute(&pool)
@@ -458,7 +463,7 @@ async fn the_cached_settings_follow_changes(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
-    assert_eq!(index.settings(&pool).await.unwrap().types[0].1, "Quick");
+    assert_eq!(index.settings(&pool).await.unwrap().types[0].name, "Quick");
 }
 
 /// A read that must see a change just committed waits for the index with `catch_up`:

@@ -76,7 +76,7 @@ async fn holidays_close_slots_and_reopen_them_when_removed(pool: PgPool) {
     .unwrap();
     materialize(&pool).await;
     assert_eq!(slot_status(&pool, doctor, ny(6, 9, 0)).await, "holiday");
-    let open = availability::open_times(&pool, &policy(), 1, ny(6, 0, 0), ny(7, 0, 0), now())
+    let open = availability::open_times(&pool, &policy(), &domain::visit_type::Need::slots_of_anyone(1), ny(6, 0, 0), ny(7, 0, 0), now())
         .await
         .unwrap();
     assert!(open.is_empty(), "nothing is bookable on a holiday");
@@ -96,13 +96,13 @@ async fn availability_counts_doctors_and_respects_notice(pool: PgPool) {
     }
     materialize(&pool).await;
     // now = 09:00 today; two hours' notice: today's first bookable start is 11:00.
-    let today = availability::open_times(&pool, &policy(), 1, ny(4, 0, 0), ny(5, 0, 0), now())
+    let today = availability::open_times(&pool, &policy(), &domain::visit_type::Need::slots_of_anyone(1), ny(4, 0, 0), ny(5, 0, 0), now())
         .await
         .unwrap();
     let starts: Vec<_> = today.iter().map(|o| (o.start, o.doctors)).collect();
     assert_eq!(starts, [(ny(4, 11, 0), 2), (ny(4, 11, 30), 2)]);
     // Long visits need two back-to-back slots: 11:30 cannot take one (day ends 12:00).
-    let long = availability::open_times(&pool, &policy(), 2, ny(4, 0, 0), ny(5, 0, 0), now())
+    let long = availability::open_times(&pool, &policy(), &domain::visit_type::Need::slots_of_anyone(2), ny(4, 0, 0), ny(5, 0, 0), now())
         .await
         .unwrap();
     assert_eq!(
@@ -740,7 +740,10 @@ async fn bookings_spread_over_doctors_by_that_days_load(pool: PgPool) {
 async fn the_schema_itself_refuses_a_double_booking(pool: PgPool) {
     let d = add_doctor(&pool, "Solo").await;
     let patient = add_patient(&pool, 1).await;
-    let insert = |start: chrono::DateTime<chrono::Utc>, minutes: i64| {
+    // Another patient for the overlapping row: the doctor's constraint is under test, not
+    // the patient's own (`appointments_patient_no_overlap`).
+    let other = add_patient(&pool, 2).await;
+    let insert = |start: chrono::DateTime<chrono::Utc>, minutes: i64, patient: &ActingUser| {
         sqlx::query(
             "insert into appointments (patient_id, doctor_id, appointment_type_id, start_time, end_time,
                                        booked_by_user_id, booked_by_role, idempotency_key)
@@ -753,8 +756,8 @@ async fn the_schema_itself_refuses_a_double_booking(pool: PgPool) {
         .bind(patient.user_id)
         .execute(&pool)
     };
-    insert(ny(6, 10, 0), 60).await.unwrap();
-    let overlap = insert(ny(6, 10, 30), 30).await.unwrap_err();
+    insert(ny(6, 10, 0), 60, &patient).await.unwrap();
+    let overlap = insert(ny(6, 10, 30), 30, &other).await.unwrap_err();
     assert_eq!(
         overlap.as_database_error().and_then(|e| e.constraint()),
         Some("appointments_no_overlap")

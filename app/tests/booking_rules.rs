@@ -270,7 +270,7 @@ async fn a_disabled_doctor_is_never_offered_or_assigned_and_their_visits_go_to_s
     // Not in the directory, not in the finder, never assigned.
     let listed = app::db::doctors::list_active(&pool).await.unwrap();
     assert!(listed.iter().all(|d| d.doctor_id != gone));
-    let open = app::db::slots::open_slots_between(&pool, ny(6, 9, 0), ny(6, 9, 30), now())
+    let open = app::db::slots::open_slots_between(&pool, ny(6, 9, 0), ny(6, 9, 30), now(), None)
         .await
         .unwrap();
     assert!(
@@ -386,7 +386,7 @@ async fn a_new_holiday_ends_holds_on_that_day_at_once(pool: PgPool) {
     .unwrap();
     assert_eq!(outcome.queued, 1, "the booked visit goes to staff");
 
-    let open = app::db::slots::open_slots_between(&pool, ny(6, 0, 0), ny(7, 0, 0), now())
+    let open = app::db::slots::open_slots_between(&pool, ny(6, 0, 0), ny(7, 0, 0), now(), None)
         .await
         .unwrap();
     assert!(
@@ -468,7 +468,7 @@ async fn new_weekly_hours_take_held_slots_away_at_once(pool: PgPool) {
         .unwrap();
     assert_eq!(outcome.queued, 1, "the 16:30 visit goes to staff");
 
-    let open = app::db::slots::open_slots_between(&pool, ny(6, 15, 0), ny(7, 0, 0), now())
+    let open = app::db::slots::open_slots_between(&pool, ny(6, 15, 0), ny(7, 0, 0), now(), None)
         .await
         .unwrap();
     assert!(open.is_empty(), "nothing after 15:00 is offered: {open:?}");

@@ -170,7 +170,7 @@ async fn shorter_hours_move_a_booked_visit_and_stop_offering_its_old_time(pool: 
             .unwrap();
     assert_eq!((outcome.moved, outcome.queued), (1, 0));
     assert_eq!(doctor_of(&pool, late.0).await.0, d[1]);
-    let offered = db::slots::open_slots_between(&pool, ny(6, 15, 0), ny(6, 17, 0), now())
+    let offered = db::slots::open_slots_between(&pool, ny(6, 15, 0), ny(6, 17, 0), now(), None)
         .await
         .unwrap();
     assert!(offered.iter().all(|s| s.doctor_id == d[1]), "{offered:?}");

@@ -16,6 +16,7 @@ use std::time::{Duration as StdDuration, Instant};
 use app::db;
 use app::services::availability::{self, AvailabilityIndex};
 use chrono::{DateTime, Duration, Utc};
+use domain::visit_type::Need;
 use sqlx::PgPool;
 
 /// The data set: doctors × days × slots a day, `taken` of them booked.
@@ -232,15 +233,20 @@ async fn seed_sql(
     k: usize,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    among: Option<&[i64]>,
 ) -> Result<usize, sqlx::Error> {
+    // The seed's query, narrowed to some doctors the way a visit type's or a chosen
+    // doctor's times would be asked of it.
     let rows: Vec<(DateTime<Utc>, i64)> = if k == 1 {
         sqlx::query_as(
             "select start_time, count(*) from availability_slots
               where status = 'free' and start_time >= $1 and start_time < $2
+                and ($3::bigint[] is null or doctor_id = any($3))
               group by start_time order by start_time",
         )
         .bind(from)
         .bind(to)
+        .bind(among)
         .fetch_all(pool)
         .await?
     } else {
@@ -249,10 +255,12 @@ async fn seed_sql(
                join availability_slots b on b.doctor_id = a.doctor_id and b.start_time = a.end_time
               where a.status = 'free' and b.status = 'free'
                 and a.start_time >= $1 and a.start_time < $2
+                and ($3::bigint[] is null or a.doctor_id = any($3))
               group by a.start_time order by a.start_time",
         )
         .bind(from)
         .bind(to)
+        .bind(among)
         .fetch_all(pool)
         .await?
     };
@@ -316,7 +324,27 @@ pub async fn run(pool: &PgPool, size: Size) -> Result<serde_json::Value, String>
         })
         .collect();
     let mut report = serde_json::Map::new();
-    for (name, k) in [("standard", 1_usize), ("long", 2)] {
+    // Every doctor for the two built-in types; a type offered by a tenth of the doctors;
+    // one doctor a patient chose.
+    let doctor_ids: Vec<i64> =
+        sqlx::query_scalar("select doctor_id from doctors where active order by doctor_id")
+            .fetch_all(pool)
+            .await
+            .map_err(fail("listing doctors"))?;
+    let tenth: Vec<i64> = doctor_ids.iter().copied().step_by(10).collect();
+    let one = doctor_ids.get(doctor_ids.len() / 2).copied().unwrap_or(1);
+    let need = |visit: i32, among: Option<Vec<i64>>| Need {
+        visit,
+        buffer: 0,
+        among,
+    };
+    for (name, need) in [
+        ("standard", need(1, None)),
+        ("long", need(2, None)),
+        ("tenth", need(1, Some(tenth))),
+        ("one_doctor", need(1, Some(vec![one]))),
+    ] {
+        let k = need.slots() as usize;
         let rounds_sql = 40.min(weeks.len() * 4);
         let mut index_samples = Vec::new();
         let mut seed_samples = Vec::new();
@@ -326,22 +354,22 @@ pub async fn run(pool: &PgPool, size: Size) -> Result<serde_json::Value, String>
             let from = weeks[round % weeks.len()];
             let to = from + Duration::days(7);
             let started = Instant::now();
-            let n_seed = seed_sql(pool, k, from, to)
+            let n_seed = seed_sql(pool, k, from, to, need.among.as_deref())
                 .await
                 .map_err(fail("seed SQL"))?;
             seed_samples.push(started.elapsed());
             let started = Instant::now();
-            let path = availability::open_times(pool, &policy, k, from, to, now)
+            let path = availability::open_times(pool, &policy, &need, from, to, now)
                 .await
                 .map_err(fail("SQL path"))?;
             path_samples.push(started.elapsed());
-            let from_index = index.open_times(k, from, to, now);
+            let from_index = index.open_times_of(need.doctors(), k, from, to, now);
             agree &= from_index == path && n_seed == path.len();
         }
         for round in 0..(rounds_sql * 50) {
             let from = weeks[round % weeks.len()];
             let started = Instant::now();
-            let times = index.open_times(k, from, from + Duration::days(7), now);
+            let times = index.open_times_of(need.doctors(), k, from, from + Duration::days(7), now);
             index_samples.push(started.elapsed());
             std::hint::black_box(times);
         }

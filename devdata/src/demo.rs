@@ -309,7 +309,15 @@ async fn book_demo_appointments(pool: &PgPool, patients: &[(i64, i64)]) -> Resul
     let policy = db::settings::clinic_policy(pool).await?;
     let now = Utc::now();
     let open =
-        availability::open_times(pool, &policy, 2, now, now + Duration::days(14), now).await?;
+        availability::open_times(
+            pool,
+            &policy,
+            &domain::visit_type::Need::slots_of_anyone(2),
+            now,
+            now + Duration::days(14),
+            now,
+        )
+        .await?;
     for (patient, index, appointment_type_id) in BOOKINGS {
         let (Some(&(user_id, patient_id)), Some(time)) = (patients.get(patient), open.get(index))
         else {

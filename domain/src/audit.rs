@@ -55,11 +55,13 @@ pub enum AuditAction {
     WaitlistRemove,
     /// Staff read the waitlist (who waits).
     WaitlistRead,
+    /// Staff created, changed, retired or restored a visit type.
+    VisitTypeChange,
 }
 
 impl AuditAction {
     /// Every action, for listing and for tests.
-    pub const ALL: [Self; 47] = [
+    pub const ALL: [Self; 48] = [
         Self::AccountCreate,
         Self::AccountDisable,
         Self::AccountEmailVerified,
@@ -107,6 +109,7 @@ impl AuditAction {
         Self::WaitlistAdd,
         Self::WaitlistRemove,
         Self::WaitlistRead,
+        Self::VisitTypeChange,
     ];
 
     /// The name stored in the log: `<area>.<what>`.
@@ -159,6 +162,7 @@ impl AuditAction {
             Self::WaitlistAdd => "waitlist.add",
             Self::WaitlistRemove => "waitlist.remove",
             Self::WaitlistRead => "waitlist.read",
+            Self::VisitTypeChange => "visit_type.change",
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod sms_reply;
 pub mod text;
 pub mod throttle;
 pub mod two_factor;
+pub mod visit_type;
 pub mod waitlist;
 
 pub use policy::{ClinicPolicy, ClinicPolicyInput, PolicyError};

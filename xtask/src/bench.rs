@@ -246,6 +246,8 @@ fn availability(flags: &[String], args: &[String]) -> Result<()> {
     for (name, label) in [
         ("standard", "Standard (1 slot)"),
         ("long", "Long (2 slots)"),
+        ("tenth", "A type a tenth of the doctors offer (1 slot)"),
+        ("one_doctor", "One chosen doctor (1 slot)"),
     ] {
         let speedup = f(&[name, "speedup_vs_seed_median"]);
         table.push_str(&format!(

@@ -15,10 +15,29 @@ pub use crate::wire::booking::*;
 pub async fn finder_week(
     appointment_type_id: Option<i64>,
     week: Option<NaiveDate>,
+    /// A chosen doctor (their times only); none: any doctor.
+    doctor: Option<i64>,
 ) -> Result<WeekView, AppError> {
     request::respond(
-        async { patient::finder_week(&request::call().await?, appointment_type_id, week).await }
-            .await,
+        async {
+            patient::finder_week(&request::call().await?, appointment_type_id, week, doctor).await
+        }
+        .await,
+    )
+}
+
+/// The doctors who offer a visit type, and a signed-in patient's usual doctor.
+#[server(prefix = "/api", endpoint = "doctor_choice")]
+pub async fn doctor_choice(appointment_type_id: i64) -> Result<DoctorChoiceView, AppError> {
+    request::respond(
+        async {
+            let call = request::call().await?;
+            let patient_id = request::current_user()
+                .await?
+                .and_then(|u| u.patient_id);
+            patient::doctor_choice(&call, patient_id, appointment_type_id).await
+        }
+        .await,
     )
 }
 
@@ -27,11 +46,13 @@ pub async fn finder_week(
 pub async fn hold_time(
     start: DateTime<Utc>,
     appointment_type_id: i64,
+    /// The doctor the patient chose; none: the clinic assigns one.
+    doctor: Option<i64>,
 ) -> Result<HoldView, AppError> {
     request::respond(
         async {
             let call = request::as_patient().await?;
-            let view = patient::hold_time(&call, start, appointment_type_id).await?;
+            let view = patient::hold_time(&call, start, appointment_type_id, doctor).await?;
             request::redirect(&format!("/book/confirm?hold={}", view.token));
             Ok(view)
         }
@@ -63,15 +84,28 @@ pub async fn release_hold(hold: Uuid, appointment_type_id: Option<i64>) -> Resul
 
 /// Books the held time. Submitting again with the same `idempotency_key` books nothing new.
 #[server(prefix = "/api", endpoint = "confirm_booking")]
+#[allow(clippy::too_many_arguments)]
 pub async fn confirm_booking(
     hold: Uuid,
     reason: Option<String>,
     idempotency_key: Uuid,
+    /// Answers to the visit type's intake questions, by position (1 to 5).
+    answer_1: Option<String>,
+    answer_2: Option<String>,
+    answer_3: Option<String>,
+    answer_4: Option<String>,
+    answer_5: Option<String>,
 ) -> Result<i64, AppError> {
     request::respond(
         async {
             let call = request::as_patient().await?;
-            let id = patient::confirm_booking(&call, hold, reason, idempotency_key).await?;
+            let answers: Vec<(i32, String)> = [answer_1, answer_2, answer_3, answer_4, answer_5]
+                .into_iter()
+                .zip(1..)
+                .filter_map(|(a, n)| a.map(|a| (n, a)))
+                .collect();
+            let id =
+                patient::confirm_booking(&call, hold, reason, idempotency_key, &answers).await?;
             request::redirect(&format!("/appointments/{id}?booked=1"));
             Ok(id)
         }

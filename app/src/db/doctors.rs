@@ -9,12 +9,14 @@ struct DoctorCardRow {
     first_name: String,
     last_name: String,
     specialty: String,
+    languages: Vec<String>,
+    introduction: Option<String>,
 }
 
 /// Active doctors for the public directory, ordered by last name.
 pub async fn list_active(pool: &PgPool) -> Result<Vec<DoctorCard>, sqlx::Error> {
     let rows: Vec<DoctorCardRow> = sqlx::query_as(
-        "select doctor_id, first_name, last_name, specialty
+        "select doctor_id, first_name, last_name, specialty, languages, introduction
          from doctors
          where active
          order by last_name, first_name, doctor_id",
@@ -27,6 +29,8 @@ pub async fn list_active(pool: &PgPool) -> Result<Vec<DoctorCard>, sqlx::Error> 
             doctor_id: r.doctor_id,
             display_name: domain::directory::doctor_display_name(&r.first_name, &r.last_name),
             specialty: r.specialty,
+            languages: r.languages,
+            introduction: r.introduction,
         })
         .collect())
 }
@@ -303,6 +307,8 @@ pub struct StaffDoctorRow {
     pub first_name: String,
     pub last_name: String,
     pub specialty: String,
+    pub languages: Vec<String>,
+    pub introduction: Option<String>,
     pub email: String,
     pub active: bool,
     pub upcoming: i64,
@@ -311,7 +317,8 @@ pub struct StaffDoctorRow {
 /// Every doctor with their account's email and upcoming visit count, by last name.
 pub async fn staff_list(pool: &PgPool) -> Result<Vec<StaffDoctorRow>, sqlx::Error> {
     sqlx::query_as(
-        "select d.doctor_id, d.user_id, d.first_name, d.last_name, d.specialty, u.email, d.active,
+        "select d.doctor_id, d.user_id, d.first_name, d.last_name, d.specialty, d.languages,
+                d.introduction, u.email, d.active,
                 (select count(*) from appointments a
                   where a.doctor_id = d.doctor_id and a.status = 'booked' and a.start_time > now()) as upcoming
          from doctors d join users u using (user_id)
@@ -321,21 +328,31 @@ pub async fn staff_list(pool: &PgPool) -> Result<Vec<StaffDoctorRow>, sqlx::Erro
     .await
 }
 
+/// A doctor's public profile as staff edit it.
+pub struct DoctorDetails<'a> {
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub specialty: &'a str,
+    pub languages: &'a [String],
+    pub introduction: Option<&'a str>,
+}
+
 pub async fn update_details(
     conn: &mut PgConnection,
     doctor_id: i64,
-    first_name: &str,
-    last_name: &str,
-    specialty: &str,
+    d: &DoctorDetails<'_>,
 ) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query(
-        "update doctors set first_name = $2, last_name = $3, specialty = $4, updated_at = now()
+        "update doctors set first_name = $2, last_name = $3, specialty = $4, languages = $5,
+                            introduction = $6, updated_at = now()
          where doctor_id = $1",
     )
     .bind(doctor_id)
-    .bind(first_name)
-    .bind(last_name)
-    .bind(specialty)
+    .bind(d.first_name)
+    .bind(d.last_name)
+    .bind(d.specialty)
+    .bind(d.languages)
+    .bind(d.introduction)
     .execute(conn)
     .await?
     .rows_affected()

@@ -19,6 +19,7 @@ pub mod tokens;
 pub mod two_factor;
 pub mod users;
 pub mod visit_links;
+pub mod visit_types;
 pub mod waitlist;
 
 use sqlx::migrate::Migrator;

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::booking::{self as rules, Actor, AppointmentFacts, AppointmentStatus};
 use domain::schedule::{local_date, local_day_bounds};
+use domain::visit_type::VisitType;
 use domain::ClinicPolicy;
 use uuid::Uuid;
 
@@ -14,7 +15,10 @@ use crate::services::availability;
 use crate::services::booking;
 use crate::services::call::{Call, Patient};
 use crate::wire::appointments::AppointmentView;
-use crate::wire::booking::{AppointmentTypeView, DayTimes, HoldView, MoveDoctor, WeekView};
+use crate::wire::booking::{
+    AppointmentTypeView, DayTimes, DoctorChoiceView, HoldView, MoveDoctor, WeekView,
+};
+use crate::wire::directory::DoctorCard;
 
 /// The patient's call and the clinic's current policy.
 async fn policy(call: &Call<Patient>) -> Result<ClinicPolicy, AppError> {
@@ -25,42 +29,68 @@ pub async fn finder_week(
     call: &Call,
     appointment_type_id: Option<i64>,
     week: Option<NaiveDate>,
+    doctor: Option<i64>,
 ) -> Result<WeekView, AppError> {
     let state = &call.state;
-    // The finder is the hottest read (anonymous too): policy and types from the cache.
+    // The finder is the hottest read (anonymous too): policy, types and doctors from the
+    // cache.
     let settings = state.availability.settings(&state.pool).await?;
     let policy = settings.policy;
     let now = call.now;
     let tz = policy.time_zone();
-    let types: Vec<AppointmentTypeView> = settings
-        .types
-        .into_iter()
-        .map(|(id, name, slots)| AppointmentTypeView {
-            appointment_type_id: id,
-            name,
-            minutes: policy.slot_length().num_minutes() * i64::from(slots),
-        })
+    let slot_minutes = policy.slot_length().num_minutes();
+    // Patients see the types they may book online; staff-only ones are the staff's.
+    let online: Vec<&VisitType> = settings.types.iter().filter(|t| t.online).collect();
+    let types: Vec<AppointmentTypeView> = online
+        .iter()
+        .map(|t| AppointmentTypeView::of(t, slot_minutes))
         .collect();
-    let appointment_type = match appointment_type_id {
-        None => types.first().cloned().ok_or(AppError::NotFound)?,
-        Some(id) => types
-            .iter()
-            .find(|t| t.appointment_type_id == id)
-            .cloned()
-            .ok_or_else(|| {
-                AppError::validation(
-                    "appointment_type_id",
-                    "That appointment type is not offered.",
-                )
-            })?,
+    let visit_type = match appointment_type_id {
+        None => *online.first().ok_or(AppError::NotFound)?,
+        Some(id) => *online.iter().find(|t| t.id == id).ok_or_else(|| {
+            AppError::validation(
+                "appointment_type_id",
+                "That appointment type is not offered.",
+            )
+        })?,
     };
-    let slots = (appointment_type.minutes / policy.slot_length().num_minutes()) as usize;
+    let appointment_type = AppointmentTypeView::of(visit_type, slot_minutes);
+    let chosen = match doctor {
+        None => None,
+        Some(id) => Some(
+            settings
+                .doctors
+                .iter()
+                .find(|d| d.doctor_id == id && visit_type.offered_by(id))
+                .cloned()
+                .ok_or_else(|| {
+                    AppError::validation(
+                        "doctor",
+                        format!("That doctor does not offer {}.", visit_type.name),
+                    )
+                })?,
+        ),
+    };
+    let need = visit_type.need(chosen.as_ref().map(|d| d.doctor_id));
     // Seven days from a day: today at the earliest, never a span wholly past.
     let today = local_date(tz, now);
     let last_day = local_date(tz, now + policy.booking_horizon());
     let next_available =
-        availability::next_available_from(&state.availability, &state.pool, &policy, slots, now)
+        availability::next_available_from(&state.availability, &state.pool, &policy, &need, now)
             .await?;
+    // With a chosen doctor, say when another doctor has something sooner.
+    let sooner_elsewhere = match chosen {
+        Some(_) => availability::next_available_from(
+            &state.availability,
+            &state.pool,
+            &policy,
+            &visit_type.need(None),
+            now,
+        )
+        .await?
+        .filter(|any| next_available.is_none_or(|mine| *any < mine)),
+        None => None,
+    };
     let first_day = match week {
         // Without a day: the first day with openings (or today).
         None => next_available.map_or(today, |t| local_date(tz, t)),
@@ -84,7 +114,7 @@ pub async fn finder_week(
         &state.availability,
         &state.pool,
         &policy,
-        slots,
+        &need,
         from,
         to,
         now,
@@ -118,17 +148,62 @@ pub async fn finder_week(
             .then(|| first_day + Duration::days(7)),
         first_open_week,
         next_available,
+        doctor: chosen,
+        sooner_elsewhere,
+    })
+}
+
+/// The doctors who offer a visit type patients book online, and for a signed-in patient
+/// their usual doctor (the one they saw most recently) when that doctor offers it.
+pub async fn doctor_choice(
+    call: &Call,
+    patient_id: Option<i64>,
+    appointment_type_id: i64,
+) -> Result<DoctorChoiceView, AppError> {
+    let state = &call.state;
+    let settings = state.availability.settings(&state.pool).await?;
+    let slot_minutes = settings.policy.slot_length().num_minutes();
+    let visit_type = settings
+        .types
+        .iter()
+        .find(|t| t.id == appointment_type_id && t.online)
+        .ok_or_else(|| {
+            AppError::validation(
+                "appointment_type_id",
+                "That appointment type is not offered.",
+            )
+        })?;
+    let doctors: Vec<DoctorCard> = settings
+        .doctors
+        .iter()
+        .filter(|d| visit_type.offered_by(d.doctor_id))
+        .cloned()
+        .collect();
+    let usual = match patient_id {
+        Some(patient_id) => {
+            let mut conn = state.pool.acquire().await?;
+            let usual = db::visit_types::usual_doctor(&mut conn, patient_id, call.now).await?;
+            usual.and_then(|id| doctors.iter().find(|d| d.doctor_id == id).cloned())
+        }
+        None => None,
+    };
+    Ok(DoctorChoiceView {
+        appointment_type: AppointmentTypeView::of(visit_type, slot_minutes),
+        doctors,
+        usual,
     })
 }
 
 fn hold_to_view(
     hold: booking::Hold,
-    type_name: String,
-    appointment_type_id: i64,
+    visit_type: &VisitType,
     tz: &str,
     now: DateTime<Utc>,
 ) -> HoldView {
+    let (type_name, appointment_type_id) = (visit_type.name.clone(), visit_type.id);
     HoldView {
+        note: visit_type.note.clone(),
+        questions: visit_type.questions.clone(),
         idempotency_key: Uuid::new_v4(),
         appointment_type_id,
         token: hold.token,
@@ -145,24 +220,28 @@ pub async fn hold_time(
     call: &Call<Patient>,
     start: DateTime<Utc>,
     appointment_type_id: i64,
+    doctor: Option<i64>,
 ) -> Result<HoldView, AppError> {
     let start = domain::booking::parse_start(start)?.get();
     let policy = policy(call).await?;
-    let hold = booking::hold(
+    let hold = booking::hold_with_doctor(
         &call.state,
         &policy,
         &call.acting(),
         call.who.patient_id,
         start,
         appointment_type_id,
+        doctor,
         call.now,
     )
     .await?;
-    let name = hold.type_name.clone();
+    let mut conn = call.state.pool.acquire().await?;
+    let visit_type = db::visit_types::of(&mut conn, appointment_type_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(hold_to_view(
         hold,
-        name,
-        appointment_type_id,
+        &visit_type,
         policy.time_zone().name(),
         call.now,
     ))
@@ -178,7 +257,11 @@ pub async fn hold_view(call: &Call<Patient>, token: Uuid) -> Result<HoldView, Ap
         type_name,
         appointment_type_id,
     } = row.ok_or(domain::booking::BookingError::HoldNotFound)?;
+    let mut conn = call.state.pool.acquire().await?;
+    let visit_type = db::visit_types::of(&mut conn, appointment_type_id).await?;
     Ok(HoldView {
+        note: visit_type.as_ref().and_then(|t| t.note.clone()),
+        questions: visit_type.map(|t| t.questions).unwrap_or_default(),
         idempotency_key: Uuid::new_v4(),
         appointment_type_id,
         token,
@@ -197,9 +280,10 @@ pub async fn confirm_booking(
     hold: Uuid,
     reason: Option<String>,
     idempotency_key: Uuid,
+    answers: &[(i32, String)],
 ) -> Result<i64, AppError> {
     let policy = policy(call).await?;
-    let appointment = booking::confirm(
+    let appointment = booking::confirm_with_answers(
         &call.state,
         &policy,
         &call.acting(),
@@ -209,6 +293,7 @@ pub async fn confirm_booking(
             reason,
             idempotency_key,
         },
+        answers,
         call.now,
     )
     .await?;
@@ -253,8 +338,7 @@ pub async fn move_preview(
         .filter(|a| a.patient_id == patient_id)
         .ok_or(AppError::NotFound)?;
     let mut conn = state.pool.acquire().await?;
-    let Some(slots) =
-        db::appointments::type_slot_count(&mut conn, current.appointment_type_id).await?
+    let Some(visit_type) = db::visit_types::of(&mut conn, current.appointment_type_id).await?
     else {
         return Ok(MoveDoctor {
             doctor_name: None,
@@ -265,7 +349,7 @@ pub async fn move_preview(
         &mut conn,
         &policy,
         start,
-        slots,
+        &visit_type.need(None),
         call.now,
         None,
         Some(current.doctor_id),

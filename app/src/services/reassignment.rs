@@ -171,11 +171,21 @@ async fn move_to_free_doctor(
     if slots == 0 {
         return Ok(None);
     }
+    // The same run of slots (the visit and its buffer, as booked), from a doctor who
+    // offers the visit's type.
+    let among = db::visit_types::of(conn, appointment.appointment_type_id)
+        .await?
+        .and_then(|t| t.doctors);
+    let need = domain::visit_type::Need {
+        visit: slots,
+        buffer: 0,
+        among,
+    };
     let Some((doctor_id, new_slots)) = take_slots(
         conn,
         policy,
         appointment.start,
-        slots,
+        &need,
         now,
         Some(appointment.doctor_id),
         None,

@@ -10,6 +10,28 @@ pub struct AppointmentTypeView {
     pub appointment_type_id: i64,
     pub name: String,
     pub minutes: i64,
+    /// Shown before booking ("bring your vaccination card").
+    pub note: Option<String>,
+}
+
+impl AppointmentTypeView {
+    pub fn of(t: &domain::visit_type::VisitType, slot_minutes: i64) -> Self {
+        AppointmentTypeView {
+            appointment_type_id: t.id,
+            name: t.name.clone(),
+            minutes: slot_minutes * i64::from(t.slot_count),
+            note: t.note.clone(),
+        }
+    }
+}
+
+/// Choosing a doctor for a visit type: those who offer it, and the patient's usual one
+/// (the doctor they saw most recently) when signed in and they offer it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoctorChoiceView {
+    pub appointment_type: AppointmentTypeView,
+    pub doctors: Vec<crate::wire::directory::DoctorCard>,
+    pub usual: Option<crate::wire::directory::DoctorCard>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +56,10 @@ pub struct WeekView {
     pub first_open_week: Option<NaiveDate>,
     /// The earliest open time of this visit type from now.
     pub next_available: Option<DateTime<Utc>>,
+    /// The doctor the patient chose (their times only); `None`: any doctor.
+    pub doctor: Option<crate::wire::directory::DoctorCard>,
+    /// With a chosen doctor: another doctor's first open time, when it is sooner.
+    pub sooner_elsewhere: Option<DateTime<Utc>>,
 }
 
 /// A time reserved for the patient while they confirm.
@@ -44,6 +70,10 @@ pub struct HoldView {
     pub end: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub type_name: String,
+    /// The type's note shown before booking.
+    pub note: Option<String>,
+    /// The type's intake questions, answered when confirming.
+    pub questions: Vec<domain::visit_type::IntakeQuestion>,
     pub time_zone: String,
     /// The server's clock when this was read, so the countdown does not trust the device's.
     pub server_now: DateTime<Utc>,

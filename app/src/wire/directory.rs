@@ -8,12 +8,17 @@ pub struct DoctorCard {
     pub doctor_id: i64,
     pub display_name: String,
     pub specialty: String,
+    /// Languages the doctor speaks with patients.
+    pub languages: Vec<String>,
+    /// A short public introduction.
+    pub introduction: Option<String>,
 }
 
 impl DoctorCard {
     /// Whether this doctor matches what was typed into the directory search box.
     pub fn matches(&self, query: &str) -> bool {
-        domain::directory::matches_query(query, &[&self.display_name, &self.specialty])
+        let languages = self.languages.join(" ");
+        domain::directory::matches_query(query, &[&self.display_name, &self.specialty, &languages])
     }
 }
 

@@ -189,13 +189,19 @@ pub async fn invariant_violations(pool: &PgPool) -> Vec<String> {
         ),
         (
             "live appointment whose slots do not tile its span with its own doctor",
-            "select count(*) from appointments a join appointment_types t using (appointment_type_id)
+            // The visit and its buffer (when it has one): slots never overlap, so slots
+            // inside the span that add up to it tile it.
+            "select count(*) from appointments a
               where a.status = 'booked' and (
-                (select count(*) from appointment_slots l where l.appointment_id = a.appointment_id) <> t.slot_count
+                (select coalesce(sum(s.end_time - s.start_time), interval '0')
+                   from appointment_slots l join availability_slots s using (slot_id)
+                  where l.appointment_id = a.appointment_id)
+                  <> coalesce(a.buffer_until, a.end_time) - a.start_time
                 or exists (select 1 from appointment_slots l join availability_slots s using (slot_id)
                             where l.appointment_id = a.appointment_id
                               and (s.doctor_id <> a.doctor_id or s.start_time < a.start_time
-                                   or s.end_time > a.end_time or s.status <> 'booked')))",
+                                   or s.end_time > coalesce(a.buffer_until, a.end_time)
+                                   or s.status <> 'booked')))",
         ),
         (
             "patient with two overlapping live visits",

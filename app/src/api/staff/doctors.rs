@@ -29,15 +29,22 @@ pub async fn update_doctor(
     first_name: String,
     last_name: String,
     specialty: String,
+    /// Comma-separated ("English, Spanish").
+    languages: Option<String>,
+    introduction: Option<String>,
 ) -> Result<(), AppError> {
     request::respond(
         async {
             staff::doctors::update(
                 &request::as_staff().await?,
                 doctor_id,
-                first_name,
-                last_name,
-                specialty,
+                staff::doctors::Details {
+                    first_name,
+                    last_name,
+                    specialty,
+                    languages: languages.unwrap_or_default(),
+                    introduction,
+                },
             )
             .await
         }

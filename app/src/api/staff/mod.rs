@@ -7,4 +7,5 @@ pub mod doctors;
 pub mod operations;
 pub mod patients;
 pub mod today;
+pub mod visit_types;
 pub mod waitlist;

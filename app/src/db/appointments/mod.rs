@@ -105,18 +105,18 @@ pub async fn find_by_idempotency_key(
 /// before the lock was granted).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookingFacts {
-    /// Slots of the appointment type; `None` when it is not offered.
-    pub slot_count: Option<i32>,
-    /// The type's name (for the patient's confirmation page).
-    pub type_name: Option<String>,
+    /// The visit type, active or retired (`None`: no such type). Callers judge whether
+    /// it may be booked.
+    pub visit_type: Option<domain::visit_type::VisitType>,
     /// Upcoming booked appointments (the abuse limit counts these).
     pub upcoming: u32,
     /// A live appointment of the patient overlapping the new time.
     pub overlap: Option<i64>,
 }
 
-/// [`BookingFacts`] for a visit of `appointment_type_id` at `start`. The new time ends at
-/// `end` when given (the slots of a hold), else after the type's slots of `slot_length`.
+/// [`BookingFacts`] for a visit of `appointment_type_id` at `start`. The visit ends at
+/// `end` when given, else after the type's slots of `slot_length` (its buffer is the
+/// doctor's time, not the patient's).
 pub async fn booking_facts(
     conn: &mut PgConnection,
     patient_id: i64,
@@ -126,39 +126,46 @@ pub async fn booking_facts(
     slot_length: chrono::Duration,
     now: DateTime<Utc>,
 ) -> Result<BookingFacts, sqlx::Error> {
-    let (slot_count, type_name, upcoming, overlap): (
-        Option<i32>,
-        Option<String>,
-        i64,
-        Option<i64>,
-    ) = sqlx::query_as(
-        "select t.slot_count, t.name,
-                (select count(*) from appointments
-                  where patient_id = $1 and status = 'booked' and start_time > $6),
-                (select appointment_id from appointments
-                  where patient_id = $1 and status <> 'cancelled'
-                    and t.new_end is not null
-                    and tstzrange(start_time, end_time) && tstzrange($3, t.new_end)
-                  limit 1)
-         from (select c.slot_count, c.name,
-                      coalesce($4, $3 + make_interval(secs => $5 * c.slot_count)) as new_end
-                 from (select max(slot_count) as slot_count, max(name) as name
-                         from appointment_types
-                        where appointment_type_id = $2 and active) c) t",
-    )
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        visit_type: crate::db::visit_types::TypeRow,
+        upcoming: i64,
+        overlap: Option<i64>,
+    }
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "select {}, v.upcoming, v.overlap
+         from appointment_types t
+         cross join lateral (
+             select (select count(*) from appointments
+                      where patient_id = $1 and status = 'booked' and start_time > $6) as upcoming,
+                    (select appointment_id from appointments
+                      where patient_id = $1 and status <> 'cancelled'
+                        and tstzrange(start_time, end_time)
+                            && tstzrange($3, coalesce($4, $3 + make_interval(secs => $5 * t.slot_count)))
+                      limit 1) as overlap) v
+         where t.appointment_type_id = $2",
+        crate::db::visit_types::TYPE_COLUMNS
+    ))
     .bind(patient_id)
     .bind(appointment_type_id)
     .bind(start)
     .bind(end)
     .bind(slot_length.num_seconds() as f64)
     .bind(now)
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await?;
-    Ok(BookingFacts {
-        slot_count,
-        type_name,
-        upcoming: upcoming as u32,
-        overlap,
+    Ok(match row {
+        Some(r) => BookingFacts {
+            visit_type: Some(r.visit_type.into()),
+            upcoming: r.upcoming as u32,
+            overlap: r.overlap,
+        },
+        None => BookingFacts {
+            visit_type: None,
+            upcoming: 0,
+            overlap: None,
+        },
     })
 }
 

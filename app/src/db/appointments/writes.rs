@@ -13,6 +13,8 @@ pub struct NewAppointment {
     pub appointment_type_id: i64,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+    /// End of the doctor's buffer after the visit, when its type has one.
+    pub buffer_until: Option<DateTime<Utc>>,
     pub reason: Option<String>,
     pub booked_by_user_id: i64,
     pub booked_by_role: &'static str,
@@ -33,8 +35,9 @@ pub async fn insert_booked(
         "with created as (
              insert into appointments (patient_id, doctor_id, appointment_type_id, start_time,
                                        end_time, reason, booked_by_user_id, booked_by_role,
-                                       idempotency_key, hold_token, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $10)
+                                       idempotency_key, hold_token, created_at, updated_at,
+                                       buffer_until)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $10, $13)
              returning {COLUMNS}),
          linked as (
              insert into appointment_slots (appointment_id, slot_id)
@@ -58,6 +61,7 @@ pub async fn insert_booked(
     .bind(now)
     .bind(new.hold_token)
     .bind(slot_ids)
+    .bind(new.buffer_until)
     .fetch_one(conn)
     .await?;
     row.into_appointment()
@@ -106,17 +110,19 @@ pub async fn set_cancelled(
     row.into_appointment()
 }
 
+/// Moves a visit to `doctor_id` at `[start, end)`, with its buffer (when it has one)
+/// until `buffer_until`.
 pub async fn move_to(
     conn: &mut PgConnection,
     appointment_id: i64,
     doctor_id: i64,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
+    (start, end, buffer_until): (DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>),
     now: DateTime<Utc>,
 ) -> Result<Appointment, sqlx::Error> {
     let row: AppointmentRow = sqlx::query_as(&format!(
         "update appointments
-         set doctor_id = $2, start_time = $3, end_time = $4, change_count = change_count + 1,
+         set doctor_id = $2, start_time = $3, end_time = $4, buffer_until = $6,
+             change_count = change_count + 1,
              ics_sequence = ics_sequence + 1, updated_at = $5,
              -- A new time needs a new confirmation from the patient.
              confirmed_at = case when start_time = $3 then confirmed_at end,
@@ -128,6 +134,7 @@ pub async fn move_to(
     .bind(start)
     .bind(end)
     .bind(now)
+    .bind(buffer_until)
     .fetch_one(conn)
     .await?;
     row.into_appointment()
@@ -220,15 +227,4 @@ pub async fn record_event(
     Ok(())
 }
 
-/// Slot count of an active appointment type.
-pub async fn type_slot_count(
-    conn: &mut PgConnection,
-    appointment_type_id: i64,
-) -> Result<Option<i32>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select slot_count from appointment_types where appointment_type_id = $1 and active",
-    )
-    .bind(appointment_type_id)
-    .fetch_optional(conn)
-    .await
-}
+

@@ -22,17 +22,19 @@ fn open_clause(now_param: &str) -> String {
     OPEN.replace("$NOW", now_param)
 }
 
-/// Open slots of active doctors starting in `[from, to)`.
+/// Open slots of active doctors (of `among`, when given) starting in `[from, to)`.
 pub async fn open_slots_between(
     pool: &PgPool,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     now: DateTime<Utc>,
+    among: Option<&[i64]>,
 ) -> Result<Vec<FreeSlot>, sqlx::Error> {
     let sql = format!(
         "select s.doctor_id, s.start_time, s.end_time
          from availability_slots s join doctors d on d.doctor_id = s.doctor_id
          where d.active and s.start_time >= $1 and s.start_time < $2 and {}
+           and ($4::bigint[] is null or s.doctor_id = any($4))
          order by s.doctor_id, s.start_time",
         open_clause("$3")
     );
@@ -40,6 +42,7 @@ pub async fn open_slots_between(
         .bind(from)
         .bind(to)
         .bind(now)
+        .bind(among)
         .fetch_all(pool)
         .await?;
     Ok(rows
@@ -135,20 +138,23 @@ fn indexed((doctor_id, start, end, hold_expires): IndexedRow) -> IndexedSlot {
     }
 }
 
-/// Active doctors with `slot_count` open slots covering `[start, end)`. Slots are on a
-/// grid and never overlap (schema), so `slot_count` of them inside the span tile it.
+/// Active doctors (of `among`, when given) with `slot_count` open slots covering
+/// `[start, end)`. Slots are on a grid and never overlap (schema), so `slot_count` of
+/// them inside the span tile it.
 pub async fn doctors_open_for(
     conn: &mut PgConnection,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     slot_count: i64,
     now: DateTime<Utc>,
+    among: Option<&[i64]>,
 ) -> Result<Vec<i64>, sqlx::Error> {
     let sql = format!(
         "select s.doctor_id
          from availability_slots s join doctors d on d.doctor_id = s.doctor_id
          where d.active and s.start_time >= $1 and s.start_time < $2 and s.end_time <= $2
            and {}
+           and ($5::bigint[] is null or s.doctor_id = any($5))
          group by s.doctor_id
          having count(*) = $4",
         open_clause("$3")
@@ -158,6 +164,7 @@ pub async fn doctors_open_for(
         .bind(end)
         .bind(now)
         .bind(slot_count)
+        .bind(among)
         .fetch_all(conn)
         .await
 }
@@ -178,7 +185,10 @@ pub async fn held_by(
     patient_id: i64,
 ) -> Result<Option<HeldTime>, sqlx::Error> {
     sqlx::query_as(
-        "select min(s.start_time) as start, max(s.end_time) as end, min(s.hold_expires_at) as expires_at,
+        "select min(s.start_time) as start,
+                -- The visit's end: its buffer (the last slots held) is the doctor's time.
+                coalesce((array_agg(s.end_time order by s.start_time))[min(t.slot_count)], max(s.end_time)) as end,
+                min(s.hold_expires_at) as expires_at,
                 min(t.name) as type_name, min(t.appointment_type_id) as appointment_type_id
          from availability_slots s join appointment_types t on t.appointment_type_id = s.hold_appointment_type_id
          where s.hold_token = $1 and s.hold_patient_id = $2 and s.status = 'held'

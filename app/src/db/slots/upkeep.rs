@@ -130,7 +130,9 @@ pub async fn booked_appointments_outside(
          join appointments a on a.appointment_id = l.appointment_id
          where ($1::bigint is null or s.doctor_id = $1) and s.status = 'booked'
            and s.start_time >= $2 and s.start_time < $3 and not (s.start_time = any($4))
-           and a.status = 'booked'",
+           and a.status = 'booked'
+           -- The visit itself; a buffer after it may run past the new hours.
+           and s.start_time < a.end_time",
     )
     .bind(doctor_id)
     .bind(from)

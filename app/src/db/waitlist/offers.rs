@@ -31,7 +31,10 @@ pub async fn take_freed(conn: &mut PgConnection, limit: i64) -> Result<Vec<Freed
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WaitedType {
     pub appointment_type_id: i64,
+    /// Slots of one doctor a visit of it takes: the visit and its buffer.
     pub slot_count: i32,
+    /// Who offers it (`None`: every doctor).
+    pub doctors: Option<Vec<i64>>,
     /// Someone waits without a visit: any time is of use.
     pub any_time: bool,
     /// Else the latest visit someone would bring earlier: only times before it are.
@@ -40,14 +43,18 @@ pub struct WaitedType {
 
 pub async fn waited_types(conn: &mut PgConnection) -> Result<Vec<WaitedType>, sqlx::Error> {
     sqlx::query_as(
-        "select t.appointment_type_id, t.slot_count,
+        "select t.appointment_type_id, t.slot_count + t.buffer_slots as slot_count,
+                case when t.all_doctors then null
+                     else array(select x.doctor_id from doctor_appointment_types x
+                                 where x.appointment_type_id = t.appointment_type_id)
+                end as doctors,
                 bool_or(w.appointment_id is null) as any_time,
                 max(a.start_time) filter (where a.status = 'booked') as latest_visit
            from waitlist_entries w
            join appointment_types t using (appointment_type_id)
            left join appointments a on a.appointment_id = w.appointment_id
           where t.active and w.ended_at is null
-          group by t.appointment_type_id, t.slot_count
+          group by t.appointment_type_id
           order by t.appointment_type_id",
     )
     .fetch_all(conn)
@@ -86,7 +93,11 @@ pub struct Opening {
     pub doctor_id: i64,
     pub start_time: DateTime<Utc>,
     pub appointment_type_id: i64,
+    /// Slots of the visit itself, and with its buffer (the doctor's run).
+    pub visit_slots: i32,
     pub slot_count: i32,
+    /// The doctor still offers the type.
+    pub offered: bool,
     pub waves: i32,
 }
 
@@ -97,7 +108,11 @@ pub async fn due_openings(
     limit: i64,
 ) -> Result<Vec<Opening>, sqlx::Error> {
     sqlx::query_as(
-        "select o.opening_id, o.doctor_id, o.start_time, o.appointment_type_id, t.slot_count,
+        "select o.opening_id, o.doctor_id, o.start_time, o.appointment_type_id,
+                t.slot_count as visit_slots, t.slot_count + t.buffer_slots as slot_count,
+                (t.all_doctors or exists (select 1 from doctor_appointment_types x
+                                           where x.appointment_type_id = t.appointment_type_id
+                                             and x.doctor_id = o.doctor_id)) as offered,
                 o.waves
            from waitlist_openings o join appointment_types t using (appointment_type_id)
           where o.closed_at is null and o.next_wave_at <= $1 and t.active

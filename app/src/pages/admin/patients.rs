@@ -9,7 +9,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::accounts::SetAccountDisabled;
-use crate::api::booking::finder_week;
+use crate::api::staff::visit_types::staff_bookable_types;
 use crate::api::directory::use_clinic_profile;
 use crate::api::staff::appointments::{staff_open_times, StaffBook};
 use crate::api::staff::patients::{
@@ -141,7 +141,7 @@ pub fn StaffPatientPage() -> impl IntoView {
     );
     let types = Resource::new(
         || (),
-        |_| async { finder_week(None, None).await.map(|w| w.types) },
+        |_| staff_bookable_types(),
     );
     let directory = use_clinic_profile();
     view! {

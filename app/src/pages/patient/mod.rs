@@ -10,7 +10,7 @@ mod waitlist;
 
 pub use appointment::AppointmentPage;
 pub use appointments::AppointmentsPage;
-pub use book::BookPage;
+pub use book::{BookDoctorsPage, BookPage};
 pub use confirm::ConfirmPage;
 pub use move_time::MovePage;
 pub use profile::ProfilePage;
@@ -41,6 +41,9 @@ pub fn HoldButton(
     action: ServerAction<HoldTime>,
     start: DateTime<Utc>,
     appointment_type_id: i64,
+    /// The doctor the patient chose (none: the clinic assigns one).
+    #[prop(default = None)]
+    doctor: Option<i64>,
     tz: Tz,
     #[prop(into)] label: String,
     /// One of a group moved through with the arrow keys (see `components::roving`).
@@ -51,6 +54,7 @@ pub fn HoldButton(
         <ActionForm action=action attr:class="time-form">
             <input type="hidden" name="start" value=iso(start)/>
             <input type="hidden" name="appointment_type_id" value=appointment_type_id/>
+            {doctor.map(|d| view! { <input type="hidden" name="doctor" value=d/> })}
             <button type="submit" class=if rove { "time rove" } else { "time" } aria-label=label disabled=move || action.pending().get()>
                 {clock(tz, start)}
             </button>

@@ -64,14 +64,16 @@ impl std::fmt::Debug for AvailabilityIndex {
 }
 
 /// What every page and the finder read on every request besides open times: the
-/// clinic's policy, name and contacts, and the appointment types it offers (id, name,
-/// slots), in display order.
+/// clinic's policy, name and contacts, and the active visit types (with who offers them),
+/// in display order.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub policy: ClinicPolicy,
     /// Name and contacts, on every page.
     pub profile: crate::wire::directory::ClinicProfile,
-    pub types: Vec<(i64, String, i32)>,
+    pub types: Vec<domain::visit_type::VisitType>,
+    /// The active doctors' public profiles (choosing a doctor), by name.
+    pub doctors: Vec<crate::wire::directory::DoctorCard>,
 }
 
 /// Figures for operators (and the benchmark).
@@ -199,7 +201,8 @@ impl AvailabilityIndex {
         let settings = Settings {
             policy: db::settings::clinic_policy(pool).await?,
             profile: db::settings::clinic_profile(pool).await?,
-            types: db::settings::offered_types(pool).await?,
+            types: db::visit_types::active(pool).await?,
+            doctors: db::doctors::list_active(pool).await?,
         };
         if following() {
             let mut slot = self

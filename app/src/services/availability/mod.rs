@@ -28,30 +28,32 @@ pub use index::{AvailabilityIndex, IndexStats, Settings};
 
 use chrono::{DateTime, Duration, Utc};
 use domain::availability::{open_start_times, BookingWindow, OpenTime};
+use domain::visit_type::Need;
 use domain::ClinicPolicy;
 use sqlx::PgPool;
 
 use crate::db;
 
-/// Open start times in `[from, to)` for an appointment of `slot_count` slots, limited to
-/// what a patient may book at `now` (minimum notice, horizon): from `index` when it can
-/// answer, else from the database.
+/// Open start times in `[from, to)` for what `need` asks (its run of slots among its
+/// doctors), limited to what a patient may book at `now` (minimum notice, horizon): from
+/// `index` when it can answer, else from the database.
 pub async fn open_times_from(
     index: &AvailabilityIndex,
     pool: &PgPool,
     policy: &ClinicPolicy,
-    slot_count: usize,
+    need: &Need,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<OpenTime>, sqlx::Error> {
     let (from_c, to_c) = BookingWindow::for_patients(policy, now).clamp(from, to);
-    if from_c >= to_c {
+    if from_c >= to_c || !need.anyone() {
         return Ok(Vec::new());
     }
-    match index.answer(policy, |i| i.open_times(slot_count, from_c, to_c, now)) {
+    let k = need.slots() as usize;
+    match index.answer(policy, |i| i.open_times_of(need.doctors(), k, from_c, to_c, now)) {
         Some(times) => Ok(times),
-        None => open_times(pool, policy, slot_count, from, to, now).await,
+        None => open_times(pool, policy, need, from, to, now).await,
     }
 }
 
@@ -60,41 +62,43 @@ pub async fn next_available_from(
     index: &AvailabilityIndex,
     pool: &PgPool,
     policy: &ClinicPolicy,
-    slot_count: usize,
+    need: &Need,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     let (from, to) =
         BookingWindow::for_patients(policy, now).clamp(now, now + policy.booking_horizon());
-    if from >= to {
+    if from >= to || !need.anyone() {
         return Ok(None);
     }
-    match index.answer(policy, |i| i.first_open(slot_count, from, to, now)) {
+    let k = need.slots() as usize;
+    match index.answer(policy, |i| i.first_open_of(need.doctors(), k, from, to, now)) {
         Some(first) => Ok(first),
-        None => Ok(open_times(pool, policy, slot_count, from, to, now)
+        None => Ok(open_times(pool, policy, need, from, to, now)
             .await?
             .first()
             .map(|o| o.start)),
     }
 }
 
-/// Open start times in `[from, to)` for an appointment of `slot_count` slots, limited to
-/// what a patient may book at `now` (minimum notice, horizon), asking PostgreSQL.
+/// Open start times in `[from, to)` for what `need` asks, limited to what a patient may
+/// book at `now` (minimum notice, horizon), asking PostgreSQL.
 pub async fn open_times(
     pool: &PgPool,
     policy: &ClinicPolicy,
-    slot_count: usize,
+    need: &Need,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<OpenTime>, sqlx::Error> {
     let (from, to) = BookingWindow::for_patients(policy, now).clamp(from, to);
-    if from >= to {
+    if from >= to || !need.anyone() {
         return Ok(Vec::new());
     }
     // Slots of a long appointment may start up to its length after `to`.
-    let reach = policy.slot_length() * slot_count as i32;
-    let free = db::slots::open_slots_between(pool, from, to + reach, now).await?;
-    Ok(open_start_times(&free, slot_count, from, to))
+    let reach = policy.slot_length() * need.slots();
+    let free =
+        db::slots::open_slots_between(pool, from, to + reach, now, need.among.as_deref()).await?;
+    Ok(open_start_times(&free, need.slots() as usize, from, to))
 }
 
 /// Up to `limit` open start times nearest to `around` (within three days either side),
@@ -104,7 +108,7 @@ pub async fn nearest_open_times(
     index: &AvailabilityIndex,
     pool: &PgPool,
     policy: &ClinicPolicy,
-    slot_count: usize,
+    need: &Need,
     around: DateTime<Utc>,
     now: DateTime<Utc>,
     limit: usize,
@@ -114,7 +118,7 @@ pub async fn nearest_open_times(
         index,
         pool,
         policy,
-        slot_count,
+        need,
         around - span,
         around + span,
         now,

@@ -202,8 +202,10 @@ pub async fn reschedule(
         }
     };
     let override_reason = move_override.or(start_override);
-    let slots_needed = slot_count(&mut tx, current.appointment_type_id).await?;
-    let new_end = new_start + policy.slot_length() * slots_needed;
+    // The visit keeps its type (retired or not) and the doctors who offer it.
+    let visit_type = visit_type(&mut tx, current.appointment_type_id).await?;
+    let need = visit_type.need(None);
+    let (new_end, buffer_until) = visit_span(policy, &visit_type, new_start);
     check_no_overlap(
         &mut tx,
         current.patient_id,
@@ -217,7 +219,7 @@ pub async fn reschedule(
         &mut tx,
         policy,
         new_start,
-        slots_needed,
+        &need,
         now,
         None,
         Some(current.doctor_id),
@@ -225,7 +227,7 @@ pub async fn reschedule(
     .await?
     else {
         tx.rollback().await?;
-        let alternatives = alternatives(store, policy, slots_needed, new_start, now).await?;
+        let alternatives = alternatives(store, policy, &need, new_start, now).await?;
         counters::note(&counters::CONFLICTS);
         return Err(BookingError::SlotTaken { alternatives }.into());
     };
@@ -235,7 +237,7 @@ pub async fn reschedule(
         by,
         &current,
         (doctor_id, &new_slots),
-        (new_start, new_end),
+        (new_start, new_end, buffer_until),
         override_reason.as_deref(),
         now,
     )
@@ -246,7 +248,8 @@ pub async fn reschedule(
 }
 
 /// Moves `current` onto `new_slots` of `doctor_id` (locked by the caller) at
-/// `[start, end)`: the old slots freed, the new ones booked, and the change recorded.
+/// `[start, end)` with its buffer until `buffer_until`: the old slots freed, the new ones
+/// booked, and the change recorded.
 /// Reschedules and taken waitlist offers both end here.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn move_onto(
@@ -255,7 +258,7 @@ pub(super) async fn move_onto(
     by: &ActingUser,
     current: &Appointment,
     (doctor_id, new_slots): (i64, &[i64]),
-    (new_start, new_end): (DateTime<Utc>, DateTime<Utc>),
+    (new_start, new_end, buffer_until): (DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>),
     override_reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Appointment, AppError> {
@@ -263,7 +266,14 @@ pub(super) async fn move_onto(
     let old_slots = db::appointments::unlink_slots(conn, appointment_id).await?;
     db::slots::mark_free(conn, &old_slots).await?;
     let moved =
-        db::appointments::move_to(conn, appointment_id, doctor_id, new_start, new_end, now).await?;
+        db::appointments::move_to(
+            conn,
+            appointment_id,
+            doctor_id,
+            (new_start, new_end, buffer_until),
+            now,
+        )
+        .await?;
     db::appointments::link_slots(conn, appointment_id, new_slots).await?;
     db::slots::mark_booked(conn, new_slots).await?;
     record_change(

@@ -65,15 +65,16 @@ pub async fn take_offer(
     if offer.opening_closed {
         return Ok(OfferTaken::ByAnother);
     }
-    // A visit type retired since the offer was made is no longer booked.
-    if db::appointments::type_slot_count(&mut tx, offer.appointment_type_id)
+    // A visit type retired since the offer was made is no longer booked, nor one the
+    // offered doctor no longer offers.
+    let visit_type = db::visit_types::of(&mut tx, offer.appointment_type_id)
         .await?
-        .is_none()
-    {
+        .filter(|t| t.active && t.offered_by(offer.doctor_id));
+    let Some(visit_type) = visit_type else {
         db::waitlist::offers::close(&mut tx, offer.opening_id, "gone", now).await?;
         tx.commit().await?;
         return Ok(OfferTaken::ByAnother);
-    }
+    };
     let by = ActingUser {
         user_id,
         role: ActingRole::Patient {
@@ -82,7 +83,9 @@ pub async fn take_offer(
         request_id,
     };
     let start = offer.start_time;
-    let end = start + policy.slot_length() * offer.slot_count;
+    let (end, buffer_until) = visit_span(policy, &visit_type, start);
+    let run = visit_type.slot_count + visit_type.buffer_slots;
+    let run_end = start + policy.slot_length() * run;
     // The time may have come inside the booking notice since it was offered.
     if let Err(refused) = booking::check_new_start(policy, now, start) {
         db::waitlist::offers::close(&mut tx, offer.opening_id, "passed", now).await?;
@@ -135,17 +138,23 @@ pub async fn take_offer(
         return Ok(OfferTaken::Busy);
     };
     let slot_ids = if bookable {
-        db::slots::lock_open_run(&mut tx, offer.doctor_id, start, end, now).await?
+        db::slots::lock_open_run(&mut tx, offer.doctor_id, start, run_end, now).await?
     } else {
         Vec::new()
     };
-    if slot_ids.len() != offer.slot_count as usize {
+    if slot_ids.len() != run as usize {
         counters::note(&counters::CONFLICTS);
         // Skipped rows may only be held by a booker who is looking (and may move on):
         // while the time still reads open, it is not gone.
-        let open =
-            db::slots::doctors_open_for(&mut tx, start, end, i64::from(offer.slot_count), now)
-                .await?;
+        let open = db::slots::doctors_open_for(
+            &mut tx,
+            start,
+            run_end,
+            i64::from(run),
+            now,
+            Some(&[offer.doctor_id]),
+        )
+        .await?;
         if bookable && open.contains(&offer.doctor_id) {
             tx.rollback().await?;
             return Ok(OfferTaken::Busy);
@@ -163,7 +172,7 @@ pub async fn take_offer(
                 &by,
                 &current,
                 (offer.doctor_id, &slot_ids),
-                (start, end),
+                (start, end, buffer_until),
                 None,
                 now,
             )
@@ -177,6 +186,7 @@ pub async fn take_offer(
                 appointment_type_id: offer.appointment_type_id,
                 start,
                 end,
+                buffer_until,
                 reason: None,
                 booked_by_user_id: user_id,
                 booked_by_role: by.role_name(),

@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 use domain::assignment::{rank_candidates, rotation_key, Candidate};
 use domain::booking::{Actor, BookingError};
 use domain::schedule::{local_date, local_day_bounds};
+use domain::visit_type::{Need, VisitType};
 use domain::ClinicPolicy;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -41,7 +42,7 @@ pub use attendance::{confirm_attendance, ConfirmedVia};
 pub use change::{cancel, reschedule};
 use change::{record_change, ChangeRecord};
 pub use from_offer::{take_offer, OfferTaken};
-pub use new_visit::{confirm, hold, Confirmation};
+pub use new_visit::{confirm, confirm_with_answers, hold, hold_with_doctor, Confirmation};
 
 /// How many alternatives an error offers.
 const ALTERNATIVES: usize = 5;
@@ -129,27 +130,53 @@ pub struct Hold {
     pub expires_at: DateTime<Utc>,
 }
 
-async fn slot_count(conn: &mut PgConnection, appointment_type_id: i64) -> Result<i32, AppError> {
-    db::appointments::type_slot_count(conn, appointment_type_id)
+/// A visit type, active or retired (moving a visit keeps its type); an unknown id is
+/// an unknown type.
+async fn visit_type(conn: &mut PgConnection, appointment_type_id: i64) -> Result<VisitType, AppError> {
+    db::visit_types::of(conn, appointment_type_id)
         .await?
         .ok_or(AppError::Booking(BookingError::UnknownAppointmentType))
 }
 
-/// The doctors with `slot_count` consecutive open slots from `start`, in the order they
-/// are tried: `prefer` first when free (a moved visit stays with its doctor when it can),
+/// A type a new visit may be booked for by `by`: active, and for patients offered online.
+fn bookable_type(by: &ActingUser, visit_type: Option<VisitType>) -> Result<VisitType, AppError> {
+    let Some(t) = visit_type.filter(|t| t.active) else {
+        return Err(BookingError::UnknownAppointmentType.into());
+    };
+    if matches!(by.role, ActingRole::Patient { .. }) && !t.online {
+        return Err(AppError::validation(
+            "appointment_type_id",
+            format!("\"{}\" is booked by the clinic's staff: please call the clinic.", t.name),
+        ));
+    }
+    Ok(t)
+}
+
+/// The doctors with the open run `need` asks for from `start`, in the order they are
+/// tried: `prefer` first when free (a moved visit stays with its doctor when it can),
 /// then by the assignment policy; never `except`. Reads without locking.
 pub(crate) async fn ranked_doctors(
     conn: &mut PgConnection,
     policy: &ClinicPolicy,
     start: DateTime<Utc>,
-    slot_count: i32,
+    need: &Need,
     now: DateTime<Utc>,
     except: Option<i64>,
     prefer: Option<i64>,
 ) -> Result<Vec<i64>, AppError> {
-    let end = start + policy.slot_length() * slot_count;
-    let mut doctors =
-        db::slots::doctors_open_for(conn, start, end, i64::from(slot_count), now).await?;
+    if !need.anyone() {
+        return Ok(Vec::new());
+    }
+    let end = start + policy.slot_length() * need.slots();
+    let mut doctors = db::slots::doctors_open_for(
+        conn,
+        start,
+        end,
+        i64::from(need.slots()),
+        now,
+        need.among.as_deref(),
+    )
+    .await?;
     doctors.retain(|&d| Some(d) != except);
     if doctors.is_empty() {
         return Ok(doctors);
@@ -170,31 +197,43 @@ pub(crate) async fn ranked_doctors(
     Ok(preferred.into_iter().chain(ranked).collect())
 }
 
-/// Takes `slot_count` consecutive open slots starting at `start` from the first doctor of
-/// [`ranked_doctors`], falling through to the next doctor whenever a concurrent
-/// transaction has locked one. Returns the doctor and the locked slot ids. New bookings,
-/// moves and reassignment (`reassignment`) all take slots this way.
+/// Takes the open run `need` asks for (the visit and its buffer) starting at `start` from
+/// the first doctor of [`ranked_doctors`], falling through to the next doctor whenever a
+/// concurrent transaction has locked one. Returns the doctor and the locked slot ids. New
+/// bookings, moves and reassignment (`reassignment`) all take slots this way.
 pub(crate) async fn take_slots(
     conn: &mut PgConnection,
     policy: &ClinicPolicy,
     start: DateTime<Utc>,
-    slot_count: i32,
+    need: &Need,
     now: DateTime<Utc>,
     except: Option<i64>,
     prefer: Option<i64>,
 ) -> Result<Option<(i64, Vec<i64>)>, AppError> {
-    let end = start + policy.slot_length() * slot_count;
-    for doctor_id in ranked_doctors(conn, policy, start, slot_count, now, except, prefer).await? {
+    let end = start + policy.slot_length() * need.slots();
+    for doctor_id in ranked_doctors(conn, policy, start, need, now, except, prefer).await? {
         // A doctor whose time is being changed this moment is passed over, not waited for.
         if db::doctors::lock_if_bookable_now(conn, doctor_id).await? != Some(true) {
             continue;
         }
         let slot_ids = db::slots::lock_open_run(conn, doctor_id, start, end, now).await?;
-        if slot_ids.len() == slot_count as usize {
+        if slot_ids.len() == need.slots() as usize {
             return Ok(Some((doctor_id, slot_ids)));
         }
     }
     Ok(None)
+}
+
+/// Where a visit of `visit_type` at `start` ends, and its buffer (when it has one).
+fn visit_span(
+    policy: &ClinicPolicy,
+    visit_type: &VisitType,
+    start: DateTime<Utc>,
+) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
+    let end = start + policy.slot_length() * visit_type.slot_count;
+    let buffer = (visit_type.buffer_slots > 0)
+        .then(|| end + policy.slot_length() * visit_type.buffer_slots);
+    (end, buffer)
 }
 
 /// Locks the patient's row first (see the module comment); a patient that does not exist
@@ -232,7 +271,7 @@ async fn check_no_overlap(
 async fn alternatives(
     store: Store<'_>,
     policy: &ClinicPolicy,
-    slot_count: i32,
+    need: &Need,
     around: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<DateTime<Utc>>, AppError> {
@@ -242,7 +281,7 @@ async fn alternatives(
         index,
         store.pool,
         policy,
-        slot_count as usize,
+        need,
         around,
         now,
         ALTERNATIVES,

@@ -12,9 +12,8 @@ use domain::notify::NotificationKind;
 
 use super::*;
 
-/// Reserves `start` for the patient for the policy's hold time, assigning a doctor.
-/// A patient has one hold at a time: a new hold replaces the previous one.
-#[tracing::instrument(skip_all, fields(patient_id, appointment_type_id))]
+/// Reserves `start` for the patient for the policy's hold time, assigning a doctor who
+/// offers the type. A patient has one hold at a time: a new hold replaces the previous one.
 pub async fn hold(
     store: impl Into<Store<'_>>,
     policy: &ClinicPolicy,
@@ -22,6 +21,22 @@ pub async fn hold(
     patient_id: i64,
     start: DateTime<Utc>,
     appointment_type_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Hold, AppError> {
+    hold_with_doctor(store, policy, by, patient_id, start, appointment_type_id, None, now).await
+}
+
+/// [`hold`], with `doctor` when the patient chose one (their time only).
+#[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all, fields(patient_id, appointment_type_id))]
+pub async fn hold_with_doctor(
+    store: impl Into<Store<'_>>,
+    policy: &ClinicPolicy,
+    by: &ActingUser,
+    patient_id: i64,
+    start: DateTime<Utc>,
+    appointment_type_id: i64,
+    doctor: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Hold, AppError> {
     let store = store.into();
@@ -47,11 +62,10 @@ pub async fn hold(
         now,
     )
     .await?;
-    let (Some(slots_needed), Some(type_name)) = (facts.slot_count, facts.type_name) else {
-        return Err(BookingError::UnknownAppointmentType.into());
-    };
+    let visit_type = bookable_type(by, facts.visit_type)?;
     booking::check_new_booking(policy, now, start, facts.upcoming, &by.actor())?;
-    let end = start + policy.slot_length() * slots_needed;
+    let (end, _) = visit_span(policy, &visit_type, start);
+    let need = visit_type.need(doctor);
     refuse_overlap(facts.overlap)?;
     // Doctors before slots, as everywhere (a change of hours locks the doctor, then the
     // slots: the other order deadlocks with it).
@@ -59,10 +73,10 @@ pub async fn hold(
     db::slots::release_holds_of(&mut tx, patient_id).await?;
 
     let Some((_doctor_id, slot_ids)) =
-        take_slots(&mut tx, policy, start, slots_needed, now, None, None).await?
+        take_slots(&mut tx, policy, start, &need, now, None, None).await?
     else {
         tx.rollback().await?;
-        let alternatives = alternatives(store, policy, slots_needed, start, now).await?;
+        let alternatives = alternatives(store, policy, &need, start, now).await?;
         counters::note(&counters::CONFLICTS);
         return Err(BookingError::SlotTaken { alternatives }.into());
     };
@@ -81,7 +95,7 @@ pub async fn hold(
     counters::note(&counters::HOLDS);
     Ok(Hold {
         token,
-        type_name,
+        type_name: visit_type.name,
         start,
         end,
         expires_at,
@@ -101,12 +115,26 @@ pub struct Confirmation {
 
 /// Turns a live hold into an appointment. Submitting again with the same idempotency key
 /// returns the appointment the first submit created.
-#[tracing::instrument(skip_all, fields(patient_id = input.patient_id))]
 pub async fn confirm(
     store: impl Into<Store<'_>>,
     policy: &ClinicPolicy,
     by: &ActingUser,
     input: Confirmation,
+    now: DateTime<Utc>,
+) -> Result<Appointment, AppError> {
+    confirm_with_answers(store, policy, by, input, &[], now).await
+}
+
+/// [`confirm`] with the answers to the type's intake questions, `(position, answer)`:
+/// a required question must be answered; the answers go with the visit (never into
+/// messages or logs).
+#[tracing::instrument(skip_all, fields(patient_id = input.patient_id))]
+pub async fn confirm_with_answers(
+    store: impl Into<Store<'_>>,
+    policy: &ClinicPolicy,
+    by: &ActingUser,
+    input: Confirmation,
+    answers: &[(i32, String)],
     now: DateTime<Utc>,
 ) -> Result<Appointment, AppError> {
     let Confirmation {
@@ -176,23 +204,31 @@ pub async fn confirm(
     let (start, appointment_type_id) = (first.start_time, first.hold_appointment_type_id);
     // The held doctor may have been disabled since: their time is no longer offered.
     let doctor_gone = held_doctor != Some((first.doctor_id, true));
-    if first.hold_expires_at <= now || doctor_gone {
-        tx.rollback().await?;
-        let alternatives = alternatives(store, policy, held.len() as i32, start, now).await?;
-        counters::note(&counters::CONFLICTS);
-        return Err(BookingError::HoldExpired { alternatives }.into());
-    }
-    let end = held.last().map_or(first.end_time, |s| s.end_time);
     let facts = db::appointments::booking_facts(
         &mut tx,
         patient_id,
         appointment_type_id,
         start,
-        Some(end),
+        None,
         policy.slot_length(),
         now,
     )
     .await?;
+    // Retired (or made staff-only) since the hold: no longer booked.
+    let visit_type = bookable_type(by, facts.visit_type)?;
+    if first.hold_expires_at <= now || doctor_gone {
+        tx.rollback().await?;
+        let need = visit_type.need(None);
+        let alternatives = alternatives(store, policy, &need, start, now).await?;
+        counters::note(&counters::CONFLICTS);
+        return Err(BookingError::HoldExpired { alternatives }.into());
+    }
+    let answers = intake_answers(&visit_type, answers)?;
+    // The visit ends after the type's slots; the rest of the run held is its buffer (the
+    // held run is what the type asked for when the hold was made).
+    let held_end = held.last().map_or(first.end_time, |s| s.end_time);
+    let end = visit_span(policy, &visit_type, start).0.min(held_end);
+    let buffer_until = (held_end > end).then_some(held_end);
     // A patient's hold was inside the window when taken; staff overrides are re-judged
     // (and recorded) here.
     let override_reason = match by.role {
@@ -213,6 +249,7 @@ pub async fn confirm(
         appointment_type_id,
         start,
         end,
+        buffer_until,
         reason,
         booked_by_user_id: by.user_id,
         booked_by_role: by.role_name(),
@@ -229,9 +266,69 @@ pub async fn confirm(
         now,
     )
     .await?;
+    db::visit_types::insert_answers(&mut tx, appointment.appointment_id, &answers).await?;
     tx.commit().await?;
     counters::note(&counters::BOOKINGS);
     Ok(appointment)
+}
+
+/// Longest answer kept.
+const MAX_ANSWER_CHARS: usize = 500;
+
+/// The answers to keep, `(position, prompt as asked, answer)`: each to one of the type's
+/// questions, yes/no ones "yes" or "no", required ones given.
+fn intake_answers(
+    visit_type: &VisitType,
+    given: &[(i32, String)],
+) -> Result<Vec<(i32, String, String)>, AppError> {
+    let field = "answers";
+    if given
+        .iter()
+        .filter(|(_, a)| !a.trim().is_empty())
+        .any(|(p, _)| !visit_type.questions.iter().any(|q| q.position == *p))
+    {
+        return Err(AppError::validation(field, "An answer does not match a question of this visit type."));
+    }
+    let mut kept = Vec::new();
+    for q in &visit_type.questions {
+        let answer = given
+            .iter()
+            .find(|(p, _)| *p == q.position)
+            .map(|(_, a)| a.trim())
+            .filter(|a| !a.is_empty());
+        let Some(answer) = answer else {
+            if q.required {
+                return Err(AppError::validation(
+                    field,
+                    format!("Please answer \"{}\".", q.prompt),
+                ));
+            }
+            continue;
+        };
+        let answer = match q.kind {
+            domain::visit_type::QuestionKind::YesNo => match answer.to_ascii_lowercase().as_str() {
+                "yes" => "yes".to_owned(),
+                "no" => "no".to_owned(),
+                _ => {
+                    return Err(AppError::validation(
+                        field,
+                        format!("Please answer \"{}\" with yes or no.", q.prompt),
+                    ))
+                }
+            },
+            domain::visit_type::QuestionKind::Text => {
+                if answer.chars().count() > MAX_ANSWER_CHARS {
+                    return Err(AppError::validation(
+                        field,
+                        format!("Please keep each answer under {MAX_ANSWER_CHARS} characters."),
+                    ));
+                }
+                answer.to_owned()
+            }
+        };
+        kept.push((q.position, q.prompt.clone(), answer));
+    }
+    Ok(kept)
 }
 
 /// Books `new` on `slot_ids` (locked by the caller) and records it. Confirmed holds and

@@ -135,20 +135,30 @@ pub async fn open_times(
         return Err(AppError::validation("date", "Choose a day within a year."));
     }
     let mut conn = state.pool.acquire().await?;
-    let slots = db::appointments::type_slot_count(&mut conn, appointment_type_id)
+    // Staff book any active type (online or staff-only), among the doctors who offer it.
+    let need = db::visit_types::of(&mut conn, appointment_type_id)
         .await?
+        .filter(|t| t.active)
         .ok_or_else(|| {
             AppError::validation("appointment_type_id", "Choose a visit type from the list.")
-        })?;
+        })?
+        .need(None);
     drop(conn);
     let (day_start, day_end) = local_day_bounds(tz, date);
     let from = day_start.max(now);
     if from >= day_end {
         return Ok(Vec::new());
     }
-    let reach = policy.slot_length() * slots;
-    let free = db::slots::open_slots_between(&state.pool, from, day_end + reach, now).await?;
-    Ok(open_start_times(&free, slots as usize, from, day_end)
+    let reach = policy.slot_length() * need.slots();
+    let free = db::slots::open_slots_between(
+        &state.pool,
+        from,
+        day_end + reach,
+        now,
+        need.among.as_deref(),
+    )
+    .await?;
+    Ok(open_start_times(&free, need.slots() as usize, from, day_end)
         .into_iter()
         .map(|t| t.start)
         .collect())

@@ -7,6 +7,7 @@ use domain::audit::AuditAction;
 use crate::db;
 use crate::error::AppError;
 use crate::services::availability::{nearest_open_times, AvailabilityIndex};
+use domain::visit_type::Need;
 use crate::services::call::{Call, Staff};
 use crate::services::reassignment::{self, Actor};
 use crate::services::staff::{appointments, audit_staff};
@@ -41,25 +42,33 @@ pub async fn queue(call: &Call<Staff>) -> Result<Vec<AttentionItem>, AppError> {
         };
         let (patient_id, doctor_id) = (record.patient_id, record.doctor_id);
         let visit = view_of(record);
-        let slots = db::appointments::type_slot_count(&mut tx, visit.appointment_type_id)
+        // Times of the doctors who offer the visit's type (retired or not), its run of slots.
+        let need = db::visit_types::of(&mut tx, visit.appointment_type_id)
             .await?
-            .unwrap_or(1);
+            .map_or_else(|| Need::slots_of_anyone(1), |t| t.need(None));
         let mut suggestions = nearest_open_times(
             index,
             &state.pool,
             &policy,
-            slots as usize,
+            &need,
             visit.start,
             now,
             3,
         )
         .await?;
         // The visit's own time first, when a colleague is free then.
-        let colleague_free =
-            db::slots::doctors_open_for(&mut tx, visit.start, visit.end, i64::from(slots), now)
-                .await?
-                .into_iter()
-                .any(|d| d != doctor_id);
+        let run_end = visit.start + policy.slot_length() * need.slots();
+        let colleague_free = db::slots::doctors_open_for(
+            &mut tx,
+            visit.start,
+            run_end,
+            i64::from(need.slots()),
+            now,
+            need.among.as_deref(),
+        )
+        .await?
+        .into_iter()
+        .any(|d| d != doctor_id);
         if colleague_free && visit.start > now {
             suggestions.insert(0, visit.start);
         }

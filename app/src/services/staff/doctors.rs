@@ -22,6 +22,8 @@ pub async fn list(call: &Call<Staff>) -> Result<Vec<DoctorRow>, AppError> {
             first_name: r.first_name,
             last_name: r.last_name,
             specialty: r.specialty,
+            languages: r.languages,
+            introduction: r.introduction,
             email: r.email,
             active: r.active,
             upcoming: r.upcoming,
@@ -29,16 +31,70 @@ pub async fn list(call: &Call<Staff>) -> Result<Vec<DoctorRow>, AppError> {
         .collect())
 }
 
-pub async fn update(
-    call: &Call<Staff>,
-    doctor_id: i64,
-    first_name: String,
-    last_name: String,
-    specialty: String,
-) -> Result<(), AppError> {
-    let _admin = &call.who.user;
+/// A doctor's details and public profile as staff type them.
+pub struct Details {
+    pub first_name: String,
+    pub last_name: String,
+    pub specialty: String,
+    /// Comma-separated.
+    pub languages: String,
+    pub introduction: Option<String>,
+}
+
+/// Most languages listed for one doctor (the schema's limit).
+const MAX_LANGUAGES: usize = 10;
+
+/// The languages typed, comma-separated: each 1 to 40 characters of plain text, at most
+/// ten, duplicates dropped.
+fn parse_languages(typed: &str) -> Result<Vec<String>, AppError> {
+    let mut out: Vec<String> = Vec::new();
+    for part in typed.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if part.chars().count() > 40 {
+            return Err(AppError::validation(
+                "languages",
+                "Each language can be at most 40 characters.",
+            ));
+        }
+        domain::text::check_field(part)
+            .map_err(|e| AppError::validation("languages", e.to_string()))?;
+        if !out.iter().any(|l| l.eq_ignore_ascii_case(part)) {
+            out.push(part.to_owned());
+        }
+    }
+    if out.len() > MAX_LANGUAGES {
+        return Err(AppError::validation(
+            "languages",
+            format!("List at most {MAX_LANGUAGES} languages."),
+        ));
+    }
+    Ok(out)
+}
+
+pub async fn update(call: &Call<Staff>, doctor_id: i64, details: Details) -> Result<(), AppError> {
+    let Details {
+        first_name,
+        last_name,
+        specialty,
+        languages,
+        introduction,
+    } = details;
     let first_name = PersonName::parse("first_name", &first_name)?;
     let last_name = PersonName::parse("last_name", &last_name)?;
+    let languages = parse_languages(&languages)?;
+    let introduction = introduction
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    if let Some(intro) = introduction {
+        if intro.chars().count() > 600 {
+            return Err(AppError::validation(
+                "introduction",
+                "Please keep the introduction under 600 characters.",
+            ));
+        }
+        domain::text::check_field(intro)
+            .map_err(|e| AppError::validation("introduction", e.to_string()))?;
+    }
     let specialty = specialty.trim();
     if specialty.is_empty() || specialty.chars().count() > 100 {
         return Err(AppError::validation(
@@ -53,9 +109,13 @@ pub async fn update(
     if !db::doctors::update_details(
         &mut tx,
         doctor_id,
-        first_name.as_str(),
-        last_name.as_str(),
-        specialty,
+        &db::doctors::DoctorDetails {
+            first_name: first_name.as_str(),
+            last_name: last_name.as_str(),
+            specialty,
+            languages: &languages,
+            introduction,
+        },
     )
     .await?
     {

@@ -9,6 +9,7 @@ pub mod doctors;
 pub mod operations;
 pub mod patients;
 pub mod today;
+pub mod visit_types;
 pub mod waitlist;
 
 use crate::services::audit::{self, Outcome};

@@ -118,6 +118,9 @@ async fn open_freed(
     let mut opened = 0;
     for ((doctor_id, slot_start), freed_at) in slots {
         for t in &types {
+            if t.doctors.as_ref().is_some_and(|ids| !ids.contains(&doctor_id)) {
+                continue;
+            }
             for k in 0..t.slot_count {
                 let start = slot_start - slot * k;
                 let wanted = t.any_time || t.latest_visit.is_some_and(|latest| start < latest);
@@ -125,9 +128,15 @@ async fn open_freed(
                     continue;
                 }
                 let end = start + slot * t.slot_count;
-                let open =
-                    db::slots::doctors_open_for(conn, start, end, i64::from(t.slot_count), now)
-                        .await?;
+                let open = db::slots::doctors_open_for(
+                    conn,
+                    start,
+                    end,
+                    i64::from(t.slot_count),
+                    now,
+                    Some(&[doctor_id]),
+                )
+                .await?;
                 if open.contains(&doctor_id)
                     && db::waitlist::offers::open(
                         conn,
@@ -163,14 +172,22 @@ async fn send_wave(
 ) -> Result<Wave, AppError> {
     let id = opening.opening_id;
     let start = opening.start_time;
-    let end = start + policy.slot_length() * opening.slot_count;
+    let run_end = start + policy.slot_length() * opening.slot_count;
+    let end = start + policy.slot_length() * opening.visit_slots;
     if booking::check_new_start(policy, now, start).is_err() {
         db::waitlist::offers::close(conn, id, "passed", now).await?;
         return Ok(Wave::Closed);
     }
-    let open =
-        db::slots::doctors_open_for(conn, start, end, i64::from(opening.slot_count), now).await?;
-    if !open.contains(&opening.doctor_id) {
+    let open = db::slots::doctors_open_for(
+        conn,
+        start,
+        run_end,
+        i64::from(opening.slot_count),
+        now,
+        Some(&[opening.doctor_id]),
+    )
+    .await?;
+    if !opening.offered || !open.contains(&opening.doctor_id) {
         db::waitlist::offers::close(conn, id, "gone", now).await?;
         return Ok(Wave::Closed);
     }

@@ -119,9 +119,9 @@ pub(crate) async fn join_for(
         }
     };
     let mut conn = pool.acquire().await?;
-    if db::appointments::type_slot_count(&mut conn, appointment_type_id)
+    if !db::visit_types::of(&mut conn, appointment_type_id)
         .await?
-        .is_none()
+        .is_some_and(|t| t.active)
     {
         return Err(AppError::validation(
             "appointment_type_id",

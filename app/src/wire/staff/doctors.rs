@@ -10,6 +10,8 @@ pub struct DoctorRow {
     pub first_name: String,
     pub last_name: String,
     pub specialty: String,
+    pub languages: Vec<String>,
+    pub introduction: Option<String>,
     pub email: String,
     pub active: bool,
     /// Booked visits still to come.

@@ -6,3 +6,4 @@ pub mod doctors;
 pub mod operations;
 pub mod patients;
 pub mod today;
+pub mod visit_types;

@@ -15,7 +15,10 @@ use crate::api::auth::Auth;
 use crate::api::booking::{finder_week, HoldTime};
 use crate::components::time::device_zone;
 
+mod doctors;
 mod week;
+
+pub use doctors::BookDoctorsPage;
 
 use week::Week;
 
@@ -24,6 +27,7 @@ pub fn BookPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name);
     let type_id = move || param("type").and_then(|v| v.parse::<i64>().ok());
+    let doctor = move || param("doctor").and_then(|v| v.parse::<i64>().ok());
     let week = move || param("week").and_then(|v| v.parse::<NaiveDate>().ok());
     // Memos: picking another day changes only the query's `day`, and must not rebuild the
     // week (that would drop the keyboard focus on the day just picked).
@@ -36,15 +40,16 @@ pub fn BookPage() -> impl IntoView {
     let chosen_day = Signal::derive(move || param("day").and_then(|v| v.parse::<NaiveDate>().ok()));
     // The visit type and first day of the days shown, once loaded. A link that spells out
     // the same span (the day strip's, from `/book` with no query) asks for nothing new.
-    let shown = StoredValue::new(None::<(i64, NaiveDate)>);
-    let key = Memo::new(move |before: Option<&(Option<i64>, Option<NaiveDate>)>| {
-        let asked = (type_id(), week());
+    let shown = StoredValue::new(None::<(i64, NaiveDate, Option<i64>)>);
+    type Key = (Option<i64>, Option<NaiveDate>, Option<i64>);
+    let key = Memo::new(move |before: Option<&Key>| {
+        let asked = (type_id(), week(), doctor());
         match (before, shown.get_value()) {
-            (Some(before), Some((t, w))) if asked == (Some(t), Some(w)) => *before,
+            (Some(before), Some((t, w, d))) if asked == (Some(t), Some(w), d) => *before,
             _ => asked,
         }
     });
-    let week_view = Resource::new(move || key.get(), |(t, w)| finder_week(t, w));
+    let week_view = Resource::new(move || key.get(), |(t, w, d)| finder_week(t, w, d));
     let hold = ServerAction::<HoldTime>::new();
     let device = device_zone();
 
@@ -61,7 +66,11 @@ pub fn BookPage() -> impl IntoView {
                         </div>
                     }.into_any(),
                     Ok(w) => {
-                        shown.set_value(Some((w.appointment_type.appointment_type_id, w.week_start)));
+                        shown.set_value(Some((
+                            w.appointment_type.appointment_type_id,
+                            w.week_start,
+                            w.doctor.as_ref().map(|d| d.doctor_id),
+                        )));
                         let type_id = w.appointment_type.appointment_type_id;
                         view! {
                             <Week w=w hold=hold reschedule=reschedule.get() pick=pick.get() device=device chosen_day=chosen_day/>
@@ -98,10 +107,13 @@ fn PatientWaitlist(type_id: i64) -> impl IntoView {
     }
 }
 
-fn href(type_id: i64, week: NaiveDate, reschedule: Option<i64>) -> String {
+fn href(type_id: i64, week: NaiveDate, reschedule: Option<i64>, doctor: Option<i64>) -> String {
     let mut url = format!("/book?type={type_id}&week={week}");
     if let Some(id) = reschedule {
         url.push_str(&format!("&reschedule={id}"));
+    }
+    if let Some(id) = doctor {
+        url.push_str(&format!("&doctor={id}"));
     }
     url
 }
@@ -115,6 +127,7 @@ fn AutoHold(
     reschedule: Option<i64>,
     hold: ServerAction<HoldTime>,
     type_id: i64,
+    doctor: Option<i64>,
 ) -> impl IntoView {
     let auth = Auth::get();
     let done = StoredValue::new(false);
@@ -126,6 +139,7 @@ fn AutoHold(
             hold.dispatch(HoldTime {
                 start,
                 appointment_type_id: type_id,
+                doctor,
             });
         }
     });

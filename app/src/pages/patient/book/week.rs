@@ -38,6 +38,8 @@ struct Chooser {
     reschedule: Option<i64>,
     type_id: i64,
     week_start: NaiveDate,
+    /// The doctor the patient chose (none: any doctor).
+    doctor: Option<i64>,
     tz: Tz,
     role: Signal<Option<Role>>,
 }
@@ -54,7 +56,7 @@ impl Chooser {
             "/signup?next={}",
             encode_next(&format!(
                 "{}&pick={}",
-                href(self.type_id, self.week_start, None),
+                href(self.type_id, self.week_start, None, self.doctor),
                 iso(start)
             ))
         )
@@ -72,7 +74,7 @@ impl Chooser {
             }
             .into_any(),
             (None, Some(Role::Patient)) => view! {
-                <HoldButton action=self.hold start=start appointment_type_id=self.type_id tz=tz label=label.clone() rove=true/>
+                <HoldButton action=self.hold start=start appointment_type_id=self.type_id doctor=self.doctor tz=tz label=label.clone() rove=true/>
             }
             .into_any(),
             (None, _) => view! {
@@ -92,7 +94,7 @@ impl Chooser {
             match (self.reschedule, self.role.get()) {
             (Some(id), _) => view! { <A href=self.move_href(id, start) attr:class="button">"Move to this time"</A> }.into_any(),
             (None, Some(Role::Patient)) => view! {
-                <HoldButton action=self.hold start=start appointment_type_id=self.type_id tz=tz label=format!("Book the next available time, {}", full(tz, start))/>
+                <HoldButton action=self.hold start=start appointment_type_id=self.type_id doctor=self.doctor tz=tz label=format!("Book the next available time, {}", full(tz, start))/>
             }
             .into_any(),
             (None, _) => view! { <A href=self.signup_href(start) attr:class="button">"Book this time"</A> }.into_any(),
@@ -115,6 +117,10 @@ pub(super) fn Week(
     let theirs = other_zone(device, &w.time_zone);
     let type_id = w.appointment_type.appointment_type_id;
     let week_start = w.week_start;
+    let doctor = w.doctor.as_ref().map(|d| d.doctor_id);
+    let href = move |t: i64, week: NaiveDate, reschedule: Option<i64>| {
+        href(t, week, reschedule, doctor.filter(|_| t == type_id))
+    };
     let hold_error = move || hold.value().get().and_then(Result::err);
     let role = Signal::derive(move || {
         auth.user
@@ -128,6 +134,7 @@ pub(super) fn Week(
         reschedule,
         type_id,
         week_start,
+        doctor,
         tz,
         role,
     };
@@ -202,6 +209,10 @@ pub(super) fn Week(
         }
     });
     let next_available = w.next_available;
+    let note = w.appointment_type.note.clone();
+    let chosen_doctor = w.doctor.as_ref().map(|d| d.display_name.clone());
+    let sooner_elsewhere = w.sooner_elsewhere;
+    let href_any = super::href(type_id, week_start, None, None);
 
     let strip = w
         .days
@@ -293,6 +304,29 @@ pub(super) fn Week(
 
     view! {
         <nav class="types" aria-label="Appointment type"><ul>{type_links}</ul></nav>
+        {note.map(|n| view! { <p class="type-note" role="note">{n}</p> })}
+        {(reschedule.is_none()).then(|| match chosen_doctor {
+            None => view! {
+                <p class="doctor-choice">
+                    "Any doctor — the first available is shown first. "
+                    <A href=format!("/book/doctors?type={type_id}")>"Choose a doctor"</A>
+                </p>
+            }.into_any(),
+            Some(name) => view! {
+                <p class="doctor-choice">
+                    {format!("Times with {name}. ")}
+                    <A href=href_any.clone()>"Any doctor instead"</A>
+                    " · "
+                    <A href=format!("/book/doctors?type={type_id}")>"Choose another doctor"</A>
+                </p>
+                {sooner_elsewhere.map(|t| view! {
+                    <p class="notice sooner">
+                        {format!("Another doctor has a time sooner: {}. ", full(tz, t))}
+                        <A href=href_any.clone()>"See every doctor's times"</A>
+                    </p>
+                })}
+            }.into_any(),
+        })}
         {match next_available {
             Some(start) => view! {
                 <div class="next-available" class:gone=move || gone(start)>
@@ -306,13 +340,14 @@ pub(super) fn Week(
             {format!("Times are shown in the clinic's time zone, {time_zone}.")}
             {move || theirs.get().map(|z| format!(" Your device is set to {}; your local time is shown beside each time.", z.name()))}
         </p>
-        <AutoHold pick=pick reschedule=reschedule hold=hold type_id=type_id/>
+        <AutoHold pick=pick reschedule=reschedule hold=hold type_id=type_id doctor=doctor/>
         {move || pick.filter(|_| role.get() == Some(Role::Patient) && reschedule.is_none()).map(|start| view! {
             <div class="picked" role="region" aria-label="Your chosen time">
                 <p>{format!("You chose {}.", full(tz, start))}</p>
                 <ActionForm action=hold>
                     <input type="hidden" name="start" value=iso(start)/>
                     <input type="hidden" name="appointment_type_id" value=type_id/>
+                    {doctor.map(|d| view! { <input type="hidden" name="doctor" value=d/> })}
                     <button type="submit">"Reserve this time"</button>
                 </ActionForm>
             </div>
@@ -329,7 +364,7 @@ pub(super) fn Week(
                         <p>"Nearby open times:"</p>
                         <ul class="times">
                             {alternatives.into_iter().map(|start| view! {
-                                <li><HoldButton action=hold start=start appointment_type_id=type_id tz=tz label=full(tz, start)/></li>
+                                <li><HoldButton action=hold start=start appointment_type_id=type_id doctor=doctor tz=tz label=full(tz, start)/></li>
                             }).collect_view()}
                         </ul>
                     })}

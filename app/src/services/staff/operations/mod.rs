@@ -12,7 +12,7 @@ use crate::services::call::{Call, Staff};
 use crate::services::staff::audit_staff;
 use crate::wire::staff::operations::{AuditPage, AuditRow, ChainCheck, OutboxPage, OutboxRow};
 
-mod settings;
+pub(crate) mod settings;
 
 pub use settings::*;
 
