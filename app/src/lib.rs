@@ -40,7 +40,7 @@ use crate::pages::{
     admin::{
         AttentionPage, AuditPage, HolidaysPage, NotificationsPage, SettingsPage, StaffAccountsPage,
         StaffAppointmentPage, StaffAppointmentsPage, StaffDoctorPage, StaffDoctorsPage,
-        StaffPatientPage, StaffPatientsPage, StaffTodayPage, StaffWaitlistPage,
+        StaffPatientPage, StaffPatientsPage, StaffTodayPage, StaffVisitTypesPage, StaffWaitlistPage,
     },
     doctor::{DoctorPortalPage, HoursPage, VisitPage},
     NotFoundPage,
@@ -151,6 +151,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/holidays") view=HolidaysPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/attention") view=AttentionPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/waitlist") view=StaffWaitlistPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/visit-types") view=StaffVisitTypesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/notifications") view=NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/settings") view=SettingsPage ssr=SsrMode::Async/>

@@ -108,6 +108,8 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("visit_record", [401, 403, 403, 200, 404, 200]),
     // Browsing open times is public.
     ("finder_week", [200, 200, 200, 200, 200, 200]),
+    // Choosing a doctor: public (a signed-in patient also gets their usual doctor).
+    ("doctor_choice", [200, 200, 200, 200, 200, 200]),
     // Patient A's hold: only A sees or confirms it (B is told it cannot be found).
     ("get_hold", [401, 200, 409, 403, 403, 403]),
     ("confirm_booking", [401, 200, 409, 403, 403, 403]),
@@ -183,6 +185,11 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("staff_join_waitlist", [401, 403, 403, 403, 403, 200]),
     ("staff_leave_waitlist", [401, 403, 403, 403, 403, 404]),
     ("update_waitlist_settings", [401, 403, 403, 403, 403, 200]),
+    // Visit types, staff side: a preview changes nothing; restoring an active type neither.
+    ("staff_visit_types", [401, 403, 403, 403, 403, 200]),
+    ("staff_bookable_types", [401, 403, 403, 403, 403, 200]),
+    ("save_visit_type", [401, 403, 403, 403, 403, 200]),
+    ("set_visit_type_active", [401, 403, 403, 403, 403, 200]),
     // Last: it ends the caller's session.
     ("log_out", [200, 200, 200, 200, 200, 200]),
 ];
@@ -353,6 +360,21 @@ impl World {
                 ("first_name", "Doctor".into()),
                 ("last_name", "Renamed".into()),
                 ("specialty", "Family medicine".into()),
+                ("languages", "English, Spanish".into()),
+                ("introduction", "Sees families.".into()),
+            ],
+            "doctor_choice" => vec![("appointment_type_id", "1".into())],
+            "save_visit_type" => vec![
+                ("appointment_type_id", "2".into()),
+                ("name", "Long".into()),
+                ("slot_count", "2".into()),
+                ("online", "on".into()),
+                ("all_doctors", "on".into()),
+                ("intent", "preview".into()),
+            ],
+            "set_visit_type_active" => vec![
+                ("appointment_type_id", "2".into()),
+                ("active", "true".into()),
             ],
             "doctor_hours_for" | "preview_deactivation" => {
                 vec![("doctor_id", self.doctor_d2.role_id.unwrap().to_string())]

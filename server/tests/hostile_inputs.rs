@@ -128,8 +128,9 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
     (
         "finder_week",
         Caller::Anonymous,
-        &["appointment_type_id", "week"],
+        &["appointment_type_id", "week", "doctor"],
     ),
+    ("doctor_choice", Caller::Patient, &["appointment_type_id"]),
     ("get_hold", Caller::Patient, &["token"]),
     (
         "release_hold",
@@ -144,12 +145,12 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
     (
         "confirm_booking",
         Caller::Patient,
-        &["hold", "reason", "idempotency_key"],
+        &["hold", "reason", "idempotency_key", "answer_1", "answer_5"],
     ),
     (
         "hold_time",
         Caller::Patient,
-        &["start", "appointment_type_id"],
+        &["start", "appointment_type_id", "doctor"],
     ),
     (
         "reschedule_appointment",
@@ -277,7 +278,14 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
     (
         "update_doctor",
         Caller::Admin,
-        &["doctor_id", "first_name", "last_name", "specialty"],
+        &[
+            "doctor_id",
+            "first_name",
+            "last_name",
+            "specialty",
+            "languages",
+            "introduction",
+        ],
     ),
     ("doctor_hours_for", Caller::Admin, &["doctor_id"]),
     (
@@ -407,6 +415,30 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
             "quiet_start",
             "quiet_end",
         ],
+    ),
+    ("staff_visit_types", Caller::Admin, &[]),
+    ("staff_bookable_types", Caller::Admin, &[]),
+    (
+        "save_visit_type",
+        Caller::Admin,
+        &[
+            "appointment_type_id",
+            "name",
+            "slot_count",
+            "buffer_minutes",
+            "online",
+            "all_doctors",
+            "doctors[0]",
+            "note",
+            "questions[0][prompt]",
+            "questions[0][kind]",
+            "intent",
+        ],
+    ),
+    (
+        "set_visit_type_active",
+        Caller::Admin,
+        &["appointment_type_id", "active"],
     ),
     ("log_out", Caller::Anonymous, &[]),
 ];
@@ -930,6 +962,17 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
             ("first_name", "Hos".into()),
             ("last_name", "Tile".into()),
             ("specialty", "Dermatology".into()),
+        ],
+        "doctor_choice" => vec![("appointment_type_id", "1".into())],
+        "save_visit_type" => vec![
+            ("name", format!("Hostile type {n}")),
+            ("slot_count", "1".into()),
+            ("all_doctors", "on".into()),
+            ("intent", "preview".into()),
+        ],
+        "set_visit_type_active" => vec![
+            ("appointment_type_id", "1".into()),
+            ("active", "true".into()),
         ],
         "doctor_hours_for" | "preview_deactivation" => vec![("doctor_id", "1".into())],
         "set_doctor_active" => vec![("doctor_id", "1".into()), ("active", "true".into())],

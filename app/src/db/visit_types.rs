@@ -273,7 +273,7 @@ pub async fn insert_answers(
 
 /// A visit's answers, in the order asked: (prompt, answer).
 pub async fn answers_of(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     appointment_id: i64,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
     sqlx::query_as(
@@ -281,7 +281,7 @@ pub async fn answers_of(
           where appointment_id = $1 order by position",
     )
     .bind(appointment_id)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await
 }
 

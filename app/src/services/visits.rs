@@ -145,6 +145,7 @@ pub async fn record(call: &Call<CurrentUser>, appointment_id: i64) -> Result<Vis
             new_doctor: e.new_doctor,
         })
         .collect();
+    let answers = db::visit_types::answers_of(&mut tx, appointment_id).await?;
     tx.commit().await?;
     Ok(VisitFile {
         visit,
@@ -152,5 +153,6 @@ pub async fn record(call: &Call<CurrentUser>, appointment_id: i64) -> Result<Vis
         patient_email: email,
         patient_phone: phone,
         history,
+        answers,
     })
 }

@@ -71,4 +71,15 @@ pub struct VisitFile {
     pub patient_email: Option<String>,
     pub patient_phone: Option<String>,
     pub history: Vec<VisitEvent>,
+    /// Answers to the visit type's intake questions: (question as asked, answer).
+    pub answers: Vec<(String, String)>,
+}
+
+/// The intake answers as a description list's items (question, answer).
+pub fn answer_label(answer: &str) -> String {
+    match answer {
+        "yes" => "Yes".to_owned(),
+        "no" => "No".to_owned(),
+        other => other.to_owned(),
+    }
 }

@@ -29,9 +29,33 @@ pub async fn staff_bookable_types() -> Result<Vec<AppointmentTypeView>, AppError
 /// Creates or changes a visit type; with `intent = "preview"` only says what it would
 /// change and touch.
 #[server(prefix = "/api", endpoint = "save_visit_type")]
+#[allow(clippy::too_many_arguments)]
 pub async fn save_visit_type(
-    #[server(flatten)] form: VisitTypeForm,
+    // Each field its own argument (not a flattened struct): numbers and lists of a
+    // flattened struct arrive as text and would not parse.
+    appointment_type_id: Option<i64>,
+    name: String,
+    slot_count: String,
+    buffer_minutes: Option<String>,
+    online: Option<String>,
+    all_doctors: Option<String>,
+    doctors: Option<Vec<i64>>,
+    note: Option<String>,
+    questions: Option<Vec<QuestionForm>>,
+    intent: Option<String>,
 ) -> Result<VisitTypeOutcome, AppError> {
+    let form = VisitTypeForm {
+        appointment_type_id,
+        name,
+        slot_count,
+        buffer_minutes: buffer_minutes.unwrap_or_default(),
+        online,
+        all_doctors,
+        doctors,
+        note,
+        questions,
+        intent,
+    };
     request::respond(
         async { staff::visit_types::save(&request::as_staff().await?, form).await }.await,
     )

@@ -249,6 +249,7 @@ fn Visit(
             <dt>"Visit"</dt><dd>{v.type_name.clone()}</dd>
             <dt>"Status"</dt><dd>{status_label(v.status)}</dd>
             <dt>"Reason (from the patient)"</dt><dd>{v.reason.clone().unwrap_or_else(|| "None given.".to_owned())}</dd>
+            {f.answers.clone().into_iter().map(|(q, a)| view! { <dt>{q}</dt><dd>{crate::wire::appointments::answer_label(&a)}</dd> }).collect_view()}
         </dl>
         <section aria-labelledby="history-heading">
             <h2 id="history-heading">"History"</h2>

@@ -171,6 +171,12 @@ fn Details(d: DoctorRow, update: ServerAction<UpdateDoctor>) -> impl IntoView {
                 <Field name="first_name" label="First name" required=true initial=d.first_name.clone() error=for_field("first_name")/>
                 <Field name="last_name" label="Last name" required=true initial=d.last_name.clone() error=for_field("last_name")/>
                 <Field name="specialty" label="Specialty" required=true initial=d.specialty.clone() error=for_field("specialty")/>
+                <Field name="languages" label="Languages spoken" hint="Separated by commas, e.g. English, Spanish" initial=d.languages.join(", ") error=for_field("languages")/>
+                <div class="field">
+                    <label for="field-introduction">"Introduction (shown to patients choosing a doctor)"</label>
+                    <textarea id="field-introduction" name="introduction" rows="3" maxlength="600">{d.introduction.clone().unwrap_or_default()}</textarea>
+                    {move || for_field("introduction").get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                </div>
                 <button type="submit">"Save"</button>
             </ActionForm>
             <p class="form-status" role="status">{move || matches!(update.value().get(), Some(Ok(()))).then_some("Saved.")}</p>

@@ -1,5 +1,5 @@
 //! The staff portal (`/admin/...`): Today, appointments, patients, doctors and accounts,
-//! holidays, settings, the attention queue, the waitlist, notifications and the audit log. Every page
+//! visit types, holidays, settings, the attention queue, the waitlist, notifications and the audit log. Every page
 //! is for staff only (and every server function behind it checks that again).
 
 mod accounts;
@@ -10,6 +10,7 @@ mod clinic;
 mod doctors;
 mod patients;
 mod today;
+mod visit_types;
 mod waitlist;
 
 pub use appointments::{StaffAppointmentPage, StaffAppointmentsPage};
@@ -19,6 +20,7 @@ pub use clinic::{HolidaysPage, NotificationsPage, SettingsPage};
 pub use doctors::{StaffDoctorPage, StaffDoctorsPage};
 pub use patients::{StaffPatientPage, StaffPatientsPage};
 pub use today::StaffTodayPage;
+pub use visit_types::StaffVisitTypesPage;
 pub use waitlist::StaffWaitlistPage;
 
 use leptos::prelude::*;
@@ -28,11 +30,12 @@ use crate::api::accounts::{list_accounts, CreateAccount, ResetTwoStep, SetAccoun
 use crate::components::auth::RequireRole;
 use domain::role::Role;
 
-const SECTIONS: [(&str, &str); 11] = [
+const SECTIONS: [(&str, &str); 12] = [
     ("/admin", "Today"),
     ("/admin/appointments", "Appointments"),
     ("/admin/patients", "Patients"),
     ("/admin/doctors", "Doctors"),
+    ("/admin/visit-types", "Visit types"),
     ("/admin/accounts", "Accounts"),
     ("/admin/holidays", "Holidays"),
     ("/admin/attention", "Attention queue"),

@@ -54,6 +54,7 @@ fn Visit(v: VisitFile, tz: chrono_tz::Tz, outcome: ServerAction<SetVisitOutcome>
         patient_email,
         patient_phone,
         history,
+        answers,
         ..
     } = v;
     let started = v.start <= chrono::Utc::now();
@@ -71,6 +72,7 @@ fn Visit(v: VisitFile, tz: chrono_tz::Tz, outcome: ServerAction<SetVisitOutcome>
                 AppointmentStatus::NoShow => "No-show",
             }}</dd>
             <dt>"Reason (from the patient)"</dt><dd>{v.reason.clone().unwrap_or_else(|| "None given.".to_owned())}</dd>
+            {answers.into_iter().map(|(q, a)| view! { <dt>{q}</dt><dd>{crate::wire::appointments::answer_label(&a)}</dd> }).collect_view()}
             <dt>"Email"</dt><dd>{match patient_email {
                 Some(email) => view! { <a href=format!("mailto:{email}")>{email.clone()}</a> }.into_any(),
                 None => view! { "Not given" }.into_any(),

@@ -109,6 +109,38 @@ fn Confirm(h: HoldView) -> impl IntoView {
             )
     };
     let back = move || format!("/book?type={type_id}");
+    let note = h.note.clone();
+    // The type's intake questions: answers go with the visit to the doctor and staff only.
+    let asked = StoredValue::new(h.questions.clone());
+    let questions = move || asked.get_value()
+        .into_iter()
+        .map(|q| {
+            let name = format!("answer_{}", q.position);
+            let id = format!("field-{name}");
+            let label = if q.required {
+                q.prompt.clone()
+            } else {
+                format!("{} (optional)", q.prompt)
+            };
+            match q.kind {
+                domain::visit_type::QuestionKind::YesNo => view! {
+                    <fieldset class="field">
+                        <legend>{label}</legend>
+                        <label><input type="radio" name=name.clone() value="yes" required=q.required/>" Yes"</label>
+                        <label><input type="radio" name=name value="no" required=q.required/>" No"</label>
+                    </fieldset>
+                }
+                .into_any(),
+                domain::visit_type::QuestionKind::Text => view! {
+                    <div class="field">
+                        <label for=id.clone()>{label}</label>
+                        <input id=id type="text" name=name.clone() maxlength="500" required=q.required value=kept_value(&name)/>
+                    </div>
+                }
+                .into_any(),
+            }
+        })
+        .collect_view();
 
     view! {
         <dl class="details">
@@ -119,6 +151,7 @@ fn Confirm(h: HoldView) -> impl IntoView {
             </dd>
             <dt>"Visit"</dt><dd>{format!("{} ({minutes} minutes)", h.type_name)}</dd>
         </dl>
+        {note.map(|n| view! { <p class="type-note" role="note">{n}</p> })}
         <p class="countdown" role="timer" aria-live="off">
             {move || {
                 let s = if expired() { 0 } else { left.get() };
@@ -163,6 +196,7 @@ fn Confirm(h: HoldView) -> impl IntoView {
                     <p class="hint" id="field-reason-hint">"Only you and your doctor see this. It is never sent by email or text."</p>
                     <textarea id="field-reason" name="reason" rows="3" maxlength="1000" aria-describedby="field-reason-hint">{kept_value("reason")}</textarea>
                 </div>
+                {questions}
                 <p class="form-error" role="alert">
                     {move || error().filter(|e| !matches!(e, AppError::Booking(BookingError::HoldExpired { .. }))).map(|e| match e {
                         // Confirmed already (another tab): nothing was lost, show where it is.
