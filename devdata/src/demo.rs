@@ -66,6 +66,18 @@ pub const DEMO_DOCTORS: [(&str, &str, &str, &str); 8] = [
     ),
 ];
 
+/// Languages and a public introduction per demo doctor (same order as [`DEMO_DOCTORS`]).
+const DEMO_PROFILES: [(&[&str], &str); 8] = [
+    (&["English", "Igbo"], "Looks after hearts of every age, with a focus on prevention."),
+    (&["Spanish", "English"], "Family doctor for everyone from toddlers to grandparents."),
+    (&["English", "Mandarin"], "Children's doctor; first visits are unhurried on purpose."),
+    (&["English", "French"], "Skin checks, eczema, acne and everything in between."),
+    (&["English", "Tamil", "Hindi"], "Adult medicine, long-term conditions and check-ups."),
+    (&["German", "English"], "Family medicine with a special interest in travel health."),
+    (&["Czech", "English"], "Sports injuries and getting back to moving."),
+    (&["English", "Hebrew"], "Pregnancy care and women's health."),
+];
+
 use Weekday::{Fri, Mon, Sat, Thu, Tue, Wed};
 const WEEKDAYS: &[Weekday] = &[Mon, Tue, Wed, Thu, Fri];
 
@@ -133,19 +145,21 @@ pub async fn seed_demo(pool: &PgPool, key: &TwoStepKey) -> Result<bool, AppError
 
     let policy = db::settings::clinic_policy(pool).await?;
     let effective_from = local_date(policy.time_zone(), Utc::now()) - Duration::days(7);
-    for ((first, last, specialty, email), (days, intervals)) in
-        DEMO_DOCTORS.into_iter().zip(DEMO_HOURS)
+    for (((first, last, specialty, email), (days, intervals)), (languages, introduction)) in
+        DEMO_DOCTORS.into_iter().zip(DEMO_HOURS).zip(DEMO_PROFILES)
     {
         let doctor_id: i64 = sqlx::query_scalar(
             "with u as (insert into users (email, role, password_hash, email_verified_at) values ($1, 'doctor', $2, now()) returning user_id)
-             insert into doctors (user_id, first_name, last_name, specialty)
-             select user_id, $3, $4, $5 from u returning doctor_id",
+             insert into doctors (user_id, first_name, last_name, specialty, languages, introduction)
+             select user_id, $3, $4, $5, $6, $7 from u returning doctor_id",
         )
         .bind(email)
         .bind(hash(email).await?)
         .bind(first)
         .bind(last)
         .bind(specialty)
+        .bind(languages)
+        .bind(introduction)
         .fetch_one(&mut *tx)
         .await?;
         for &weekday in days {

@@ -24,7 +24,7 @@ test("the page hydrates and the doctor search filters in the browser", async ({ 
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
 
   const doctors = page.getByRole("list", { name: "Doctors" }).getByRole("listitem");
-  const search = page.getByLabel("Search by name or specialty");
+  const search = page.getByLabel("Search by name, specialty or language");
   await expect(doctors).toHaveCount(DOCTOR_COUNT);
 
   await search.fill("cardio");
@@ -39,6 +39,11 @@ test("the page hydrates and the doctor search filters in the browser", async ({ 
 
   await search.fill("family");
   await expect(doctors).toHaveCount(2);
+
+  // The languages a doctor speaks are searched too.
+  await search.fill("spanish");
+  await expect(doctors).toHaveCount(1);
+  await expect(doctors.first()).toContainText("Speaks Spanish, English");
 
   await search.fill("no such doctor");
   await expect(doctors).toHaveCount(0);

@@ -21,7 +21,7 @@ pub fn DoctorDirectory(doctors: Vec<DoctorCard>) -> impl IntoView {
 
     view! {
         <div class="doctor-directory">
-            <label for="doctor-search">"Search by name or specialty"</label>
+            <label for="doctor-search">"Search by name, specialty or language"</label>
             <input
                 id="doctor-search"
                 type="search"
@@ -45,6 +45,10 @@ pub fn DoctorDirectory(doctors: Vec<DoctorCard>) -> impl IntoView {
                     <li class="doctor-card">
                         <span class="doctor-name">{doctor.display_name}</span>
                         <span class="doctor-specialty">{doctor.specialty}</span>
+                        {(!doctor.languages.is_empty()).then(|| view! {
+                            <span class="doctor-languages">{format!("Speaks {}", doctor.languages.join(", "))}</span>
+                        })}
+                        {doctor.introduction.map(|i| view! { <span class="doctor-intro">{i}</span> })}
                     </li>
                 </For>
             </ul>

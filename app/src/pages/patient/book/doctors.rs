@@ -57,7 +57,7 @@ pub fn BookDoctorsPage() -> impl IntoView {
                                     <p class="doctor-specialty">{d.specialty.clone()}</p>
                                     {languages.map(|l| view! { <p class="doctor-languages">{l}</p> })}
                                     {d.introduction.clone().map(|i| view! { <p class="doctor-intro">{i}</p> })}
-                                    <A href=href attr:aria-label=format!("See {}'s times", d.display_name)>"See times"</A>
+                                    <A href=href attr:aria-label=format!("See times with {}", d.display_name)>"See times"</A>
                                 </li>
                             }
                         }).collect_view();
