@@ -29,7 +29,8 @@ use crate::components::focus::{FocusOnFormAnswer, FocusOnNavigation};
 use crate::components::layout::{SiteFooter, SiteHeader};
 use crate::pages::account::AccountPage;
 use crate::pages::patient::{
-    AppointmentPage, AppointmentsPage, BookDoctorsPage, BookPage, ConfirmPage, MovePage, ProfilePage,
+    AppointmentPage, AppointmentsPage, BookDoctorsPage, BookPage, ConfirmPage, MovePage,
+    ProfilePage,
 };
 use crate::pages::public::{
     ForgotPasswordPage, HomePage, LoginPage, OfferLeftPage, OfferPage, OfferTakenPage,
@@ -40,7 +41,8 @@ use crate::pages::{
     admin::{
         AttentionPage, AuditPage, HolidaysPage, NotificationsPage, SettingsPage, StaffAccountsPage,
         StaffAppointmentPage, StaffAppointmentsPage, StaffDoctorPage, StaffDoctorsPage,
-        StaffPatientPage, StaffPatientsPage, StaffTodayPage, StaffVisitTypesPage, StaffWaitlistPage,
+        StaffPatientPage, StaffPatientsPage, StaffTodayPage, StaffVisitTypesPage,
+        StaffWaitlistPage,
     },
     doctor::{DoctorPortalPage, HoursPage, VisitPage},
     NotFoundPage,

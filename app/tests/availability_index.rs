@@ -120,9 +120,16 @@ async fn the_index_answers_exactly_what_the_sql_answers(pool: PgPool) {
         )
         .await
         .unwrap();
-        let sql = availability::open_times(&pool, &p, &anyone(2), now(), now() + Duration::days(7), now())
-            .await
-            .unwrap();
+        let sql = availability::open_times(
+            &pool,
+            &p,
+            &anyone(2),
+            now(),
+            now() + Duration::days(7),
+            now(),
+        )
+        .await
+        .unwrap();
         assert_eq!(fallback, sql);
     }
 }
@@ -149,11 +156,19 @@ async fn the_index_follows_changes_and_survives_losing_its_listener(pool: PgPool
         let pool = pool.clone();
         let p = p.clone();
         async move {
-            availability::open_times_from(&index, &pool, &p, &anyone(1), t, t + Duration::minutes(1), now())
-                .await
-                .unwrap()
-                .first()
-                .map_or(0, |o| o.doctors)
+            availability::open_times_from(
+                &index,
+                &pool,
+                &p,
+                &anyone(1),
+                t,
+                t + Duration::minutes(1),
+                now(),
+            )
+            .await
+            .unwrap()
+            .first()
+            .map_or(0, |o| o.doctors)
         }
     };
     let t = ny(6, 10, 0);
@@ -298,11 +313,19 @@ async fn doctors_free_at(
     p: &domain::ClinicPolicy,
     t: DateTime<Utc>,
 ) -> u32 {
-    availability::open_times_from(index, pool, p, &anyone(1), t, t + Duration::minutes(1), now())
-        .await
-        .unwrap()
-        .first()
-        .map_or(0, |o| o.doctors)
+    availability::open_times_from(
+        index,
+        pool,
+        p,
+        &anyone(1),
+        t,
+        t + Duration::minutes(1),
+        now(),
+    )
+    .await
+    .unwrap()
+    .first()
+    .map_or(0, |o| o.doctors)
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]

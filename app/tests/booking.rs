@@ -76,9 +76,16 @@ async fn holidays_close_slots_and_reopen_them_when_removed(pool: PgPool) {
     .unwrap();
     materialize(&pool).await;
     assert_eq!(slot_status(&pool, doctor, ny(6, 9, 0)).await, "holiday");
-    let open = availability::open_times(&pool, &policy(), &domain::visit_type::Need::slots_of_anyone(1), ny(6, 0, 0), ny(7, 0, 0), now())
-        .await
-        .unwrap();
+    let open = availability::open_times(
+        &pool,
+        &policy(),
+        &domain::visit_type::Need::slots_of_anyone(1),
+        ny(6, 0, 0),
+        ny(7, 0, 0),
+        now(),
+    )
+    .await
+    .unwrap();
     assert!(open.is_empty(), "nothing is bookable on a holiday");
     sqlx::query("delete from clinic_holidays")
         .execute(&pool)
@@ -96,15 +103,29 @@ async fn availability_counts_doctors_and_respects_notice(pool: PgPool) {
     }
     materialize(&pool).await;
     // now = 09:00 today; two hours' notice: today's first bookable start is 11:00.
-    let today = availability::open_times(&pool, &policy(), &domain::visit_type::Need::slots_of_anyone(1), ny(4, 0, 0), ny(5, 0, 0), now())
-        .await
-        .unwrap();
+    let today = availability::open_times(
+        &pool,
+        &policy(),
+        &domain::visit_type::Need::slots_of_anyone(1),
+        ny(4, 0, 0),
+        ny(5, 0, 0),
+        now(),
+    )
+    .await
+    .unwrap();
     let starts: Vec<_> = today.iter().map(|o| (o.start, o.doctors)).collect();
     assert_eq!(starts, [(ny(4, 11, 0), 2), (ny(4, 11, 30), 2)]);
     // Long visits need two back-to-back slots: 11:30 cannot take one (day ends 12:00).
-    let long = availability::open_times(&pool, &policy(), &domain::visit_type::Need::slots_of_anyone(2), ny(4, 0, 0), ny(5, 0, 0), now())
-        .await
-        .unwrap();
+    let long = availability::open_times(
+        &pool,
+        &policy(),
+        &domain::visit_type::Need::slots_of_anyone(2),
+        ny(4, 0, 0),
+        ny(5, 0, 0),
+        now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         long.iter().map(|o| o.start).collect::<Vec<_>>(),
         [ny(4, 11, 0)]
@@ -749,7 +770,7 @@ async fn the_schema_itself_refuses_a_double_booking(pool: PgPool) {
                                        booked_by_user_id, booked_by_role, idempotency_key)
              values ($1, $2, 1, $3, $4, $5, 'patient', gen_random_uuid())",
         )
-        .bind(patient_id(&patient))
+        .bind(patient_id(patient))
         .bind(d)
         .bind(start)
         .bind(start + Duration::minutes(minutes))

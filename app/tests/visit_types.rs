@@ -131,7 +131,10 @@ async fn a_types_times_and_bookings_come_only_from_the_doctors_who_offer_it(pool
     let second = add_patient(&pool, 2).await;
     let refused = book_type(&pool, &second, ny(6, 10, 0), shots.id, None).await;
     assert!(
-        matches!(refused, Err(AppError::Booking(BookingError::SlotTaken { .. }))),
+        matches!(
+            refused,
+            Err(AppError::Booking(BookingError::SlotTaken { .. }))
+        ),
         "the others are free but do not offer it: {refused:?}"
     );
     // A chosen doctor who does not offer the type has no time for it.
@@ -149,9 +152,15 @@ async fn a_chosen_doctor_is_the_only_one_tried(pool: PgPool) {
     // The assignment policy would spread these three; choosing keeps them with d[2].
     for n in 0..3 {
         let patient = add_patient(&pool, n).await;
-        let booked = book_type(&pool, &patient, ny(6, 10 + n as u32, 0), STANDARD, Some(d[2]))
-            .await
-            .unwrap();
+        let booked = book_type(
+            &pool,
+            &patient,
+            ny(6, 10 + n as u32, 0),
+            STANDARD,
+            Some(d[2]),
+        )
+        .await
+        .unwrap();
         assert_eq!(booked.doctor_id, d[2]);
     }
     // Their 10:00 is taken: another patient choosing them is refused with their times only.
@@ -230,9 +239,16 @@ async fn a_buffer_is_the_doctors_booked_time_and_nothing_else_is_booked_into_it(
     );
 
     // Moving keeps the buffer with the visit; cancelling frees both slots.
-    let moved = booking::reschedule(&pool, &policy(), &patient, visit.appointment_id, ny(6, 14, 0), now())
-        .await
-        .unwrap();
+    let moved = booking::reschedule(
+        &pool,
+        &policy(),
+        &patient,
+        visit.appointment_id,
+        ny(6, 14, 0),
+        now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(moved.end, ny(6, 14, 30));
     assert_eq!(invariant_violations(&pool).await, Vec::<String>::new());
     booking::cancel(&pool, &policy(), &patient, visit.appointment_id, now())
@@ -263,9 +279,17 @@ async fn staff_only_types_and_retired_types(pool: PgPool) {
         other => panic!("refused to patients, got {other:?}"),
     }
     let staff = add_staff(&pool, None).await;
-    let hold = booking::hold(&pool, &policy(), &staff, patient_id(&patient), ny(6, 10, 0), desk.id, now())
-        .await
-        .unwrap();
+    let hold = booking::hold(
+        &pool,
+        &policy(),
+        &staff,
+        patient_id(&patient),
+        ny(6, 10, 0),
+        desk.id,
+        now(),
+    )
+    .await
+    .unwrap();
     let visit = booking::confirm(
         &pool,
         &policy(),
@@ -283,16 +307,34 @@ async fn staff_only_types_and_retired_types(pool: PgPool) {
 
     // Retired: no new bookings, but the booked visit keeps its type and can still move.
     let mut conn = pool.acquire().await.unwrap();
-    db::visit_types::set_active(&mut conn, desk.id, false).await.unwrap();
+    db::visit_types::set_active(&mut conn, desk.id, false)
+        .await
+        .unwrap();
     drop(conn);
-    let again = booking::hold(&pool, &policy(), &staff, patient_id(&patient), ny(6, 14, 0), desk.id, now()).await;
+    let again = booking::hold(
+        &pool,
+        &policy(),
+        &staff,
+        patient_id(&patient),
+        ny(6, 14, 0),
+        desk.id,
+        now(),
+    )
+    .await;
     assert!(matches!(
         again,
         Err(AppError::Booking(BookingError::UnknownAppointmentType))
     ));
-    let moved = booking::reschedule(&pool, &policy(), &staff, visit.appointment_id, ny(6, 15, 0), now())
-        .await
-        .unwrap();
+    let moved = booking::reschedule(
+        &pool,
+        &policy(),
+        &staff,
+        visit.appointment_id,
+        ny(6, 15, 0),
+        now(),
+    )
+    .await
+    .unwrap();
     assert_eq!((moved.start, moved.end), (ny(6, 15, 0), ny(6, 16, 0)));
     assert_eq!(invariant_violations(&pool).await, Vec::<String>::new());
 }
@@ -316,7 +358,9 @@ async fn intake_answers_go_with_the_visit_and_never_into_messages(pool: PgPool) 
     ];
     let t = add_type(&pool, "Allergy test", 1, 0, true, None, &questions).await;
     let patient = add_patient(&pool, 1).await;
-    let hold = hold_with(&pool, &patient, ny(6, 10, 0), t.id, None).await.unwrap();
+    let hold = hold_with(&pool, &patient, ny(6, 10, 0), t.id, None)
+        .await
+        .unwrap();
     let missing = confirm_answers(&pool, &patient, &hold, &[]).await;
     assert!(matches!(missing, Err(AppError::Validation { ref field, .. }) if field == "answers"));
     let bad = confirm_answers(
@@ -344,7 +388,10 @@ async fn intake_answers_go_with_the_visit_and_never_into_messages(pool: PgPool) 
     assert_eq!(
         answers,
         vec![
-            ("Any allergies?".to_owned(), "Peanuts, a secret marker".to_owned()),
+            (
+                "Any allergies?".to_owned(),
+                "Peanuts, a secret marker".to_owned()
+            ),
             ("First time at the clinic?".to_owned(), "yes".to_owned()),
         ]
     );
@@ -364,11 +411,17 @@ async fn reassignment_and_moves_stay_with_doctors_who_offer_the_type(pool: PgPoo
     let t = add_type(&pool, "Skin check", 1, 0, true, Some(&[d[0], d[2]]), &[]).await;
     let a = add_patient(&pool, 1).await;
     let b = add_patient(&pool, 2).await;
-    let visit_a = book_type(&pool, &a, ny(6, 10, 0), t.id, Some(d[0])).await.unwrap();
-    let visit_b = book_type(&pool, &b, ny(6, 11, 0), t.id, Some(d[0])).await.unwrap();
+    let visit_a = book_type(&pool, &a, ny(6, 10, 0), t.id, Some(d[0]))
+        .await
+        .unwrap();
+    let visit_b = book_type(&pool, &b, ny(6, 11, 0), t.id, Some(d[0]))
+        .await
+        .unwrap();
     // d2 is busy at 11:00 with something else.
     let c = add_patient(&pool, 3).await;
-    book_type(&pool, &c, ny(6, 11, 0), STANDARD, Some(d[2])).await.unwrap();
+    book_type(&pool, &c, ny(6, 11, 0), STANDARD, Some(d[2]))
+        .await
+        .unwrap();
 
     let mut tx = pool.begin().await.unwrap();
     let outcome = reassignment::reassign_appointments(
@@ -390,11 +443,13 @@ async fn reassignment_and_moves_stay_with_doctors_who_offer_the_type(pool: PgPoo
     let doctor_of = |id: i64| {
         let pool = pool.clone();
         async move {
-            sqlx::query_scalar::<_, i64>("select doctor_id from appointments where appointment_id = $1")
-                .bind(id)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
+            sqlx::query_scalar::<_, i64>(
+                "select doctor_id from appointments where appointment_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
         }
     };
     assert_eq!(doctor_of(visit_a.appointment_id).await, d[2]);
@@ -408,9 +463,20 @@ async fn reassignment_and_moves_stay_with_doctors_who_offer_the_type(pool: PgPoo
         .execute(&pool)
         .await
         .unwrap();
-    let moved = booking::reschedule(&pool, &policy(), &b, visit_b.appointment_id, ny(6, 15, 0), now()).await;
+    let moved = booking::reschedule(
+        &pool,
+        &policy(),
+        &b,
+        visit_b.appointment_id,
+        ny(6, 15, 0),
+        now(),
+    )
+    .await;
     assert!(
-        matches!(moved, Err(AppError::Booking(BookingError::SlotTaken { .. }))),
+        matches!(
+            moved,
+            Err(AppError::Booking(BookingError::SlotTaken { .. }))
+        ),
         "only d1 is free at 15:00 and does not offer it: {moved:?}"
     );
     assert_eq!(invariant_violations(&pool).await, Vec::<String>::new());
@@ -451,14 +517,35 @@ async fn many_bookers_and_one_doctor_who_offers_the_type(pool: PgPool) {
 async fn the_index_answers_per_type_and_per_doctor_as_sql_does(pool: PgPool) {
     let d = nine_to_five_doctors(&pool, "I", 6).await;
     // Some of every doctor's time taken, with and without buffers.
-    let buffered = add_type(&pool, "Buffered", 2, 1, true, Some(&[d[1], d[3], d[4]]), &[]).await;
+    let buffered = add_type(
+        &pool,
+        "Buffered",
+        2,
+        1,
+        true,
+        Some(&[d[1], d[3], d[4]]),
+        &[],
+    )
+    .await;
     let single = add_type(&pool, "Single", 1, 0, true, Some(&[d[2]]), &[]).await;
     let mut n = 0;
     for day in 5..9u32 {
-        for (hour, type_id) in [(9, STANDARD), (11, buffered.id), (13, LONG), (15, buffered.id)] {
+        for (hour, type_id) in [
+            (9, STANDARD),
+            (11, buffered.id),
+            (13, LONG),
+            (15, buffered.id),
+        ] {
             n += 1;
             let patient = add_patient(&pool, n).await;
-            let _ = book_type(&pool, &patient, ny(day, hour, 30 * (n % 2) as u32), type_id, None).await;
+            let _ = book_type(
+                &pool,
+                &patient,
+                ny(day, hour, 30 * (n % 2) as u32),
+                type_id,
+                None,
+            )
+            .await;
         }
     }
     let index = AvailabilityIndex::load(&pool).await.unwrap();
@@ -501,8 +588,12 @@ async fn the_usual_doctor_is_the_one_seen_most_recently(pool: PgPool) {
             .unwrap(),
         None
     );
-    let older = book_type(&pool, &patient, ny(5, 10, 0), STANDARD, Some(d[0])).await.unwrap();
-    let newer = book_type(&pool, &patient, ny(6, 10, 0), STANDARD, Some(d[1])).await.unwrap();
+    let older = book_type(&pool, &patient, ny(5, 10, 0), STANDARD, Some(d[0]))
+        .await
+        .unwrap();
+    let newer = book_type(&pool, &patient, ny(6, 10, 0), STANDARD, Some(d[1]))
+        .await
+        .unwrap();
     sqlx::query("update appointments set status = 'completed' where appointment_id = any($1)")
         .bind(vec![older.appointment_id, newer.appointment_id])
         .execute(&pool)
@@ -528,4 +619,63 @@ async fn the_usual_doctor_is_the_one_seen_most_recently(pool: PgPool) {
             .unwrap(),
         Some(d[0])
     );
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn a_freed_time_is_offered_only_for_the_types_its_doctor_offers(pool: PgPool) {
+    let d = nine_to_five_doctors(&pool, "W", 2).await;
+    let t = add_type(&pool, "Travel advice", 1, 0, true, Some(&[d[1]]), &[]).await;
+    let waiting = add_patient(&pool, 1).await;
+    let mut conn = pool.acquire().await.unwrap();
+    db::waitlist::join(
+        &mut conn,
+        &db::waitlist::NewEntry {
+            patient_id: patient_id(&waiting),
+            appointment_type_id: t.id,
+            appointment_id: None,
+            weekdays: 127,
+            part_of_day: "any",
+            not_before: None,
+        },
+        now() - Duration::days(1),
+    )
+    .await
+    .unwrap()
+    .expect("joined");
+    drop(conn);
+    // Two visits, one with each doctor, both cancelled: two times freed.
+    let other = add_patient(&pool, 2).await;
+    let with_d0 = book_type(&pool, &other, ny(6, 10, 0), STANDARD, Some(d[0]))
+        .await
+        .unwrap();
+    let with_d1 = book_type(&pool, &other, ny(6, 11, 0), STANDARD, Some(d[1]))
+        .await
+        .unwrap();
+    for visit in [with_d0, with_d1] {
+        booking::cancel(&pool, &policy(), &other, visit.appointment_id, now())
+            .await
+            .unwrap();
+    }
+    app::services::waitlist::engine::run(&pool, now())
+        .await
+        .unwrap();
+    let openings: Vec<(i64, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+        "select doctor_id, start_time from waitlist_openings where appointment_type_id = $1",
+    )
+    .bind(t.id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        openings,
+        vec![(d[1], ny(6, 11, 0))],
+        "only the doctor who offers it"
+    );
+    let offered: i64 =
+        sqlx::query_scalar("select count(*) from waitlist_offers where patient_id = $1")
+            .bind(patient_id(&waiting))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(offered, 1);
 }

@@ -68,13 +68,34 @@ pub const DEMO_DOCTORS: [(&str, &str, &str, &str); 8] = [
 
 /// Languages and a public introduction per demo doctor (same order as [`DEMO_DOCTORS`]).
 const DEMO_PROFILES: [(&[&str], &str); 8] = [
-    (&["English", "Igbo"], "Looks after hearts of every age, with a focus on prevention."),
-    (&["Spanish", "English"], "Family doctor for everyone from toddlers to grandparents."),
-    (&["English", "Mandarin"], "Children's doctor; first visits are unhurried on purpose."),
-    (&["English", "French"], "Skin checks, eczema, acne and everything in between."),
-    (&["English", "Tamil", "Hindi"], "Adult medicine, long-term conditions and check-ups."),
-    (&["German", "English"], "Family medicine with a special interest in travel health."),
-    (&["Czech", "English"], "Sports injuries and getting back to moving."),
+    (
+        &["English", "Igbo"],
+        "Looks after hearts of every age, with a focus on prevention.",
+    ),
+    (
+        &["Spanish", "English"],
+        "Family doctor for everyone from toddlers to grandparents.",
+    ),
+    (
+        &["English", "Mandarin"],
+        "Children's doctor; first visits are unhurried on purpose.",
+    ),
+    (
+        &["English", "French"],
+        "Skin checks, eczema, acne and everything in between.",
+    ),
+    (
+        &["English", "Tamil", "Hindi"],
+        "Adult medicine, long-term conditions and check-ups.",
+    ),
+    (
+        &["German", "English"],
+        "Family medicine with a special interest in travel health.",
+    ),
+    (
+        &["Czech", "English"],
+        "Sports injuries and getting back to moving.",
+    ),
     (&["English", "Hebrew"], "Pregnancy care and women's health."),
 ];
 
@@ -322,16 +343,15 @@ async fn book_demo_appointments(pool: &PgPool, patients: &[(i64, i64)]) -> Resul
         [(0, 12, 1), (0, 140, 2), (1, 40, 1), (1, 220, 1), (2, 90, 2)];
     let policy = db::settings::clinic_policy(pool).await?;
     let now = Utc::now();
-    let open =
-        availability::open_times(
-            pool,
-            &policy,
-            &domain::visit_type::Need::slots_of_anyone(2),
-            now,
-            now + Duration::days(14),
-            now,
-        )
-        .await?;
+    let open = availability::open_times(
+        pool,
+        &policy,
+        &domain::visit_type::Need::slots_of_anyone(2),
+        now,
+        now + Duration::days(14),
+        now,
+    )
+    .await?;
     for (patient, index, appointment_type_id) in BOOKINGS {
         let (Some(&(user_id, patient_id)), Some(time)) = (patients.get(patient), open.get(index))
         else {

@@ -139,7 +139,10 @@ pub fn validate(
 ) -> Result<(), (&'static str, String)> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 60 {
-        return Err(("name", "A visit type needs a name of 1 to 60 characters.".into()));
+        return Err((
+            "name",
+            "A visit type needs a name of 1 to 60 characters.".into(),
+        ));
     }
     if !(1..=MAX_TOTAL_SLOTS).contains(&slot_count) {
         return Err((

@@ -32,9 +32,7 @@ pub async fn doctor_choice(appointment_type_id: i64) -> Result<DoctorChoiceView,
     request::respond(
         async {
             let call = request::call().await?;
-            let patient_id = request::current_user()
-                .await?
-                .and_then(|u| u.patient_id);
+            let patient_id = request::current_user().await?.and_then(|u| u.patient_id);
             patient::doctor_choice(&call, patient_id, appointment_type_id).await
         }
         .await,

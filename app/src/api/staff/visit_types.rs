@@ -9,7 +9,7 @@ use crate::{request, services::staff};
 
 pub use crate::wire::booking::AppointmentTypeView;
 pub use crate::wire::staff::visit_types::{
-    QuestionForm, VisitTypeForm, VisitTypeOutcome, VisitTypeRow, VisitTypesView,
+    QuestionForm, VisitTypeForm, VisitTypeOutcome, VisitTypesView,
 };
 
 /// Every visit type (retired ones last) and the doctors who may offer them.
@@ -66,8 +66,12 @@ pub async fn save_visit_type(
 pub async fn set_visit_type_active(appointment_type_id: i64, active: bool) -> Result<(), AppError> {
     request::respond(
         async {
-            staff::visit_types::set_active(&request::as_staff().await?, appointment_type_id, active)
-                .await?;
+            staff::visit_types::set_active(
+                &request::as_staff().await?,
+                appointment_type_id,
+                active,
+            )
+            .await?;
             request::redirect("/admin/visit-types");
             Ok(())
         }

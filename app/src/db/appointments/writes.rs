@@ -226,5 +226,3 @@ pub async fn record_event(
     .await?;
     Ok(())
 }
-
-

@@ -9,12 +9,12 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::accounts::SetAccountDisabled;
-use crate::api::staff::visit_types::staff_bookable_types;
 use crate::api::directory::use_clinic_profile;
 use crate::api::staff::appointments::{staff_open_times, StaffBook};
 use crate::api::staff::patients::{
     find_patients, open_patient, InvitePatient, OnlineAccess, PatientFile, RecordPatient,
 };
+use crate::api::staff::visit_types::staff_bookable_types;
 use crate::components::form::{field_message, Field};
 use crate::components::time::{full, zone};
 use crate::pages::admin::appointments::{ActionResult, OverrideReason, TimeChoice};
@@ -139,10 +139,7 @@ pub fn StaffPatientPage() -> impl IntoView {
             }
         },
     );
-    let types = Resource::new(
-        || (),
-        |_| staff_bookable_types(),
-    );
+    let types = Resource::new(|| (), |_| staff_bookable_types());
     let directory = use_clinic_profile();
     view! {
         <StaffFrame title="Patient">

@@ -7,12 +7,11 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::staff::visit_types::{
-    staff_visit_types, SaveVisitType, SetVisitTypeActive, VisitTypeOutcome, VisitTypeRow,
-    VisitTypesView,
+    staff_visit_types, SaveVisitType, SetVisitTypeActive, VisitTypeOutcome, VisitTypesView,
 };
 use crate::components::form::field_message;
 use crate::pages::admin::{error_view, query_text, StaffFrame};
-use domain::visit_type::{QuestionKind, MAX_QUESTIONS, MAX_TOTAL_SLOTS};
+use domain::visit_type::{QuestionKind, VisitType, MAX_QUESTIONS, MAX_TOTAL_SLOTS};
 
 #[component]
 pub fn StaffVisitTypesPage() -> impl IntoView {
@@ -48,7 +47,7 @@ fn VisitTypes(
     set_active: ServerAction<SetVisitTypeActive>,
 ) -> impl IntoView {
     let names = v.doctors.clone();
-    let doctors_of = move |t: &VisitTypeRow| match &t.doctors {
+    let doctors_of = move |t: &VisitType| match &t.doctors {
         None => "Every doctor".to_owned(),
         Some(ids) => ids
             .iter()
@@ -61,14 +60,15 @@ fn VisitTypes(
         .clone()
         .into_iter()
         .map(|t| {
-            let id = t.appointment_type_id;
+            let id = t.id;
             let active = t.active;
             let doctors = doctors_of(&t);
+            let minutes = |slots: i32| i64::from(slots) * v.slot_minutes;
             view! {
                 <tr>
                     <td><A href=format!("/admin/visit-types?edit={id}")>{t.name.clone()}</A></td>
-                    <td>{format!("{} min", t.minutes)}</td>
-                    <td>{if t.buffer_minutes > 0 { format!("{} min", t.buffer_minutes) } else { "None".to_owned() }}</td>
+                    <td>{format!("{} min", minutes(t.slot_count))}</td>
+                    <td>{if t.buffer_slots > 0 { format!("{} min", minutes(t.buffer_slots)) } else { "None".to_owned() }}</td>
                     <td>{if t.online { "Online" } else { "Staff only" }}</td>
                     <td>{doctors}</td>
                     <td>{t.questions.len()}</td>
@@ -84,8 +84,14 @@ fn VisitTypes(
             }
         })
         .collect_view();
-    let editing = edit.and_then(|id| v.types.iter().find(|t| t.appointment_type_id == id).cloned());
-    let set_active_error = move || set_active.value().get().and_then(Result::err).map(|e| e.message());
+    let editing = edit.and_then(|id| v.types.iter().find(|t| t.id == id).cloned());
+    let set_active_error = move || {
+        set_active
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.message())
+    };
     view! {
         <div class="table-scroll"><table>
             <thead><tr>
@@ -102,7 +108,7 @@ fn VisitTypes(
 
 #[component]
 fn TypeForm(
-    t: Option<VisitTypeRow>,
+    t: Option<VisitType>,
     slot_minutes: i64,
     doctors: Vec<(i64, String, String)>,
     save: ServerAction<SaveVisitType>,
@@ -113,10 +119,12 @@ fn TypeForm(
         Some(t) => format!("Change “{}”", t.name),
         None => "New visit type".to_owned(),
     };
-    let id = t.as_ref().map(|t| t.appointment_type_id);
+    let id = t.as_ref().map(|t| t.id);
     let name = t.as_ref().map(|t| t.name.clone()).unwrap_or_default();
     let slots = t.as_ref().map_or(1, |t| t.slot_count);
-    let buffer = t.as_ref().map_or(0, |t| t.buffer_minutes);
+    let buffer = t
+        .as_ref()
+        .map_or(0, |t| i64::from(t.buffer_slots) * slot_minutes);
     let online = t.as_ref().is_none_or(|t| t.online);
     let chosen = t.as_ref().and_then(|t| t.doctors.clone());
     let all = chosen.is_none();
@@ -163,7 +171,8 @@ fn TypeForm(
             }
         })
         .collect_view();
-    let outcome = move || save.value().get().and_then(Result::ok).map(|o: VisitTypeOutcome| {
+    let outcome = move || {
+        save.value().get().and_then(Result::ok).map(|o: VisitTypeOutcome| {
         let title = if o.saved { "Saved." } else { "If you save:" };
         view! {
             <div class="notice" role="status">
@@ -174,7 +183,8 @@ fn TypeForm(
                 })}
             </div>
         }
-    });
+    })
+    };
     view! {
         <section aria-labelledby="type-form-heading">
             <h2 id="type-form-heading">{heading}</h2>

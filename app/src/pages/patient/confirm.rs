@@ -112,7 +112,8 @@ fn Confirm(h: HoldView) -> impl IntoView {
     let note = h.note.clone();
     // The type's intake questions: answers go with the visit to the doctor and staff only.
     let asked = StoredValue::new(h.questions.clone());
-    let questions = move || asked.get_value()
+    let questions = move || {
+        asked.get_value()
         .into_iter()
         .map(|q| {
             let name = format!("answer_{}", q.position);
@@ -140,7 +141,8 @@ fn Confirm(h: HoldView) -> impl IntoView {
                 .into_any(),
             }
         })
-        .collect_view();
+        .collect_view()
+    };
 
     view! {
         <dl class="details">

@@ -51,7 +51,9 @@ pub async fn open_times_from(
         return Ok(Vec::new());
     }
     let k = need.slots() as usize;
-    match index.answer(policy, |i| i.open_times_of(need.doctors(), k, from_c, to_c, now)) {
+    match index.answer(policy, |i| {
+        i.open_times_of(need.doctors(), k, from_c, to_c, now)
+    }) {
         Some(times) => Ok(times),
         None => open_times(pool, policy, need, from, to, now).await,
     }
@@ -71,7 +73,9 @@ pub async fn next_available_from(
         return Ok(None);
     }
     let k = need.slots() as usize;
-    match index.answer(policy, |i| i.first_open_of(need.doctors(), k, from, to, now)) {
+    match index.answer(policy, |i| {
+        i.first_open_of(need.doctors(), k, from, to, now)
+    }) {
         Some(first) => Ok(first),
         None => Ok(open_times(pool, policy, need, from, to, now)
             .await?
@@ -114,20 +118,13 @@ pub async fn nearest_open_times(
     limit: usize,
 ) -> Result<Vec<DateTime<Utc>>, sqlx::Error> {
     let span = Duration::days(3);
-    let mut times: Vec<DateTime<Utc>> = open_times_from(
-        index,
-        pool,
-        policy,
-        need,
-        around - span,
-        around + span,
-        now,
-    )
-    .await?
-    .into_iter()
-    .map(|o| o.start)
-    .filter(|t| *t != around)
-    .collect();
+    let mut times: Vec<DateTime<Utc>> =
+        open_times_from(index, pool, policy, need, around - span, around + span, now)
+            .await?
+            .into_iter()
+            .map(|o| o.start)
+            .filter(|t| *t != around)
+            .collect();
     times.sort_by_key(|t| ((*t - around).num_seconds().abs(), *t));
     times.truncate(limit);
     times.sort();

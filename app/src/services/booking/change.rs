@@ -265,15 +265,14 @@ pub(super) async fn move_onto(
     let appointment_id = current.appointment_id;
     let old_slots = db::appointments::unlink_slots(conn, appointment_id).await?;
     db::slots::mark_free(conn, &old_slots).await?;
-    let moved =
-        db::appointments::move_to(
-            conn,
-            appointment_id,
-            doctor_id,
-            (new_start, new_end, buffer_until),
-            now,
-        )
-        .await?;
+    let moved = db::appointments::move_to(
+        conn,
+        appointment_id,
+        doctor_id,
+        (new_start, new_end, buffer_until),
+        now,
+    )
+    .await?;
     db::appointments::link_slots(conn, appointment_id, new_slots).await?;
     db::slots::mark_booked(conn, new_slots).await?;
     record_change(

@@ -132,7 +132,10 @@ pub struct Hold {
 
 /// A visit type, active or retired (moving a visit keeps its type); an unknown id is
 /// an unknown type.
-async fn visit_type(conn: &mut PgConnection, appointment_type_id: i64) -> Result<VisitType, AppError> {
+async fn visit_type(
+    conn: &mut PgConnection,
+    appointment_type_id: i64,
+) -> Result<VisitType, AppError> {
     db::visit_types::of(conn, appointment_type_id)
         .await?
         .ok_or(AppError::Booking(BookingError::UnknownAppointmentType))
@@ -146,7 +149,10 @@ fn bookable_type(by: &ActingUser, visit_type: Option<VisitType>) -> Result<Visit
     if matches!(by.role, ActingRole::Patient { .. }) && !t.online {
         return Err(AppError::validation(
             "appointment_type_id",
-            format!("\"{}\" is booked by the clinic's staff: please call the clinic.", t.name),
+            format!(
+                "\"{}\" is booked by the clinic's staff: please call the clinic.",
+                t.name
+            ),
         ));
     }
     Ok(t)
@@ -231,8 +237,8 @@ fn visit_span(
     start: DateTime<Utc>,
 ) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
     let end = start + policy.slot_length() * visit_type.slot_count;
-    let buffer = (visit_type.buffer_slots > 0)
-        .then(|| end + policy.slot_length() * visit_type.buffer_slots);
+    let buffer =
+        (visit_type.buffer_slots > 0).then(|| end + policy.slot_length() * visit_type.buffer_slots);
     (end, buffer)
 }
 
@@ -277,14 +283,5 @@ async fn alternatives(
 ) -> Result<Vec<DateTime<Utc>>, AppError> {
     let sql_only = AvailabilityIndex::default();
     let index = store.availability.unwrap_or(&sql_only);
-    Ok(nearest_open_times(
-        index,
-        store.pool,
-        policy,
-        need,
-        around,
-        now,
-        ALTERNATIVES,
-    )
-    .await?)
+    Ok(nearest_open_times(index, store.pool, policy, need, around, now, ALTERNATIVES).await?)
 }

@@ -23,7 +23,17 @@ pub async fn hold(
     appointment_type_id: i64,
     now: DateTime<Utc>,
 ) -> Result<Hold, AppError> {
-    hold_with_doctor(store, policy, by, patient_id, start, appointment_type_id, None, now).await
+    hold_with_doctor(
+        store,
+        policy,
+        by,
+        patient_id,
+        start,
+        appointment_type_id,
+        None,
+        now,
+    )
+    .await
 }
 
 /// [`hold`], with `doctor` when the patient chose one (their time only).
@@ -287,7 +297,10 @@ fn intake_answers(
         .filter(|(_, a)| !a.trim().is_empty())
         .any(|(p, _)| !visit_type.questions.iter().any(|q| q.position == *p))
     {
-        return Err(AppError::validation(field, "An answer does not match a question of this visit type."));
+        return Err(AppError::validation(
+            field,
+            "An answer does not match a question of this visit type.",
+        ));
     }
     let mut kept = Vec::new();
     for q in &visit_type.questions {

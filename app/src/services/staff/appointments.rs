@@ -135,10 +135,10 @@ pub async fn open_times(
         return Err(AppError::validation("date", "Choose a day within a year."));
     }
     let mut conn = state.pool.acquire().await?;
-    // Staff book any active type (online or staff-only), among the doctors who offer it.
+    // Any type (online or staff-only; a retired one's visits still move), among the
+    // doctors who offer it. Booking a retired type is refused by the hold itself.
     let need = db::visit_types::of(&mut conn, appointment_type_id)
         .await?
-        .filter(|t| t.active)
         .ok_or_else(|| {
             AppError::validation("appointment_type_id", "Choose a visit type from the list.")
         })?
@@ -158,10 +158,12 @@ pub async fn open_times(
         need.among.as_deref(),
     )
     .await?;
-    Ok(open_start_times(&free, need.slots() as usize, from, day_end)
-        .into_iter()
-        .map(|t| t.start)
-        .collect())
+    Ok(
+        open_start_times(&free, need.slots() as usize, from, day_end)
+            .into_iter()
+            .map(|t| t.start)
+            .collect(),
+    )
 }
 
 /// Staff as the booking service's acting user, with their override reason (if any).

@@ -7,12 +7,12 @@ use domain::audit::AuditAction;
 use crate::db;
 use crate::error::AppError;
 use crate::services::availability::{nearest_open_times, AvailabilityIndex};
-use domain::visit_type::Need;
 use crate::services::call::{Call, Staff};
 use crate::services::reassignment::{self, Actor};
 use crate::services::staff::{appointments, audit_staff};
 use crate::services::visits::view_of;
 use crate::wire::staff::clinic::AttentionItem;
+use domain::visit_type::Need;
 
 /// The queue shows at most this many items at once (oldest first).
 const SHOWN: i64 = 200;
@@ -46,16 +46,8 @@ pub async fn queue(call: &Call<Staff>) -> Result<Vec<AttentionItem>, AppError> {
         let need = db::visit_types::of(&mut tx, visit.appointment_type_id)
             .await?
             .map_or_else(|| Need::slots_of_anyone(1), |t| t.need(None));
-        let mut suggestions = nearest_open_times(
-            index,
-            &state.pool,
-            &policy,
-            &need,
-            visit.start,
-            now,
-            3,
-        )
-        .await?;
+        let mut suggestions =
+            nearest_open_times(index, &state.pool, &policy, &need, visit.start, now, 3).await?;
         // The visit's own time first, when a colleague is free then.
         let run_end = visit.start + policy.slot_length() * need.slots();
         let colleague_free = db::slots::doctors_open_for(

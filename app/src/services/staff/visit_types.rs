@@ -10,22 +10,7 @@ use crate::error::AppError;
 use crate::services::call::{Call, Staff};
 use crate::services::staff::audit_staff;
 use crate::wire::booking::AppointmentTypeView;
-use crate::wire::staff::visit_types::{VisitTypeForm, VisitTypeOutcome, VisitTypeRow, VisitTypesView};
-
-fn row(t: VisitType, slot_minutes: i64) -> VisitTypeRow {
-    VisitTypeRow {
-        appointment_type_id: t.id,
-        name: t.name,
-        slot_count: t.slot_count,
-        minutes: slot_minutes * i64::from(t.slot_count),
-        buffer_minutes: slot_minutes * i64::from(t.buffer_slots),
-        active: t.active,
-        online: t.online,
-        doctors: t.doctors,
-        note: t.note,
-        questions: t.questions,
-    }
-}
+use crate::wire::staff::visit_types::{VisitTypeForm, VisitTypeOutcome, VisitTypesView};
 
 pub async fn list(call: &Call<Staff>) -> Result<VisitTypesView, AppError> {
     let pool = &call.state.pool;
@@ -33,11 +18,7 @@ pub async fn list(call: &Call<Staff>) -> Result<VisitTypesView, AppError> {
         .await?
         .slot_length()
         .num_minutes();
-    let types = db::visit_types::all(pool)
-        .await?
-        .into_iter()
-        .map(|t| row(t, slot_minutes))
-        .collect();
+    let types = db::visit_types::all(pool).await?;
     let doctors = db::doctors::list_active(pool)
         .await?
         .into_iter()
@@ -91,10 +72,9 @@ fn parse(form: &VisitTypeForm, slot_minutes: i64) -> Result<Parsed, AppError> {
     check("name", &form.name)?;
     let name = form.name.trim().to_owned();
     let slot_count = whole("slot_count", &form.slot_count)? as i32;
-    let buffer_slots = visit_type::minutes_to_slots(
-        whole("buffer_minutes", &form.buffer_minutes)?,
-        slot_minutes,
-    ) as i32;
+    let buffer_slots =
+        visit_type::minutes_to_slots(whole("buffer_minutes", &form.buffer_minutes)?, slot_minutes)
+            as i32;
     let note = form
         .note
         .as_deref()
@@ -228,23 +208,42 @@ pub async fn save(call: &Call<Staff>, form: VisitTypeForm) -> Result<VisitTypeOu
     let blank = |s: &Option<String>| s.clone().unwrap_or_else(|| "none".to_owned());
     let new_pairs = |o: Option<&VisitType>| -> Vec<(&'static str, String, String)> {
         vec![
-            ("name", o.map(|o| o.name.clone()).unwrap_or_default(), p.name.clone()),
-            ("length", o.map(|o| minutes(o.slot_count)).unwrap_or_default(), minutes(p.slot_count)),
-            ("buffer", o.map(|o| minutes(o.buffer_slots)).unwrap_or_default(), minutes(p.buffer_slots)),
+            (
+                "name",
+                o.map(|o| o.name.clone()).unwrap_or_default(),
+                p.name.clone(),
+            ),
+            (
+                "length",
+                o.map(|o| minutes(o.slot_count)).unwrap_or_default(),
+                minutes(p.slot_count),
+            ),
+            (
+                "buffer",
+                o.map(|o| minutes(o.buffer_slots)).unwrap_or_default(),
+                minutes(p.buffer_slots),
+            ),
             (
                 "booked",
-                o.map(|o| (if o.online { "online" } else { "by staff" }).to_owned()).unwrap_or_default(),
+                o.map(|o| (if o.online { "online" } else { "by staff" }).to_owned())
+                    .unwrap_or_default(),
                 (if p.online { "online" } else { "by staff" }).to_owned(),
             ),
             (
                 "doctors",
-                o.map(|o| describe_doctors(&o.doctors, &names)).unwrap_or_default(),
+                o.map(|o| describe_doctors(&o.doctors, &names))
+                    .unwrap_or_default(),
                 describe_doctors(&p.doctors, &names),
             ),
-            ("note", o.map(|o| blank(&o.note)).unwrap_or_default(), blank(&p.note)),
+            (
+                "note",
+                o.map(|o| blank(&o.note)).unwrap_or_default(),
+                blank(&p.note),
+            ),
             (
                 "questions",
-                o.map(|o| describe_questions(&o.questions)).unwrap_or_default(),
+                o.map(|o| describe_questions(&o.questions))
+                    .unwrap_or_default(),
                 describe_questions(&p.questions),
             ),
         ]
@@ -255,7 +254,9 @@ pub async fn save(call: &Call<Staff>, form: VisitTypeForm) -> Result<VisitTypeOu
         let (upcoming, with_others, waiting) =
             db::visit_types::change_preview(&mut tx, old.id, p.doctors.as_deref(), call.now)
                 .await?;
-        effects.push(format!("{upcoming} upcoming visits of this type keep their time and doctor."));
+        effects.push(format!(
+            "{upcoming} upcoming visits of this type keep their time and doctor."
+        ));
         if with_others > 0 {
             effects.push(format!(
                 "{with_others} of them are with doctors who would no longer offer it; moving such a visit finds a doctor who does."
@@ -340,7 +341,11 @@ pub async fn set_active(call: &Call<Staff>, id: i64, active: bool) -> Result<(),
         AuditAction::VisitTypeChange,
         None,
         format!("appointment_type:{id}"),
-        Some(if active { "active: no → yes" } else { "active: yes → no" }),
+        Some(if active {
+            "active: no → yes"
+        } else {
+            "active: yes → no"
+        }),
     )
     .await?;
     tx.commit().await?;

@@ -118,7 +118,10 @@ async fn open_freed(
     let mut opened = 0;
     for ((doctor_id, slot_start), freed_at) in slots {
         for t in &types {
-            if t.doctors.as_ref().is_some_and(|ids| !ids.contains(&doctor_id)) {
+            if t.doctors
+                .as_ref()
+                .is_some_and(|ids| !ids.contains(&doctor_id))
+            {
                 continue;
             }
             for k in 0..t.slot_count {

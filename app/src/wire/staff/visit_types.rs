@@ -1,30 +1,15 @@
 //! The wire and view types of `api::staff::visit_types`: what its server functions
 //! take and return, shared by the pages, the server functions and the services.
 
-use domain::visit_type::IntakeQuestion;
+use domain::visit_type::VisitType;
 use serde::{Deserialize, Serialize};
-
-/// One visit type as staff manage it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VisitTypeRow {
-    pub appointment_type_id: i64,
-    pub name: String,
-    pub slot_count: i32,
-    /// The visit's length in minutes (slots × slot length).
-    pub minutes: i64,
-    pub buffer_minutes: i64,
-    pub active: bool,
-    pub online: bool,
-    /// `None`: every doctor offers it.
-    pub doctors: Option<Vec<i64>>,
-    pub note: Option<String>,
-    pub questions: Vec<IntakeQuestion>,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitTypesView {
+    /// The clinic's slot length: a type's lengths are whole slots of it.
     pub slot_minutes: i64,
-    pub types: Vec<VisitTypeRow>,
+    /// Every type, retired ones last.
+    pub types: Vec<VisitType>,
     /// Every active doctor: (id, name, specialty).
     pub doctors: Vec<(i64, String, String)>,
 }
