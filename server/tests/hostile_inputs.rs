@@ -128,7 +128,7 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
     (
         "finder_week",
         Caller::Anonymous,
-        &["appointment_type_id", "week", "doctor"],
+        &["appointment_type_id", "week", "doctor", "moving"],
     ),
     ("doctor_choice", Caller::Patient, &["appointment_type_id"]),
     ("get_hold", Caller::Patient, &["token"]),

@@ -187,6 +187,33 @@ async fn staff_define_a_type_for_some_doctors_and_patients_see_only_theirs(pool:
     assert!(!week["types"].to_string().contains("Vaccination"), "{week}");
     let (_, bookable) = json(call(&staff, &base, "staff_bookable_types", &[]).await).await;
     assert!(bookable.to_string().contains("Vaccination"), "{bookable}");
+    // A patient cannot wait for it online either; a visit of it can still be moved.
+    let patient = create_person(&pool, Role::Patient, "Typepatient").await;
+    let p = client();
+    log_in(&p, &base, &patient.email).await;
+    let (status, body) = json(
+        call(
+            &p,
+            &base,
+            "join_waitlist",
+            &[("appointment_type_id", &id.to_string())],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, week) = json(
+        call(
+            &p,
+            &base,
+            "finder_week",
+            &[("appointment_type_id", &id.to_string()), ("moving", "true")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{week}");
+    assert_eq!(week["appointment_type"]["name"], "Vaccination");
 
     // Retired: gone for staff booking too; the last active type cannot be retired.
     let (status, _) = json(

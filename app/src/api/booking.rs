@@ -17,10 +17,19 @@ pub async fn finder_week(
     week: Option<NaiveDate>,
     /// A chosen doctor (their times only); none: any doctor.
     doctor: Option<i64>,
+    /// Times to move a visit to: its type may be one only staff book new visits of.
+    moving: Option<bool>,
 ) -> Result<WeekView, AppError> {
     request::respond(
         async {
-            patient::finder_week(&request::call().await?, appointment_type_id, week, doctor).await
+            let call = request::call().await?;
+            let ask = patient::FinderAsk {
+                appointment_type_id,
+                week,
+                doctor,
+                moving: moving.unwrap_or(false),
+            };
+            patient::finder_week(&call, ask).await
         }
         .await,
     )

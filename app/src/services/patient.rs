@@ -25,12 +25,24 @@ async fn policy(call: &Call<Patient>) -> Result<ClinicPolicy, AppError> {
     db::settings::clinic_policy(&call.state.pool).await
 }
 
-pub async fn finder_week(
-    call: &Call,
-    appointment_type_id: Option<i64>,
-    week: Option<NaiveDate>,
-    doctor: Option<i64>,
-) -> Result<WeekView, AppError> {
+/// What the finder is asked for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FinderAsk {
+    pub appointment_type_id: Option<i64>,
+    pub week: Option<NaiveDate>,
+    /// A chosen doctor (their times only).
+    pub doctor: Option<i64>,
+    /// Times to move a booked visit to: its type may be one only staff book new visits of.
+    pub moving: bool,
+}
+
+pub async fn finder_week(call: &Call, ask: FinderAsk) -> Result<WeekView, AppError> {
+    let FinderAsk {
+        appointment_type_id,
+        week,
+        doctor,
+        moving,
+    } = ask;
     let state = &call.state;
     // The finder is the hottest read (anonymous too): policy, types and doctors from the
     // cache.
@@ -45,9 +57,15 @@ pub async fn finder_week(
         .iter()
         .map(|t| AppointmentTypeView::of(t, slot_minutes))
         .collect();
+    // A visit being moved keeps its type, online or not.
+    let offered: Vec<&VisitType> = if moving {
+        settings.types.iter().collect()
+    } else {
+        online.clone()
+    };
     let visit_type = match appointment_type_id {
         None => *online.first().ok_or(AppError::NotFound)?,
-        Some(id) => *online.iter().find(|t| t.id == id).ok_or_else(|| {
+        Some(id) => *offered.iter().find(|t| t.id == id).ok_or_else(|| {
             AppError::validation(
                 "appointment_type_id",
                 "That appointment type is not offered.",

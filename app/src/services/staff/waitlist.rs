@@ -93,7 +93,7 @@ pub async fn add(call: &Call<Staff>, patient_id: i64, form: JoinForm) -> Result<
         return Err(AppError::NotFound);
     }
     drop(conn);
-    let entry = join_for(pool, patient_id, form, call.now).await?;
+    let entry = join_for(pool, patient_id, form, false, call.now).await?;
     let mut tx = pool.begin().await?;
     audit_staff(
         &mut tx,

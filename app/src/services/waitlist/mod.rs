@@ -82,14 +82,16 @@ fn limits(form: &JoinForm, policy: &ClinicPolicy, now: DateTime<Utc>) -> Result<
 /// (another's is "not found"), or for a visit type. Once per visit, or per type without a
 /// visit.
 pub async fn join(call: &Call<Patient>, form: JoinForm) -> Result<i64, AppError> {
-    join_for(&call.state.pool, call.who.patient_id, form, call.now).await
+    join_for(&call.state.pool, call.who.patient_id, form, true, call.now).await
 }
 
-/// [`join`] for `patient_id` (the patient themselves, or staff for a caller).
+/// [`join`] for `patient_id` (the patient themselves, or staff for a caller). A patient
+/// waits without a visit only for a type patients book online (`online_only`).
 pub(crate) async fn join_for(
     pool: &PgPool,
     patient_id: i64,
     form: JoinForm,
+    online_only: bool,
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
     let policy = db::settings::clinic_policy(pool).await?;
@@ -121,7 +123,7 @@ pub(crate) async fn join_for(
     let mut conn = pool.acquire().await?;
     if !db::visit_types::of(&mut conn, appointment_type_id)
         .await?
-        .is_some_and(|t| t.active)
+        .is_some_and(|t| t.active && (t.online || !online_only || appointment_id.is_some()))
     {
         return Err(AppError::validation(
             "appointment_type_id",

@@ -49,7 +49,10 @@ pub fn BookPage() -> impl IntoView {
             _ => asked,
         }
     });
-    let week_view = Resource::new(move || key.get(), |(t, w, d)| finder_week(t, w, d));
+    let week_view = Resource::new(
+        move || (key.get(), reschedule.get().is_some()),
+        |((t, w, d), moving)| finder_week(t, w, d, moving.then_some(true)),
+    );
     let hold = ServerAction::<HoldTime>::new();
     let device = device_zone();
 
