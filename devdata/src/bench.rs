@@ -235,35 +235,34 @@ async fn seed_sql(
     to: DateTime<Utc>,
     among: Option<&[i64]>,
 ) -> Result<usize, sqlx::Error> {
-    // The seed's query, narrowed to some doctors the way a visit type's or a chosen
-    // doctor's times would be asked of it.
-    let rows: Vec<(DateTime<Utc>, i64)> = if k == 1 {
-        sqlx::query_as(
+    // The seed's query as it was for every doctor; narrowed to some doctors the way a
+    // visit type's or a chosen doctor's times would be asked of it. (An always-true
+    // `$3 is null or …` in the every-doctor case changes the seed's plan: not its query.)
+    let (one, two) = match among {
+        None => ("", ""),
+        Some(_) => (" and doctor_id = any($3)", " and a.doctor_id = any($3)"),
+    };
+    let sql = if k == 1 {
+        format!(
             "select start_time, count(*) from availability_slots
-              where status = 'free' and start_time >= $1 and start_time < $2
-                and ($3::bigint[] is null or doctor_id = any($3))
-              group by start_time order by start_time",
+              where status = 'free' and start_time >= $1 and start_time < $2{one}
+              group by start_time order by start_time"
         )
-        .bind(from)
-        .bind(to)
-        .bind(among)
-        .fetch_all(pool)
-        .await?
     } else {
-        sqlx::query_as(
+        format!(
             "select a.start_time, count(*) from availability_slots a
                join availability_slots b on b.doctor_id = a.doctor_id and b.start_time = a.end_time
               where a.status = 'free' and b.status = 'free'
-                and a.start_time >= $1 and a.start_time < $2
-                and ($3::bigint[] is null or a.doctor_id = any($3))
-              group by a.start_time order by a.start_time",
+                and a.start_time >= $1 and a.start_time < $2{two}
+              group by a.start_time order by a.start_time"
         )
-        .bind(from)
-        .bind(to)
-        .bind(among)
-        .fetch_all(pool)
-        .await?
     };
+    let query = sqlx::query_as(&sql).bind(from).bind(to);
+    let query = match among {
+        Some(ids) => query.bind(ids),
+        None => query,
+    };
+    let rows: Vec<(DateTime<Utc>, i64)> = query.fetch_all(pool).await?;
     Ok(rows.len())
 }
 
