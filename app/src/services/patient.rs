@@ -212,23 +212,18 @@ pub async fn doctor_choice(
     })
 }
 
-fn hold_to_view(
-    hold: booking::Hold,
-    visit_type: &VisitType,
-    tz: &str,
-    now: DateTime<Utc>,
-) -> HoldView {
-    let (type_name, appointment_type_id) = (visit_type.name.clone(), visit_type.id);
+fn hold_to_view(hold: booking::Hold, tz: &str, now: DateTime<Utc>) -> HoldView {
+    let visit_type = hold.visit_type;
     HoldView {
-        note: visit_type.note.clone(),
-        questions: visit_type.questions.clone(),
+        note: visit_type.note,
+        questions: visit_type.questions,
         idempotency_key: Uuid::new_v4(),
-        appointment_type_id,
+        appointment_type_id: visit_type.id,
         token: hold.token,
         start: hold.start,
         end: hold.end,
         expires_at: hold.expires_at,
-        type_name,
+        type_name: visit_type.name,
         time_zone: tz.to_owned(),
         server_now: now,
     }
@@ -253,16 +248,7 @@ pub async fn hold_time(
         call.now,
     )
     .await?;
-    let mut conn = call.state.pool.acquire().await?;
-    let visit_type = db::visit_types::of(&mut conn, appointment_type_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(hold_to_view(
-        hold,
-        &visit_type,
-        policy.time_zone().name(),
-        call.now,
-    ))
+    Ok(hold_to_view(hold, policy.time_zone().name(), call.now))
 }
 
 pub async fn hold_view(call: &Call<Patient>, token: Uuid) -> Result<HoldView, AppError> {

@@ -123,8 +123,8 @@ impl ActingUser {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hold {
     pub token: Uuid,
-    /// The appointment type's name.
-    pub type_name: String,
+    /// The visit type held for (its name, note and questions for the confirm page).
+    pub visit_type: VisitType,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,

@@ -105,7 +105,7 @@ pub async fn hold_with_doctor(
     counters::note(&counters::HOLDS);
     Ok(Hold {
         token,
-        type_name: visit_type.name,
+        visit_type,
         start,
         end,
         expires_at,
