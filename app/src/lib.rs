@@ -29,8 +29,8 @@ use crate::components::focus::{FocusOnFormAnswer, FocusOnNavigation};
 use crate::components::layout::{SiteFooter, SiteHeader};
 use crate::pages::account::AccountPage;
 use crate::pages::patient::{
-    AppointmentPage, AppointmentsPage, BookDoctorsPage, BookPage, ConfirmPage, MovePage,
-    ProfilePage,
+    AppointmentPage, AppointmentsPage, BookDoctorsPage, BookPage, ConfirmPage, FamilyPage,
+    MovePage, ProfilePage,
 };
 use crate::pages::public::{
     ForgotPasswordPage, HomePage, LoginPage, OfferLeftPage, OfferPage, OfferTakenPage,
@@ -182,6 +182,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/appointments") view=AppointmentsPage ssr=SsrMode::Async/>
                     <Route path=path!("/appointments/:id") view=AppointmentPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("/family") view=FamilyPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <SiteFooter/>

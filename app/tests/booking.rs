@@ -428,7 +428,8 @@ async fn someone_elses_hold_or_appointment_is_out_of_reach(pool: PgPool) {
         matches!(stolen, Err(AppError::Booking(BookingError::HoldExpired { ref alternatives })) if alternatives.is_empty()),
         "{stolen:?}"
     );
-    // Acting for another patient is refused outright.
+    // Acting for another patient (not someone they look after) is answered as for a
+    // missing patient.
     let forged = booking::hold(
         &pool,
         &p,
@@ -439,7 +440,7 @@ async fn someone_elses_hold_or_appointment_is_out_of_reach(pool: PgPool) {
         now(),
     )
     .await;
-    assert_eq!(forged.unwrap_err(), AppError::Forbidden);
+    assert_eq!(forged.unwrap_err(), AppError::NotFound);
 
     let appt = booking::confirm(
         &pool,

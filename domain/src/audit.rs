@@ -57,11 +57,21 @@ pub enum AuditAction {
     WaitlistRead,
     /// Staff created, changed, retired or restored a visit type.
     VisitTypeChange,
+    /// A person was added to a carer's family (a new patient record without a login).
+    FamilyAdd,
+    /// A carer was linked to a person again, or a link ended (removed, unlinked, revoked,
+    /// or ended by the person's own login).
+    FamilyLink,
+    FamilyUnlink,
+    /// A carer read a dependant's visits.
+    FamilyRead,
+    /// A dependant was invited to their own login.
+    FamilyInvite,
 }
 
 impl AuditAction {
     /// Every action, for listing and for tests.
-    pub const ALL: [Self; 48] = [
+    pub const ALL: [Self; 53] = [
         Self::AccountCreate,
         Self::AccountDisable,
         Self::AccountEmailVerified,
@@ -110,6 +120,11 @@ impl AuditAction {
         Self::WaitlistRemove,
         Self::WaitlistRead,
         Self::VisitTypeChange,
+        Self::FamilyAdd,
+        Self::FamilyLink,
+        Self::FamilyUnlink,
+        Self::FamilyRead,
+        Self::FamilyInvite,
     ];
 
     /// The name stored in the log: `<area>.<what>`.
@@ -163,6 +178,11 @@ impl AuditAction {
             Self::WaitlistRemove => "waitlist.remove",
             Self::WaitlistRead => "waitlist.read",
             Self::VisitTypeChange => "visit_type.change",
+            Self::FamilyAdd => "family.add",
+            Self::FamilyLink => "family.link",
+            Self::FamilyUnlink => "family.unlink",
+            Self::FamilyRead => "family.read",
+            Self::FamilyInvite => "family.invite",
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod availability;
 pub mod booking;
 pub mod bounded;
 pub mod directory;
+pub mod family;
 pub mod hours;
 pub mod ics;
 pub mod links;

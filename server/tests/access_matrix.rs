@@ -190,6 +190,22 @@ const MATRIX: &[(&str, [u16; 6])] = &[
     ("staff_bookable_types", [401, 403, 403, 403, 403, 200]),
     ("save_visit_type", [401, 403, 403, 403, 403, 200]),
     ("set_visit_type_active", [401, 403, 403, 403, 403, 200]),
+    // Family accounts: patients only, their own links. Patient A and B each add a child;
+    // nobody here looks after patient A or cares for B, so the other rows are not found.
+    ("my_family", [401, 200, 200, 403, 403, 403]),
+    ("booking_for", [401, 200, 200, 403, 403, 403]),
+    ("add_person", [401, 200, 200, 403, 403, 403]),
+    ("remove_person", [401, 404, 404, 403, 403, 403]),
+    ("invite_person", [401, 404, 404, 403, 403, 403]),
+    ("revoke_carer", [401, 404, 404, 403, 403, 403]),
+    ("regrant_carer", [401, 404, 404, 403, 403, 403]),
+    // Family links, staff side: staff link A as B's carer, then unlink them; A has a
+    // login already (nothing to invite to: 400).
+    ("staff_family", [401, 403, 403, 403, 403, 200]),
+    ("staff_add_person", [401, 403, 403, 403, 403, 200]),
+    ("staff_link_person", [401, 403, 403, 403, 403, 200]),
+    ("staff_unlink_person", [401, 403, 403, 403, 403, 200]),
+    ("staff_invite_person", [401, 403, 403, 403, 403, 400]),
     // Last: it ends the caller's session.
     ("log_out", [200, 200, 200, 200, 200, 200]),
 ];
@@ -404,6 +420,36 @@ impl World {
             "staff_cancel" | "appointment_messages" | "staff_confirm_visit" => {
                 vec![("appointment_id", self.appointment_a_d1.to_string())]
             }
+            "add_person" | "staff_add_person" => vec![
+                (
+                    "carer_patient_id",
+                    self.patient_b.role_id.unwrap().to_string(),
+                ),
+                ("first_name", "Child".into()),
+                ("last_name", format!("Number{n}")),
+                ("date_of_birth", "2019-04-23".into()),
+                ("relationship", "Parent".into()),
+                ("reason", "Asked at the desk".into()),
+            ],
+            "remove_person" | "invite_person" | "staff_invite_person" => {
+                vec![("patient_id", self.patient_a.role_id.unwrap().to_string())]
+            }
+            "revoke_carer" | "regrant_carer" => {
+                vec![(
+                    "carer_patient_id",
+                    self.patient_b.role_id.unwrap().to_string(),
+                )]
+            }
+            "staff_family" => vec![("patient_id", self.patient_a.role_id.unwrap().to_string())],
+            "staff_link_person" | "staff_unlink_person" => vec![
+                (
+                    "carer_patient_id",
+                    self.patient_a.role_id.unwrap().to_string(),
+                ),
+                ("patient_id", self.patient_b.role_id.unwrap().to_string()),
+                ("relationship", "Daughter".into()),
+                ("reason", "Asked at the desk, ID checked".into()),
+            ],
             "open_patient" | "invite_patient" => {
                 vec![("patient_id", self.patient_a.role_id.unwrap().to_string())]
             }

@@ -150,7 +150,7 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
     (
         "hold_time",
         Caller::Patient,
-        &["start", "appointment_type_id", "doctor"],
+        &["start", "appointment_type_id", "doctor", "for_patient"],
     ),
     (
         "reschedule_appointment",
@@ -439,6 +439,54 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
         "set_visit_type_active",
         Caller::Admin,
         &["appointment_type_id", "active"],
+    ),
+    ("my_family", Caller::Patient, &[]),
+    ("booking_for", Caller::Patient, &[]),
+    (
+        "add_person",
+        Caller::Patient,
+        &[
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "relationship",
+            "email",
+            "phone",
+        ],
+    ),
+    ("remove_person", Caller::Patient, &["patient_id"]),
+    ("invite_person", Caller::Patient, &["patient_id", "email"]),
+    ("revoke_carer", Caller::Patient, &["carer_patient_id"]),
+    ("regrant_carer", Caller::Patient, &["carer_patient_id"]),
+    ("staff_family", Caller::Admin, &["patient_id"]),
+    (
+        "staff_add_person",
+        Caller::Admin,
+        &[
+            "carer_patient_id",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "relationship",
+            "email",
+            "phone",
+            "reason",
+        ],
+    ),
+    (
+        "staff_link_person",
+        Caller::Admin,
+        &["carer_patient_id", "patient_id", "relationship", "reason"],
+    ),
+    (
+        "staff_unlink_person",
+        Caller::Admin,
+        &["carer_patient_id", "patient_id", "reason"],
+    ),
+    (
+        "staff_invite_person",
+        Caller::Admin,
+        &["patient_id", "email"],
     ),
     ("log_out", Caller::Anonymous, &[]),
 ];
@@ -996,6 +1044,24 @@ fn plausible(endpoint: &str, n: usize, bystander_user_id: i64) -> Vec<(String, S
         ],
         "staff_leave_waitlist" => vec![("waitlist_entry_id", "1".into())],
         "open_patient" | "invite_patient" => vec![("patient_id", "1".into())],
+        "add_person" | "staff_add_person" => vec![
+            ("carer_patient_id", "1".into()),
+            ("first_name", "Hos".into()),
+            ("last_name", format!("Tile{n}")),
+            ("date_of_birth", "2019-04-23".into()),
+            ("relationship", "Parent".into()),
+            ("reason", "Asked at the desk".into()),
+        ],
+        "remove_person" | "invite_person" | "staff_family" | "staff_invite_person" => {
+            vec![("patient_id", "1".into())]
+        }
+        "revoke_carer" | "regrant_carer" => vec![("carer_patient_id", "1".into())],
+        "staff_link_person" | "staff_unlink_person" => vec![
+            ("carer_patient_id", "1".into()),
+            ("patient_id", "2".into()),
+            ("relationship", "Parent".into()),
+            ("reason", "Asked at the desk".into()),
+        ],
         "record_patient" => vec![
             ("first_name", "Hos".into()),
             ("last_name", "Tile".into()),

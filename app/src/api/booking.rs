@@ -55,11 +55,14 @@ pub async fn hold_time(
     appointment_type_id: i64,
     /// The doctor the patient chose; none: the clinic assigns one.
     doctor: Option<i64>,
+    /// Whom the visit is for: someone the patient looks after; none: the patient.
+    for_patient: Option<i64>,
 ) -> Result<HoldView, AppError> {
     request::respond(
         async {
             let call = request::as_patient().await?;
-            let view = patient::hold_time(&call, start, appointment_type_id, doctor).await?;
+            let view =
+                patient::hold_time(&call, start, appointment_type_id, doctor, for_patient).await?;
             request::redirect(&format!("/book/confirm?hold={}", view.token));
             Ok(view)
         }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod booking;
 pub mod directory;
 pub mod doctor;
+pub mod family;
 pub mod profile;
 pub mod staff;
 pub mod two_step;

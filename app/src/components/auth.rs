@@ -67,6 +67,7 @@ pub fn UserMenu() -> impl IntoView {
                         <div class="user-menu">
                             {(user.role == Role::Patient).then(|| view! {
                                 <A href="/appointments" exact=true>"My appointments"</A>
+                                <A href="/family" exact=true>"Family"</A>
                                 <A href="/profile" exact=true>"Profile"</A>
                             })}
                             <A href="/account" exact=true attr:class="account-link">{format!("{} (account)", user.display_name)}</A>

@@ -6,6 +6,7 @@ pub mod appointments;
 pub mod attention;
 pub mod audit_log;
 pub mod doctors;
+pub mod family;
 pub mod jobs;
 pub mod listener;
 pub mod notifications;

@@ -165,6 +165,14 @@ pub async fn insert_doctor(
 }
 
 /// Sets a new password hash and ends every session started before `now`.
+/// Whether the account has a password (an invited or recorded patient has none yet).
+pub async fn has_password(conn: &mut PgConnection, user_id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select password_hash is not null from users where user_id = $1")
+        .bind(user_id)
+        .fetch_one(conn)
+        .await
+}
+
 pub async fn set_password(
     conn: &mut PgConnection,
     user_id: i64,

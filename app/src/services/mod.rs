@@ -12,6 +12,7 @@ pub mod call;
 pub mod counters;
 pub mod directory;
 pub mod doctor;
+pub mod family;
 pub mod notify;
 pub mod patient;
 pub mod phone;

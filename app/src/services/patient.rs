@@ -215,6 +215,7 @@ pub async fn doctor_choice(
 fn hold_to_view(hold: booking::Hold, tz: &str, now: DateTime<Utc>) -> HoldView {
     let visit_type = hold.visit_type;
     HoldView {
+        for_name: None,
         note: visit_type.note,
         questions: visit_type.questions,
         idempotency_key: Uuid::new_v4(),
@@ -229,31 +230,64 @@ fn hold_to_view(hold: booking::Hold, tz: &str, now: DateTime<Utc>) -> HoldView {
     }
 }
 
+/// Holds a time for the patient, or for `for_patient`, someone they look after (the booking
+/// service checks the link under that person's lock; anyone else is "not found").
 pub async fn hold_time(
     call: &Call<Patient>,
     start: DateTime<Utc>,
     appointment_type_id: i64,
     doctor: Option<i64>,
+    for_patient: Option<i64>,
 ) -> Result<HoldView, AppError> {
     let start = domain::booking::parse_start(start)?.get();
     let policy = policy(call).await?;
+    let patient_id = for_patient.unwrap_or(call.who.patient_id);
     let hold = booking::hold_with_doctor(
         &call.state,
         &policy,
         &call.acting(),
-        call.who.patient_id,
+        patient_id,
         start,
         appointment_type_id,
         doctor,
         call.now,
     )
     .await?;
-    Ok(hold_to_view(hold, policy.time_zone().name(), call.now))
+    let for_name = for_name(call, patient_id).await?;
+    Ok(HoldView {
+        for_name,
+        ..hold_to_view(hold, policy.time_zone().name(), call.now)
+    })
+}
+
+/// The first name of the person a visit is for, when not the signed-in patient.
+async fn for_name(call: &Call<Patient>, patient_id: i64) -> Result<Option<String>, AppError> {
+    if patient_id == call.who.patient_id {
+        return Ok(None);
+    }
+    let mut conn = call.state.pool.acquire().await?;
+    Ok(db::family::first_names(&mut conn, &[patient_id])
+        .await?
+        .into_iter()
+        .next()
+        .map(|(_, name)| name))
+}
+
+/// The patient a hold token belongs to, among the signed-in patient and the people they
+/// look after now; the patient themselves otherwise (so someone else's token is answered
+/// exactly as an unknown one).
+async fn holder(call: &Call<Patient>, token: Uuid) -> Result<i64, AppError> {
+    let mut conn = call.state.pool.acquire().await?;
+    let family = db::family::family_ids(&mut conn, call.who.patient_id).await?;
+    Ok(db::slots::hold_patient_among(&mut conn, token, &family)
+        .await?
+        .unwrap_or(call.who.patient_id))
 }
 
 pub async fn hold_view(call: &Call<Patient>, token: Uuid) -> Result<HoldView, AppError> {
     let policy = policy(call).await?;
-    let row = db::slots::held_by(&call.state.pool, token, call.who.patient_id).await?;
+    let patient_id = holder(call, token).await?;
+    let row = db::slots::held_by(&call.state.pool, token, patient_id).await?;
     let db::slots::HeldTime {
         start,
         end,
@@ -263,7 +297,9 @@ pub async fn hold_view(call: &Call<Patient>, token: Uuid) -> Result<HoldView, Ap
     } = row.ok_or(domain::booking::BookingError::HoldNotFound)?;
     let mut conn = call.state.pool.acquire().await?;
     let visit_type = db::visit_types::of(&mut conn, appointment_type_id).await?;
+    drop(conn);
     Ok(HoldView {
+        for_name: for_name(call, patient_id).await?,
         note: visit_type.as_ref().and_then(|t| t.note.clone()),
         questions: visit_type.map(|t| t.questions).unwrap_or_default(),
         idempotency_key: Uuid::new_v4(),
@@ -287,12 +323,13 @@ pub async fn confirm_booking(
     answers: &[(i32, String)],
 ) -> Result<i64, AppError> {
     let policy = policy(call).await?;
+    let patient_id = holder(call, hold).await?;
     let appointment = booking::confirm_with_answers(
         &call.state,
         &policy,
         &call.acting(),
         booking::Confirmation {
-            patient_id: call.who.patient_id,
+            patient_id,
             hold_token: hold,
             reason,
             idempotency_key,
@@ -331,17 +368,18 @@ pub async fn move_preview(
     appointment_id: i64,
     start: DateTime<Utc>,
 ) -> Result<MoveDoctor, AppError> {
-    let (state, patient_id) = (&call.state, call.who.patient_id);
+    let state = &call.state;
     let start = domain::booking::parse_start(start)?.get();
     let policy = policy(call).await?;
     // The rules no one may pass, as the move itself applies them: the preview answers as
     // the move would.
     domain::booking::check_bookable_start(&policy, call.now, start)?;
+    let mut conn = state.pool.acquire().await?;
+    let family = db::family::family_ids(&mut conn, call.who.patient_id).await?;
     let current = db::appointments::get(&state.pool, appointment_id)
         .await?
-        .filter(|a| a.patient_id == patient_id)
+        .filter(|a| family.contains(&a.patient_id))
         .ok_or(AppError::NotFound)?;
-    let mut conn = state.pool.acquire().await?;
     let Some(visit_type) = db::visit_types::of(&mut conn, current.appointment_type_id).await?
     else {
         return Ok(MoveDoctor {
@@ -424,7 +462,8 @@ pub fn explain_blocks(view: &mut AppointmentView, policy: &ClinicPolicy, now: Da
 /// The patient lets go of a time they were holding ("Choose another time"), so it is
 /// offered again at once instead of when the hold runs out; then back to the finder.
 pub async fn release_hold(call: &Call<Patient>, token: Uuid) -> Result<(), AppError> {
+    let patient_id = holder(call, token).await?;
     let mut conn = call.state.pool.acquire().await?;
-    db::slots::release_hold(&mut conn, call.who.patient_id, token).await?;
+    db::slots::release_hold(&mut conn, patient_id, token).await?;
     Ok(())
 }

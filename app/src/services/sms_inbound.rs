@@ -204,9 +204,12 @@ pub async fn receive(
                             },
                             request_id: None,
                         };
+                        // Their own visits and those of the people they look after (a
+                        // carer gets the reminders of both).
+                        let family = db::family::family_ids(&mut tx, one.patient_id).await?;
                         let visits = db::appointments::booked_between(
                             &mut tx,
-                            one.patient_id,
+                            &family,
                             now,
                             now + policy.reminder_lead(),
                         )

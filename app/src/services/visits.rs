@@ -9,7 +9,7 @@ use crate::services::auth::session::CurrentUser;
 use crate::services::call::{Call, Patient};
 use crate::services::patient::explain_blocks;
 use crate::wire::appointments::{AppointmentView, VisitEvent, VisitFile};
-use domain::audit::AuditAction;
+use domain::audit::{AuditAction, AuditActor};
 use domain::role::Role;
 use sqlx::PgConnection;
 
@@ -42,6 +42,8 @@ pub fn view_of(record: db::appointments::AppointmentRecord) -> AppointmentView {
         confirmed_at: record.confirmed_at,
         confirmed_via: record.confirmed_via,
         cancelled_by_patient: record.cancelled_by_patient,
+        for_name: None,
+        booked_by_carer: record.booked_by_carer,
     }
 }
 
@@ -61,12 +63,44 @@ pub async fn of_patient(
         .collect())
 }
 
-/// The signed-in patient's appointments, newest first, each saying whether it can still
-/// be changed online.
+/// The signed-in patient's appointments and those of the people they look after, newest
+/// first, each saying whether it can still be changed online; a dependant's are labelled
+/// with their first name. Each dependant's visits read is audited (one row per person).
 pub async fn mine(call: &Call<Patient>) -> Result<Vec<AppointmentView>, AppError> {
     let pool = &call.state.pool;
+    let own = call.who.patient_id;
     let policy = db::settings::clinic_policy(pool).await?;
-    let mut views = of_patient(pool, call.who.patient_id).await?;
+    let mut conn = pool.acquire().await?;
+    let family = db::family::family_ids(&mut conn, own).await?;
+    let records = if family.len() == 1 {
+        db::appointments::views_for_patient(pool, own).await?
+    } else {
+        db::appointments::views_for_patients(pool, &family).await?
+    };
+    let dependants: Vec<i64> = family.iter().copied().filter(|&p| p != own).collect();
+    if !dependants.is_empty() {
+        let entry = audit::Entry {
+            actor_user_id: Some(call.who.user.user_id),
+            actor_role: AuditActor::Patient,
+            action: AuditAction::FamilyRead,
+            patient_id: None,
+            target: None,
+            outcome: Outcome::Success,
+            request_id: call.request_id.clone(),
+        };
+        audit::record_reads(&mut conn, &entry, &dependants).await?;
+    }
+    let mut views: Vec<AppointmentView> = records
+        .into_iter()
+        .map(|record| {
+            let for_name = (record.patient_id != own).then(|| record.patient_first_name.clone());
+            AppointmentView {
+                patient_name: None,
+                for_name,
+                ..view_of(record)
+            }
+        })
+        .collect();
     views
         .iter_mut()
         .for_each(|v| explain_blocks(v, &policy, call.now));
@@ -102,16 +136,28 @@ pub async fn checked_view(
         return Err(AppError::NotFound);
     };
     let (patient_id, doctor_id) = (record.patient_id, record.doctor_id);
-    let view = view_of(record);
+    let first_name = record.patient_first_name.clone();
+    let mut view = view_of(record);
+    // A carer reads the visit of someone they look after (a live link); that read is
+    // audited like a doctor's or the staff's.
+    let carer = match (user.role, user.patient_id) {
+        (Role::Patient, Some(own)) if own != patient_id => {
+            db::family::cares_for(conn, own, patient_id).await?
+        }
+        _ => false,
+    };
     let allowed = match user.role {
-        Role::Patient => user.patient_id == Some(patient_id),
+        Role::Patient => user.patient_id == Some(patient_id) || carer,
         Role::Doctor => user.doctor_id == Some(doctor_id),
         Role::Admin => true,
     };
     if !allowed {
         return Err(AppError::NotFound);
     }
-    if user.role != Role::Patient {
+    if carer {
+        view.for_name = Some(first_name);
+    }
+    if user.role != Role::Patient || carer {
         let entry = audit::Entry {
             actor_user_id: Some(user.user_id),
             actor_role: user.role.into(),

@@ -31,6 +31,13 @@ pub struct AppointmentView {
     pub confirmed_via: Option<String>,
     /// Cancelled by the patient themselves (not by the clinic).
     pub cancelled_by_patient: bool,
+    /// For a carer: the first name of the person the visit is for (none: their own).
+    #[serde(default)]
+    pub for_name: Option<String>,
+    /// "Booked by <carer> for <patient>": the carer's name when someone who looks after
+    /// the patient booked it (shown to doctors, staff and the carer).
+    #[serde(default)]
+    pub booked_by_carer: Option<String>,
 }
 
 impl AppointmentView {

@@ -80,6 +80,10 @@ pub struct HoldView {
     /// Fresh per page view: a double submit of the confirm form books once.
     pub idempotency_key: Uuid,
     pub appointment_type_id: i64,
+    /// The first name of the person the visit is for, when the patient books for someone
+    /// they look after.
+    #[serde(default)]
+    pub for_name: Option<String>,
 }
 
 /// Who a move would be with (the move page says so before the patient confirms).

@@ -4,6 +4,7 @@
 pub mod appointments;
 pub mod clinic;
 pub mod doctors;
+pub mod family;
 pub mod operations;
 pub mod patients;
 pub mod today;

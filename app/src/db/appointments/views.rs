@@ -31,6 +31,9 @@ pub struct AppointmentRecord {
     pub confirmed_via: Option<String>,
     /// Cancelled, and by the patient (a link, a text or the website).
     pub cancelled_by_patient: bool,
+    pub patient_first_name: String,
+    /// The carer's name when someone who looks after the patient booked it.
+    pub booked_by_carer: Option<String>,
 }
 
 const VIEW: &str =
@@ -43,7 +46,10 @@ const VIEW: &str =
         a.confirmed_at, a.confirmed_via,
         a.status = 'cancelled' and exists (select 1 from appointment_events e
           where e.appointment_id = a.appointment_id and e.kind = 'cancelled'
-            and e.actor_role = 'patient') as cancelled_by_patient
+            and e.actor_role = 'patient') as cancelled_by_patient,
+        p.first_name as patient_first_name,
+        (select bp.first_name || ' ' || bp.last_name from patients bp
+          where bp.user_id = a.booked_by_user_id and bp.patient_id <> a.patient_id) as booked_by_carer
      from appointments a
      join appointment_types t using (appointment_type_id)
      join doctors d on d.doctor_id = a.doctor_id
@@ -58,6 +64,19 @@ pub async fn view(
         .bind(appointment_id)
         .fetch_optional(conn)
         .await
+}
+
+/// The appointments of several patients (a family), newest first.
+pub async fn views_for_patients(
+    pool: &PgPool,
+    patient_ids: &[i64],
+) -> Result<Vec<AppointmentRecord>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{VIEW} where a.patient_id = any($1) order by a.start_time desc, a.appointment_id desc"
+    ))
+    .bind(patient_ids)
+    .fetch_all(pool)
+    .await
 }
 
 /// A patient's appointments, newest first.
@@ -206,16 +225,16 @@ pub async fn calendar_entry(
 /// The patient's booked visits starting in `[from, to)`: (id, start), earliest first.
 pub async fn booked_between(
     conn: &mut sqlx::PgConnection,
-    patient_id: i64,
+    patient_ids: &[i64],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<(i64, DateTime<Utc>)>, sqlx::Error> {
     sqlx::query_as(
         "select appointment_id, start_time from appointments
-          where patient_id = $1 and status = 'booked' and start_time >= $2 and start_time < $3
+          where patient_id = any($1) and status = 'booked' and start_time >= $2 and start_time < $3
           order by start_time limit 10",
     )
-    .bind(patient_id)
+    .bind(patient_ids)
     .bind(from)
     .bind(to)
     .fetch_all(conn)

@@ -174,6 +174,9 @@ pub struct MessageContext {
     pub offer_doctor_name: Option<String>,
     pub offer_expires_at: Option<DateTime<Utc>>,
     pub offer_open: Option<bool>,
+    /// The first name of the person the visit (or offer) is for, when that is not the
+    /// recipient: a carer hears about the people they care for.
+    pub for_first_name: Option<String>,
 }
 
 pub async fn message_context(
@@ -195,7 +198,8 @@ pub async fn message_context(
                 ot.name as offer_type_name,
                 doctor_display_name(od.first_name, od.last_name) as offer_doctor_name,
                 f.expires_at as offer_expires_at,
-                f.outcome is null and o.closed_at is null as offer_open
+                f.outcome is null and o.closed_at is null as offer_open,
+                case when ap.patient_id <> p.patient_id then ap.first_name end as for_first_name
          from users u
          left join patients p on p.user_id = u.user_id
          left join doctors d on d.user_id = u.user_id
@@ -206,6 +210,7 @@ pub async fn message_context(
          left join waitlist_openings o on o.opening_id = f.opening_id
          left join appointment_types ot on ot.appointment_type_id = o.appointment_type_id
          left join doctors od on od.doctor_id = o.doctor_id
+         left join patients ap on ap.patient_id = coalesce(a.patient_id, f.patient_id)
          cross join clinic_settings s
          where u.user_id = $1",
     )

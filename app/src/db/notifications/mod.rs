@@ -27,32 +27,35 @@ impl Channel {
     }
 }
 
-/// The channels a patient is reached on: email always, SMS when they gave a phone number
-/// and opted in. `None`: a patient recorded by staff without an email address, who gets
-/// no automatic messages (the staff tell them by phone).
-pub async fn patient_channels(
+/// Who hears about a patient's visits, and on which channels: the patient's own account
+/// (email; SMS too when they gave a phone number and opted in) and every carer linked to
+/// them now, on the carer's channels (`patient_recipients`). Empty for a patient recorded
+/// by staff without an email address and without a carer: the staff tell them by phone.
+pub async fn recipients(
     conn: &mut PgConnection,
     patient_id: i64,
-) -> Result<Option<(i64, Vec<Channel>)>, sqlx::Error> {
-    let (user_id, sms): (Option<i64>, bool) = sqlx::query_as(
-        "select user_id, phone is not null and sms_opt_in from patients where patient_id = $1",
+) -> Result<Vec<(i64, Vec<Channel>)>, sqlx::Error> {
+    let rows: Vec<(i64, bool)> = sqlx::query_as(
+        "select user_id, phone is not null and sms_opt_in from patient_recipients
+          where patient_id = $1 order by not is_self, user_id",
     )
     .bind(patient_id)
-    .fetch_one(conn)
+    .fetch_all(conn)
     .await?;
-    let Some(user_id) = user_id else {
-        return Ok(None);
-    };
-    let mut channels = vec![Channel::Email];
-    if sms {
-        channels.push(Channel::Sms);
-    }
-    Ok(Some((user_id, channels)))
+    Ok(rows
+        .into_iter()
+        .map(|(user_id, sms)| {
+            let mut channels = vec![Channel::Email];
+            if sms {
+                channels.push(Channel::Sms);
+            }
+            (user_id, channels)
+        })
+        .collect())
 }
 
-/// Queues the message about an appointment on each of the patient's channels (email when
-/// they have an online account, text messages too when they opted in with a phone), in
-/// one statement; none for a patient without an account. Each row gets its own message id.
+/// Queues the message about an appointment for each of the patient's [`recipients`] on
+/// each of their channels, in one statement. Each row gets its own message id.
 pub async fn insert_for_patient(
     conn: &mut PgConnection,
     kind: NotificationKind,
@@ -64,10 +67,10 @@ pub async fn insert_for_patient(
     sqlx::query(
         "insert into notifications (message_id, kind, channel, recipient_user_id, appointment_id,
                                     next_attempt_at, created_at, updated_at)
-         select gen_random_uuid(), $1, c.channel, p.user_id, $3, $4, $5, $5
-         from patients p cross join (values ('email'), ('sms')) as c (channel)
-         where p.patient_id = $2 and p.user_id is not null
-           and (c.channel = 'email' or (p.phone is not null and p.sms_opt_in))",
+         select gen_random_uuid(), $1, c.channel, r.user_id, $3, $4, $5, $5
+         from patient_recipients r cross join (values ('email'), ('sms')) as c (channel)
+         where r.patient_id = $2
+           and (c.channel = 'email' or (r.phone is not null and r.sms_opt_in))",
     )
     .bind(kind.as_str())
     .bind(patient_id)
@@ -79,15 +82,16 @@ pub async fn insert_for_patient(
     Ok(())
 }
 
-/// The appointment-change message still waiting to go out on `channel`, locked.
+/// The appointment-change message to `recipient` still waiting to go out on `channel`, locked.
 pub async fn pending_change(
     conn: &mut PgConnection,
     appointment_id: i64,
+    recipient: i64,
     channel: Channel,
 ) -> Result<Option<(i64, String)>, sqlx::Error> {
     sqlx::query_as(
         "select notification_id, kind from notifications
-         where appointment_id = $1 and channel = $2 and status = 'pending'
+         where appointment_id = $1 and channel = $2 and status = 'pending' and recipient_user_id = $3
            and kind in ('appointment_booked', 'appointment_rescheduled', 'appointment_reassigned',
                         'appointment_cancelled', 'appointment_needs_attention')
          order by notification_id desc limit 1
@@ -95,6 +99,7 @@ pub async fn pending_change(
     )
     .bind(appointment_id)
     .bind(channel.as_str())
+    .bind(recipient)
     .fetch_optional(conn)
     .await
 }
@@ -248,7 +253,7 @@ async fn queue_reminders_of(
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
     // The first reminder's ids are derived as they always were ('reminder:…'), so an
-    // upgrade never sends one twice.
+    // upgrade never sends one twice; a carer's copy adds the carer's account.
     let (id_prefix, unconfirmed_only) = match kind {
         NotificationKind::AppointmentSecondReminder => ("reminder2:", true),
         _ => ("reminder:", false),
@@ -256,14 +261,15 @@ async fn queue_reminders_of(
     Ok(sqlx::query(
         "insert into notifications (message_id, kind, channel, recipient_user_id, appointment_id,
                                     next_attempt_at, created_at, updated_at)
-         select md5($3 || a.appointment_id || ':' || extract(epoch from a.start_time)::bigint || ':' || ch.channel)::uuid,
-                $4, ch.channel, p.user_id, a.appointment_id, $1, $1, $1
+         select md5($3 || a.appointment_id || ':' || extract(epoch from a.start_time)::bigint || ':' || ch.channel
+                    || case when r.is_self then '' else ':' || r.user_id end)::uuid,
+                $4, ch.channel, r.user_id, a.appointment_id, $1, $1, $1
          from appointments a
-         join patients p on p.patient_id = a.patient_id
+         join patient_recipients r on r.patient_id = a.patient_id
          cross join lateral (select 'email' as channel
                              union all
-                             select 'sms' where p.phone is not null and p.sms_opt_in) ch
-         where a.status = 'booked' and p.user_id is not null
+                             select 'sms' where r.phone is not null and r.sms_opt_in) ch
+         where a.status = 'booked'
            and (not $5 or a.confirmed_at is null)
            and a.start_time > $1
            and a.start_time - $2 <= $1

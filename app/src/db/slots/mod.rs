@@ -179,6 +179,22 @@ pub struct HeldTime {
 }
 
 /// The hold `token` of `patient_id` (still marked held), or none.
+/// Which of `patients` holds `token` (none: unknown, lapsed, or someone else's).
+pub async fn hold_patient_among(
+    conn: &mut sqlx::PgConnection,
+    token: Uuid,
+    patients: &[i64],
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select hold_patient_id from availability_slots
+          where hold_token = $1 and status = 'held' and hold_patient_id = any($2) limit 1",
+    )
+    .bind(token)
+    .bind(patients)
+    .fetch_optional(conn)
+    .await
+}
+
 pub async fn held_by(
     pool: &PgPool,
     token: Uuid,

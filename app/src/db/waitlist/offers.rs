@@ -262,11 +262,12 @@ pub async fn queue_message(
         "insert into notifications (message_id, kind, channel, recipient_user_id,
                                     waitlist_offer_id, next_attempt_at, secret, created_at,
                                     updated_at)
-         select md5('waitlist-offer:' || $1 || ':' || c.channel)::uuid, 'waitlist_offer',
-                c.channel, p.user_id, $1, $5, $3, $5, $5
-           from patients p cross join (values ('email'), ('sms')) as c (channel)
-          where p.patient_id = $2 and p.user_id is not null
-            and (c.channel = 'email' or ($4 and p.phone is not null and p.sms_opt_in))
+         select md5('waitlist-offer:' || $1 || ':' || c.channel
+                    || case when r.is_self then '' else ':' || r.user_id end)::uuid, 'waitlist_offer',
+                c.channel, r.user_id, $1, $5, $3, $5, $5
+           from patient_recipients r cross join (values ('email'), ('sms')) as c (channel)
+          where r.patient_id = $2
+            and (c.channel = 'email' or ($4 and r.phone is not null and r.sms_opt_in))
          on conflict (message_id) do nothing",
     )
     .bind(offer_id)

@@ -247,6 +247,7 @@ fn Visit(
             <dt>"When"</dt><dd>{full(tz, v.start)}</dd>
             <dt>"Doctor"</dt><dd>{v.doctor_name.clone()}</dd>
             <dt>"Visit"</dt><dd>{v.type_name.clone()}</dd>
+            {v.booked_by_carer.clone().map(|c| view! { <dt>"Booked by"</dt><dd class="booked-by">{format!("{c} (who looks after the patient)")}</dd> })}
             <dt>"Status"</dt><dd>{status_label(v.status)}</dd>
             <dt>"Reason (from the patient)"</dt><dd>{v.reason.clone().unwrap_or_else(|| "None given.".to_owned())}</dd>
             {f.answers.clone().into_iter().map(|(q, a)| view! { <dt>{q}</dt><dd>{crate::wire::appointments::answer_label(&a)}</dd> }).collect_view()}

@@ -8,6 +8,7 @@ mod attention;
 mod audit;
 mod clinic;
 mod doctors;
+mod family;
 mod patients;
 mod today;
 mod visit_types;

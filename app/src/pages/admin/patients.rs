@@ -151,6 +151,7 @@ pub fn StaffPatientPage() -> impl IntoView {
                     match file.await {
                         Ok(f) => view! {
                             <Patient f=f tz=tz invite=invite access=access/>
+                            <super::family::StaffFamily patient_id=id().unwrap_or_default()/>
                             <section aria-labelledby="book-heading">
                                 <h2 id="book-heading">"Book a visit"</h2>
                                 <form method="get" action=format!("/admin/patients/{}", id().unwrap_or_default()) class="inline-fields">

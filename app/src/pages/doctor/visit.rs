@@ -65,6 +65,7 @@ fn Visit(v: VisitFile, tz: chrono_tz::Tz, outcome: ServerAction<SetVisitOutcome>
         <dl class="details">
             <dt>"When"</dt><dd>{full(tz, v.start)}</dd>
             <dt>"Visit"</dt><dd>{v.type_name.clone()}</dd>
+            {v.booked_by_carer.clone().map(|c| view! { <dt>"Booked by"</dt><dd class="booked-by">{format!("{c} (who looks after the patient)")}</dd> })}
             <dt>"Status"</dt><dd>{match v.status {
                 AppointmentStatus::Booked => "Booked",
                 AppointmentStatus::Cancelled => "Cancelled",

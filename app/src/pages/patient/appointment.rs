@@ -75,8 +75,9 @@ fn Details(
                         let minutes = (a.end - a.start).num_minutes();
                         let (clinic_name, address) = clinic.map(|c| (c.name, c.address)).unwrap_or_default();
                         view! {
-                            <h1>"Your appointment"</h1>
+                            <h1>{a.for_name.clone().map_or_else(|| "Your appointment".to_owned(), |n| format!("{n}'s appointment"))}</h1>
                             <dl class="details" data-start=iso(start)>
+                                {a.for_name.clone().map(|n| view! { <dt>"For"</dt><dd class="for-whom">{n}</dd> })}
                                 <dt>"When"</dt>
                                 <dd>
                                     {full(tz, start)}

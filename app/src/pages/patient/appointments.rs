@@ -141,6 +141,7 @@ fn Item(
     view! {
         <li class="appointment" data-appointment-id=id data-start=crate::components::time::iso(start)>
             <p class="when"><A href=format!("/appointments/{id}")>{full(tz, a.start)}</A></p>
+            {a.for_name.clone().map(|n| view! { <p class="for-whom">{format!("For {n}")}</p> })}
             <p>{format!("{} with {}", a.type_name, a.doctor_name)}</p>
             {a.clinic_note.clone().map(|note| view! { <p class="clinic-note">{note}</p> })}
             <p class="status">{format!("Status: {}", status_label(a.status))}</p>

@@ -144,8 +144,10 @@ fn Confirm(h: HoldView) -> impl IntoView {
         .collect_view()
     };
 
+    let for_name = h.for_name.clone();
     view! {
         <dl class="details">
+            {for_name.map(|n| view! { <dt>"For"</dt><dd class="for-whom">{n}</dd> })}
             <dt>"When"</dt>
             <dd>
                 {full(tz, start)}

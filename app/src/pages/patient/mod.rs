@@ -4,6 +4,7 @@ mod appointment;
 mod appointments;
 mod book;
 mod confirm;
+mod family;
 mod move_time;
 mod profile;
 mod waitlist;
@@ -12,6 +13,7 @@ pub use appointment::AppointmentPage;
 pub use appointments::AppointmentsPage;
 pub use book::{BookDoctorsPage, BookPage};
 pub use confirm::ConfirmPage;
+pub use family::FamilyPage;
 pub use move_time::MovePage;
 pub use profile::ProfilePage;
 
@@ -44,6 +46,9 @@ pub fn HoldButton(
     /// The doctor the patient chose (none: the clinic assigns one).
     #[prop(default = None)]
     doctor: Option<i64>,
+    /// Whom the visit is for (none: the signed-in patient).
+    #[prop(default = None)]
+    for_patient: Option<i64>,
     tz: Tz,
     #[prop(into)] label: String,
     /// One of a group moved through with the arrow keys (see `components::roving`).
@@ -55,6 +60,7 @@ pub fn HoldButton(
             <input type="hidden" name="start" value=iso(start)/>
             <input type="hidden" name="appointment_type_id" value=appointment_type_id/>
             {doctor.map(|d| view! { <input type="hidden" name="doctor" value=d/> })}
+            {for_patient.map(|p| view! { <input type="hidden" name="for_patient" value=p/> })}
             <button type="submit" class=if rove { "time rove" } else { "time" } aria-label=label disabled=move || action.pending().get()>
                 {clock(tz, start)}
             </button>

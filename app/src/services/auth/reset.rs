@@ -125,7 +125,14 @@ pub async fn set_password_with_link(
     let email = Email::parse(&record.email).ok();
     let password = NewPassword::parse("new_password", &new_password, email.as_ref())?;
     let hash = hash_password(password.expose().to_owned()).await?;
+    let first_password = !db::users::has_password(&mut tx, user_id).await?;
     db::users::set_password(&mut tx, user_id, &hash, now).await?;
+    // A person someone cared for who now has their own login manages their own visits:
+    // the carers' access ends (the person may grant it again).
+    if let (true, Some(patient_id)) = (first_password, record.patient_id) {
+        crate::services::family::own_login(&mut tx, user_id, patient_id, request_id.clone(), now)
+            .await?;
+    }
     db::users::mark_email_verified(&mut tx, user_id, now).await?;
     crate::services::notify::account_event(
         &mut tx,

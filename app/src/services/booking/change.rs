@@ -106,11 +106,10 @@ pub(super) async fn lock_for_change(
 ) -> Result<Appointment, AppError> {
     let patient_id = db::appointments::patient_of(conn, appointment_id)
         .await?
-        .filter(|&p| by.may_act_for(p))
         .ok_or(AppError::NotFound)?;
-    lock_patient(conn, patient_id).await?;
+    lock_patient_for(conn, by, patient_id).await?;
     match db::appointments::lock(conn, appointment_id).await? {
-        Some(a) if by.may_act_for(a.patient_id) => Ok(a),
+        Some(a) if a.patient_id == patient_id => Ok(a),
         _ => Err(AppError::NotFound),
     }
 }

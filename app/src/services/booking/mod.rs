@@ -87,7 +87,8 @@ pub struct ActingUser {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActingRole {
-    /// A patient acting for themselves.
+    /// A patient (`patient_id` is their own record), acting for themselves or for someone
+    /// they care for (a live family link, checked under that person's row lock).
     Patient { patient_id: i64 },
     /// Staff acting on a patient's behalf; an override of the patient rules needs a reason.
     Staff { override_reason: Option<String> },
@@ -107,14 +108,6 @@ impl ActingUser {
         match self.role {
             ActingRole::Patient { .. } => "patient",
             ActingRole::Staff { .. } => "admin",
-        }
-    }
-
-    /// Patients reach only their own appointments; anything else looks like it does not exist.
-    fn may_act_for(&self, patient_id: i64) -> bool {
-        match self.role {
-            ActingRole::Patient { patient_id: own } => own == patient_id,
-            ActingRole::Staff { .. } => true,
         }
     }
 }
@@ -249,6 +242,29 @@ async fn lock_patient(conn: &mut PgConnection, patient_id: i64) -> Result<(), Ap
         Ok(())
     } else {
         Err(AppError::NotFound)
+    }
+}
+
+/// Locks the patient's row, then checks that `by` may act for them: staff for anyone; a
+/// patient for themselves and for the people they care for now. The link is read under
+/// the person's lock, which an unlink takes too, so an unlink and a booking for that
+/// person happen one after the other. Anyone else gets "not found", as for a missing id.
+pub(crate) async fn lock_patient_for(
+    conn: &mut PgConnection,
+    by: &ActingUser,
+    patient_id: i64,
+) -> Result<(), AppError> {
+    lock_patient(conn, patient_id).await?;
+    match by.role {
+        ActingRole::Staff { .. } => Ok(()),
+        ActingRole::Patient { patient_id: own } if own == patient_id => Ok(()),
+        ActingRole::Patient { patient_id: own } => {
+            if db::family::cares_for(conn, own, patient_id).await? {
+                Ok(())
+            } else {
+                Err(AppError::NotFound)
+            }
+        }
     }
 }
 

@@ -51,9 +51,6 @@ pub async fn hold_with_doctor(
 ) -> Result<Hold, AppError> {
     let store = store.into();
     let pool = store.pool;
-    if !by.may_act_for(patient_id) {
-        return Err(AppError::Forbidden);
-    }
     // Cheap refusals before any lock: the rules for everyone, and for patients the booking
     // window; staff get the window below, with overrides.
     booking::check_bookable_start(policy, now, start)?;
@@ -61,7 +58,7 @@ pub async fn hold_with_doctor(
         booking::check_new_start(policy, now, start)?;
     }
     let mut tx = pool.begin().await?;
-    lock_patient(&mut tx, patient_id).await?;
+    lock_patient_for(&mut tx, by, patient_id).await?;
     let facts = db::appointments::booking_facts(
         &mut tx,
         patient_id,
@@ -155,9 +152,6 @@ pub async fn confirm_with_answers(
     } = input;
     let store = store.into();
     let pool = store.pool;
-    if !by.may_act_for(patient_id) {
-        return Err(AppError::Forbidden);
-    }
     let reason = reason
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
@@ -175,7 +169,7 @@ pub async fn confirm_with_answers(
     // Lock first: a concurrent submit of the same hold waits here, then finds the
     // appointment it created through the idempotency key (or, from another tab with
     // another key, through the hold token).
-    lock_patient(&mut tx, patient_id).await?;
+    lock_patient_for(&mut tx, by, patient_id).await?;
     if let Some(existing) =
         db::appointments::find_by_idempotency_key(&mut tx, patient_id, idempotency_key).await?
     {

@@ -35,36 +35,49 @@ pub async fn appointment_changed(
         return Ok(());
     }
     outbox::supersede_pending_reminders(conn, appointment_id, now).await?;
-    let Some((user_id, channels)) = outbox::patient_channels(conn, patient_id).await? else {
-        return Ok(());
-    };
-    for channel in channels {
-        match outbox::pending_change(conn, appointment_id, channel).await? {
-            Some((notification_id, pending)) => {
-                let pending = NotificationKind::parse(&pending).unwrap_or(kind);
-                outbox::retarget(
-                    conn,
-                    notification_id,
-                    merge_pending(pending, kind),
-                    due,
-                    now,
-                )
-                .await?;
-            }
-            None => {
-                let message = outbox::NewMessage {
-                    message_id: Uuid::new_v4(),
-                    kind,
-                    channel,
-                    recipient_user_id: user_id,
-                    appointment_id: Some(appointment_id),
-                    due,
-                };
-                outbox::insert(conn, message, now).await?;
-            }
+    for (user_id, channels) in outbox::recipients(conn, patient_id).await? {
+        for channel in channels {
+            queue_change(conn, appointment_id, user_id, channel, kind, due, now).await?;
         }
     }
     Ok(())
+}
+
+/// One recipient's message about the change on one channel: merged into the one still
+/// waiting, or a new one.
+async fn queue_change(
+    conn: &mut PgConnection,
+    appointment_id: i64,
+    user_id: i64,
+    channel: Channel,
+    kind: NotificationKind,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    match outbox::pending_change(conn, appointment_id, user_id, channel).await? {
+        Some((notification_id, pending)) => {
+            let pending = NotificationKind::parse(&pending).unwrap_or(kind);
+            outbox::retarget(
+                conn,
+                notification_id,
+                merge_pending(pending, kind),
+                due,
+                now,
+            )
+            .await
+        }
+        None => {
+            let message = outbox::NewMessage {
+                message_id: Uuid::new_v4(),
+                kind,
+                channel,
+                recipient_user_id: user_id,
+                appointment_id: Some(appointment_id),
+                due,
+            };
+            outbox::insert(conn, message, now).await
+        }
+    }
 }
 
 /// Queues an account message (welcome, password changed) by email, due at once.

@@ -128,7 +128,7 @@ pub fn render(
         }
         _ => Vec::new(),
     };
-    let (subject, lines, ics_method): (String, Vec<String>, Option<IcsMethod>) = match (kind, appointment) {
+    let (mut subject, mut lines, ics_method): (String, Vec<String>, Option<IcsMethod>) = match (kind, appointment) {
         (AccountWelcome, _) => (
             format!("Welcome to {}", ctx.clinic_name),
             vec![
@@ -334,6 +334,18 @@ pub fn render(
         }
     };
 
+    // A carer's copy names whom the visit is for (first name only; the first line is also
+    // what a text says).
+    let for_whom = ctx
+        .for_first_name
+        .as_deref()
+        .filter(|_| appointment.is_some() || kind == WaitlistOffer);
+    if let Some(name) = for_whom {
+        subject = format!("{subject} (for {name})");
+        if let Some(first) = lines.first_mut() {
+            *first = format!("For {name}: {first}");
+        }
+    }
     let text = format!("{hello}\n\n{}\n\n{contact}\n", lines.join("\n\n"));
     let html = format!(
         "<!doctype html><html><body style=\"font-family: sans-serif\"><p>{}</p>{}<hr><p>{}</p></body></html>",
@@ -369,7 +381,8 @@ pub fn render(
     let ics = match (ics_method, appointment) {
         (Some(method), Some((id, start, end, _))) => {
             let description = format!(
-                "With {}. To change or cancel, call {}.",
+                "{}With {}. To change or cancel, call {}.",
+                for_whom.map(|n| format!("For {n}. ")).unwrap_or_default(),
                 ctx.doctor_name.as_deref().unwrap_or("your doctor"),
                 ctx.clinic_phone
             );

@@ -6,6 +6,7 @@ pub mod attention;
 pub mod audit_export;
 pub mod clinic;
 pub mod doctors;
+pub mod family;
 pub mod operations;
 pub mod patients;
 pub mod today;

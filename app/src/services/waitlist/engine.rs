@@ -301,9 +301,9 @@ async fn may_take(
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
     // Offers reach patients by message: one without an online account is the staff's to call.
-    if db::notifications::patient_channels(conn, entry.patient_id)
+    if db::notifications::recipients(conn, entry.patient_id)
         .await?
-        .is_none()
+        .is_empty()
     {
         return Ok(false);
     }

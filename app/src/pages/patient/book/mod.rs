@@ -38,6 +38,8 @@ pub fn BookPage() -> impl IntoView {
             .map(BoundedInstant::get)
     });
     let chosen_day = Signal::derive(move || param("day").and_then(|v| v.parse::<NaiveDate>().ok()));
+    // Whom the visit is for: someone the patient looks after (the server checks the link).
+    let for_patient = Memo::new(move |_| param("for").and_then(|v| v.parse::<i64>().ok()));
     // The visit type and first day of the days shown, once loaded. A link that spells out
     // the same span (the day strip's, from `/book` with no query) asks for nothing new.
     let shown = StoredValue::new(None::<(i64, NaiveDate, Option<i64>)>);
@@ -76,13 +78,64 @@ pub fn BookPage() -> impl IntoView {
                         )));
                         let type_id = w.appointment_type.appointment_type_id;
                         view! {
-                            <Week w=w hold=hold reschedule=reschedule.get() pick=pick.get() device=device chosen_day=chosen_day/>
+                            {reschedule.get().is_none().then(|| view! { <WhoFor w=w.clone() for_patient=for_patient.get()/> })}
+                            <Week w=w hold=hold reschedule=reschedule.get() pick=pick.get() device=device chosen_day=chosen_day for_patient=for_patient.get()/>
                             {reschedule.get().is_none().then(|| view! { <PatientWaitlist type_id=type_id/> })}
                         }.into_any()
                     }
                 }
             })}
         </Suspense>
+    }
+}
+
+/// "Who is this visit for?": for a signed-in patient who looks after someone, a choice of
+/// themselves or one of those people (a GET form, so it works before the script loads).
+#[component]
+fn WhoFor(w: crate::api::booking::WeekView, for_patient: Option<i64>) -> impl IntoView {
+    let auth = Auth::get();
+    let people = Resource::new(
+        move || signed_in_patient(&auth),
+        |patient| async move {
+            if patient {
+                crate::api::family::booking_for().await.unwrap_or_default()
+            } else {
+                Vec::new()
+            }
+        },
+    );
+    let type_id = w.appointment_type.appointment_type_id;
+    let week = w.week_start;
+    let doctor = w.doctor.as_ref().map(|d| d.doctor_id);
+    view! {
+        <Transition fallback=|| ()>
+            {move || people.get().filter(|p| p.len() > 1).map(|people| {
+                let chosen = for_patient
+                    .filter(|id| people.iter().any(|p| p.patient_id == *id))
+                    .or_else(|| people.iter().find(|p| p.is_self).map(|p| p.patient_id));
+                let name = people
+                    .iter()
+                    .find(|p| Some(p.patient_id) == chosen)
+                    .map(|p| if p.is_self { "you".to_owned() } else { p.first_name.clone() })
+                    .unwrap_or_default();
+                view! {
+                    <form method="get" action="/book" class="who-for">
+                        <input type="hidden" name="type" value=type_id/>
+                        <input type="hidden" name="week" value=week.to_string()/>
+                        {doctor.map(|d| view! { <input type="hidden" name="doctor" value=d/> })}
+                        <label for="who-for">"Who is this visit for?"</label>
+                        <select id="who-for" name="for">
+                            {people.into_iter().map(|p| {
+                                let label = if p.is_self { format!("{} (you)", p.first_name) } else { p.first_name.clone() };
+                                view! { <option value=p.patient_id selected=Some(p.patient_id) == chosen>{label}</option> }
+                            }).collect_view()}
+                        </select>
+                        <button type="submit">"Show times"</button>
+                        <p class="hint">{format!("Times you choose now are booked for {name}.")}</p>
+                    </form>
+                }
+            })}
+        </Transition>
     }
 }
 
@@ -110,13 +163,22 @@ fn PatientWaitlist(type_id: i64) -> impl IntoView {
     }
 }
 
-fn href(type_id: i64, week: NaiveDate, reschedule: Option<i64>, doctor: Option<i64>) -> String {
+fn href(
+    type_id: i64,
+    week: NaiveDate,
+    reschedule: Option<i64>,
+    doctor: Option<i64>,
+    for_patient: Option<i64>,
+) -> String {
     let mut url = format!("/book?type={type_id}&week={week}");
     if let Some(id) = reschedule {
         url.push_str(&format!("&reschedule={id}"));
     }
     if let Some(id) = doctor {
         url.push_str(&format!("&doctor={id}"));
+    }
+    if let Some(id) = for_patient.filter(|_| reschedule.is_none()) {
+        url.push_str(&format!("&for={id}"));
     }
     url
 }
@@ -131,6 +193,7 @@ fn AutoHold(
     hold: ServerAction<HoldTime>,
     type_id: i64,
     doctor: Option<i64>,
+    for_patient: Option<i64>,
 ) -> impl IntoView {
     let auth = Auth::get();
     let done = StoredValue::new(false);
@@ -143,6 +206,7 @@ fn AutoHold(
                 start,
                 appointment_type_id: type_id,
                 doctor,
+                for_patient,
             });
         }
     });

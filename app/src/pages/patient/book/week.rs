@@ -40,6 +40,8 @@ struct Chooser {
     week_start: NaiveDate,
     /// The doctor the patient chose (none: any doctor).
     doctor: Option<i64>,
+    /// Whom the visit is for (none: the patient).
+    for_patient: Option<i64>,
     tz: Tz,
     role: Signal<Option<Role>>,
 }
@@ -56,7 +58,7 @@ impl Chooser {
             "/signup?next={}",
             encode_next(&format!(
                 "{}&pick={}",
-                href(self.type_id, self.week_start, None, self.doctor),
+                href(self.type_id, self.week_start, None, self.doctor, None),
                 iso(start)
             ))
         )
@@ -74,7 +76,7 @@ impl Chooser {
             }
             .into_any(),
             (None, Some(Role::Patient)) => view! {
-                <HoldButton action=self.hold start=start appointment_type_id=self.type_id doctor=self.doctor tz=tz label=label.clone() rove=true/>
+                <HoldButton action=self.hold start=start appointment_type_id=self.type_id doctor=self.doctor for_patient=self.for_patient tz=tz label=label.clone() rove=true/>
             }
             .into_any(),
             (None, _) => view! {
@@ -94,7 +96,7 @@ impl Chooser {
             match (self.reschedule, self.role.get()) {
             (Some(id), _) => view! { <A href=self.move_href(id, start) attr:class="button">"Move to this time"</A> }.into_any(),
             (None, Some(Role::Patient)) => view! {
-                <HoldButton action=self.hold start=start appointment_type_id=self.type_id doctor=self.doctor tz=tz label=format!("Book the next available time, {}", full(tz, start))/>
+                <HoldButton action=self.hold start=start appointment_type_id=self.type_id doctor=self.doctor for_patient=self.for_patient tz=tz label=format!("Book the next available time, {}", full(tz, start))/>
             }
             .into_any(),
             (None, _) => view! { <A href=self.signup_href(start) attr:class="button">"Book this time"</A> }.into_any(),
@@ -111,6 +113,7 @@ pub(super) fn Week(
     pick: Option<DateTime<Utc>>,
     device: Signal<Option<String>>,
     chosen_day: Signal<Option<NaiveDate>>,
+    for_patient: Option<i64>,
 ) -> impl IntoView {
     let auth = Auth::get();
     let tz = zone(&w.time_zone);
@@ -119,7 +122,13 @@ pub(super) fn Week(
     let week_start = w.week_start;
     let doctor = w.doctor.as_ref().map(|d| d.doctor_id);
     let href = move |t: i64, week: NaiveDate, reschedule: Option<i64>| {
-        href(t, week, reschedule, doctor.filter(|_| t == type_id))
+        href(
+            t,
+            week,
+            reschedule,
+            doctor.filter(|_| t == type_id),
+            for_patient,
+        )
     };
     let hold_error = move || hold.value().get().and_then(Result::err);
     let role = Signal::derive(move || {
@@ -135,6 +144,7 @@ pub(super) fn Week(
         type_id,
         week_start,
         doctor,
+        for_patient,
         tz,
         role,
     };
@@ -212,7 +222,7 @@ pub(super) fn Week(
     let note = w.appointment_type.note.clone();
     let chosen_doctor = w.doctor.as_ref().map(|d| d.display_name.clone());
     let sooner_elsewhere = w.sooner_elsewhere;
-    let href_any = super::href(type_id, week_start, None, None);
+    let href_any = super::href(type_id, week_start, None, None, for_patient);
 
     let strip = w
         .days
@@ -340,7 +350,7 @@ pub(super) fn Week(
             {format!("Times are shown in the clinic's time zone, {time_zone}.")}
             {move || theirs.get().map(|z| format!(" Your device is set to {}; your local time is shown beside each time.", z.name()))}
         </p>
-        <AutoHold pick=pick reschedule=reschedule hold=hold type_id=type_id doctor=doctor/>
+        <AutoHold pick=pick reschedule=reschedule hold=hold type_id=type_id doctor=doctor for_patient=for_patient/>
         {move || pick.filter(|_| role.get() == Some(Role::Patient) && reschedule.is_none()).map(|start| view! {
             <div class="picked" role="region" aria-label="Your chosen time">
                 <p>{format!("You chose {}.", full(tz, start))}</p>
@@ -348,6 +358,7 @@ pub(super) fn Week(
                     <input type="hidden" name="start" value=iso(start)/>
                     <input type="hidden" name="appointment_type_id" value=type_id/>
                     {doctor.map(|d| view! { <input type="hidden" name="doctor" value=d/> })}
+                    {for_patient.map(|p| view! { <input type="hidden" name="for_patient" value=p/> })}
                     <button type="submit">"Reserve this time"</button>
                 </ActionForm>
             </div>
@@ -364,7 +375,7 @@ pub(super) fn Week(
                         <p>"Nearby open times:"</p>
                         <ul class="times">
                             {alternatives.into_iter().map(|start| view! {
-                                <li><HoldButton action=hold start=start appointment_type_id=type_id doctor=doctor tz=tz label=full(tz, start)/></li>
+                                <li><HoldButton action=hold start=start appointment_type_id=type_id doctor=doctor for_patient=for_patient tz=tz label=full(tz, start)/></li>
                             }).collect_view()}
                         </ul>
                     })}
