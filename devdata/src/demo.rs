@@ -215,6 +215,16 @@ pub async fn seed_demo(pool: &PgPool, key: &TwoStepKey) -> Result<bool, AppError
         .await?;
         patients.push(ids);
     }
+    // A family: Ben looks after his son Leo (a patient of his own, without a login).
+    if let Some(&(ben_user, ben)) = patients.get(1) {
+        let leo: i64 = sqlx::query_scalar(
+            "insert into patients (first_name, last_name, date_of_birth)
+             values ('Leo', 'Carter', date '2018-09-12') returning patient_id",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        db::family::link(&mut tx, ben, leo, "Parent", ben_user, Utc::now()).await?;
+    }
 
     // Two-step sign-in on for the staff, one step already used (every code from now on
     // is new), as if each had set it up with the demo key.

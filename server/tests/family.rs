@@ -228,6 +228,31 @@ async fn a_carer_books_and_manages_for_the_people_they_look_after_and_no_one_els
         404
     );
 
+    // A waitlist place for the child: the carer's list shows it, labelled; another
+    // patient cannot make one for the child.
+    let emma_text = emma.to_string();
+    let join = [
+        ("appointment_type_id", "2"),
+        ("for_patient", emma_text.as_str()),
+    ];
+    assert_eq!(call(&o, &base, "join_waitlist", &join).await.status(), 404);
+    let joined = call(&c, &base, "join_waitlist", &join).await;
+    assert!(
+        joined.status().as_u16() < 400,
+        "{}",
+        joined.text().await.unwrap()
+    );
+    let (_, places) = json(call(&c, &base, "my_waitlist", &[]).await).await;
+    assert_eq!(places[0]["for_name"], "Emma", "{places}");
+    let waiting: i64 =
+        sqlx::query_scalar("select patient_id from waitlist_entries where ended_at is null")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(waiting, emma);
+    let (_, others) = json(call(&o, &base, "my_waitlist", &[]).await).await;
+    assert_eq!(others.as_array().unwrap().len(), 0);
+
     // Staff see who booked it and for whom.
     let s = client();
     log_in(&s, &base, &admin.email).await;

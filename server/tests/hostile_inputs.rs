@@ -71,6 +71,7 @@ const ARGUMENTS: &[(&str, Caller, &[&str])] = &[
         &[
             "appointment_id",
             "appointment_type_id",
+            "for_patient",
             "monday",
             "tuesday",
             "wednesday",

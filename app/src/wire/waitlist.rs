@@ -22,6 +22,8 @@ pub struct JoinForm {
     pub sunday: String,
     pub part_of_day: String,
     pub not_before: String,
+    /// Whom the place is for: someone the patient looks after (empty: the patient).
+    pub for_patient: String,
 }
 
 /// One of the patient's places on the waitlist.
@@ -35,6 +37,9 @@ pub struct WaitlistEntry {
     pub limits: String,
     /// When they joined, a date in the clinic's time zone.
     pub since: String,
+    /// The first name of the person it is for, when someone the patient looks after.
+    #[serde(default)]
+    pub for_name: Option<String>,
 }
 
 /// What an offer's link shows (no sign-in needed): the time, the doctor, until when it

@@ -121,7 +121,7 @@ fn Person(p: PersonView, actions: Actions) -> impl IntoView {
     let first = p.first_name.clone();
     let invite_label = format!("Invite {first} to their own login");
     let send_label = format!("Send {first} an invitation");
-    let remove_label = format!("Stop looking after {first}");
+    let remove_label = format!("Remove {first}");
     let has_email = p.email.is_some();
     view! {
         <li class="person" data-patient-id=id>
@@ -143,9 +143,7 @@ fn Person(p: PersonView, actions: Actions) -> impl IntoView {
             </details>
             <ActionForm action=actions.remove>
                 <input type="hidden" name="patient_id" value=id/>
-                <button type="submit" class="secondary" aria-label=remove_label>
-                    "Remove"
-                </button>
+                <button type="submit" class="secondary">{remove_label}</button>
                 <span class="hint">" Their record and visits stay with the clinic."</span>
             </ActionForm>
         </li>
@@ -188,10 +186,20 @@ fn AddPersonForm(add: ServerAction<AddPerson>) -> impl IntoView {
     let error = Signal::derive(move || add.value().get().and_then(Result::err));
     let message =
         move |field: &'static str| Signal::derive(move || field_message(error.get(), field));
+    // Each person added clears the form for the next (a refused one keeps what was typed).
+    let added = Memo::new(move |before: Option<&u32>| {
+        let before = before.copied().unwrap_or(0);
+        if matches!(add.value().get(), Some(Ok(_))) {
+            before + 1
+        } else {
+            before
+        }
+    });
     view! {
         <section aria-labelledby="add-heading">
             <h2 id="add-heading">"Add someone you look after"</h2>
             <p class="form-status" role="status">{move || matches!(add.value().get(), Some(Ok(_))).then_some("Added.")}</p>
+            {move || { added.track(); view! {
             <ActionForm action=add>
                 <Field name="first_name" label="First name" required=true error=message("first_name")/>
                 <Field name="last_name" label="Last name" required=true error=message("last_name")/>
@@ -201,6 +209,7 @@ fn AddPersonForm(add: ServerAction<AddPerson>) -> impl IntoView {
                 <Field name="phone" label="Their phone (optional)" kind="tel" error=message("phone")/>
                 <button type="submit" disabled=move || add.pending().get()>"Add"</button>
             </ActionForm>
+            } }}
         </section>
     }
 }

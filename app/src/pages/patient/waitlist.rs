@@ -106,7 +106,12 @@ pub fn EarlierTime(appointment_id: i64) -> impl IntoView {
 
 /// In the finder, when nothing suits: wait for any time of this visit type.
 #[component]
-pub fn JoinWaitlistForType(appointment_type_id: Signal<i64>) -> impl IntoView {
+pub fn JoinWaitlistForType(
+    appointment_type_id: Signal<i64>,
+    /// Whom the place is for (someone the patient looks after; none: the patient).
+    #[prop(default = None)]
+    for_patient: Option<i64>,
+) -> impl IntoView {
     let join = ServerAction::<JoinWaitlist>::new();
     view! {
         <details class="join-waitlist">
@@ -114,6 +119,7 @@ pub fn JoinWaitlistForType(appointment_type_id: Signal<i64>) -> impl IntoView {
             <p>"We will email you as soon as a time that suits you opens — the first to answer gets it."</p>
             <ActionForm action=join>
                 <input type="hidden" name="appointment_type_id" value=move || appointment_type_id.get()/>
+                {for_patient.map(|p| view! { <input type="hidden" name="for_patient" value=p/> })}
                 <LimitFields/>
                 <button type="submit" disabled=move || join.pending().get()>"Join the waitlist"</button>
             </ActionForm>
@@ -144,10 +150,11 @@ pub fn WaitlistPlaces(
                 {places.into_iter().map(|e| view! {
                     <li data-waitlist-entry-id=e.waitlist_entry_id>
                         <p>
+                            {e.for_name.clone().map(|n| view! { <strong class="for-whom">{format!("For {n}: ")}</strong> })}
                             {match e.appointment_id {
                                 Some(id) => view! {
                                     "An earlier time for "
-                                    <a href=format!("/appointments/{id}")>{format!("your {} visit", e.type_name)}</a>
+                                    <a href=format!("/appointments/{id}")>{format!("{} {} visit", if e.for_name.is_some() { "the" } else { "your" }, e.type_name)}</a>
                                 }.into_any(),
                                 None => view! { {format!("Any time for a {} visit", e.type_name)} }.into_any(),
                             }}

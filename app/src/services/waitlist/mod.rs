@@ -82,7 +82,30 @@ fn limits(form: &JoinForm, policy: &ClinicPolicy, now: DateTime<Utc>) -> Result<
 /// (another's is "not found"), or for a visit type. Once per visit, or per type without a
 /// visit.
 pub async fn join(call: &Call<Patient>, form: JoinForm) -> Result<i64, AppError> {
-    join_for(&call.state.pool, call.who.patient_id, form, true, call.now).await
+    let patient_id = acting_for(call, &form).await?;
+    join_for(&call.state.pool, patient_id, form, true, call.now).await
+}
+
+/// Whom a patient's waitlist place is for: the patient of the visit to bring earlier when
+/// it is theirs or of someone they look after, else the person chosen (someone they look
+/// after now; anyone else is "not found"), else the patient themselves.
+async fn acting_for(call: &Call<Patient>, form: &JoinForm) -> Result<i64, AppError> {
+    let own = call.who.patient_id;
+    let visit = id_field("appointment_id", &form.appointment_id)?;
+    let chosen = id_field("for_patient", &form.for_patient)?;
+    if visit.is_none() && chosen.is_none_or(|p| p == own) {
+        return Ok(own);
+    }
+    let mut conn = call.state.pool.acquire().await?;
+    let family = db::family::family_ids(&mut conn, own).await?;
+    match (visit, chosen) {
+        (Some(appointment_id), _) => Ok(db::appointments::patient_of(&mut conn, appointment_id)
+            .await?
+            .filter(|p| family.contains(p))
+            .unwrap_or(own)),
+        (None, Some(p)) if family.contains(&p) => Ok(p),
+        _ => Err(AppError::NotFound),
+    }
 }
 
 /// [`join`] for `patient_id` (the patient themselves, or staff for a caller). A patient
@@ -154,13 +177,17 @@ pub(crate) async fn join_for(
 /// Takes the signed-in patient off the waitlist (one entry of theirs; another's is "not
 /// found").
 pub async fn leave(call: &Call<Patient>, waitlist_entry_id: i64) -> Result<(), AppError> {
-    leave_as(
-        &call.state.pool,
-        call.who.patient_id,
-        waitlist_entry_id,
-        call.now,
-    )
-    .await
+    let mut conn = call.state.pool.acquire().await?;
+    let family = db::family::family_ids(&mut conn, call.who.patient_id).await?;
+    drop(conn);
+    // The entry's person, when it is the patient or someone they look after.
+    for patient_id in family {
+        match leave_as(&call.state.pool, patient_id, waitlist_entry_id, call.now).await {
+            Err(AppError::NotFound) => continue,
+            done => return done,
+        }
+    }
+    Err(AppError::NotFound)
 }
 
 /// Ends `patient_id`'s entry (theirs only: else "not found"); its open offers are withdrawn.
@@ -253,19 +280,30 @@ pub async fn mine(call: &Call<Patient>) -> Result<Vec<WaitlistEntry>, AppError> 
         .await?
         .time_zone();
     let mut conn = call.state.pool.acquire().await?;
-    Ok(
-        db::waitlist::live_of_patient(&mut conn, call.who.patient_id)
-            .await?
-            .into_iter()
-            .map(|e| WaitlistEntry {
-                waitlist_entry_id: e.waitlist_entry_id,
-                type_name: e.type_name.clone(),
-                appointment_id: e.appointment_id,
-                limits: describe(&limits_of(&e)),
-                since: domain::schedule::local_date(tz, e.created_at).to_string(),
-            })
-            .collect(),
-    )
+    let own = call.who.patient_id;
+    let family = db::family::family_ids(&mut conn, own).await?;
+    let names = db::family::first_names(&mut conn, &family).await?;
+    let mut entries = Vec::new();
+    for patient_id in family {
+        let for_name = names
+            .iter()
+            .find(|(id, _)| *id == patient_id && patient_id != own)
+            .map(|(_, name)| name.clone());
+        entries.extend(
+            db::waitlist::live_of_patient(&mut conn, patient_id)
+                .await?
+                .into_iter()
+                .map(|e| WaitlistEntry {
+                    waitlist_entry_id: e.waitlist_entry_id,
+                    type_name: e.type_name.clone(),
+                    appointment_id: e.appointment_id,
+                    limits: describe(&limits_of(&e)),
+                    since: domain::schedule::local_date(tz, e.created_at).to_string(),
+                    for_name: for_name.clone(),
+                }),
+        );
+    }
+    Ok(entries)
 }
 
 /// Who would be offered a freed time of this type starting at `start`, in the fair order:

@@ -80,7 +80,7 @@ pub fn BookPage() -> impl IntoView {
                         view! {
                             {reschedule.get().is_none().then(|| view! { <WhoFor w=w.clone() for_patient=for_patient.get()/> })}
                             <Week w=w hold=hold reschedule=reschedule.get() pick=pick.get() device=device chosen_day=chosen_day for_patient=for_patient.get()/>
-                            {reschedule.get().is_none().then(|| view! { <PatientWaitlist type_id=type_id/> })}
+                            {reschedule.get().is_none().then(|| view! { <PatientWaitlist type_id=type_id for_patient=for_patient.get()/> })}
                         }.into_any()
                     }
                 }
@@ -150,13 +150,13 @@ fn signed_in_patient(auth: &Auth) -> bool {
 
 /// For a signed-in patient: wait for any time of this type when nothing shown suits.
 #[component]
-fn PatientWaitlist(type_id: i64) -> impl IntoView {
+fn PatientWaitlist(type_id: i64, for_patient: Option<i64>) -> impl IntoView {
     let auth = Auth::get();
     view! {
         <Transition fallback=|| ()>
             {move || {
                 signed_in_patient(&auth).then(|| view! {
-                    <super::waitlist::JoinWaitlistForType appointment_type_id=Signal::derive(move || type_id)/>
+                    <super::waitlist::JoinWaitlistForType appointment_type_id=Signal::derive(move || type_id) for_patient=for_patient/>
                 })
             }}
         </Transition>
