@@ -85,3 +85,21 @@ test("a parent adds a child, books for the child and for themselves at the same 
           where u.email = '${email}' and a.status = 'booked'`),
   ).toBe("2");
 });
+
+test("staff see a patient's family from either side", async ({ browser }, testInfo) => {
+  test.skip(testInfo.project.name !== "desktop", "once is enough");
+  const staff = await (await browser.newContext()).newPage();
+  const ben = sql(`select p.patient_id from patients p join users u using (user_id) where u.email = 'ben@example.test'`);
+  const { signInStaff } = await import("./helpers");
+  await signInStaff(staff, "admin@riverside.test", `/admin/patients/${ben}`);
+  await hydrated(staff);
+  const family = staff.locator("section.staff-family");
+  await expect(family.locator("ul.people li", { hasText: "Leo Carter" })).toContainText("Parent, born 2018-09-12");
+  await expectAccessible(staff, "a patient's family, staff side");
+  await screenshot(staff, testInfo, "staff-family");
+  // Leo's page shows who looks after him.
+  await family.getByRole("link", { name: "Leo Carter" }).click();
+  await expect(staff).toHaveURL(/\/admin\/patients\/\d+$/);
+  await hydrated(staff);
+  await expect(staff.locator("section.staff-family ul.carers li", { hasText: "Ben Carter" })).toContainText("linked now");
+});

@@ -2,8 +2,8 @@
 //! people they look after — each a patient record of their own, usually without a login —
 //! and books and manages their visits. The booking service decides what a carer may do
 //! (`booking::lock_patient_for`: a live link, read under the person's row lock); this
-//! module keeps the links: adding, removing, inviting a person to their own login (which
-//! ends the carers' access on their first password) and the person granting it again.
+//! module keeps the links: adding, removing, inviting a person to their own login (their
+//! first password ends the carers' access: `auth::reset`) and the person granting it again.
 //!
 //! Every change of a link, and every read a carer makes of a dependant's visits, writes an
 //! audit row in the same transaction.
@@ -448,35 +448,5 @@ pub async fn invite_person(
     }
     invite_person_to_login(&mut tx, &Actor::of(call), patient_id, email, call.now).await?;
     tx.commit().await?;
-    Ok(())
-}
-
-/// A person chose their first password: they manage their own visits from now on, and
-/// every carer's access ends (audited), in the same transaction as the password.
-pub async fn own_login(
-    conn: &mut PgConnection,
-    user_id: i64,
-    patient_id: i64,
-    request_id: Option<String>,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let carers =
-        db::family::end_links_to(conn, patient_id, Ended::OwnLogin, Some(user_id), now).await?;
-    let actor = Actor {
-        user_id,
-        role: AuditActor::Patient,
-        request_id,
-    };
-    for carer in carers {
-        actor
-            .audit(
-                conn,
-                AuditAction::FamilyUnlink,
-                patient_id,
-                format!("carer:{carer}"),
-                Some(Ended::OwnLogin.as_str()),
-            )
-            .await?;
-    }
     Ok(())
 }

@@ -49,9 +49,9 @@ pub fn StaffFamily(patient_id: i64) -> impl IntoView {
                 <summary>"Link an existing patient they look after"</summary>
                 <ActionForm action=link>
                     <input type="hidden" name="carer_patient_id" value=patient_id/>
-                    <div class="field"><label for="link-patient">"Patient number"</label><input id="link-patient" name="patient_id" inputmode="numeric" required/></div>
-                    <div class="field"><label for="link-relationship">"Relationship (this patient is their…)"</label><input id="link-relationship" name="relationship" required maxlength="60"/></div>
-                    <div class="field"><label for="link-reason">"Reason"</label><input id="link-reason" name="reason" required maxlength="500"/></div>
+                    <div class="field"><label for="link-patient">"Patient number"</label><input id="link-patient" type="text" name="patient_id" inputmode="numeric" required/></div>
+                    <div class="field"><label for="link-relationship">"Relationship (this patient is their…)"</label><input id="link-relationship" type="text" name="relationship" required maxlength="60"/></div>
+                    <div class="field"><label for="link-reason">"Reason"</label><input id="link-reason" type="text" name="reason" required maxlength="500"/></div>
                     <button type="submit">"Link"</button>
                 </ActionForm>
                 <ActionResult result=Signal::derive(move || link.value().get().map(|r| r.map(|()| "Linked.".to_owned())))/>
@@ -99,8 +99,8 @@ fn FamilyLists(
                             <ActionForm action=unlink attr:class="inline-fields">
                                 <input type="hidden" name="carer_patient_id" value=patient_id/>
                                 <input type="hidden" name="patient_id" value=id/>
-                                <label for=format!("unlink-reason-{id}")>"Reason"</label>
-                                <input id=format!("unlink-reason-{id}") name="reason" required maxlength="500"/>
+                                <label for=format!("unlink-reason-{id}")>"Reason for unlinking"</label>
+                                <input id=format!("unlink-reason-{id}") type="text" name="reason" required maxlength="500"/>
                                 <button type="submit" class="secondary">{unlink_label}</button>
                             </ActionForm>
                             {(!p.has_login).then(|| view! {
@@ -137,8 +137,8 @@ fn FamilyLists(
                                 <ActionForm action=unlink attr:class="inline-fields">
                                     <input type="hidden" name="carer_patient_id" value=id/>
                                     <input type="hidden" name="patient_id" value=patient_id/>
-                                    <label for=format!("unlink-carer-reason-{id}")>"Reason"</label>
-                                    <input id=format!("unlink-carer-reason-{id}") name="reason" required maxlength="500"/>
+                                    <label for=format!("unlink-carer-reason-{id}")>"Reason for unlinking"</label>
+                                    <input id=format!("unlink-carer-reason-{id}") type="text" name="reason" required maxlength="500"/>
                                     <button type="submit" class="secondary">{unlink_label}</button>
                                 </ActionForm>
                             })}

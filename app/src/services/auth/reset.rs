@@ -130,8 +130,7 @@ pub async fn set_password_with_link(
     // A person someone cared for who now has their own login manages their own visits:
     // the carers' access ends (the person may grant it again).
     if let (true, Some(patient_id)) = (first_password, record.patient_id) {
-        crate::services::family::own_login(&mut tx, user_id, patient_id, request_id.clone(), now)
-            .await?;
+        end_carers_access(&mut tx, user_id, patient_id, request_id.clone(), now).await?;
     }
     db::users::mark_email_verified(&mut tx, user_id, now).await?;
     crate::services::notify::account_event(
@@ -158,4 +157,31 @@ pub async fn set_password_with_link(
     // Sessions that started before `now` are dead (set_password); this one starts now —
     // after the code, with two-step sign-in on.
     two_step::sign_in_or_ask(state, http_session, user_id, now).await
+}
+
+/// A person someone looked after chose their first password: they manage their own visits
+/// from now on, and every carer's access ends (one audit row each), in the password's
+/// transaction. The person may grant it again (`services::family::regrant_carer`).
+async fn end_carers_access(
+    conn: &mut sqlx::PgConnection,
+    user_id: i64,
+    patient_id: i64,
+    request_id: Option<String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let why = db::family::Ended::OwnLogin;
+    let carers = db::family::end_links_to(conn, patient_id, why, Some(user_id), now).await?;
+    for carer in carers {
+        let entry = audit::Entry {
+            actor_user_id: Some(user_id),
+            actor_role: AuditActor::Patient,
+            action: domain::audit::AuditAction::FamilyUnlink,
+            patient_id: Some(patient_id),
+            target: Some(format!("carer:{carer}")),
+            outcome: Outcome::Success,
+            request_id: request_id.clone(),
+        };
+        audit::record_with_detail(conn, &entry, Some(why.as_str())).await?;
+    }
+    Ok(())
 }
