@@ -32,7 +32,7 @@ pub async fn appointment_ics(
             .await?
             .ok_or(AppError::Unauthenticated)?;
         let patient_id = user.patient_id.ok_or(AppError::NotFound)?;
-        calendar::appointment_file(&state, patient_id, id, now).await
+        calendar::appointment_file(&state, user.user_id, patient_id, id, now).await
     };
     match file.await {
         Ok((filename, body)) => (

@@ -175,6 +175,27 @@ async fn a_carer_books_and_manages_for_the_people_they_look_after_and_no_one_els
     assert_eq!(status, 200);
     assert_eq!(one["for_name"], "Emma");
 
+    // The child's "add to calendar" file: for the carer (it says whom it is for), not for
+    // another patient.
+    let ics = c
+        .get(format!("{base}/appointments/{for_emma}/calendar.ics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ics.status(), 200);
+    assert!(ics
+        .text()
+        .await
+        .unwrap()
+        .replace("\r\n ", "")
+        .contains("For Emma."));
+    let theirs = o
+        .get(format!("{base}/appointments/{for_emma}/calendar.ics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), 404);
+
     // Every carer read of the child's data is in the audit log.
     let reads: Vec<String> = sqlx::query_scalar(
         "select action from audit_log where actor_user_id = $1 and patient_id = $2 order by chain_seq",

@@ -8,21 +8,41 @@ use domain::ics::{self, IcsMethod};
 
 use crate::db;
 use crate::error::AppError;
+use crate::services::audit;
 use crate::services::state::AppState;
+use domain::audit::{AuditAction, AuditActor};
 
-/// The patient's "add to calendar" file for their visit `id`: its name and text. Another
-/// patient's visit, a cancelled one and an unknown id are all "not found".
+/// The patient's "add to calendar" file for their visit `id`, or for a visit of someone they
+/// look after (that read audited): its name and text. Another patient's visit, a cancelled
+/// one and an unknown id are all "not found".
 pub async fn appointment_file(
     state: &AppState,
+    user_id: i64,
     patient_id: i64,
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<(String, String), AppError> {
-    let row = db::appointments::calendar_entry(&state.pool, id, patient_id).await?;
+    let mut tx = state.pool.begin().await?;
+    let family = db::family::family_ids(&mut tx, patient_id).await?;
+    let row = db::appointments::calendar_entry(&mut tx, id, &family).await?;
     // A cancelled visit has nothing to add to a calendar.
     let row = row
         .filter(|r| r.status != AppointmentStatus::Cancelled)
         .ok_or(AppError::NotFound)?;
+    let for_name = (row.patient_id != patient_id).then(|| row.first_name.clone());
+    if for_name.is_some() {
+        let entry = audit::Entry {
+            actor_user_id: Some(user_id),
+            actor_role: AuditActor::Patient,
+            action: AuditAction::AppointmentRead,
+            patient_id: Some(row.patient_id),
+            target: Some(format!("appointment:{id}")),
+            outcome: audit::Outcome::Success,
+            request_id: None,
+        };
+        audit::record(&mut tx, &entry).await?;
+    }
+    tx.commit().await?;
     let (start, end, sequence, doctor) = (
         row.start_time,
         row.end_time,
@@ -31,7 +51,8 @@ pub async fn appointment_file(
     );
     let clinic = db::settings::clinic_profile(&state.pool).await?;
     let description = format!(
-        "With {doctor}. To change or cancel, visit your appointments page or call {}.",
+        "{}With {doctor}. To change or cancel, visit your appointments page or call {}.",
+        for_name.map(|n| format!("For {n}. ")).unwrap_or_default(),
         clinic.phone
     );
     let visit = ics::ClinicVisit {

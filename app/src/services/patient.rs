@@ -374,12 +374,14 @@ pub async fn move_preview(
     // The rules no one may pass, as the move itself applies them: the preview answers as
     // the move would.
     domain::booking::check_bookable_start(&policy, call.now, start)?;
-    let mut conn = state.pool.acquire().await?;
-    let family = db::family::family_ids(&mut conn, call.who.patient_id).await?;
     let current = db::appointments::get(&state.pool, appointment_id)
         .await?
-        .filter(|a| family.contains(&a.patient_id))
         .ok_or(AppError::NotFound)?;
+    let mut conn = state.pool.acquire().await?;
+    let family = db::family::family_ids(&mut conn, call.who.patient_id).await?;
+    if !family.contains(&current.patient_id) {
+        return Err(AppError::NotFound);
+    }
     let Some(visit_type) = db::visit_types::of(&mut conn, current.appointment_type_id).await?
     else {
         return Ok(MoveDoctor {

@@ -70,26 +70,30 @@ pub async fn mine(call: &Call<Patient>) -> Result<Vec<AppointmentView>, AppError
     let pool = &call.state.pool;
     let own = call.who.patient_id;
     let policy = db::settings::clinic_policy(pool).await?;
-    let mut conn = pool.acquire().await?;
-    let family = db::family::family_ids(&mut conn, own).await?;
+    // One connection at a time (a request never waits for a second while holding one).
+    let family = {
+        let mut conn = pool.acquire().await?;
+        let family = db::family::family_ids(&mut conn, own).await?;
+        let dependants: Vec<i64> = family.iter().copied().filter(|&p| p != own).collect();
+        if !dependants.is_empty() {
+            let entry = audit::Entry {
+                actor_user_id: Some(call.who.user.user_id),
+                actor_role: AuditActor::Patient,
+                action: AuditAction::FamilyRead,
+                patient_id: None,
+                target: None,
+                outcome: Outcome::Success,
+                request_id: call.request_id.clone(),
+            };
+            audit::record_reads(&mut conn, &entry, &dependants).await?;
+        }
+        family
+    };
     let records = if family.len() == 1 {
         db::appointments::views_for_patient(pool, own).await?
     } else {
         db::appointments::views_for_patients(pool, &family).await?
     };
-    let dependants: Vec<i64> = family.iter().copied().filter(|&p| p != own).collect();
-    if !dependants.is_empty() {
-        let entry = audit::Entry {
-            actor_user_id: Some(call.who.user.user_id),
-            actor_role: AuditActor::Patient,
-            action: AuditAction::FamilyRead,
-            patient_id: None,
-            target: None,
-            outcome: Outcome::Success,
-            request_id: call.request_id.clone(),
-        };
-        audit::record_reads(&mut conn, &entry, &dependants).await?;
-    }
     let mut views: Vec<AppointmentView> = records
         .into_iter()
         .map(|record| {

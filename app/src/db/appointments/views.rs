@@ -202,23 +202,27 @@ pub struct CalendarEntry {
     pub status: AppointmentStatus,
     pub ics_sequence: i32,
     pub doctor_name: String,
+    pub patient_id: i64,
+    pub first_name: String,
 }
 
-/// A patient's own visit as their calendar file needs it (`None`: not theirs, or none).
+/// A visit of one of `patient_ids` (the patient and the people they look after) as a
+/// calendar file needs it (`None`: not theirs, or none).
 pub async fn calendar_entry(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     appointment_id: i64,
-    patient_id: i64,
+    patient_ids: &[i64],
 ) -> Result<Option<CalendarEntry>, sqlx::Error> {
     sqlx::query_as(
         "select a.start_time, a.end_time, a.status, a.ics_sequence,
-                doctor_display_name(d.first_name, d.last_name) as doctor_name
-         from appointments a join doctors d using (doctor_id)
-         where a.appointment_id = $1 and a.patient_id = $2",
+                doctor_display_name(d.first_name, d.last_name) as doctor_name,
+                a.patient_id, p.first_name
+         from appointments a join doctors d using (doctor_id) join patients p using (patient_id)
+         where a.appointment_id = $1 and a.patient_id = any($2)",
     )
     .bind(appointment_id)
-    .bind(patient_id)
-    .fetch_optional(pool)
+    .bind(patient_ids)
+    .fetch_optional(conn)
     .await
 }
 
