@@ -151,7 +151,6 @@ pub fn StaffPatientPage() -> impl IntoView {
                     match file.await {
                         Ok(f) => view! {
                             <Patient f=f tz=tz invite=invite access=access/>
-                            <super::family::StaffFamily patient_id=id().unwrap_or_default()/>
                             <section aria-labelledby="book-heading">
                                 <h2 id="book-heading">"Book a visit"</h2>
                                 <form method="get" action=format!("/admin/patients/{}", id().unwrap_or_default()) class="inline-fields">
@@ -196,6 +195,9 @@ pub fn StaffPatientPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            // Outside the patient's Suspense: booking refetches the file, and the family
+            // section keeps its own state and actions.
+            {move || id().map(|id| view! { <super::family::StaffFamily patient_id=id/> })}
         </StaffFrame>
     }
 }
