@@ -242,6 +242,7 @@ pub async fn hold_time(
     let start = domain::booking::parse_start(start)?.get();
     let policy = policy(call).await?;
     let patient_id = for_patient.unwrap_or(call.who.patient_id);
+    let for_name = for_name(call, patient_id).await?;
     let hold = booking::hold_with_doctor(
         &call.state,
         &policy,
@@ -252,12 +253,30 @@ pub async fn hold_time(
         doctor,
         call.now,
     )
-    .await?;
-    let for_name = for_name(call, patient_id).await?;
+    .await
+    .map_err(|e| about(e, for_name.as_deref()))?;
     Ok(HoldView {
         for_name,
         ..hold_to_view(hold, policy.time_zone().name(), call.now)
     })
+}
+
+/// A refusal about someone the patient looks after names them (the booking rules' own
+/// words speak to the patient: "You already have …").
+fn about(err: AppError, name: Option<&str>) -> AppError {
+    use domain::booking::BookingError::{OverlapsOwnAppointment, TooManyActiveAppointments};
+    let Some(name) = name else { return err };
+    match err {
+        AppError::Booking(TooManyActiveAppointments { limit }) => AppError::validation(
+            "for_patient",
+            format!("{name} already has {limit} upcoming appointments, the most allowed at once."),
+        ),
+        AppError::Booking(OverlapsOwnAppointment { .. }) => AppError::validation(
+            "for_patient",
+            format!("{name} already has an appointment at this time. Choose a time that does not overlap it."),
+        ),
+        other => other,
+    }
 }
 
 /// The first name of the person a visit is for, when not the signed-in patient.
@@ -324,6 +343,7 @@ pub async fn confirm_booking(
 ) -> Result<i64, AppError> {
     let policy = policy(call).await?;
     let patient_id = holder(call, hold).await?;
+    let name = for_name(call, patient_id).await?;
     let appointment = booking::confirm_with_answers(
         &call.state,
         &policy,
@@ -337,7 +357,8 @@ pub async fn confirm_booking(
         answers,
         call.now,
     )
-    .await?;
+    .await
+    .map_err(|e| about(e, name.as_deref()))?;
     Ok(appointment.appointment_id)
 }
 

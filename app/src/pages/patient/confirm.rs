@@ -207,7 +207,7 @@ fn Confirm(h: HoldView) -> impl IntoView {
                         AppError::Booking(BookingError::AlreadyBooked { appointment_id }) => view! {
                             {e.to_string()} " " <A href=format!("/appointments/{appointment_id}")>"See your appointment"</A>
                         }.into_any(),
-                        other => other.to_string().into_any(),
+                        other => other.message().into_any(),
                     })}
                 </p>
                 <div class="actions">

@@ -370,7 +370,7 @@ pub(super) fn Week(
                     _ => Vec::new(),
                 };
                 view! {
-                    <p>{e.to_string()}</p>
+                    <p>{e.message()}</p>
                     {(!alternatives.is_empty()).then(|| view! {
                         <p>"Nearby open times:"</p>
                         <ul class="times">
