@@ -268,41 +268,6 @@ pub async fn attach_user(
         == 1)
 }
 
-/// A patient as a carer candidate or a person: name, account, whether they can sign in.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Someone {
-    pub patient_id: i64,
-    pub first_name: String,
-    pub user_id: Option<i64>,
-    pub has_login: bool,
-}
-
-pub async fn someone(
-    conn: &mut PgConnection,
-    patient_id: i64,
-) -> Result<Option<Someone>, sqlx::Error> {
-    sqlx::query_as(
-        "select p.patient_id, p.first_name, p.user_id,
-                coalesce(u.password_hash is not null, false) as has_login
-           from patients p left join users u on u.user_id = p.user_id
-          where p.patient_id = $1",
-    )
-    .bind(patient_id)
-    .fetch_optional(conn)
-    .await
-}
-
-/// The patient of an account (for the first-login handover).
-pub async fn patient_of_user(
-    conn: &mut PgConnection,
-    user_id: i64,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("select patient_id from patients where user_id = $1")
-        .bind(user_id)
-        .fetch_optional(conn)
-        .await
-}
-
 /// First names of patients, by id (to label visits of a family).
 pub async fn first_names(
     conn: &mut PgConnection,

@@ -321,10 +321,10 @@ pub async fn regrant_carer(call: &Call<Patient>, carer: i64) -> Result<(), AppEr
     let Some(former) = db::family::latest_link(&mut tx, carer, own).await? else {
         return Err(AppError::NotFound);
     };
-    let carer_row = db::family::someone(&mut tx, carer)
+    let carer_row = db::patients::by_id(&mut tx, carer)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !carer_row.has_login {
+    if !carer_row.has_password {
         return Err(AppError::validation(
             "carer",
             "They no longer have an online account here.",

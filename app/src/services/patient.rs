@@ -297,10 +297,11 @@ async fn for_name(call: &Call<Patient>, patient_id: i64) -> Result<Option<String
 /// exactly as an unknown one).
 async fn holder(call: &Call<Patient>, token: Uuid) -> Result<i64, AppError> {
     let mut conn = call.state.pool.acquire().await?;
-    let family = db::family::family_ids(&mut conn, call.who.patient_id).await?;
-    Ok(db::slots::hold_patient_among(&mut conn, token, &family)
-        .await?
-        .unwrap_or(call.who.patient_id))
+    Ok(
+        db::slots::hold_patient_in_family(&mut conn, token, call.who.patient_id)
+            .await?
+            .unwrap_or(call.who.patient_id),
+    )
 }
 
 pub async fn hold_view(call: &Call<Patient>, token: Uuid) -> Result<HoldView, AppError> {

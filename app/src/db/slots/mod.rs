@@ -179,18 +179,24 @@ pub struct HeldTime {
 }
 
 /// The hold `token` of `patient_id` (still marked held), or none.
-/// Which of `patients` holds `token` (none: unknown, lapsed, or someone else's).
-pub async fn hold_patient_among(
+/// Who holds `token`, when it is `patient_id` or someone they look after now (none:
+/// unknown, lapsed, or someone else's). One statement: confirming reads it on every booking.
+pub async fn hold_patient_in_family(
     conn: &mut sqlx::PgConnection,
     token: Uuid,
-    patients: &[i64],
+    patient_id: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
-        "select hold_patient_id from availability_slots
-          where hold_token = $1 and status = 'held' and hold_patient_id = any($2) limit 1",
+        "select s.hold_patient_id from availability_slots s
+          where s.hold_token = $1 and s.status = 'held'
+            and (s.hold_patient_id = $2
+                 or exists (select 1 from patient_carers l
+                             where l.carer_patient_id = $2 and l.patient_id = s.hold_patient_id
+                               and l.ended_at is null))
+          limit 1",
     )
     .bind(token)
-    .bind(patients)
+    .bind(patient_id)
     .fetch_optional(conn)
     .await
 }

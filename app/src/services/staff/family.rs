@@ -44,7 +44,7 @@ pub async fn of(call: &Call<Staff>, patient_id: i64) -> Result<StaffFamilyView, 
     let policy = db::settings::clinic_policy(&call.state.pool).await?;
     let today = domain::schedule::local_date(policy.time_zone(), call.now);
     let mut tx = call.state.pool.begin().await?;
-    if db::family::someone(&mut tx, patient_id).await?.is_none() {
+    if db::patients::by_id(&mut tx, patient_id).await?.is_none() {
         return Err(AppError::NotFound);
     }
     let cares_for = db::family::people_of(&mut tx, patient_id).await?;
@@ -70,7 +70,7 @@ pub async fn of(call: &Call<Staff>, patient_id: i64) -> Result<StaffFamilyView, 
 
 /// A carer must be a patient with an online account (they act by signing in).
 async fn check_carer(conn: &mut sqlx::PgConnection, carer: i64) -> Result<(), AppError> {
-    let someone = db::family::someone(conn, carer)
+    let someone = db::patients::by_id(conn, carer)
         .await?
         .ok_or(AppError::NotFound)?;
     if someone.user_id.is_none() {
