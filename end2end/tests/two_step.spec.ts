@@ -33,6 +33,8 @@ test("a patient turns on two-step sign-in, keeps the recovery codes, and signs i
   // The recovery codes, shown once.
   await expect(page).toHaveURL(/\/account\/two-step\/codes/);
   await expect(page.getByRole("heading", { name: "Your recovery codes" })).toBeVisible();
+  // The heading can come before the list on a slow phone: wait for the codes themselves.
+  await expect(page.locator("ul.recovery-codes code")).toHaveCount(10);
   const codes = await page.locator("ul.recovery-codes code").allInnerTexts();
   expect(codes).toHaveLength(10);
   await screenshot(page, testInfo, "two-step-codes");
