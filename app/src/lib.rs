@@ -27,6 +27,7 @@ use leptos_router::{
 
 use crate::components::focus::{FocusOnFormAnswer, FocusOnNavigation};
 use crate::components::layout::{SiteFooter, SiteHeader};
+use crate::components::offline::OfflineSupport;
 use crate::pages::account::AccountPage;
 use crate::pages::patient::{
     AppointmentPage, AppointmentsPage, BookDoctorsPage, BookPage, ConfirmPage, FamilyPage,
@@ -58,29 +59,44 @@ pub fn page_csp(nonce: &str) -> String {
     )
 }
 
-/// The stylesheet's URL: content-hashed (cacheable forever) when the build wrote
-/// `hash.txt`, the plain name otherwise (a site built by hand, tests without a bundle).
-pub fn stylesheet_href(options: &LeptosOptions) -> String {
-    let hash = options
+/// The URL of a file `cargo xtask build` fingerprinted (`kind` as in `hash.txt`: `css`,
+/// `webmanifest`, `icon-apple`, …), read from `hash.txt`. `None` when the site was built
+/// without it (by hand, or tests without a bundle).
+pub fn bundle_href(options: &LeptosOptions, kind: &str) -> Option<String> {
+    let manifest = options
         .hash_files
         .then(|| std::fs::read_to_string(options.hash_file.as_ref()).ok())
-        .flatten()
-        .and_then(|manifest| {
-            manifest
-                .lines()
-                .find_map(|line| line.strip_prefix("css:").map(|h| h.trim().to_owned()))
-        });
-    let name = &options.output_name;
-    let pkg = &options.site_pkg_dir;
-    match hash {
-        Some(hash) => format!("/{pkg}/{name}.{hash}.css"),
-        None => format!("/{pkg}/{name}.css"),
-    }
+        .flatten()?;
+    bundle_href_in(&manifest, &options.site_pkg_dir, kind)
+}
+
+fn bundle_href_in(manifest: &str, pkg: &str, kind: &str) -> Option<String> {
+    let hash = manifest.lines().find_map(|line| {
+        let (k, hash) = line.split_once(':')?;
+        (k.trim() == kind).then(|| hash.trim().to_owned())
+    })?;
+    let (stem, extension) = match kind {
+        "css" => ("clinic", "css"),
+        "webmanifest" => ("app", "webmanifest"),
+        "icon-apple" => ("apple-touch-icon-180", "png"),
+        _ => return None,
+    };
+    Some(format!("/{pkg}/{stem}.{hash}.{extension}"))
+}
+
+/// The stylesheet's URL: content-hashed (cacheable forever) when the build wrote
+/// `hash.txt`, the plain name otherwise.
+pub fn stylesheet_href(options: &LeptosOptions) -> String {
+    bundle_href(options, "css")
+        .unwrap_or_else(|| format!("/{}/{}.css", options.site_pkg_dir, options.output_name))
 }
 
 /// The HTML document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let stylesheet = stylesheet_href(&options);
+    // The installable app: its manifest and the iPhone's home-screen icon (built ones only).
+    let manifest = bundle_href(&options, "webmanifest");
+    let apple_icon = bundle_href(&options, "icon-apple");
     #[cfg(feature = "ssr")]
     if let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),
@@ -97,6 +113,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                {manifest.map(|href| view! { <link rel="manifest" href=href/> })}
+                {apple_icon.map(|href| view! { <link rel="apple-touch-icon" href=href/> })}
+                <meta name="theme-color" content="#0b5f7a"/>
                 <link rel="stylesheet" href=stylesheet/>
                 <HydrationScripts options/>
                 {components::form::form_flash_meta().map(|flash| view! {
@@ -108,6 +127,23 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bundle_files_are_found_by_kind() {
+        let manifest = "js: 00\nwasm: 11\ncss: 0123456789abcdef\nwebmanifest: fedcba9876543210\n";
+        assert_eq!(
+            super::bundle_href_in(manifest, "pkg", "css").as_deref(),
+            Some("/pkg/clinic.0123456789abcdef.css")
+        );
+        assert_eq!(
+            super::bundle_href_in(manifest, "pkg", "webmanifest").as_deref(),
+            Some("/pkg/app.fedcba9876543210.webmanifest")
+        );
+        assert_eq!(super::bundle_href_in(manifest, "pkg", "icon-apple"), None);
     }
 }
 
@@ -135,6 +171,7 @@ pub fn App() -> impl IntoView {
             <a class="skip-link" href="#main">"Skip to content"</a>
             <SiteHeader/>
             <main id="main" tabindex="-1">
+                <OfflineSupport/>
                 <Routes fallback=NotFoundPage>
                     // Async SSR: the server waits for data and sends complete HTML, so
                     // pages read (and forms work) before the wasm loads or without it.

@@ -63,6 +63,16 @@ impl AppointmentStatus {
         }
     }
 
+    /// The status in a patient's words ("Missed", not the clinic's "No-show").
+    pub fn patient_label(self) -> &'static str {
+        match self {
+            Self::Booked => "Booked",
+            Self::Cancelled => "Cancelled",
+            Self::Completed => "Completed",
+            Self::NoShow => "Missed",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Self> {
         Some(match text {
             "booked" => Self::Booked,

@@ -63,13 +63,14 @@ pub async fn security_headers(
     req: Request<Body>,
     next: Next,
 ) -> Response {
-    // Content-hashed bundle files never change under their name: cached for a year
-    // without asking again. Other static files are revalidated; everything else may
-    // carry patient data and must never be stored.
+    // Content-hashed bundle files (the wasm, script and stylesheet, the app's manifest
+    // and icons) never change under their name: cached for a year without asking again.
+    // Other static files (the service worker and the offline page it keeps) are
+    // revalidated; everything else may carry patient data and must never be stored.
     let path = req.uri().path();
     let cache_control = if is_fingerprinted(path) {
         "public, max-age=31536000, immutable"
-    } else if path.starts_with("/pkg/") || path == "/favicon.svg" {
+    } else if path.starts_with("/pkg/") || STATIC_FILES.contains(&path) {
         "no-cache"
     } else {
         "no-store"
@@ -102,6 +103,9 @@ pub async fn security_headers(
     }
     response
 }
+
+/// Static files outside `/pkg/` (`public/`): the same for everyone, no patient data.
+const STATIC_FILES: [&str; 4] = ["/favicon.svg", "/sw.js", "/offline.html", "/offline.js"];
 
 /// `/pkg/<name>.<16 hex digits>.<ext>`: a file `cargo xtask build` named by its content.
 fn is_fingerprinted(path: &str) -> bool {
@@ -144,6 +148,10 @@ mod tests {
     fn only_content_named_bundle_files_are_immutable() {
         assert!(is_fingerprinted("/pkg/clinic.0123456789abcdef.wasm"));
         assert!(is_fingerprinted("/pkg/clinic.0123456789abcdef.js"));
+        assert!(is_fingerprinted("/pkg/app.0123456789abcdef.webmanifest"));
+        assert!(is_fingerprinted(
+            "/pkg/icon-maskable-512.0123456789abcdef.png"
+        ));
         assert!(!is_fingerprinted("/pkg/clinic.js"));
         assert!(!is_fingerprinted("/pkg/clinic_bg.wasm"));
         assert!(!is_fingerprinted("/favicon.svg"));

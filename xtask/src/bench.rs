@@ -46,14 +46,23 @@ pub fn bench(args: &[String]) -> Result<()> {
         }
     }
     let wanted = |name: &str| names.is_empty() || names.iter().any(|a| a == name);
-    if let Some(unknown) = names
-        .iter()
-        .find(|n| !["bundle", "availability", "booking", "waitlist"].contains(&n.as_str()))
-    {
+    if let Some(unknown) = names.iter().find(|n| {
+        ![
+            "bundle",
+            "availability",
+            "booking",
+            "waitlist",
+            "lighthouse",
+        ]
+        .contains(&n.as_str())
+    }) {
         return Err(format!(
-            "unknown benchmark {unknown}; available: availability, bundle, booking, waitlist"
+            "unknown benchmark {unknown}; available: availability, bundle, booking, waitlist, lighthouse"
         )
         .into());
+    }
+    if wanted("lighthouse") {
+        lighthouse()?;
     }
     if wanted("waitlist") {
         waitlist(&size)?;
@@ -147,6 +156,189 @@ fn bundle(database: &Database) -> Result<()> {
     );
     println!("(baseline: the same bundle served uncompressed, as before; repeat visit against the first)");
     Ok(())
+}
+
+const LIGHTHOUSE_HEADING: &str = "## Lighthouse (mobile)";
+const LIGHTHOUSE_RUNS: usize = 3;
+
+/// `cargo xtask bench lighthouse`: see the module comment.
+fn lighthouse() -> Result<()> {
+    tools::ensure_system_packages(&[SystemPackage::PostgreSql, SystemPackage::Chromium])?;
+    let cli = tools::ensure_lighthouse()?;
+    build::build_site(Profile::Release)?;
+    let database = Database::open("clinic_bench")?;
+    let result = lighthouse_pages(&database, &cli);
+    database.close()?;
+    let pages = result?;
+
+    let median = |values: &mut Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let mut body = format!(
+        "{LIGHTHOUSE_HEADING}\n\nWritten by `cargo xtask bench lighthouse` (commit {}): Lighthouse 12.2.3 from npm driving \
+         Debian's Chromium, mobile profile (simulated slow 4G, 4× CPU slowdown), release server, demo clinic; the median of \
+         {LIGHTHOUSE_RUNS} runs per page. Installability is checked by Chromium itself in the browser suite \
+         (`Page.getInstallabilityErrors`, `end2end/tests/offline.spec.ts`): Lighthouse 12 dropped its PWA audits.\n\n\
+         | page | performance | accessibility | best practices | FCP | LCP | TBT | CLS | target |\n|---|---|---|---|---|---|---|---|---|\n",
+        crate::util::output(Command::new("git").args(["rev-parse", "--short", "HEAD"]))
+            .unwrap_or_default()
+            .trim(),
+    );
+    let mut all_ok = true;
+    let mut notes = String::new();
+    for (page, runs) in &pages {
+        let figure =
+            |f: &dyn Fn(&serde_json::Value) -> f64| median(&mut runs.iter().map(f).collect());
+        let score = |category: &'static str| {
+            move |r: &serde_json::Value| {
+                r["categories"][category]["score"].as_f64().unwrap_or(0.0) * 100.0
+            }
+        };
+        let metric = |audit: &'static str| {
+            move |r: &serde_json::Value| {
+                r["audits"][audit]["numericValue"]
+                    .as_f64()
+                    .unwrap_or(f64::NAN)
+            }
+        };
+        let (performance, accessibility, practices) = (
+            figure(&score("performance")),
+            figure(&score("accessibility")),
+            figure(&score("best-practices")),
+        );
+        let ok = performance >= 90.0 && accessibility >= 100.0 && practices >= 95.0;
+        all_ok &= ok;
+        body.push_str(&format!(
+            "| `{page}` | {performance:.0} | {accessibility:.0} | {practices:.0} | {:.1} s | {:.1} s | {:.0} ms | {:.3} | ≥ 90 / 100 / ≥ 95 {} |\n",
+            figure(&metric("first-contentful-paint")) / 1000.0,
+            figure(&metric("largest-contentful-paint")) / 1000.0,
+            figure(&metric("total-blocking-time")),
+            figure(&metric("cumulative-layout-shift")),
+            if ok { "ok" } else { "MISSED" },
+        ));
+        // What cost points, from the last run: the audits below full marks that count.
+        let last = runs.last().expect("three runs");
+        let mut missed: Vec<String> = ["accessibility", "best-practices"]
+            .iter()
+            .flat_map(|category| {
+                last["categories"][category]["auditRefs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|r| r["weight"].as_f64().unwrap_or(0.0) > 0.0)
+                    .filter_map(|r| r["id"].as_str())
+                    .filter(|id| {
+                        last["audits"][id]["score"]
+                            .as_f64()
+                            .is_some_and(|s| s < 1.0)
+                    })
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        missed.dedup();
+        if !missed.is_empty() {
+            notes.push_str(&format!(
+                "- `{page}` lost points on: {}\n",
+                missed.join(", ")
+            ));
+        }
+    }
+    if !notes.is_empty() {
+        body.push('\n');
+        body.push_str(&notes);
+    }
+    println!("{body}");
+    let path = project_root().join("bench/RESULTS.md");
+    let old = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmark results\n".to_owned());
+    let new = match section(&old, LIGHTHOUSE_HEADING) {
+        Some(existing) => old.replace(&existing, &body),
+        None => format!("{}\n\n{body}", old.trim_end()),
+    };
+    std::fs::write(&path, new)?;
+    println!("written to bench/RESULTS.md");
+    if !all_ok {
+        println!("(a Lighthouse target was MISSED: see above)");
+    }
+    Ok(())
+}
+
+/// Each page's Lighthouse reports, `LIGHTHOUSE_RUNS` of them.
+fn lighthouse_pages(
+    database: &Database,
+    cli: &std::path::Path,
+) -> Result<Vec<(&'static str, Vec<serde_json::Value>)>> {
+    step("bench: Lighthouse, mobile profile");
+    let server = DemoServer::start(database, "clinic_bench_lighthouse", Profile::Release)?;
+    // A demo patient's session, sent as a header with every request Lighthouse makes.
+    let mut conn = crate::load::Conn::new(server.port);
+    let answer = conn.post_form(
+        "/api/log_in",
+        &[
+            ("email", "alice@example.test"),
+            ("password", "clinic-demo-2026"),
+        ],
+    )?;
+    let cookie = conn
+        .cookie()
+        .filter(|_| answer.status == 200)
+        .ok_or_else(|| {
+            format!(
+                "signing the demo patient in: {} {}",
+                answer.status,
+                answer.text()
+            )
+        })?
+        .to_owned();
+    // Signed in means the page lists the patient's visits, not the way to sign in.
+    conn.set_cookie(Some(cookie.clone()));
+    let listed = conn.get("/appointments")?;
+    if listed.status != 200 || !listed.text().contains("upcoming-heading") {
+        return Err("the demo patient's session does not show their appointments".into());
+    }
+    let dir = project_root().join("target/lighthouse");
+    std::fs::create_dir_all(&dir)?;
+    let headers = dir.join("signed-in-headers.json");
+    std::fs::write(
+        &headers,
+        serde_json::json!({ "Cookie": cookie }).to_string(),
+    )?;
+    let mut pages = Vec::new();
+    for (page, signed_in) in [("/", false), ("/book", false), ("/appointments", true)] {
+        let mut runs = Vec::new();
+        for run in 0..LIGHTHOUSE_RUNS {
+            let report = dir.join(format!(
+                "{}-{run}.json",
+                page.trim_matches('/').replace('/', "-")
+            ));
+            let mut command = Command::new("node");
+            command
+                .arg(cli)
+                .arg(format!("{}{page}", server.base_url()))
+                .args([
+                    "--output=json",
+                    "--only-categories=performance,accessibility,best-practices",
+                    "--quiet",
+                    "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-background-networking \
+                     --disable-component-update --disable-sync --disable-quic --no-first-run",
+                ])
+                .arg(format!("--output-path={}", report.display()))
+                .env("CHROME_PATH", "/usr/bin/chromium");
+            if signed_in {
+                command.arg(format!("--extra-headers={}", headers.display()));
+            }
+            crate::util::run(&mut command, "lighthouse")?;
+            let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report)?)?;
+            if let Some(error) = json["runtimeError"]["message"].as_str() {
+                return Err(format!("lighthouse {page}: {error}").into());
+            }
+            runs.push(json);
+        }
+        pages.push((page, runs));
+    }
+    drop(server);
+    Ok(pages)
 }
 
 /// Builds the release server and runs the booking window again on the last generated

@@ -102,36 +102,70 @@ pub fn build_site(profile: Profile) -> Result<()> {
     let css = pkg.join(format!("{OUTPUT_NAME}.css"));
     std::fs::copy(root.join("style/main.css"), &css)?;
     let js = pkg.join(format!("{OUTPUT_NAME}.js"));
-    let report = assets::fingerprint(
-        &site,
+    let favicon = std::fs::read_to_string(root.join("public/favicon.svg"))?;
+    let icon_paths: Vec<(&'static str, &'static str, PathBuf)> = assets::ICONS
+        .iter()
+        .map(|&(kind, stem, size, maskable)| {
+            let path = pkg.join(format!("{stem}.png"));
+            std::fs::write(&path, assets::render_icon(&favicon, size, maskable)?)?;
+            Ok((kind, stem, path))
+        })
+        .collect::<Result<_>>()?;
+    let mut files = vec![
+        BundleFile {
+            kind: "js",
+            stem: OUTPUT_NAME,
+            path: &js,
+            extension: "js",
+        },
+        BundleFile {
+            kind: "wasm",
+            stem: OUTPUT_NAME,
+            path: &wasm,
+            extension: "wasm",
+        },
+        BundleFile {
+            kind: "css",
+            stem: OUTPUT_NAME,
+            path: &css,
+            extension: "css",
+        },
+    ];
+    files.extend(icon_paths.iter().map(|(kind, stem, path)| BundleFile {
+        kind,
+        stem,
+        path,
+        extension: "png",
+    }));
+    let mut done = assets::fingerprint(&pkg, &files)?;
+    let href = |done: &[assets::Fingerprinted], kind: &str| {
+        done.iter()
+            .find(|f| f.kind == kind)
+            .map(|f| format!("/pkg/{}", f.name))
+            .unwrap_or_default()
+    };
+    let manifest = pkg.join("app.webmanifest");
+    std::fs::write(&manifest, assets::web_manifest(|kind| href(&done, kind)))?;
+    done.extend(assets::fingerprint(
         &pkg,
-        OUTPUT_NAME,
-        &[
-            BundleFile {
-                kind: "js",
-                path: &js,
-                extension: "js",
-            },
-            BundleFile {
-                kind: "wasm",
-                path: &wasm,
-                extension: "wasm",
-            },
-            BundleFile {
-                kind: "css",
-                path: &css,
-                extension: "css",
-            },
-        ],
-    )?;
-    for (name, raw, brotli) in report {
+        &[BundleFile {
+            kind: "webmanifest",
+            stem: "app",
+            path: &manifest,
+            extension: "webmanifest",
+        }],
+    )?);
+    assets::write_hash_file(&site, &done)?;
+    for file in &done {
         eprintln!(
-            "    {name:<40} {:>8.1} KiB, {:>7.1} KiB brotli",
-            raw as f64 / 1024.0,
-            brotli as f64 / 1024.0
+            "    {:<40} {:>8.1} KiB, {:>7.1} KiB brotli",
+            file.name,
+            file.raw as f64 / 1024.0,
+            file.brotli as f64 / 1024.0
         );
     }
     copy_dir(&root.join("public"), &site)?;
+    fill_offline_templates(&site, &done, href)?;
 
     step("building the server (and the data generators)");
     let mut server = Command::new("cargo");
@@ -142,6 +176,58 @@ pub fn build_site(profile: Profile) -> Result<()> {
         server.arg("--release");
     }
     run(&mut server, "cargo build (server)")
+}
+
+/// The service worker precaches the offline page and the current bundle; its version
+/// changes whenever any of them does, so browsers install the new worker and drop the
+/// old caches. The offline page links the current stylesheet.
+fn fill_offline_templates(
+    site: &Path,
+    done: &[assets::Fingerprinted],
+    href: impl Fn(&[assets::Fingerprinted], &str) -> String,
+) -> Result<()> {
+    let offline_page = site.join("offline.html");
+    let page = assets::fill_template(
+        &std::fs::read_to_string(&offline_page)?,
+        &[
+            ("/pkg/clinic.css", href(done, "css")),
+            ("/pkg/apple-touch-icon.png", href(done, "icon-apple")),
+            ("/pkg/app.webmanifest", href(done, "webmanifest")),
+        ],
+    )?;
+    std::fs::write(&offline_page, &page)?;
+    let mut precache = vec![
+        "/offline.html".to_owned(),
+        "/offline.js".to_owned(),
+        "/favicon.svg".to_owned(),
+    ];
+    precache.extend(
+        ["css", "js", "wasm", "webmanifest", "icon-192"]
+            .iter()
+            .map(|kind| href(done, kind)),
+    );
+    let mut version_source: Vec<u8> = done.iter().flat_map(|f| f.hash.bytes()).collect();
+    version_source.extend(page.bytes());
+    version_source.extend(std::fs::read(site.join("offline.js"))?);
+    let worker = site.join("sw.js");
+    let text = assets::fill_template(
+        &std::fs::read_to_string(&worker)?,
+        &[
+            (
+                "const VERSION = \"dev\";",
+                format!(
+                    "const VERSION = \"{}\";",
+                    assets::content_hash(&version_source)
+                ),
+            ),
+            (
+                "const PRECACHE = [\"/offline.html\", \"/offline.js\", \"/favicon.svg\"];",
+                format!("const PRECACHE = {};", serde_json::to_string(&precache)?),
+            ),
+        ],
+    )?;
+    std::fs::write(worker, text)?;
+    Ok(())
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {

@@ -146,6 +146,14 @@ pub fn ensure_wasm_opt() -> Result<PathBuf> {
     Ok(dir.join("node_modules/.bin/wasm-opt"))
 }
 
+/// Lighthouse, pinned in `tools/lighthouse/package.json` (12.2.3: 13.x needs Node 22).
+/// Returns its command-line script (run with `node`).
+pub fn ensure_lighthouse() -> Result<PathBuf> {
+    let dir = project_root().join("tools/lighthouse");
+    npm_ci(&dir, "Lighthouse")?;
+    Ok(dir.join("node_modules/lighthouse/cli/index.js"))
+}
+
 /// `npm ci` in `dir` unless its node_modules is at least as new as its lockfile.
 fn npm_ci(dir: &Path, what: &str) -> Result<()> {
     if which("npm").is_none() {

@@ -14,7 +14,16 @@ pub use crate::wire::auth::*;
 
 #[server(prefix = "/api", endpoint = "current_user")]
 pub async fn get_current_user() -> Result<Option<UserSummary>, AppError> {
-    request::respond(async { Ok(request::current_user().await?.map(|u| u.summary())) }.await)
+    request::respond(
+        async {
+            let call = request::call().await?;
+            Ok(request::current_user().await?.map(|u| UserSummary {
+                session_ends_at: Some(u.session_ends_at(&call.state.session_policy, call.now)),
+                ..u.summary()
+            }))
+        }
+        .await,
+    )
 }
 
 /// Signs in and sends the person on to `next` (or their portal) — or, with two-step

@@ -3,6 +3,7 @@ pub mod doctor_directory;
 pub mod focus;
 pub mod form;
 pub mod layout;
+pub mod offline;
 pub mod passkey;
 pub mod password;
 pub mod roving;

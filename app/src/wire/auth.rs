@@ -11,6 +11,11 @@ pub struct UserSummary {
     pub role: Role,
     pub display_name: String,
     pub email: String,
+    /// When this session ends by itself unless used again (idle or absolute limit,
+    /// whichever is first): what the browser may keep for reading offline lasts no
+    /// longer. Set only by `current_user`.
+    #[serde(default)]
+    pub session_ends_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Where signing in stands after the password.

@@ -10,6 +10,7 @@ use crate::api::appointments::{appointment_detail, AppointmentView};
 use crate::api::booking::{CancelAppointment, ConfirmMyVisit};
 use crate::api::directory::use_clinic_profile;
 use crate::components::auth::RequireRole;
+use crate::components::offline::remember_visits;
 use crate::components::time::{device_zone, full, iso, other_zone, zone};
 use crate::AppError;
 use domain::role::Role;
@@ -71,6 +72,8 @@ fn Details(
                 match appointment.await {
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p><p><A href="/appointments">"My appointments"</A></p> }.into_any(),
                     Ok(a) => {
+                        // Readable offline as shown now (see `components::offline`).
+                        remember_visits(std::slice::from_ref(&a), clinic.as_ref(), tz, false);
                         let start = a.start;
                         let minutes = (a.end - a.start).num_minutes();
                         let (clinic_name, address) = clinic.map(|c| (c.name, c.address)).unwrap_or_default();

@@ -11,17 +11,13 @@ use crate::api::booking::CancelAppointment;
 use crate::api::directory::use_clinic_profile;
 use crate::api::waitlist::{my_waitlist, LeaveWaitlist, WaitlistEntry};
 use crate::components::auth::RequireRole;
+use crate::components::offline::remember_visits;
 use crate::components::time::{full, zone};
 use domain::booking::AppointmentStatus;
 use domain::role::Role;
 
 pub fn status_label(status: AppointmentStatus) -> &'static str {
-    match status {
-        AppointmentStatus::Booked => "Booked",
-        AppointmentStatus::Cancelled => "Cancelled",
-        AppointmentStatus::Completed => "Completed",
-        AppointmentStatus::NoShow => "Missed",
-    }
+    status.patient_label()
 }
 
 #[component]
@@ -60,11 +56,14 @@ fn AppointmentList(
         </p>
         <Suspense fallback=|| view! { <p>"Loading your appointments…"</p> }>
             {move || Suspend::new(async move {
-                let tz = zone(&directory.await.map(|d| d.time_zone).unwrap_or_default());
+                let clinic = directory.await.ok();
+                let tz = zone(&clinic.as_ref().map(|d| d.time_zone.clone()).unwrap_or_default());
                 let places = places.await.unwrap_or_default();
                 match list.await {
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                     Ok(all) => {
+                        // Readable offline as shown now (see `components::offline`).
+                        remember_visits(&all, clinic.as_ref(), tz, true);
                         let now = Utc::now();
                         let (upcoming, past): (Vec<_>, Vec<_>) = all
                             .into_iter()

@@ -66,7 +66,18 @@ impl CurrentUser {
             role: self.role,
             display_name: self.display_name.clone(),
             email: self.email.clone(),
+            session_ends_at: None,
         }
+    }
+
+    /// When this session ends by itself if nothing more is done: `policy.idle` from
+    /// `now`, or its absolute limit, whichever is first.
+    pub fn session_ends_at(
+        &self,
+        policy: &crate::services::state::SessionPolicy,
+        now: DateTime<Utc>,
+    ) -> DateTime<Utc> {
+        (now + policy.idle).min(self.signed_in_at + policy.absolute)
     }
 }
 
