@@ -27,7 +27,7 @@ use leptos_router::{
 
 use crate::components::focus::{FocusOnFormAnswer, FocusOnNavigation};
 use crate::components::layout::{SiteFooter, SiteHeader};
-use crate::components::offline::OfflineSupport;
+use crate::components::offline::{InstallPrompt, OfflineSupport};
 use crate::pages::account::AccountPage;
 use crate::pages::patient::{
     AppointmentPage, AppointmentsPage, BookDoctorsPage, BookPage, ConfirmPage, FamilyPage,
@@ -221,6 +221,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/family") view=FamilyPage ssr=SsrMode::Async/>
                 </Routes>
+                <InstallPrompt/>
             </main>
             <SiteFooter/>
         </Router>

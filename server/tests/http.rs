@@ -206,3 +206,87 @@ async fn the_development_mailbox_is_only_on_loopback_without_smtp(pool: PgPool) 
         404
     );
 }
+
+/// The installable app's files: the worker and offline page revalidated (never kept
+/// long, never `no-store` either: the worker must be able to update), the fingerprinted
+/// manifest and icons cached for good with their right types, and every page linking the
+/// manifest the build named in `hash.txt`.
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn the_installable_app_files_are_served_with_their_types_and_caching(pool: PgPool) {
+    let site = std::env::temp_dir().join(format!("clinic-site-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    let hash = "0123456789abcdef";
+    std::fs::write(
+        site.join("hash.txt"),
+        format!("js: {hash}\nwasm: {hash}\ncss: {hash}\nwebmanifest: {hash}\nicon-apple: {hash}\n"),
+    )
+    .unwrap();
+    std::fs::write(site.join(format!("pkg/app.{hash}.webmanifest")), "{}").unwrap();
+    std::fs::write(site.join(format!("pkg/icon-192.{hash}.png")), b"\x89PNG").unwrap();
+    std::fs::write(site.join("sw.js"), "// worker").unwrap();
+    std::fs::write(site.join("offline.html"), "<!DOCTYPE html>").unwrap();
+    std::fs::write(site.join("offline.js"), "// offline").unwrap();
+    let base = common::spawn_app_with(pool, &[("CLINIC_SITE_ROOT", site.to_str().unwrap())]).await;
+    let get = |path: &str| reqwest::get(format!("{base}{path}"));
+    for (path, kind, caching) in [
+        ("/sw.js", "javascript", "no-cache"),
+        ("/offline.html", "text/html", "no-cache"),
+        ("/offline.js", "javascript", "no-cache"),
+        (
+            &format!("/pkg/app.{hash}.webmanifest") as &str,
+            "application/manifest+json",
+            "public, max-age=31536000, immutable",
+        ),
+        (
+            &format!("/pkg/icon-192.{hash}.png"),
+            "image/png",
+            "public, max-age=31536000, immutable",
+        ),
+    ] {
+        let response = get(path).await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let header = |name: &str| response.headers()[name].to_str().unwrap().to_owned();
+        assert!(
+            header("content-type").contains(kind),
+            "{path}: {}",
+            header("content-type")
+        );
+        assert_eq!(header("cache-control"), caching, "{path}");
+    }
+    let page = get("/").await.unwrap();
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(&format!(
+            r#"<link rel="manifest" href="/pkg/app.{hash}.webmanifest""#
+        )),
+        "{html}"
+    );
+    assert!(html.contains(&format!("/pkg/apple-touch-icon-180.{hash}.png")));
+    assert!(html.contains(r#"<meta name="theme-color""#));
+    std::fs::remove_dir_all(site).unwrap();
+}
+
+/// `current_user` says when the session ends by itself (idle from now, or the absolute
+/// limit): what the browser keeps for reading offline lasts no longer.
+#[sqlx::test(migrator = "app::db::MIGRATOR")]
+async fn current_user_says_when_the_session_ends_by_itself(pool: PgPool) {
+    let patient = common::create_person(&pool, domain::role::Role::Patient, "Offline").await;
+    let base = spawn_app(pool).await;
+    let client = common::client();
+    let (_, nobody) = common::json(common::call(&client, &base, "current_user", &[]).await).await;
+    assert!(nobody.is_null());
+    common::log_in(&client, &base, &patient.email).await;
+    let before = chrono::Utc::now();
+    let (status, user) =
+        common::json(common::call(&client, &base, "current_user", &[]).await).await;
+    assert_eq!(status, 200, "{user}");
+    let ends: chrono::DateTime<chrono::Utc> =
+        user["session_ends_at"].as_str().unwrap().parse().unwrap();
+    let idle = app::services::state::SessionPolicy::default().idle;
+    assert!(
+        ends >= before + idle - chrono::Duration::seconds(5),
+        "{ends}"
+    );
+    assert!(ends <= chrono::Utc::now() + idle, "{ends}");
+}

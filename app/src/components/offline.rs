@@ -170,7 +170,7 @@ pub fn OfflineSupport() -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = keep;
     });
-    view! { <ConnectionBanner/><InstallPrompt/> }
+    view! { <ConnectionBanner/> }
 }
 
 /// "Offline — shown as of 14:02; changes need a connection", and every form disabled,
@@ -217,9 +217,11 @@ fn ConnectionBanner() -> impl IntoView {
 }
 
 /// Offers to install the app when the browser says it can be installed. "No thanks" is
-/// for good (remembered on this device). It sits in the page's flow, never over it.
+/// for good (remembered on this device). It sits in the page's flow after the page's
+/// content, never over it, and appearing moves nothing the patient is reading. Once, in
+/// `App`, after the routes.
 #[component]
-fn InstallPrompt() -> impl IntoView {
+pub fn InstallPrompt() -> impl IntoView {
     let offered = RwSignal::new(false);
     let location = leptos_router::hooks::use_location();
     Effect::new(move |_| {
