@@ -8,8 +8,14 @@ const SNAPSHOT = "/offline/visits.json";
 
 async function savedVisits() {
   if (!("caches" in self)) return null;
-  for (const name of await caches.keys()) {
-    if (!name.startsWith("visits-")) continue;
+  const names = (await caches.keys()).filter((name) => name.startsWith("visits-"));
+  // The app keeps one patient's at a time. More than one means it could not tell whose
+  // is whose: show nothing, keep nothing.
+  if (names.length > 1) {
+    await Promise.all(names.map((name) => caches.delete(name)));
+    return null;
+  }
+  for (const name of names) {
     const hit = await (await caches.open(name)).match(SNAPSHOT);
     let saved = null;
     try {
@@ -131,7 +137,7 @@ async function show() {
     content.replaceChildren(
       el("h1", {}, "Book an appointment"),
       el("p", {}, "Finding a free time needs a connection: times change as others book. Try again when you are back online."),
-      toSaved,
+      ...(toSaved ? [toSaved] : []),
     );
     return;
   }

@@ -130,6 +130,16 @@ test("a signed-in patient reads their visits offline; once signed out, nothing o
   const when = (await page.locator("dl.details dd").nth(0).textContent())!.trim();
   const doctor = (await page.locator("dl.details dd").nth(2).textContent())!.trim();
 
+  // Someone else's visits left on this device (as if saved before): this patient's next
+  // page removes them and keeps only their own.
+  await page.evaluate(async () => {
+    const cache = await caches.open("visits-00000000000000aa");
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    const visit = { id: 1, when: "Someone else's time", start: until, end: until, booked: true, status: "Booked",
+      type_name: "Standard", visit: "Standard (30 minutes)", doctor_name: "Dr. Someone Else", for_name: null,
+      clinic_note: null, confirmed: false, seen_at: until };
+    await cache.put("/offline/visits.json", new Response(JSON.stringify({ saved_at: until, until, where: "", visits: [visit] })));
+  });
   await page.goto("/appointments");
   await hydrated(page);
   await controlled(page);
@@ -137,6 +147,7 @@ test("a signed-in patient reads their visits offline; once signed out, nothing o
   await expect(item).toBeVisible();
   const line = (await item.locator("p").nth(1).textContent())!.trim();
   await expect.poll(() => savedVisitCaches(page)).toHaveLength(1);
+  expect(await savedVisitCaches(page)).not.toContain("visits-00000000000000aa");
 
   // Offline: the list and the visit as last seen, with the banner.
   await context.setOffline(true);
@@ -160,8 +171,14 @@ test("a signed-in patient reads their visits offline; once signed out, nothing o
     await expect(page.locator("#offline-banner")).toHaveText("Offline — finding a time needs a connection.", { timeout: 3_000 });
   }).toPass({ timeout: 20_000 });
 
-  // A page loaded online that loses its connection: the banner, and every form disabled.
+  // Back online, the offline page loads the real one by itself.
+  const reloaded = page.waitForEvent("load");
   await context.setOffline(false);
+  await reloaded;
+  await hydrated(page);
+  await expect(page.locator("#offline-banner")).toHaveCount(0);
+
+  // A page loaded online that loses its connection: the banner, and every form disabled.
   await page.goto(`/appointments/${id}`);
   await hydrated(page);
   const buttons = page.locator("main form button");
@@ -198,5 +215,12 @@ test("a signed-in patient reads their visits offline; once signed out, nothing o
   await expect(page.getByText("Nothing is saved on this device.")).toBeVisible();
   await expect(page.locator("li.appointment")).toHaveCount(0);
   await expect(page.locator("body")).not.toContainText(doctor);
+  await expect(page.locator("body")).not.toContainText("Someone Else");
+  await expect(async () => {
+    await page.goto("/book");
+    await expect(page.locator("#offline-banner")).toHaveText("Offline — finding a time needs a connection.", { timeout: 3_000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(page.locator("main")).not.toContainText("null");
+  await expect(page.locator("main a", { hasText: "My appointments" })).toHaveCount(0);
   await context.close();
 });

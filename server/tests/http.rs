@@ -267,26 +267,37 @@ async fn the_installable_app_files_are_served_with_their_types_and_caching(pool:
     std::fs::remove_dir_all(site).unwrap();
 }
 
-/// `current_user` says when the session ends by itself (idle from now, or the absolute
-/// limit): what the browser keeps for reading offline lasts no longer.
+/// `current_user` says how the session ends by itself (the idle limit, and the absolute
+/// end counted from the sign-in): what the browser keeps for reading offline lasts no
+/// longer.
 #[sqlx::test(migrator = "app::db::MIGRATOR")]
-async fn current_user_says_when_the_session_ends_by_itself(pool: PgPool) {
+async fn current_user_says_how_the_session_ends_by_itself(pool: PgPool) {
     let patient = common::create_person(&pool, domain::role::Role::Patient, "Offline").await;
     let base = spawn_app(pool).await;
     let client = common::client();
     let (_, nobody) = common::json(common::call(&client, &base, "current_user", &[]).await).await;
     assert!(nobody.is_null());
-    common::log_in(&client, &base, &patient.email).await;
     let before = chrono::Utc::now();
+    common::log_in(&client, &base, &patient.email).await;
     let (status, user) =
         common::json(common::call(&client, &base, "current_user", &[]).await).await;
     assert_eq!(status, 200, "{user}");
-    let ends: chrono::DateTime<chrono::Utc> =
-        user["session_ends_at"].as_str().unwrap().parse().unwrap();
-    let idle = app::services::state::SessionPolicy::default().idle;
+    let policy = app::services::state::SessionPolicy::default();
+    let limits: app::wire::auth::SessionLimits =
+        serde_json::from_value(user["session_limits"].clone()).unwrap();
+    assert_eq!(limits.idle_seconds, policy.idle.num_seconds());
+    let signed_in = limits.absolute_end - policy.absolute;
     assert!(
-        ends >= before + idle - chrono::Duration::seconds(5),
-        "{ends}"
+        signed_in >= before - chrono::Duration::seconds(1),
+        "{limits:?}"
     );
-    assert!(ends <= chrono::Utc::now() + idle, "{ends}");
+    assert!(signed_in <= chrono::Utc::now(), "{limits:?}");
+    // Kept offline until a minute before the idle end, never past the absolute one.
+    let now = chrono::Utc::now();
+    assert_eq!(
+        limits.ends_after(now),
+        now + policy.idle - chrono::Duration::seconds(60)
+    );
+    let late = limits.absolute_end - chrono::Duration::minutes(5);
+    assert_eq!(limits.ends_after(late), limits.absolute_end);
 }

@@ -138,14 +138,20 @@ pub fn build_site(profile: Profile) -> Result<()> {
         extension: "png",
     }));
     let mut done = assets::fingerprint(&pkg, &files)?;
-    let href = |done: &[assets::Fingerprinted], kind: &str| {
+    let href = |done: &[assets::Fingerprinted], kind: &str| -> Result<String> {
         done.iter()
             .find(|f| f.kind == kind)
             .map(|f| format!("/pkg/{}", f.name))
-            .unwrap_or_default()
+            .ok_or_else(|| format!("no fingerprinted {kind} file").into())
     };
     let manifest = pkg.join("app.webmanifest");
-    std::fs::write(&manifest, assets::web_manifest(|kind| href(&done, kind)))?;
+    for (kind, ..) in assets::ICONS {
+        href(&done, kind)?;
+    }
+    std::fs::write(
+        &manifest,
+        assets::web_manifest(|kind| href(&done, kind).unwrap_or_default()),
+    )?;
     done.extend(assets::fingerprint(
         &pkg,
         &[BundleFile {
@@ -184,15 +190,15 @@ pub fn build_site(profile: Profile) -> Result<()> {
 fn fill_offline_templates(
     site: &Path,
     done: &[assets::Fingerprinted],
-    href: impl Fn(&[assets::Fingerprinted], &str) -> String,
+    href: impl Fn(&[assets::Fingerprinted], &str) -> Result<String>,
 ) -> Result<()> {
     let offline_page = site.join("offline.html");
     let page = assets::fill_template(
         &std::fs::read_to_string(&offline_page)?,
         &[
-            ("/pkg/clinic.css", href(done, "css")),
-            ("/pkg/apple-touch-icon.png", href(done, "icon-apple")),
-            ("/pkg/app.webmanifest", href(done, "webmanifest")),
+            ("/pkg/clinic.css", href(done, "css")?),
+            ("/pkg/apple-touch-icon.png", href(done, "icon-apple")?),
+            ("/pkg/app.webmanifest", href(done, "webmanifest")?),
         ],
     )?;
     std::fs::write(&offline_page, &page)?;
@@ -201,11 +207,9 @@ fn fill_offline_templates(
         "/offline.js".to_owned(),
         "/favicon.svg".to_owned(),
     ];
-    precache.extend(
-        ["css", "js", "wasm", "webmanifest", "icon-192"]
-            .iter()
-            .map(|kind| href(done, kind)),
-    );
+    for kind in ["css", "js", "wasm", "webmanifest", "icon-192"] {
+        precache.push(href(done, kind)?);
+    }
     let mut version_source: Vec<u8> = done.iter().flat_map(|f| f.hash.bytes()).collect();
     version_source.extend(page.bytes());
     version_source.extend(std::fs::read(site.join("offline.js"))?);

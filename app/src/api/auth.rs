@@ -16,9 +16,9 @@ pub use crate::wire::auth::*;
 pub async fn get_current_user() -> Result<Option<UserSummary>, AppError> {
     request::respond(
         async {
-            let call = request::call().await?;
+            let state = request::app_state()?;
             Ok(request::current_user().await?.map(|u| UserSummary {
-                session_ends_at: Some(u.session_ends_at(&call.state.session_policy, call.now)),
+                session_limits: Some(u.session_limits(&state.session_policy)),
                 ..u.summary()
             }))
         }

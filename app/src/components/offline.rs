@@ -26,7 +26,7 @@ use domain::role::Role;
 
 /// The one entry of a patient's offline cache.
 pub const SAVED_VISITS_URL: &str = "/offline/visits.json";
-/// Without a session end from the server, kept this long (the default idle limit).
+/// Without the session's limits from the server, kept this long (the default idle limit).
 const FALLBACK_MINUTES: i64 = 30;
 
 /// What the offline page shows, as the patient last saw it.
@@ -95,10 +95,10 @@ pub fn cache_name(user_id: i64) -> String {
     format!("visits-{hash:016x}")
 }
 
-/// The signed-in patient and when their session would end, if a patient is signed in.
-fn patient_session() -> Option<(i64, Option<DateTime<Utc>>)> {
+/// The signed-in patient and their session's limits, if a patient is signed in.
+fn patient_session() -> Option<(i64, Option<crate::wire::auth::SessionLimits>)> {
     let user = Auth::get().user.get_untracked()?.ok()??;
-    (user.role == Role::Patient).then_some((user.user_id, user.session_ends_at))
+    (user.role == Role::Patient).then_some((user.user_id, user.session_limits))
 }
 
 /// Keeps the visits just shown for reading offline: `all` replaces what was kept
@@ -113,13 +113,16 @@ pub fn remember_visits(
     if cfg!(not(feature = "hydrate")) {
         return;
     }
-    let Some((user_id, ends_at)) = patient_session() else {
+    let Some((user_id, limits)) = patient_session() else {
         return;
     };
+    // The page's data was just read with this session: it ends no sooner than this.
     let now = Utc::now();
     let fresh = SavedVisits {
         saved_at: now,
-        until: ends_at.unwrap_or(now + chrono::Duration::minutes(FALLBACK_MINUTES)),
+        until: limits.map_or(now + chrono::Duration::minutes(FALLBACK_MINUTES), |l| {
+            l.ends_after(now)
+        }),
         r#where: clinic
             .map(|c| format!("{}, {}", c.name, c.address))
             .unwrap_or_default(),
@@ -156,6 +159,13 @@ pub fn OfflineSupport() -> impl IntoView {
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
         browser::register_worker();
+    });
+    // Signing out empties it at once, whatever the next answer about who is signed in.
+    Effect::new(move |_| {
+        if let Some(Ok(())) = auth.log_out.value().get() {
+            #[cfg(feature = "hydrate")]
+            leptos::task::spawn_local(browser::forget_all_but(None));
+        }
     });
     // Whoever the server says is signed in decides what may stay on this device.
     Effect::new(move |_| {
@@ -228,7 +238,7 @@ pub fn InstallPrompt() -> impl IntoView {
         #[cfg(feature = "hydrate")]
         browser::watch_install_offer(offered);
     });
-    // Patients' pages only: doctors and staff work at the clinic's own computers.
+    // Not in the doctors' and staff portals: they work at the clinic's own computers.
     let here = move || {
         let path = location.pathname.get();
         !(path.starts_with("/admin") || path.starts_with("/doctor"))
@@ -367,6 +377,25 @@ mod browser {
         let went_offline = window_event_listener(leptos::ev::offline, move |_| online.set(false));
         // Lives as long as the page: the app's shell is never unmounted.
         std::mem::forget((went_online, went_offline));
+        // Forms that appear while offline (data arriving, a section opened) are disabled
+        // too. Only added or removed elements are watched: disabling changes attributes,
+        // so it does not wake this again.
+        let late_forms = Closure::<dyn Fn()>::new(|| {
+            if web_sys::window().is_some_and(|w| !w.navigator().on_line()) {
+                forms_enabled(false);
+            }
+        });
+        if let (Ok(observer), Some(body)) = (
+            web_sys::MutationObserver::new(late_forms.as_ref().unchecked_ref()),
+            document().body(),
+        ) {
+            let options = web_sys::MutationObserverInit::new();
+            options.set_child_list(true);
+            options.set_subtree(true);
+            let _ = observer.observe_with_options(&body, &options);
+            std::mem::forget(observer);
+        }
+        late_forms.forget();
         // A form submitted while offline (one rendered after the banner, say) goes nowhere.
         let guard = Closure::<dyn Fn(web_sys::Event)>::new(|event: web_sys::Event| {
             let offline = web_sys::window().is_some_and(|w| !w.navigator().on_line());

@@ -11,11 +11,26 @@ pub struct UserSummary {
     pub role: Role,
     pub display_name: String,
     pub email: String,
-    /// When this session ends by itself unless used again (idle or absolute limit,
-    /// whichever is first): what the browser may keep for reading offline lasts no
-    /// longer. Set only by `current_user`.
+    /// How this session ends by itself: what the browser may keep for reading offline
+    /// lasts no longer. Set only by `current_user`.
     #[serde(default)]
-    pub session_ends_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub session_limits: Option<SessionLimits>,
+}
+
+/// A session ends after `idle_seconds` without a request, and at `absolute_end` in any
+/// case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionLimits {
+    pub idle_seconds: i64,
+    pub absolute_end: chrono::DateTime<chrono::Utc>,
+}
+
+impl SessionLimits {
+    /// When the session ends if the request made at `now` is its last. A minute early:
+    /// the server writes the last request's time back at most once a minute.
+    pub fn ends_after(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        (now + chrono::Duration::seconds(self.idle_seconds - 60)).min(self.absolute_end)
+    }
 }
 
 /// Where signing in stands after the password.

@@ -66,18 +66,20 @@ impl CurrentUser {
             role: self.role,
             display_name: self.display_name.clone(),
             email: self.email.clone(),
-            session_ends_at: None,
+            session_limits: None,
         }
     }
 
-    /// When this session ends by itself if nothing more is done: `policy.idle` from
-    /// `now`, or its absolute limit, whichever is first.
-    pub fn session_ends_at(
+    /// How this session ends by itself: after `policy.idle` without a request, or at its
+    /// absolute limit.
+    pub fn session_limits(
         &self,
         policy: &crate::services::state::SessionPolicy,
-        now: DateTime<Utc>,
-    ) -> DateTime<Utc> {
-        (now + policy.idle).min(self.signed_in_at + policy.absolute)
+    ) -> crate::wire::auth::SessionLimits {
+        crate::wire::auth::SessionLimits {
+            idle_seconds: policy.idle.num_seconds(),
+            absolute_end: self.signed_in_at + policy.absolute,
+        }
     }
 }
 
