@@ -248,14 +248,7 @@ fn lighthouse() -> Result<()> {
         body.push_str(&notes);
     }
     println!("{body}");
-    let path = project_root().join("bench/RESULTS.md");
-    let old = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmark results\n".to_owned());
-    let new = match section(&old, LIGHTHOUSE_HEADING) {
-        Some(existing) => old.replace(&existing, &body),
-        None => format!("{}\n\n{body}", old.trim_end()),
-    };
-    std::fs::write(&path, new)?;
-    println!("written to bench/RESULTS.md");
+    write_section(LIGHTHOUSE_HEADING, &body)?;
     if !all_ok {
         println!("(a Lighthouse target was MISSED: see above)");
     }
@@ -658,6 +651,20 @@ const WAITLIST_HEADING: &str = "## Waitlist";
 
 /// The section of `text` that starts with the line `heading`, up to the next `## `
 /// heading (or the end).
+/// Puts `body` in `bench/RESULTS.md` in place of the section under `heading` (or at the
+/// end when there is none).
+fn write_section(heading: &str, body: &str) -> Result<()> {
+    let path = project_root().join("bench/RESULTS.md");
+    let old = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmark results\n".to_owned());
+    let new = match section(&old, heading) {
+        Some(existing) => old.replace(&existing, body),
+        None => format!("{}\n\n{body}", old.trim_end()),
+    };
+    std::fs::write(&path, new)?;
+    println!("written to bench/RESULTS.md");
+    Ok(())
+}
+
 fn section(text: &str, heading: &str) -> Option<String> {
     let start = text.find(&format!("\n{heading}\n"))? + 1;
     let rest = &text[start..];
@@ -749,14 +756,7 @@ fn waitlist(flags: &[String]) -> Result<()> {
         if lag_ok { "ok" } else { "MISSED" },
     ));
     println!("{body}");
-    let path = project_root().join("bench/RESULTS.md");
-    let old = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmark results\n".to_owned());
-    let new = match section(&old, WAITLIST_HEADING) {
-        Some(existing) => old.replace(&existing, &body),
-        None => format!("{}\n\n{body}", old.trim_end()),
-    };
-    std::fs::write(&path, new)?;
-    println!("written to bench/RESULTS.md");
+    write_section(WAITLIST_HEADING, &body)?;
     if f(&on, "doctor_overlaps") != 0.0 || f(&off, "doctor_overlaps") != 0.0 {
         return Err("the simulation double-booked a doctor".into());
     }

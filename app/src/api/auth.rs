@@ -16,9 +16,9 @@ pub use crate::wire::auth::*;
 pub async fn get_current_user() -> Result<Option<UserSummary>, AppError> {
     request::respond(
         async {
-            let state = request::app_state()?;
+            let call = request::call().await?;
             Ok(request::current_user().await?.map(|u| UserSummary {
-                session_limits: Some(u.session_limits(&state.session_policy)),
+                session_limits: Some(u.session_limits(&call.state.session_policy)),
                 ..u.summary()
             }))
         }
