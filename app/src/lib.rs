@@ -59,15 +59,39 @@ pub fn page_csp(nonce: &str) -> String {
     )
 }
 
-/// The URL of a file `cargo xtask build` fingerprinted (`kind` as in `hash.txt`: `css`,
-/// `webmanifest`, `icon-apple`, …), read from `hash.txt`. `None` when the site was built
-/// without it (by hand, or tests without a bundle).
-pub fn bundle_href(options: &LeptosOptions, kind: &str) -> Option<String> {
-    let manifest = options
-        .hash_files
-        .then(|| std::fs::read_to_string(options.hash_file.as_ref()).ok())
-        .flatten()?;
-    bundle_href_in(&manifest, &options.site_pkg_dir, kind)
+/// The fingerprinted files `cargo xtask build` listed in `hash.txt`, read once per page:
+/// `href` finds one by kind. Empty when the site was built without it (by hand, or
+/// tests without a bundle).
+pub struct BundleFiles {
+    hashes: Option<String>,
+    pkg: String,
+    output_name: String,
+}
+
+impl BundleFiles {
+    pub fn read(options: &LeptosOptions) -> Self {
+        Self {
+            hashes: options
+                .hash_files
+                .then(|| std::fs::read_to_string(options.hash_file.as_ref()).ok())
+                .flatten(),
+            pkg: options.site_pkg_dir.to_string(),
+            output_name: options.output_name.to_string(),
+        }
+    }
+
+    /// The URL of a fingerprinted file (`kind` as in `hash.txt`: `css`, `webmanifest`,
+    /// `icon-apple`), if the build made one.
+    pub fn href(&self, kind: &str) -> Option<String> {
+        bundle_href_in(self.hashes.as_deref()?, &self.pkg, kind)
+    }
+
+    /// The stylesheet's URL: content-hashed (cacheable forever) when the build wrote
+    /// `hash.txt`, the plain name otherwise.
+    pub fn stylesheet(&self) -> String {
+        self.href("css")
+            .unwrap_or_else(|| format!("/{}/{}.css", self.pkg, self.output_name))
+    }
 }
 
 fn bundle_href_in(manifest: &str, pkg: &str, kind: &str) -> Option<String> {
@@ -75,6 +99,7 @@ fn bundle_href_in(manifest: &str, pkg: &str, kind: &str) -> Option<String> {
         let (k, hash) = line.split_once(':')?;
         (k.trim() == kind).then(|| hash.trim().to_owned())
     })?;
+    // The stems `xtask/src/build.rs` names these files with.
     let (stem, extension) = match kind {
         "css" => ("clinic", "css"),
         "webmanifest" => ("app", "webmanifest"),
@@ -84,19 +109,19 @@ fn bundle_href_in(manifest: &str, pkg: &str, kind: &str) -> Option<String> {
     Some(format!("/{pkg}/{stem}.{hash}.{extension}"))
 }
 
-/// The stylesheet's URL: content-hashed (cacheable forever) when the build wrote
-/// `hash.txt`, the plain name otherwise.
+/// The stylesheet's URL (see [`BundleFiles::stylesheet`]).
 pub fn stylesheet_href(options: &LeptosOptions) -> String {
-    bundle_href(options, "css")
-        .unwrap_or_else(|| format!("/{}/{}.css", options.site_pkg_dir, options.output_name))
+    BundleFiles::read(options).stylesheet()
 }
 
 /// The HTML document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    let stylesheet = stylesheet_href(&options);
-    // The installable app: its manifest and the iPhone's home-screen icon (built ones only).
-    let manifest = bundle_href(&options, "webmanifest");
-    let apple_icon = bundle_href(&options, "icon-apple");
+    // `hash.txt` once per page, for the stylesheet and the installable app's manifest and
+    // iPhone home-screen icon (built ones only).
+    let files = BundleFiles::read(&options);
+    let stylesheet = files.stylesheet();
+    let manifest = files.href("webmanifest");
+    let apple_icon = files.href("icon-apple");
     #[cfg(feature = "ssr")]
     if let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),

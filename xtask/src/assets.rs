@@ -2,7 +2,7 @@
 //! names (so they can be cached `immutable` — a repeat visit downloads nothing), and
 //! precompressed `.br` and `.gz` copies beside each file (served by the static-file
 //! handler to browsers that accept them). `hash.txt` in the site root names the current
-//! files; the server reads it (see `app::bundle_href`).
+//! files; the server reads it (see `app::BundleFiles`).
 //!
 //! The installable app's parts are made here too: the icons, rendered from the one
 //! source image `public/favicon.svg` (resvg: a maintained pure-Rust SVG renderer, so no
